@@ -1,1 +1,3 @@
-return 0;
+using Quilt.Cli;
+
+return await CliApp.RunAsync(args);

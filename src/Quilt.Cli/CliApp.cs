@@ -1,0 +1,16 @@
+using System.CommandLine;
+
+namespace Quilt.Cli;
+
+/// <summary>The quilt-mcp command tree. With no subcommand it serves MCP over stdio, as MCP clients expect.</summary>
+internal static class CliApp
+{
+    public static RootCommand Build()
+    {
+        var root = new RootCommand("Quilt data packages and S3 objects for people, scripts and AI assistants (MCP).");
+        ServeCommand.Attach(root);
+        return root;
+    }
+
+    public static Task<int> RunAsync(string[] args) => Build().Parse(args).InvokeAsync();
+}
