@@ -1,0 +1,36 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using ModelContextProtocol;
+
+namespace Quilt.Mcp.Models;
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(BucketsListResult))]
+[JsonSerializable(typeof(ObjectsListResult))]
+[JsonSerializable(typeof(ObjectInfoResult))]
+[JsonSerializable(typeof(ObjectTextResult))]
+[JsonSerializable(typeof(ObjectFetchResult))]
+[JsonSerializable(typeof(ObjectLinkResult))]
+[JsonSerializable(typeof(ObjectsPutResult))]
+[JsonSerializable(typeof(ObjectCopyResult))]
+[JsonSerializable(typeof(ObjectDeleteResult))]
+[JsonSerializable(typeof(PutObjectInput))]
+[JsonSerializable(typeof(PutObjectInput[]))]
+internal sealed partial class ToolJsonContext : JsonSerializerContext;
+
+/// <summary>Serializer options for the tools: the SDK's defaults with this project's source-generated contracts first.</summary>
+public static class ToolJson
+{
+    public static JsonSerializerOptions Options { get; } = Create();
+
+    private static JsonSerializerOptions Create()
+    {
+        var options = new JsonSerializerOptions(McpJsonUtilities.DefaultOptions);
+        options.TypeInfoResolverChain.Insert(0, ToolJsonContext.Default);
+        options.MakeReadOnly();
+        return options;
+    }
+
+    public static JsonElement ToElement<T>(T value) =>
+        JsonSerializer.SerializeToElement(value, (System.Text.Json.Serialization.Metadata.JsonTypeInfo<T>)Options.GetTypeInfo(typeof(T)));
+}
