@@ -14,13 +14,14 @@ public sealed class BucketAccessPolicy(ServerSettings settings)
 
     public bool IsAllowed(string bucket) => _allowed.Count == 0 || _allowed.Contains(bucket);
 
-    public void EnsureCanRead(string bucket)
+    /// <summary>Refuses buckets outside the allow-list; <paramref name="argument"/> names where the bucket came from.</summary>
+    public void EnsureCanRead(string bucket, string? argument = null)
     {
         if (!IsAllowed(bucket))
-            throw NotAllowed(bucket);
+            throw NotAllowed(bucket, argument);
     }
 
-    public void EnsureCanWrite(string bucket)
+    public void EnsureCanWrite(string bucket, string? argument = null)
     {
         if (settings.ReadOnly)
         {
@@ -28,10 +29,10 @@ public sealed class BucketAccessPolicy(ServerSettings settings)
                 "This server is read-only (--read-only or QUILT_MCP_READ_ONLY): it does not put, copy or delete objects. "
                 + "Nothing was written. Restart the server without read-only to allow writes.");
         }
-        EnsureCanRead(bucket);
+        EnsureCanRead(bucket, argument);
     }
 
-    private McpException NotAllowed(string bucket) => new(
-        $"Bucket '{bucket}' is not one this server may use; it may use: {string.Join(", ", settings.AllowedBuckets)}. "
+    private McpException NotAllowed(string bucket, string? argument) => new(
+        (argument is null ? "" : argument + ": ") + $"Bucket '{bucket}' is not one this server may use; it may use: {string.Join(", ", settings.AllowedBuckets)}. "
         + $"Use one of those (buckets_list shows them), or restart the server with --bucket {bucket}.");
 }

@@ -29,7 +29,7 @@ public sealed class ObjectLocator(BucketAccessPolicy policy, IPackageEntryResolv
             var quilt = ParseQuilt(text, argument);
             if (quilt.PackageName is not null)
             {
-                policy.EnsureCanRead(quilt.Bucket);
+                policy.EnsureCanRead(quilt.Bucket, argument);
                 obj = await packages.ResolveAsync(quilt, cancellationToken);
             }
             else
@@ -42,7 +42,7 @@ public sealed class ObjectLocator(BucketAccessPolicy policy, IPackageEntryResolv
             obj = ParseS3(text, argument);
         }
         Check(obj, text, argument);
-        policy.EnsureCanRead(obj.Bucket);
+        policy.EnsureCanRead(obj.Bucket, argument);
         return obj;
     }
 
@@ -72,7 +72,7 @@ public sealed class ObjectLocator(BucketAccessPolicy policy, IPackageEntryResolv
             throw new McpException(
                 $"{argument} '{text}' names a version (?versionId=); a write always makes a new current version. Remove ?versionId= from the URI.");
         }
-        policy.EnsureCanWrite(obj.Bucket);
+        policy.EnsureCanWrite(obj.Bucket, argument);
         return obj;
     }
 
@@ -107,7 +107,7 @@ public sealed class ObjectLocator(BucketAccessPolicy policy, IPackageEntryResolv
             throw new McpException($"{argument}: {bucketError}.");
         if (ObjectNames.PrefixError(prefix) is { } prefixError)
             throw new McpException($"{argument}: {prefixError}.");
-        policy.EnsureCanRead(bucket);
+        policy.EnsureCanRead(bucket, argument);
         return (bucket, prefix);
     }
 
