@@ -1,4 +1,5 @@
 using Quilt.Storage;
+using Quilt.Storage.Local;
 
 namespace Quilt.Mcp.Configuration;
 
@@ -8,6 +9,10 @@ public static class ObjectStoreFactory
     public static IObjectStore Create(StorageSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        throw new NotImplementedException("Waiting for the storage implementations to land.");
+        return settings.Kind switch
+        {
+            StorageKind.Local => new LocalFolderStore(settings.Root!),
+            _ => throw new NotSupportedException("S3 storage is not available in this build yet."),
+        };
     }
 }

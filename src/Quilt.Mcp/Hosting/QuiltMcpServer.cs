@@ -22,8 +22,10 @@ public static class QuiltMcpServer
 {
     public const string Name = "quilt-mcp";
 
+    /// <summary>The version of the tool that hosts the server (the quilt-mcp package), else of this library.</summary>
     public static string Version { get; } =
-        typeof(QuiltMcpServer).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
+        (Assembly.GetEntryAssembly() ?? typeof(QuiltMcpServer).Assembly).GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0]
+        ?? "0.0.0";
 
     private const string Instructions =
         "Tools for objects in buckets (S3 or a local folder). Objects are named by s3://bucket/key URIs "
@@ -83,26 +85,43 @@ public static class QuiltMcpServer
     private static async Task RunHttpAsync(ServerSettings settings, HttpSettings http, Action<IServiceCollection, IMcpServerBuilder>? configure,
         CancellationToken cancellationToken)
     {
+        await using var app = BuildHttpApp(settings, http, configure);
+        await app.StartAsync(cancellationToken);
+        var endpoints = EndpointsOf(app, http);
+        LogStart(app.Services, settings, "Streamable HTTP at " + string.Join(", ", endpoints));
+        // One plain line that scripts (and the end-to-end tests) can wait for to learn the port.
+        await Console.Error.WriteLineAsync($"{Name}: listening on {string.Join(" ", endpoints)}");
+        await app.WaitForShutdownAsync(cancellationToken);
+    }
+
+    /// <summary>The Streamable HTTP server, built but not started (tests start it on port 0 and read the address).</summary>
+    public static WebApplication BuildHttpApp(ServerSettings settings, HttpSettings http, Action<IServiceCollection, IMcpServerBuilder>? configure = null,
+        Func<IServiceProvider, IObjectStore>? storeFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(http);
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.WebHost.UseKestrelCore();
         builder.WebHost.UseUrls([.. http.Urls]);
         builder.Services.AddRoutingCore();
         ConfigureLogging(builder.Logging);
         // Stateless: each POST is self-contained, so nothing is kept per client and no session can leak between callers.
-        var mcp = builder.Services.AddQuiltMcpServer(settings).WithHttpTransport(options => options.Stateless = true);
+        var mcp = builder.Services.AddQuiltMcpServer(settings, storeFactory).WithHttpTransport(options => options.Stateless = true);
         configure?.Invoke(builder.Services, mcp);
-        await using var app = builder.Build();
+        var app = builder.Build();
         if (!http.AllowRemote)
             app.Use(RejectForeignOrigins);
         app.MapMcp(http.Path);
-        await app.StartAsync(cancellationToken);
+        return app;
+    }
 
+    /// <summary>The MCP endpoint URLs of a started app.</summary>
+    public static IReadOnlyList<string> EndpointsOf(WebApplication app, HttpSettings http)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        ArgumentNullException.ThrowIfNull(http);
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
-        var endpoints = addresses.Select(a => a.TrimEnd('/') + http.Path).ToList();
-        LogStart(app.Services, settings, "Streamable HTTP at " + string.Join(", ", endpoints));
-        // One plain line that scripts (and the end-to-end tests) can wait for to learn the port.
-        await Console.Error.WriteLineAsync($"{Name}: listening on {string.Join(" ", endpoints)}");
-        await app.WaitForShutdownAsync(cancellationToken);
+        return addresses.Select(a => a.TrimEnd('/') + http.Path).ToList();
     }
 
     /// <summary>
@@ -126,6 +145,11 @@ public static class QuiltMcpServer
         logging.ClearProviders();
         // stdout carries the MCP stream over stdio: every log line goes to stderr.
         logging.AddConsole(options => options.LogToStandardErrorThreshold = LogLevel.Trace);
+        logging.AddSimpleConsole(options =>
+        {
+            options.SingleLine = true;
+            options.TimestampFormat = "HH:mm:ss ";
+        });
         logging.SetMinimumLevel(LogLevel.Information);
         logging.AddFilter("Microsoft", LogLevel.Warning);
         logging.AddFilter("ModelContextProtocol", LogLevel.Warning);

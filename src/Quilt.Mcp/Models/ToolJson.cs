@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using ModelContextProtocol;
@@ -25,7 +26,8 @@ public static class ToolJson
 
     private static JsonSerializerOptions Create()
     {
-        var options = new JsonSerializerOptions(McpJsonUtilities.DefaultOptions);
+        // Relaxed escaping keeps non-ASCII keys and text readable in the JSON text a tool result carries.
+        var options = new JsonSerializerOptions(McpJsonUtilities.DefaultOptions) { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
         options.TypeInfoResolverChain.Insert(0, ToolJsonContext.Default);
         options.MakeReadOnly();
         return options;
