@@ -5,7 +5,9 @@ using ModelContextProtocol;
 
 namespace Quilt.Mcp.Models;
 
-[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+// Nulls are written: the output schemas list every property as required (nullable ones as ["type", "null"]), and
+// clients that validate structured content against them would reject an object with a property left out.
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
 [JsonSerializable(typeof(BucketsListResult))]
 [JsonSerializable(typeof(ObjectsListResult))]
 [JsonSerializable(typeof(ObjectInfoResult))]
@@ -27,7 +29,10 @@ public static class ToolJson
     private static JsonSerializerOptions Create()
     {
         // Relaxed escaping keeps non-ASCII keys and text readable in the JSON text a tool result carries.
-        var options = new JsonSerializerOptions(McpJsonUtilities.DefaultOptions) { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+        var options = new JsonSerializerOptions(McpJsonUtilities.DefaultOptions)         {
+            Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+            DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+        };
         options.TypeInfoResolverChain.Insert(0, ToolJsonContext.Default);
         options.MakeReadOnly();
         return options;
