@@ -181,6 +181,20 @@ public sealed class BadInputTests : IDisposable
         Assert.Contains("does not exist", error, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_server_open_to_remote_clients_does_not_touch_its_own_files()
+    {
+        var before = Snapshot();
+        var settings = TestData.Settings(Bucket) with { Http = new Mcp.Configuration.HttpSettings { Urls = ["http://0.0.0.0:0"], AllowRemote = true } };
+        await using var mcp = await McpHarness.StartAsync(settings, _store);
+        var error = await mcp.CallErrorAsync("bucket_objects_put", $$"""{"objects": [{"uri": "s3://data-bucket/a.txt", "localPath": {{L("local.txt")}}}]}""");
+        Assert.Contains("remote clients", error, StringComparison.Ordinal);
+        error = await mcp.CallErrorAsync("bucket_object_fetch", $$"""{"uri": "s3://data-bucket/small.txt", "destination": {{L("out.txt")}}}""");
+        Assert.Contains("remote clients", error, StringComparison.Ordinal);
+        Assert.False(File.Exists(_files.File("out.txt")));
+        Assert.Equal(before, Snapshot());
+    }
+
     public void Dispose()
     {
         _root.Dispose();

@@ -28,6 +28,12 @@ public sealed record ServerSettings
 
     /// <summary>Streamable HTTP settings, or null to serve over stdio.</summary>
     public HttpSettings? Http { get; init; }
+
+    /// <summary>
+    /// Whether tools may read and write files on the server's machine (put from localPath, fetch to a destination).
+    /// Not when remote clients are allowed: their paths would name this machine's files, not theirs.
+    /// </summary>
+    public bool LocalFilesAllowed => Http?.AllowRemote != true;
 }
 
 /// <summary>Where the Streamable HTTP endpoint listens.</summary>

@@ -7,6 +7,15 @@ namespace Quilt.Mcp.Services;
 /// <summary>Local files the tools read from or write to: absolute paths only, and downloads appear whole or not at all.</summary>
 internal static class LocalFiles
 {
+    public static void EnsureAllowed(Configuration.ServerSettings settings, string argument)
+    {
+        if (!settings.LocalFilesAllowed)
+        {
+            throw new McpException($"{argument}: this server accepts remote clients (--allow-remote), so it does not read or write files on its own machine. "
+                + "Send content inline (text or base64) and get it back inline or through bucket_object_link.");
+        }
+    }
+
     public static string RequireAbsolute(string path, string argument)
     {
         if (!Path.IsPathFullyQualified(path))

@@ -197,6 +197,7 @@ public sealed class BucketReadTools(IObjectStore store, ObjectLocator locator, B
 
         if (!string.IsNullOrWhiteSpace(destination))
         {
+            LocalFiles.EnsureAllowed(settings, "destination");
             var progress = ProgressNotifier.For(context);
             var (path, sha256) = await LocalFiles.DownloadAsync(store, pinned, info.Size, destination, overwrite, progress, cancellationToken);
             await progress.FlushAsync();

@@ -188,6 +188,7 @@ public sealed class BucketWriteTools(IObjectStore store, ObjectLocator locator, 
             return new PutPlan(target, length, contentType, metadata, () => new MemoryStream(bytes, 0, length, writable: false));
         }
 
+        LocalFiles.EnsureAllowed(settings, $"{path}.localPath");
         var file = LocalFiles.RequireFile(item.LocalPath!, $"{path}.localPath");
         if (item.ContentType is null && ContentTypes.Essence(contentType) == ContentTypes.Binary)
             contentType = ContentTypes.Guess(file.Name);
