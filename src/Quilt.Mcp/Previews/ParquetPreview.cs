@@ -59,14 +59,23 @@ internal static class ParquetPreview
             else
             {
                 stream.Position = 0;
-                var data = await ParquetSerializer.DeserializeUntypedAsync(stream, null, 0, cancellationToken);
-                var names = columns.Select(c => c.Name).ToList();
-                var topNames = data.Schema.Fields.Select(f => f.Name).ToList();
-                foreach (var record in data.Data.Take(maxRows))
-                    rows.Add(topNames.Select(n => record.TryGetValue(n, out var v) ? Format(v) : null).ToList());
-                // Nested schemas preview by top-level field; report those as the columns of the rows.
-                if (!topNames.SequenceEqual(names))
-                    note = "Rows show top-level fields; nested values are written as JSON-like text.";
+                try
+                {
+                    var data = await ParquetSerializer.DeserializeUntypedAsync(stream, null, 0, cancellationToken);
+                    var names = columns.Select(c => c.Name).ToList();
+                    var topNames = data.Schema.Fields.Select(f => f.Name).ToList();
+                    foreach (var record in data.Data.Take(maxRows))
+                        rows.Add(topNames.Select(n => record.TryGetValue(n, out var v) ? Format(v) : null).ToList());
+                    // Nested schemas preview by top-level field; report those as the columns of the rows.
+                    if (!topNames.SequenceEqual(names))
+                        note = "Rows show top-level fields; nested values are written as JSON-like text.";
+                }
+                catch (Exception e) when (e is IOException or InvalidDataException or NotSupportedException or InvalidOperationException
+                                              or ArgumentException or FormatException or InvalidCastException)
+                {
+                    rows.Clear();
+                    note = $"The rows could not be decoded here ({e.Message}): schema only. Fetch the file to read it with a Parquet tool.";
+                }
             }
         }
         return new Result(columns, rows, rowCount, rowGroups, createdBy, stream.BytesFetched, note);

@@ -78,7 +78,7 @@ public sealed class BucketReadTools(IObjectStore store, ObjectLocator locator, B
             throw new McpException($"pageSize {pageSize} is out of range: use 1 to 1000.");
         if (delimiter is { Length: 0 })
             delimiter = null;
-        if (delimiter is { Length: > 1 } || (delimiter is not null && delimiter != "/"))
+        if (delimiter is not null && delimiter != "/")
             throw new McpException($"delimiter '{delimiter}' is not supported: use '/' (folders) or leave it out.");
 
         var listing = await store.ListAsync(new ListRequest(bucketName, effectivePrefix, delimiter, pageSize, string.IsNullOrEmpty(cursor) ? null : cursor),
