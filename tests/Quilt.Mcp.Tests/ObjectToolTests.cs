@@ -412,6 +412,33 @@ public abstract class ObjectToolTests : IAsyncLifetime
         await AssertNoUploadLeftAsync("cancelled.bin");
     }
 
+    [Fact]
+    public async Task Cancelling_a_download_leaves_no_file()
+    {
+        var source = Files.File("to-fetch.bin");
+        await File.WriteAllBytesAsync(source, TestData.Bytes(64 * 1024 * 1024), TestContext.Current.CancellationToken);
+        await using (var content = File.OpenRead(source))
+        {
+            await Store.PutAsync(new PutRequest(Bucket, "to-fetch.bin") { Length = content.Length }, content,
+                cancellationToken: TestContext.Current.CancellationToken);
+        }
+        await using var mcp = await StartAsync();
+        var target = Path.Join(Files.Path, "fetched");
+        Directory.CreateDirectory(target);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        var progress = new ProgressLog();
+        progress.Reported += _ => cts.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => mcp.CallCancellableAsync("bucket_object_fetch",
+            $$"""{"uri": "{{Uri("to-fetch.bin")}}", "destination": {{TestData.Json(target)}}}""", progress, cts.Token));
+        // The server stops at its next read or write and removes its temporary file; nothing may ever appear.
+        for (var i = 0; i < 150; i++)
+        {
+            Assert.DoesNotContain(Directory.GetFiles(target), f => !f.EndsWith(".partial", StringComparison.Ordinal));
+            await Task.Delay(20, TestContext.Current.CancellationToken);
+        }
+        Assert.Empty(Directory.GetFiles(target));
+    }
+
     /// <summary>
     /// After a cancelled upload: the object never appears (an upload that ignored the cancellation would finish within
     /// this wait), and the store holds nothing half-written.

@@ -74,6 +74,21 @@ function startHttpServer(args, env) {
   return { child, endpoint, exited, stderr: () => stderr };
 }
 
+/**
+ * Records progress notifications as the transport delivers them. The client's own onprogress callbacks run in a later
+ * microtask and are dropped once the result has been handled, so a notification that arrives in the same read as the
+ * result never reaches them; the raw record shows what the server sent, and in which order.
+ */
+function recordProgress(transport) {
+  const seen = [];
+  const deliver = transport.onmessage;
+  transport.onmessage = (message, extra) => {
+    if (message.method === "notifications/progress") seen.push(message.params);
+    deliver?.(message, extra);
+  };
+  return seen;
+}
+
 async function connect(transportName, storage, extraArgs = []) {
   const args = [...storage.args, "--bucket", storage.bucket, ...extraArgs];
   const client = new Client({ name: "quilt-mcp-e2e", version: "1.0.0" });
@@ -82,14 +97,18 @@ async function connect(transportName, storage, extraArgs = []) {
     let stderr = "";
     transport.stderr?.on("data", (chunk) => (stderr += chunk));
     await client.connect(transport);
-    return { client, stderr: () => stderr, close: async () => { await client.close(); return { code: 0 }; } };
+    const progress = recordProgress(transport);
+    return { client, progress, stderr: () => stderr, close: async () => { await client.close(); return { code: 0 }; } };
   }
   const http = startHttpServer(args, storage.env);
   const url = await http.endpoint;
   assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/mcp$/);
-  await client.connect(new StreamableHTTPClientTransport(new URL(url)));
+  const transport = new StreamableHTTPClientTransport(new URL(url));
+  await client.connect(transport);
+  const progress = recordProgress(transport);
   return {
     client,
+    progress,
     stderr: http.stderr,
     close: async () => {
       await client.close();
@@ -97,6 +116,14 @@ async function connect(transportName, storage, extraArgs = []) {
       return http.exited;
     },
   };
+}
+
+/** Checks the notifications one call produced: each with the total, the last (sent before the result) at the total. */
+function assertProgress(seen, total) {
+  assert.ok(seen.length >= 2, `expected progress notifications, got ${seen.length}`);
+  assert.ok(seen.every((p) => p.total === total), "every notification carries the total");
+  assert.ok(seen.every((p, i) => i === 0 || p.progress >= seen[i - 1].progress), "progress never goes back");
+  assert.equal(seen.at(-1).progress, total, "the last notification, before the result, reaches the total");
 }
 
 async function call(client, name, args, progress) {
@@ -132,13 +159,11 @@ for (const storage of stores) {
 
         const prefix = `e2e/${transport}/`;
         const uri = `s3://${storage.bucket}/${prefix}big.txt`;
-        const upload = [];
-        const put = await ok(client, "bucket_objects_put", { objects: [{ uri, localPath: source }] }, upload);
+        session.progress.length = 0;
+        const put = await ok(client, "bucket_objects_put", { objects: [{ uri, localPath: source }] }, []);
         assert.equal(put.totalBytes, SIZE);
         assert.equal(put.objects[0].uri, uri);
-        assert.ok(upload.length >= 2, `expected progress notifications, got ${upload.length}`);
-        assert.ok(upload.every((p) => p.total === SIZE));
-        assert.equal(upload.at(-1).progress, SIZE, "the last progress notification reaches the total");
+        assertProgress(session.progress, SIZE);
 
         const listing = await ok(client, "bucket_objects_list", { bucket: `s3://${storage.bucket}/${prefix}`, delimiter: "/" });
         assert.deepEqual(listing.objects.map((o) => [o.key, o.size]), [[`${prefix}big.txt`, SIZE]]);
@@ -158,13 +183,13 @@ for (const storage of stores) {
         assert.equal(tooBig.isError, true);
         assert.match(textOf(tooBig), /inline limit.*destination/s);
 
-        const download = [];
+        session.progress.length = 0;
         const target = join(work, `${storage.name}-${transport}-fetched.txt`);
-        const fetched = await ok(client, "bucket_object_fetch", { uri, destination: target }, download);
+        const fetched = await ok(client, "bucket_object_fetch", { uri, destination: target }, []);
         assert.equal(fetched.path, target);
         assert.equal(fetched.sha256, sha256(data));
         assert.ok((await readFile(target)).equals(data), "fetched file differs");
-        assert.equal(download.at(-1).progress, SIZE);
+        assertProgress(session.progress, SIZE);
 
         const link = await ok(client, "bucket_object_link", { uri, expiresInSeconds: 300 });
         let viaLink;
