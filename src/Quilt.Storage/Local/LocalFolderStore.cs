@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Globalization;
+using Quilt.Core;
 
 namespace Quilt.Storage.Local;
 
@@ -166,7 +167,7 @@ public sealed class LocalFolderStore(string rootDirectory) : IObjectStore
 
     /// <summary>The file:// URL of the object (it exists; <paramref name="expiresIn"/> does not apply to a local file).</summary>
     public Task<Uri> GetDownloadUrlAsync(ObjectRef obj, TimeSpan expiresIn, CancellationToken cancellationToken = default) =>
-        Run(() => new Uri(FileUrl.FromPath(ExistingObject(obj).FullName)), cancellationToken);
+        Run(() => new Uri(PhysicalKey.File(ExistingObject(obj).FullName).ToString()), cancellationToken);
 
     /// <summary>file:///&lt;root&gt;/&lt;bucket&gt;/&lt;key&gt;, percent-encoded as quilt3 writes it.</summary>
     public string ToPhysicalKey(ObjectRef obj)
@@ -175,19 +176,19 @@ public sealed class LocalFolderStore(string rootDirectory) : IObjectStore
         RefuseVersion(obj);
         LocalPaths.ValidateBucket(obj.Bucket);
         var segments = LocalPaths.ValidateKey(obj.Bucket, obj.Key, forWrite: true);
-        return FileUrl.FromPath(Path.Join([Root, obj.Bucket, .. segments]));
+        return PhysicalKey.File(Path.Join([Root, obj.Bucket, .. segments])).ToString();
     }
 
+    /// <summary>The object a file:// URL under this root names; null for any other URL, path or bad name.</summary>
     public ObjectRef? FromPhysicalKey(string physicalKey)
     {
-        if (physicalKey is null || FileUrl.ToPath(physicalKey) is not { } path)
-            return null;
-        if (OperatingSystem.IsWindows())
+        // quilt3 refuses a fragment as it does a query (which PhysicalKey.Parse refuses); '#' in a name is encoded.
+        if (physicalKey is null || physicalKey.Contains('#', StringComparison.Ordinal)
+            || !PhysicalKey.TryParse(physicalKey, out var parsed) || parsed is not { IsLocal: true, Path: var path })
         {
-            // Only there is a backslash a separator; elsewhere it is a character, which no key may hold.
-            path = path.Replace('\\', '/');
+            return null;
         }
-        var rootPrefix = (OperatingSystem.IsWindows() ? Root.Replace('\\', '/') : Root).TrimEnd('/') + "/";
+        var rootPrefix = Root.TrimEnd('/') + "/";
         if (!path.StartsWith(rootPrefix, StringComparison.Ordinal))
             return null;
         var relative = path[rootPrefix.Length..];

@@ -197,6 +197,24 @@ public sealed class LocalFolderStoreSecurityTests : IDisposable
     }
 
     [Fact]
+    public async Task A_link_planted_on_the_way_while_a_put_streams_is_not_followed_when_it_lands()
+    {
+        Directory.CreateDirectory(_f.PathOf("data", ""));
+        var gate = new TaskCompletionSource();
+        var content = new GatedStream(Encoding.UTF8.GetBytes("first "), Encoding.UTF8.GetBytes("rest"), gate.Task);
+        var put = Store.PutAsync(new PutRequest("data", "sub/deeper/k.txt"), content, cancellationToken: Token);
+        await content.ReachedGate; // the key was checked and is streaming to a temp file
+
+        Directory.CreateSymbolicLink(_f.PathOf("data", "sub"), _f.Outside);
+        gate.SetResult();
+
+        var ex = await Assert.ThrowsAsync<InvalidObjectPathException>(() => put);
+        Assert.Contains("'sub' is a symbolic link", ex.Message, StringComparison.Ordinal);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_f.Outside)); // not even an empty folder
+        Assert.Empty(_f.TempFiles());
+    }
+
+    [Fact]
     public async Task A_dangling_symlink_is_refused_and_a_put_does_not_create_its_target()
     {
         var target = Path.Join(_f.Outside, "created-through-link.txt");

@@ -83,6 +83,18 @@ public sealed class LocalFolderStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task Failures_arrive_through_the_task_as_they_do_from_S3()
+    {
+        var head = Store.HeadAsync(new ObjectRef("nobucket", "k"), Token); // must not throw here
+        var list = Store.ListAsync(new ListRequest("Bad_Name"), Token);
+        var cancelled = Store.ListBucketsAsync(new CancellationToken(canceled: true));
+
+        await Assert.ThrowsAsync<BucketNotFoundException>(() => head);
+        await Assert.ThrowsAsync<InvalidObjectPathException>(() => list);
+        Assert.True(cancelled.IsCanceled);
+    }
+
+    [Fact]
     public async Task Missing_objects_and_folders_are_not_found()
     {
         await _f.PutTextAsync("data", "dir/file.txt", "x");
