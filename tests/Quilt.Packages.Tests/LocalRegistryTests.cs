@@ -81,8 +81,8 @@ public sealed class LocalRegistryTests : IDisposable
     public async Task Reads_a_registry_written_by_quilt3(string name)
     {
         // quilt3's local registry layout is a bucket folder of the local store.
-        CopyDirectory(Path.Combine(FixtureCases.Root, name, "registry"), Path.Combine(_store.Root, "q3"));
-        var registry = new PackageRegistry(_store, "q3");
+        CopyDirectory(Path.Combine(FixtureCases.Root, name, "registry"), Path.Combine(_store.Root, "quilt3"));
+        var registry = new PackageRegistry(_store, "quilt3");
 
         Assert.Equal(["fixtures/" + name], await registry.ListPackagesAsync(null, Ct));
         var revisions = await registry.ListRevisionsAsync("fixtures/" + name, Ct);
@@ -208,9 +208,9 @@ public sealed class LocalRegistryTests : IDisposable
         Assert.Equal(["bad.txt"], verify.Mismatched);
 
         var dest = _scratch.Sub("download");
-        await EntryDownloader.DownloadAsync(_service.Locator, [result.Manifest.Find("good.txt")!], dest, Ct);
+        await EntryDownloader.DownloadAsync(_service.Locator, [result.Manifest.Find("good.txt")!], dest, cancellationToken: Ct);
         Assert.Equal("good", await File.ReadAllTextAsync(Path.Combine(dest, "good.txt"), Ct));
-        var ex = await Assert.ThrowsAsync<PackageException>(() => EntryDownloader.DownloadAsync(_service.Locator, [result.Manifest.Find("bad.txt")!], dest, Ct));
+        var ex = await Assert.ThrowsAsync<PackageException>(() => EntryDownloader.DownloadAsync(_service.Locator, [result.Manifest.Find("bad.txt")!], dest, cancellationToken: Ct));
         Assert.Contains("does not match its recorded hash", ex.Message, StringComparison.Ordinal);
         Assert.Equal(["good.txt"], Directory.GetFiles(dest).Select(Path.GetFileName));
     }
@@ -259,7 +259,7 @@ public sealed class LocalRegistryTests : IDisposable
         var dest = _scratch.Sub("dl");
         var outside = _scratch.Sub("outside");
         Directory.CreateSymbolicLink(Path.Combine(dest, "sub"), outside);
-        await Assert.ThrowsAsync<PackageException>(() => EntryDownloader.DownloadAsync(_service.Locator, result.Manifest.Entries, dest, Ct));
+        await Assert.ThrowsAsync<PackageException>(() => EntryDownloader.DownloadAsync(_service.Locator, result.Manifest.Entries, dest, cancellationToken: Ct));
         Assert.Empty(Directory.GetFiles(outside));
     }
 
