@@ -8,6 +8,9 @@ internal static class CliApp
     public static RootCommand Build()
     {
         var root = new RootCommand("Quilt data packages and S3 objects for people, scripts and AI assistants (MCP).");
+        StorageOptions.AddTo(root);
+        root.Subcommands.Add(PackageCommands.Create());
+        root.Subcommands.Add(ObjectCommands.Create());
         ServeCommand.Attach(root);
         return root;
     }

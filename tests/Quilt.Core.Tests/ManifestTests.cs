@@ -33,10 +33,10 @@ public sealed class ManifestTests
         var meta = Manifest.CreatePackageMeta("métadonnées", userMeta);
         var entries = new[]
         {
-            new ManifestEntry("with space/a b.txt", ["file:///elsewhere/a%20b.txt"], 2, new ObjectHash(ObjectHash.Sha256Chunked, "8dUBgfNQlTX72TLoT3m2kbZT3gibdBTdsNe7TM4nN/E=")),
-            new ManifestEntry("README.md", ["s3://bucket/README.md"], 5, new ObjectHash(ObjectHash.Sha256Chunked, "6A+by1PA8Xb8NryNMtRwrlCY/5CvkvTNmOgYYkdYYM0="),
+            new ManifestEntry("with space/a b.txt", ["file:///elsewhere/a%20b.txt"], 2, new ObjectHash(ObjectHash.Sha256ChunkedType, "8dUBgfNQlTX72TLoT3m2kbZT3gibdBTdsNe7TM4nN/E=")),
+            new ManifestEntry("README.md", ["s3://bucket/README.md"], 5, new ObjectHash(ObjectHash.Sha256ChunkedType, "6A+by1PA8Xb8NryNMtRwrlCY/5CvkvTNmOgYYkdYYM0="),
                 ManifestEntry.MetaWithUserMeta(JsonNode.Parse("""{"kind": "doc", "order": 1}"""))),
-            new ManifestEntry("naïve/ファイル.txt", ["file:///x"], 12, new ObjectHash(ObjectHash.Sha256Chunked, "+VZYsMP4UxcHaxsSN1szhbKqm0/VDImFOiftygEkMYM=")),
+            new ManifestEntry("naïve/ファイル.txt", ["file:///x"], 12, new ObjectHash(ObjectHash.Sha256ChunkedType, "+VZYsMP4UxcHaxsSN1szhbKqm0/VDImFOiftygEkMYM=")),
         };
         var manifest = new Manifest(meta, entries);
         Assert.Equal(Fixtures.ExpectedTopHash("metadata"), manifest.TopHash);
@@ -50,7 +50,7 @@ public sealed class ManifestTests
     [Fact]
     public void Physical_keys_do_not_change_the_top_hash_but_metadata_does()
     {
-        var hash = new ObjectHash(ObjectHash.Sha256Chunked, "QX1oEF2xhEashCFe5lblB2mxfPkgSFpqzWUG4PE34MI=");
+        var hash = new ObjectHash(ObjectHash.Sha256ChunkedType, "QX1oEF2xhEashCFe5lblB2mxfPkgSFpqzWUG4PE34MI=");
         var a = new Manifest(Manifest.CreatePackageMeta(null), [new ManifestEntry("only.txt", ["file:///a/only.txt"], 5, hash)]);
         var b = new Manifest(Manifest.CreatePackageMeta(null), [new ManifestEntry("only.txt", ["s3://b/only.txt?versionId=1"], 5, hash)]);
         var c = new Manifest(Manifest.CreatePackageMeta("changed"), [new ManifestEntry("only.txt", ["file:///a/only.txt"], 5, hash)]);
@@ -62,7 +62,7 @@ public sealed class ManifestTests
     [Fact]
     public void Entries_sort_folder_by_folder_as_quilt3_walks_the_tree()
     {
-        var h = new ObjectHash(ObjectHash.Sha256Chunked, "x");
+        var h = new ObjectHash(ObjectHash.Sha256ChunkedType, "x");
         var m = new Manifest(Manifest.CreatePackageMeta(null),
             new[] { "a.txt", "a/b", "a-b", "B", "a/a/z", "\ue000", "😀" }.Select(k => new ManifestEntry(k, ["file:///k"], 1, h)));
         Assert.Equal(["B", "a/a/z", "a/b", "a-b", "a.txt", "\ue000", "😀"], m.Entries.Select(e => e.LogicalKey));

@@ -1,0 +1,136 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Quilt.Core;
+using Quilt.Core.Manifests;
+using Quilt.Packages;
+using Quilt.Storage;
+
+namespace Quilt.Cli;
+
+/// <summary>What every command needs: the store, error reporting, JSON or text output, progress on stderr.</summary>
+internal static class CliSupport
+{
+    public static readonly Option<bool> Json = new("--json") { Description = "Print the result as JSON (for scripts)." };
+
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    /// <summary>Runs a command body; expected failures print "error: …" on stderr and exit 1, never a stack trace.</summary>
+    public static async Task<int> RunAsync(Func<Task<int>> body)
+    {
+        try
+        {
+            return await body().ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            await Console.Error.WriteLineAsync("cancelled").ConfigureAwait(false);
+            return 130;
+        }
+        catch (Exception ex) when (ex is PackageException or StorageException or FormatException or ArgumentException or IOException or UnauthorizedAccessException or JsonException)
+        {
+            await Console.Error.WriteLineAsync("error: " + ex.Message).ConfigureAwait(false);
+            return 1;
+        }
+    }
+
+    public static IObjectStore OpenStore(ParseResult parse) => ObjectStoreFactory.Create(StorageOptions.Read(parse));
+
+    /// <summary>The CLI may read local files a manifest points to: they are the user's own.</summary>
+    public static ObjectLocator Locator(IObjectStore store) => new([store], allowLocalFilesOutsideStores: true);
+
+    public static void WriteJson(JsonNode node) => Console.Out.WriteLine(node.ToJsonString(Indented));
+
+    /// <summary>Parses s3://bucket/key (or quilt+s3://bucket#path=key) into an object reference.</summary>
+    public static ObjectRef ParseObjectUri(string uri, bool requireKey = true)
+    {
+        if (QuiltUri.IsQuiltUri(uri))
+        {
+            var q = QuiltUri.Parse(uri);
+            if (q.PackageName is not null)
+                throw new FormatException($"'{uri}' names a package entry; use 'package get' for package entries.");
+            return new ObjectRef(q.Bucket, q.Path ?? "");
+        }
+        var key = PhysicalKey.Parse(uri);
+        if (key.IsLocal)
+            throw new FormatException($"'{uri}' is a local file; give an s3://bucket/key URI.");
+        if (requireKey && key.Path.Length == 0)
+            throw new FormatException($"'{uri}' has no key: give s3://bucket/key.");
+        return new ObjectRef(key.Bucket!, key.Path, key.VersionId);
+    }
+
+    public static string FormatSize(long bytes)
+    {
+        string[] units = ["B", "KB", "MB", "GB", "TB"];
+        double value = bytes;
+        var unit = 0;
+        while (value >= 1000 && unit < units.Length - 1)
+        {
+            value /= 1000;
+            unit++;
+        }
+        return unit == 0 ? $"{bytes} B" : string.Create(CultureInfo.InvariantCulture, $"{value:0.0} {units[unit]}");
+    }
+
+    public static JsonObject EntryJson(ManifestEntry e) => new()
+    {
+        ["logical_key"] = e.LogicalKey,
+        ["physical_key"] = e.PhysicalKey,
+        ["size"] = e.Size,
+        ["hash"] = new JsonObject { ["type"] = e.Hash.Type, ["value"] = e.Hash.Value },
+        ["meta"] = e.Meta?.DeepClone() ?? new JsonObject(),
+    };
+
+    public static JsonNode? ParseJsonOption(string? text, string optionName)
+    {
+        if (text is null)
+            return null;
+        try
+        {
+            return JsonNode.Parse(text);
+        }
+        catch (JsonException ex)
+        {
+            throw new ArgumentException($"{optionName} must be JSON, such as '{{\"key\": \"value\"}}': {ex.Message}", ex);
+        }
+    }
+}
+
+/// <summary>A one-line progress display on stderr for long transfers (only when stderr is a terminal).</summary>
+internal sealed class ConsoleProgress : IProgress<PackageProgress>, IProgress<long>, IDisposable
+{
+    private readonly bool _enabled = !Console.IsErrorRedirected;
+    private readonly long _total;
+    private long _lastTicks;
+    private bool _wrote;
+
+    public ConsoleProgress(long totalBytes = 0) => _total = totalBytes;
+
+    public void Report(PackageProgress value) =>
+        Show($"{CliSupport.FormatSize(value.BytesDone)} / {CliSupport.FormatSize(value.BytesTotal)}, {value.EntriesDone}/{value.EntriesTotal} entries");
+
+    public void Report(long value) =>
+        Show(_total > 0 ? $"{CliSupport.FormatSize(value)} / {CliSupport.FormatSize(_total)}" : CliSupport.FormatSize(value));
+
+    private void Show(string text)
+    {
+        if (!_enabled)
+            return;
+        var now = Environment.TickCount64;
+        if (now - Interlocked.Read(ref _lastTicks) < 200)
+            return;
+        Interlocked.Exchange(ref _lastTicks, now);
+        lock (this)
+        {
+            Console.Error.Write("\r" + text.PadRight(60));
+            _wrote = true;
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_wrote)
+            Console.Error.WriteLine();
+    }
+}

@@ -1,0 +1,485 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using Quilt.Core;
+using Quilt.Core.Hashing;
+using Quilt.Core.Manifests;
+using Quilt.Packages;
+using Quilt.Storage;
+
+namespace Quilt.Cli;
+
+/// <summary>`quilt-mcp package …`: create, push, browse, get, list, revisions, diff, verify, delete, tophash.</summary>
+internal static class PackageCommands
+{
+    /// <summary>The registry bucket used on local storage when none is given.</summary>
+    public const string DefaultLocalRegistry = "local";
+
+    private static readonly Option<string?> Registry = new("--registry", "-r")
+    {
+        Description = "The registry: a bucket name or s3://bucket (env QUILT_MCP_REGISTRY; on local storage the default is 'local').",
+        Recursive = true,
+    };
+
+    private static readonly Option<string?> Revision = new("--revision")
+    {
+        Description = "A revision: 'latest' (default), a top hash or a unique prefix of at least 6 characters.",
+    };
+
+    public static Command Create()
+    {
+        var package = new Command("package", "Quilt data packages: create, push, browse, get, list, revisions, diff, verify, delete, tophash.");
+        package.Options.Add(Registry);
+        package.Subcommands.Add(CreateCommand());
+        package.Subcommands.Add(PushCommand());
+        package.Subcommands.Add(BrowseCommand());
+        package.Subcommands.Add(GetCommand());
+        package.Subcommands.Add(ListCommand());
+        package.Subcommands.Add(RevisionsCommand());
+        package.Subcommands.Add(DiffCommand());
+        package.Subcommands.Add(VerifyCommand());
+        package.Subcommands.Add(DeleteCommand());
+        package.Subcommands.Add(TopHashCommand());
+        return package;
+    }
+
+    private static Argument<string> NameArgument() => new("package")
+    {
+        Description = "The package name (user/name), or a quilt+s3://bucket#package=user/name[@hash] URI.",
+    };
+
+    /// <summary>The registry and name (and revision, when the argument is a Quilt+ URI) a command works on.</summary>
+    private static (PackageRegistry Registry, string Name, string? Revision) Target(ParseResult parse, IObjectStore store, string nameOrUri, string? revision)
+    {
+        if (QuiltUri.IsQuiltUri(nameOrUri))
+        {
+            var uri = QuiltUri.Parse(nameOrUri);
+            if (uri.PackageName is null)
+                throw new FormatException($"'{nameOrUri}' names no package: add #package=user/name.");
+            return (new PackageRegistry(store, uri.Bucket), uri.PackageName, revision ?? uri.TopHash ?? uri.Tag);
+        }
+        Names.ValidatePackageName(nameOrUri);
+        return (RegistryFor(parse, store), nameOrUri, revision);
+    }
+
+    private static PackageRegistry RegistryFor(ParseResult parse, IObjectStore store, string? explicitRegistry = null)
+    {
+        var value = explicitRegistry ?? parse.GetValue(Registry) ?? Environment.GetEnvironmentVariable("QUILT_MCP_REGISTRY");
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            if (store.Scheme != "file")
+                throw new ArgumentException("Give the registry bucket with --registry s3://bucket (or set QUILT_MCP_REGISTRY).");
+            value = DefaultLocalRegistry;
+        }
+        var bucket = value.StartsWith("s3://", StringComparison.Ordinal) ? value["s3://".Length..].TrimEnd('/') : value;
+        if (bucket.Length == 0 || bucket.Contains('/', StringComparison.Ordinal))
+            throw new ArgumentException($"Invalid registry '{value}': give a bucket name or s3://bucket (no key).");
+        return new PackageRegistry(store, bucket);
+    }
+
+    private static string UriOf(PackageRegistry registry, string name, string topHash, string? path = null) =>
+        new QuiltUri { Bucket = registry.Bucket, PackageName = name, TopHash = topHash, Path = path }.ToString();
+
+    private static Command CreateCommand()
+    {
+        var name = new Argument<string>("name") { Description = "The package name, user/name." };
+        var sources = new Argument<string[]>("sources")
+        {
+            Description = "What goes in: local files or folders, s3://bucket/key objects, s3://bucket/prefix/ prefixes. "
+                + "Prefix one with KEY= to place it at that logical key or folder (e.g. data/=./out).",
+            Arity = ArgumentArity.OneOrMore,
+        };
+        var message = new Option<string?>("--message", "-m") { Description = "The revision message." };
+        var meta = new Option<string?>("--meta") { Description = "Package metadata as a JSON object." };
+        var entryMeta = new Option<string[]>("--entry-meta") { Description = "Metadata of one entry: KEY=JSON (repeatable)." };
+        var workflow = new Option<string?>("--workflow") { Description = "Workflow as a JSON value, recorded in the package line." };
+        var noCopy = new Option<bool>("--no-copy") { Description = "Reference the data where it is instead of copying it into the registry." };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Publish a new revision even if the package exists (its history stays)." };
+        var command = new Command("create", "Create a package revision from files, folders and S3 objects, hashing them as quilt3 does.")
+        {
+            name, sources, message, meta, entryMeta, workflow, noCopy, overwrite, CliSupport.Json,
+        };
+        command.SetAction((parse, ct) => CliSupport.RunAsync(async () =>
+        {
+            var store = CliSupport.OpenStore(parse);
+            var registry = RegistryFor(parse, store);
+            var entries = await ResolveSourcesAsync(store, parse.GetValue(sources)!, parse.GetValue(entryMeta) ?? [], ct).ConfigureAwait(false);
+            var request = new CreatePackageRequest(parse.GetValue(name)!, entries)
+            {
+                Message = parse.GetValue(message),
+                UserMeta = CliSupport.ParseJsonOption(parse.GetValue(meta), "--meta"),
+                Workflow = CliSupport.ParseJsonOption(parse.GetValue(workflow), "--workflow"),
+                CopyData = !parse.GetValue(noCopy),
+                Overwrite = parse.GetValue(overwrite),
+            };
+            PackageWriteResult result;
+            using (var progress = new ConsoleProgress())
+                result = await new PackageService(CliSupport.Locator(store)).CreateAsync(registry, request, progress, ct).ConfigureAwait(false);
+            PrintWrite(parse, registry, result);
+            return 0;
+        }));
+        return command;
+    }
+
+    private static void PrintWrite(ParseResult parse, PackageRegistry registry, PackageWriteResult result)
+    {
+        var uri = UriOf(registry, result.Revision.Name, result.Revision.TopHash);
+        if (parse.GetValue(CliSupport.Json))
+        {
+            var json = new JsonObject
+            {
+                ["name"] = result.Revision.Name,
+                ["registry"] = registry.Bucket,
+                ["top_hash"] = result.Revision.TopHash,
+                ["uri"] = uri,
+                ["entries"] = result.Manifest.Entries.Count,
+                ["size"] = result.Manifest.TotalSize,
+            };
+            if (result.ChangesFromPrevious is { } d)
+            {
+                json["changes"] = new JsonObject
+                {
+                    ["added"] = new JsonArray(d.Added.Select(e => (JsonNode)e.LogicalKey).ToArray()),
+                    ["removed"] = new JsonArray(d.Removed.Select(e => (JsonNode)e.LogicalKey).ToArray()),
+                    ["modified"] = new JsonArray(d.Modified.Select(e => (JsonNode)e.LogicalKey).ToArray()),
+                    ["unchanged"] = d.Unchanged,
+                };
+            }
+            CliSupport.WriteJson(json);
+            return;
+        }
+        Console.WriteLine($"{result.Revision.Name}@{result.Revision.TopHash}");
+        Console.WriteLine($"  {result.Manifest.Entries.Count} entries, {CliSupport.FormatSize(result.Manifest.TotalSize)}");
+        Console.WriteLine($"  {uri}");
+        if (result.ChangesFromPrevious is { } diff)
+            Console.WriteLine($"  since the previous revision: {diff.Added.Count} added, {diff.Removed.Count} removed, {diff.Modified.Count} modified, {diff.Unchanged} unchanged");
+    }
+
+    /// <summary>Expands KEY=SOURCE arguments into entry sources: local paths, s3:// objects and s3:// prefixes.</summary>
+    private static async Task<IReadOnlyList<EntrySource>> ResolveSourcesAsync(IObjectStore store, string[] args, string[] entryMeta, CancellationToken ct)
+    {
+        var result = new List<EntrySource>();
+        foreach (var arg in args)
+        {
+            string? key = null;
+            var source = arg;
+            var eq = arg.IndexOf('=', StringComparison.Ordinal);
+            if (eq > 0 && !arg.StartsWith("s3://", StringComparison.Ordinal) && !File.Exists(arg) && !Directory.Exists(arg))
+            {
+                key = arg[..eq];
+                source = arg[(eq + 1)..];
+            }
+            var intoFolder = key is null || key.EndsWith('/');
+            if (source.StartsWith("s3://", StringComparison.Ordinal))
+            {
+                var obj = CliSupport.ParseObjectUri(source, requireKey: false);
+                var isPrefix = obj.Key.Length == 0 || obj.Key.EndsWith('/');
+                if (!isPrefix)
+                {
+                    try
+                    {
+                        await store.HeadAsync(obj, ct).ConfigureAwait(false);
+                    }
+                    catch (ObjectNotFoundException)
+                    {
+                        isPrefix = true; // not an object: take it as a folder
+                        obj = obj with { Key = obj.Key + "/" };
+                    }
+                }
+                if (isPrefix)
+                {
+                    result.AddRange(await EntrySources.FromStorePrefixAsync(store, obj.Bucket, obj.Key, key ?? "", ct).ConfigureAwait(false));
+                }
+                else
+                {
+                    var name = obj.Key[(obj.Key.LastIndexOf('/') + 1)..];
+                    result.Add(new StoreObjectSource(intoFolder ? (key ?? "") + name : key!, store, obj));
+                }
+            }
+            else if (File.Exists(source) && !intoFolder)
+            {
+                result.Add(new LocalFileSource(key!, Path.GetFullPath(source)));
+            }
+            else
+            {
+                result.AddRange(EntrySources.FromLocalPath(source, key ?? ""));
+            }
+        }
+
+        foreach (var item in entryMeta)
+        {
+            var eq = item.IndexOf('=', StringComparison.Ordinal);
+            if (eq <= 0)
+                throw new ArgumentException($"--entry-meta '{item}' must be KEY=JSON.");
+            var key = item[..eq];
+            var index = result.FindIndex(s => s.LogicalKey == key);
+            if (index < 0)
+                throw new ArgumentException($"--entry-meta names '{key}', which is not among the entries.");
+            result[index] = result[index] with { UserMeta = CliSupport.ParseJsonOption(item[(eq + 1)..], "--entry-meta") };
+        }
+        return result;
+    }
+
+    private static Command PushCommand()
+    {
+        var name = NameArgument();
+        var to = new Option<string>("--to") { Description = "The destination registry: s3://bucket or a bucket name.", Required = true };
+        var destName = new Option<string?>("--dest-name") { Description = "The name in the destination (default: the same name)." };
+        var noCopy = new Option<bool>("--no-copy") { Description = "Reference the data where it is instead of copying it into the destination." };
+        var destStorage = new Option<string?>("--to-storage") { Description = "Storage of the destination: local or s3 (default: the same storage)." };
+        var command = new Command("push", "Copy a revision into another registry (data to <user>/<name>/<key>), verifying hashes on the way.")
+        {
+            name, Revision, to, destName, noCopy, destStorage, CliSupport.Json,
+        };
+        command.SetAction((parse, ct) => CliSupport.RunAsync(async () =>
+        {
+            var store = CliSupport.OpenStore(parse);
+            var (source, pkg, revision) = Target(parse, store, parse.GetValue(name)!, parse.GetValue(Revision));
+            var destinationStore = parse.GetValue(destStorage) is { } kind
+                ? ObjectStoreFactory.Create(StorageOptions.Read(parse) with { Kind = StorageSettings.ParseKind(kind) })
+                : store;
+            var destination = RegistryFor(parse, destinationStore, parse.GetValue(to));
+            var locator = new ObjectLocator(destinationStore == store ? [store] : [store, destinationStore], allowLocalFilesOutsideStores: true);
+            PackageWriteResult result;
+            using (var progress = new ConsoleProgress())
+            {
+                result = await new PackageService(locator).PushAsync(source, pkg, revision, destination, parse.GetValue(destName),
+                    !parse.GetValue(noCopy), progress, ct).ConfigureAwait(false);
+            }
+            PrintWrite(parse, destination, result);
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command BrowseCommand()
+    {
+        var name = NameArgument();
+        var prefix = new Option<string?>("--prefix") { Description = "Only entries below this logical key prefix (a folder)." };
+        var command = new Command("browse", "List the entries of a revision: size, hash and logical key.") { name, Revision, prefix, CliSupport.Json };
+        command.SetAction((parse, ct) => CliSupport.RunAsync(async () =>
+        {
+            var store = CliSupport.OpenStore(parse);
+            var (registry, pkg, revision) = Target(parse, store, parse.GetValue(name)!, parse.GetValue(Revision));
+            var (hash, manifest) = await registry.BrowseAsync(pkg, revision, ct).ConfigureAwait(false);
+            var p = parse.GetValue(prefix)?.TrimStart('/');
+            var entries = manifest.Entries.Where(e => p is null || e.LogicalKey.StartsWith(p, StringComparison.Ordinal)).ToList();
+            if (parse.GetValue(CliSupport.Json))
+            {
+                CliSupport.WriteJson(new JsonObject
+                {
+                    ["name"] = pkg,
+                    ["top_hash"] = hash,
+                    ["message"] = manifest.Message,
+                    ["user_meta"] = manifest.UserMeta?.DeepClone(),
+                    ["entries"] = new JsonArray(entries.Select(e => (JsonNode)CliSupport.EntryJson(e)).ToArray()),
+                });
+                return 0;
+            }
+            Console.WriteLine($"{pkg}@{hash}" + (manifest.Message is { } m ? $"  \"{m}\"" : ""));
+            foreach (var e in entries)
+                Console.WriteLine($"{e.Size,14}  {e.LogicalKey}");
+            Console.WriteLine($"{entries.Count} entries, {CliSupport.FormatSize(entries.Sum(e => e.Size))}");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command GetCommand()
+    {
+        var name = NameArgument();
+        var path = new Argument<string?>("path") { Description = "A logical key or folder to fetch (default: the whole package).", Arity = ArgumentArity.ZeroOrOne };
+        var dest = new Option<string>("--dest", "-o") { Description = "The folder to write into (default: the current folder).", DefaultValueFactory = _ => "." };
+        var command = new Command("get", "Download package entries to a local folder, verifying each hash.") { name, path, Revision, dest, CliSupport.Json };
+        command.SetAction((parse, ct) => CliSupport.RunAsync(async () =>
+        {
+            var store = CliSupport.OpenStore(parse);
+            var (registry, pkg, revision) = Target(parse, store, parse.GetValue(name)!, parse.GetValue(Revision));
+            var (_, manifest) = await registry.BrowseAsync(pkg, revision, ct).ConfigureAwait(false);
+            var wanted = parse.GetValue(path)?.Trim('/');
+            var entries = manifest.Entries.Where(e => string.IsNullOrEmpty(wanted) || e.LogicalKey == wanted
+                || e.LogicalKey.StartsWith(wanted + "/", StringComparison.Ordinal)).ToList();
+            if (entries.Count == 0)
+                throw new PackageException($"'{wanted}' is not in {pkg}; browse the package to see its keys.");
+            var root = Path.GetFullPath(parse.GetValue(dest)!);
+            var written = await EntryDownloader.DownloadAsync(CliSupport.Locator(store), entries, root, cancellationToken: ct).ConfigureAwait(false);
+            if (parse.GetValue(CliSupport.Json))
+                CliSupport.WriteJson(new JsonArray(written.Select(w => (JsonNode)w).ToArray()));
+            else
+                foreach (var w in written)
+                    Console.WriteLine(w);
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command ListCommand()
+    {
+        var filter = new Option<string?>("--filter") { Description = "Only names containing this text." };
+        var command = new Command("list", "List the packages in a registry.") { filter, CliSupport.Json };
+        command.SetAction((parse, ct) => CliSupport.RunAsync(async () =>
+        {
+            var store = CliSupport.OpenStore(parse);
+            var registry = RegistryFor(parse, store);
+            var names = await registry.ListPackagesAsync(parse.GetValue(filter), ct).ConfigureAwait(false);
+            if (parse.GetValue(CliSupport.Json))
+                CliSupport.WriteJson(new JsonArray(names.Select(n => (JsonNode)n).ToArray()));
+            else
+                foreach (var n in names)
+                    Console.WriteLine(n);
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command RevisionsCommand()
+    {
+        var name = NameArgument();
+        var command = new Command("revisions", "List a package's revisions, newest first: time, top hash, message.") { name, CliSupport.Json };
+        command.SetAction((parse, ct) => CliSupport.RunAsync(async () =>
+        {
+            var store = CliSupport.OpenStore(parse);
+            var (registry, pkg, _) = Target(parse, store, parse.GetValue(name)!, null);
+            var revisions = await registry.ListRevisionsAsync(pkg, ct).ConfigureAwait(false);
+            var rows = new JsonArray();
+            foreach (var r in revisions)
+            {
+                var manifest = await registry.GetManifestAsync(r.TopHash, ct).ConfigureAwait(false);
+                rows.Add(new JsonObject { ["top_hash"] = r.TopHash, ["time"] = r.Time.ToString("O"), ["message"] = manifest.Message, ["user_meta"] = manifest.UserMeta?.DeepClone() });
+                if (!parse.GetValue(CliSupport.Json))
+                    Console.WriteLine($"{r.Time:yyyy-MM-dd HH:mm:ss}Z  {r.TopHash}  {manifest.Message}");
+            }
+            if (parse.GetValue(CliSupport.Json))
+                CliSupport.WriteJson(rows);
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command DiffCommand()
+    {
+        var name = NameArgument();
+        var from = new Argument<string>("from") { Description = "The older revision (top hash, prefix or tag)." };
+        var to = new Argument<string?>("to") { Description = "The newer revision (default: latest).", Arity = ArgumentArity.ZeroOrOne };
+        var command = new Command("diff", "What changed between two revisions: entries added, removed, modified; message and metadata.") { name, from, to, CliSupport.Json };
+        command.SetAction((parse, ct) => CliSupport.RunAsync(async () =>
+        {
+            var store = CliSupport.OpenStore(parse);
+            var (registry, pkg, _) = Target(parse, store, parse.GetValue(name)!, null);
+            var (_, a) = await registry.BrowseAsync(pkg, parse.GetValue(from), ct).ConfigureAwait(false);
+            var (_, b) = await registry.BrowseAsync(pkg, parse.GetValue(to), ct).ConfigureAwait(false);
+            var d = PackageDiff.Compute(a, b);
+            if (parse.GetValue(CliSupport.Json))
+            {
+                CliSupport.WriteJson(new JsonObject
+                {
+                    ["from"] = a.TopHash,
+                    ["to"] = b.TopHash,
+                    ["added"] = new JsonArray(d.Added.Select(e => (JsonNode)e.LogicalKey).ToArray()),
+                    ["removed"] = new JsonArray(d.Removed.Select(e => (JsonNode)e.LogicalKey).ToArray()),
+                    ["modified"] = new JsonArray(d.Modified.Select(e => (JsonNode)e.LogicalKey).ToArray()),
+                    ["unchanged"] = d.Unchanged,
+                    ["message_changed"] = d.MessageChanged,
+                    ["metadata_changed"] = d.MetadataChanged,
+                });
+                return 0;
+            }
+            foreach (var e in d.Added)
+                Console.WriteLine($"+ {e.LogicalKey}");
+            foreach (var e in d.Removed)
+                Console.WriteLine($"- {e.LogicalKey}");
+            foreach (var e in d.Modified)
+                Console.WriteLine($"M {e.LogicalKey}");
+            if (d.MessageChanged)
+                Console.WriteLine($"message: \"{a.Message}\" -> \"{b.Message}\"");
+            if (d.MetadataChanged)
+                Console.WriteLine("package metadata changed");
+            Console.WriteLine($"{d.Added.Count} added, {d.Removed.Count} removed, {d.Modified.Count} modified, {d.Unchanged} unchanged");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command VerifyCommand()
+    {
+        var name = NameArgument();
+        var command = new Command("verify", "Re-hash every entry's data and compare with the manifest; exits 1 on any mismatch.") { name, Revision, CliSupport.Json };
+        command.SetAction((parse, ct) => CliSupport.RunAsync(async () =>
+        {
+            var store = CliSupport.OpenStore(parse);
+            var (registry, pkg, revision) = Target(parse, store, parse.GetValue(name)!, parse.GetValue(Revision));
+            var (hash, manifest) = await registry.BrowseAsync(pkg, revision, ct).ConfigureAwait(false);
+            VerifyResult result;
+            using (var progress = new ConsoleProgress(manifest.TotalSize))
+                result = await new PackageService(CliSupport.Locator(store)).VerifyAsync(manifest, progress: progress, cancellationToken: ct).ConfigureAwait(false);
+            if (parse.GetValue(CliSupport.Json))
+            {
+                CliSupport.WriteJson(new JsonObject
+                {
+                    ["top_hash"] = hash,
+                    ["ok"] = result.Ok,
+                    ["checked"] = result.Checked,
+                    ["mismatched"] = new JsonArray(result.Mismatched.Select(k => (JsonNode)k).ToArray()),
+                    ["missing"] = new JsonArray(result.Missing.Select(k => (JsonNode)k).ToArray()),
+                });
+            }
+            else
+            {
+                foreach (var k in result.Mismatched)
+                    Console.WriteLine($"MISMATCH {k}");
+                foreach (var k in result.Missing)
+                    Console.WriteLine($"MISSING  {k}");
+                Console.WriteLine(result.Ok ? $"ok: {result.Checked} entries match {pkg}@{hash}" : $"{result.Mismatched.Count} mismatched, {result.Missing.Count} missing of {result.Checked}");
+            }
+            return result.Ok ? 0 : 1;
+        }));
+        return command;
+    }
+
+    private static Command DeleteCommand()
+    {
+        var name = NameArgument();
+        var revision = new Argument<string>("revision") { Description = "The revision to delete: its top hash or a unique prefix." };
+        var command = new Command("delete", "Delete one revision of a package (its pointers; 'latest' moves to the newest remaining).") { name, revision, CliSupport.Json };
+        command.SetAction((parse, ct) => CliSupport.RunAsync(async () =>
+        {
+            var store = CliSupport.OpenStore(parse);
+            var (registry, pkg, _) = Target(parse, store, parse.GetValue(name)!, null);
+            var spec = parse.GetValue(revision)!;
+            if (!Names.IsTopHashPrefix(spec))
+                throw new ArgumentException($"Give the revision to delete as its top hash (or a prefix of at least 6 characters), not '{spec}'.");
+            var hash = await registry.ResolveTopHashAsync(pkg, spec, ct).ConfigureAwait(false);
+            var deleted = await registry.DeleteRevisionAsync(pkg, hash, ct).ConfigureAwait(false);
+            if (parse.GetValue(CliSupport.Json))
+                CliSupport.WriteJson(new JsonObject { ["name"] = pkg, ["deleted"] = hash, ["pointers"] = deleted.Count });
+            else
+                Console.WriteLine($"deleted {pkg}@{hash}");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command TopHashCommand()
+    {
+        var file = new Argument<string>("manifest") { Description = "A manifest file (JSON Lines)." };
+        var command = new Command("tophash", "Print a manifest file's top hash as quilt3 computes it.") { file };
+        command.SetAction((parse, ct) => CliSupport.RunAsync(async () =>
+        {
+            var path = parse.GetValue(file)!;
+            if (!File.Exists(path))
+                throw new ArgumentException($"'{path}' does not exist.");
+            await using var stream = File.OpenRead(path);
+            Manifest manifest;
+            try
+            {
+                manifest = await ManifestReader.ReadAsync(stream, ct).ConfigureAwait(false);
+            }
+            catch (ManifestFormatException ex)
+            {
+                throw new PackageException($"'{path}' is not a valid manifest: {ex.Message}", ex);
+            }
+            Console.WriteLine(manifest.TopHash);
+            return 0;
+        }));
+        return command;
+    }
+}

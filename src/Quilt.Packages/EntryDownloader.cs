@@ -1,0 +1,85 @@
+using Quilt.Core;
+using Quilt.Core.Hashing;
+using Quilt.Core.Manifests;
+
+namespace Quilt.Packages;
+
+/// <summary>
+/// Writes package entries below a local folder at their logical keys, each verified against its recorded hash before
+/// it appears (written to a temporary name, renamed into place only when the hash matches).
+/// </summary>
+public static class EntryDownloader
+{
+    public static async Task<IReadOnlyList<string>> DownloadAsync(
+        ObjectLocator locator, IReadOnlyList<ManifestEntry> entries, string destinationRoot, IProgress<long>? progress = null,
+        int concurrency = 8, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(locator);
+        ArgumentNullException.ThrowIfNull(entries);
+        var root = Path.GetFullPath(destinationRoot);
+        Directory.CreateDirectory(root);
+        var written = new string[entries.Count];
+        await Parallel.ForAsync(0, entries.Count, new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken }, async (i, ct) =>
+        {
+            written[i] = await DownloadOneAsync(locator, entries[i], root, progress, ct).ConfigureAwait(false);
+        }).ConfigureAwait(false);
+        return written;
+    }
+
+    /// <summary>The path an entry lands at below <paramref name="root"/>; refuses keys or existing links that would leave it.</summary>
+    public static string SafeDestination(string root, string logicalKey)
+    {
+        Names.ValidateLogicalKey(logicalKey);
+        var full = Path.GetFullPath(Path.Combine(root, logicalKey));
+        if (!full.StartsWith(root.TrimEnd('/') + "/", StringComparison.Ordinal))
+            throw new PackageException($"'{logicalKey}' would be written outside {root}; refusing.");
+        // No component below the root may be a symbolic link: it could point anywhere.
+        var current = root;
+        foreach (var part in logicalKey.Split('/'))
+        {
+            current = Path.Combine(current, part);
+            var info = new FileInfo(current);
+            if (info.Exists || Directory.Exists(current))
+            {
+                if ((File.GetAttributes(current) & FileAttributes.ReparsePoint) != 0)
+                    throw new PackageException($"'{current}' is a symbolic link; refusing to write through it.");
+            }
+        }
+        return full;
+    }
+
+    private static async Task<string> DownloadOneAsync(ObjectLocator locator, ManifestEntry entry, string root, IProgress<long>? progress, CancellationToken ct)
+    {
+        var destination = SafeDestination(root, entry.LogicalKey);
+        Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
+        var temp = destination + ".quilt-partial-" + Guid.NewGuid().ToString("N")[..8];
+        try
+        {
+            using var hasher = new ObjectHasher(entry.Hash.Type, entry.Size);
+            var source = await locator.OpenReadAsync(entry.PhysicalKey, null, ct).ConfigureAwait(false);
+            await using (source.ConfigureAwait(false))
+            {
+                var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
+                await using (file.ConfigureAwait(false))
+                {
+                    var reader = new HashingReadStream(source, hasher, progress);
+                    await reader.CopyToAsync(file, 1 << 20, ct).ConfigureAwait(false);
+                }
+            }
+            var actual = hasher.Finish();
+            if (!actual.Matches(entry.Hash))
+                throw new PackageException($"'{entry.LogicalKey}' does not match its recorded hash (its data at {entry.PhysicalKey} changed); it was not written.");
+            File.Move(temp, destination, overwrite: true);
+            return destination;
+        }
+        catch (ObjectSizeMismatchException ex)
+        {
+            throw new PackageException($"'{entry.LogicalKey}': {ex.Message}", ex);
+        }
+        finally
+        {
+            if (File.Exists(temp))
+                File.Delete(temp);
+        }
+    }
+}

@@ -1,0 +1,102 @@
+using System.IO.Enumeration;
+using System.Text.Json.Nodes;
+using Quilt.Core;
+using Quilt.Core.Manifests;
+using Quilt.Storage;
+
+namespace Quilt.Packages;
+
+/// <summary>Where a new revision's entry comes from. <see cref="UserMeta"/> becomes the entry's meta.user_meta.</summary>
+public abstract record EntrySource(string LogicalKey)
+{
+    public JsonNode? UserMeta { get; init; }
+}
+
+/// <summary>A file on this machine.</summary>
+public sealed record LocalFileSource(string LogicalKey, string Path) : EntrySource(LogicalKey);
+
+/// <summary>An object in a store (s3://bucket/key, optionally one version).</summary>
+public sealed record StoreObjectSource(string LogicalKey, IObjectStore Store, ObjectRef Object) : EntrySource(LogicalKey);
+
+/// <summary>Bytes given directly (for example text an assistant wrote).</summary>
+public sealed record InlineSource(string LogicalKey, ReadOnlyMemory<byte> Content) : EntrySource(LogicalKey);
+
+/// <summary>
+/// An entry of an earlier revision: kept as it is, or (with <see cref="CopyData"/>, as a push does) its bytes copied
+/// into the registry and hashed on the way.
+/// </summary>
+public sealed record ExistingEntrySource(ManifestEntry Entry, string? NewLogicalKey = null) : EntrySource(NewLogicalKey ?? Entry.LogicalKey)
+{
+    public bool CopyData { get; init; }
+}
+
+public static class EntrySources
+{
+    /// <summary>
+    /// A file, or every file below a folder (symlinks are skipped, so nothing outside the folder is read), under
+    /// <paramref name="logicalPrefix"/> ("" for the package root; a file keeps its own name below the prefix).
+    /// </summary>
+    public static IReadOnlyList<LocalFileSource> FromLocalPath(string path, string logicalPrefix = "")
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var full = Path.GetFullPath(path);
+        var prefix = NormalizePrefix(logicalPrefix);
+        if (File.Exists(full))
+        {
+            if (new FileInfo(full).LinkTarget is not null)
+                throw new PackageException($"'{path}' is a symbolic link; give the file it points to instead.");
+            return [new LocalFileSource(prefix + Path.GetFileName(full), full)];
+        }
+        if (!Directory.Exists(full))
+            throw new PackageException($"'{path}' does not exist. Give an existing file or folder.");
+
+        var options = new EnumerationOptions
+        {
+            RecurseSubdirectories = true,
+            AttributesToSkip = FileAttributes.ReparsePoint,
+            IgnoreInaccessible = false,
+            ReturnSpecialDirectories = false,
+        };
+        var files = new FileSystemEnumerable<LocalFileSource>(full,
+            (ref FileSystemEntry e) => new LocalFileSource(prefix + Path.GetRelativePath(full, e.ToFullPath()).Replace('\\', '/'), e.ToFullPath()),
+            options)
+        {
+            ShouldIncludePredicate = (ref FileSystemEntry e) => !e.IsDirectory,
+        };
+        return files.ToList();
+    }
+
+    /// <summary>Every object below an S3 prefix (folder markers skipped), keyed by its path below the prefix.</summary>
+    public static async Task<IReadOnlyList<StoreObjectSource>> FromStorePrefixAsync(
+        IObjectStore store, string bucket, string prefix, string logicalPrefix = "", CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        var lp = NormalizePrefix(logicalPrefix);
+        var results = new List<StoreObjectSource>();
+        string? token = null;
+        do
+        {
+            var page = await store.ListAsync(new ListRequest(bucket, prefix, null, 1000, token), cancellationToken).ConfigureAwait(false);
+            foreach (var obj in page.Objects)
+            {
+                if (obj.Key.EndsWith('/'))
+                    continue;
+                results.Add(new StoreObjectSource(lp + obj.Key[prefix.Length..].TrimStart('/'), store, new ObjectRef(bucket, obj.Key)));
+            }
+            token = page.NextContinuationToken;
+        }
+        while (token is not null);
+        if (results.Count == 0)
+            throw new PackageException($"Nothing found under s3://{bucket}/{prefix}. Check the prefix (list it to see what exists).");
+        return results;
+    }
+
+    private static string NormalizePrefix(string? logicalPrefix)
+    {
+        var p = (logicalPrefix ?? "").Trim('/');
+        if (p.Length == 0)
+            return "";
+        Names.ValidateLogicalKey(p);
+        return p + "/";
+    }
+}

@@ -1,0 +1,263 @@
+using System.Text.Json.Nodes;
+using Quilt.Core;
+using Quilt.Core.Hashing;
+using Quilt.Core.Manifests;
+using Quilt.Storage;
+
+namespace Quilt.Packages;
+
+public sealed record BuildOptions
+{
+    /// <summary>Copy data into the registry bucket at &lt;name&gt;/&lt;logical key&gt; (true), or reference it where it is.</summary>
+    public bool CopyData { get; init; } = true;
+
+    /// <summary>Entries worked on at once (hashing and copying).</summary>
+    public int Concurrency { get; init; } = Math.Max(4, Environment.ProcessorCount * 2);
+
+    /// <summary>Hashes known for object versions (physical key with versionId → hash), so they are not read again.</summary>
+    public IReadOnlyDictionary<string, ObjectHash>? KnownHashes { get; init; }
+}
+
+/// <summary>Bytes and entries done so far of a build or push.</summary>
+public readonly record struct PackageProgress(long BytesDone, long BytesTotal, int EntriesDone, int EntriesTotal);
+
+/// <summary>
+/// Turns entry sources into manifest entries: copies data into the registry (hashing while it streams through) or
+/// references it in place (hashing by reading it), in parallel, reusing hashes already known for an object version.
+/// </summary>
+public sealed class PackageCreator(PackageRegistry registry, ObjectLocator locator)
+{
+    public PackageRegistry Registry { get; } = registry;
+
+    /// <summary>Builds the manifest of a new revision; nothing is published (see <see cref="PackageRegistry.PublishAsync"/>).</summary>
+    public async Task<Manifest> BuildAsync(
+        string name, IReadOnlyList<EntrySource> sources, JsonObject packageMeta, BuildOptions? options = null,
+        IProgress<PackageProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        Names.ValidatePackageName(name);
+        ArgumentNullException.ThrowIfNull(sources);
+        options ??= new BuildOptions();
+        var duplicate = sources.GroupBy(s => s.LogicalKey, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null)
+            throw new PackageException($"Two entries have the logical key '{duplicate.Key}'; give each entry its own key.");
+        foreach (var source in sources)
+        {
+            try
+            {
+                Names.ValidateLogicalKey(source.LogicalKey);
+            }
+            catch (InvalidNameException ex)
+            {
+                throw new PackageException(ex.Message, ex);
+            }
+        }
+
+        // Sizes first, so progress has a total and hashes know their chunk layout.
+        var sizes = new long[sources.Count];
+        var refs = new ObjectRef?[sources.Count];
+        await Parallel.ForAsync(0, sources.Count, ParallelOptionsFor(options, cancellationToken), async (i, ct) =>
+        {
+            switch (sources[i])
+            {
+                case LocalFileSource f:
+                    sizes[i] = File.Exists(f.Path) ? new FileInfo(f.Path).Length : throw new PackageException($"'{f.Path}' does not exist.");
+                    break;
+                case StoreObjectSource s:
+                    var info = await s.Store.HeadAsync(s.Object, ct).ConfigureAwait(false);
+                    sizes[i] = info.Size;
+                    refs[i] = s.Object with { VersionId = s.Object.VersionId ?? info.VersionId };
+                    break;
+                case InlineSource inline:
+                    sizes[i] = inline.Content.Length;
+                    break;
+                case ExistingEntrySource e:
+                    sizes[i] = e.Entry.Size;
+                    break;
+            }
+        }).ConfigureAwait(false);
+
+        var tracker = new ProgressTracker(progress, sizes.Sum(), sources.Count);
+        var entries = new ManifestEntry[sources.Count];
+        await Parallel.ForAsync(0, sources.Count, ParallelOptionsFor(options, cancellationToken), async (i, ct) =>
+        {
+            entries[i] = await BuildEntryAsync(name, sources[i], sizes[i], refs[i], options, tracker, ct).ConfigureAwait(false);
+            tracker.EntryDone();
+        }).ConfigureAwait(false);
+
+        try
+        {
+            return new Manifest(packageMeta, entries);
+        }
+        catch (ManifestFormatException ex)
+        {
+            throw new PackageException(ex.Message, ex);
+        }
+    }
+
+    private static ParallelOptions ParallelOptionsFor(BuildOptions options, CancellationToken ct) =>
+        new() { MaxDegreeOfParallelism = Math.Max(1, options.Concurrency), CancellationToken = ct };
+
+    private async Task<ManifestEntry> BuildEntryAsync(
+        string name, EntrySource source, long size, ObjectRef? resolved, BuildOptions options, ProgressTracker tracker, CancellationToken ct)
+    {
+        var meta = source.UserMeta is null ? null : ManifestEntry.MetaWithUserMeta(source.UserMeta);
+        switch (source)
+        {
+            case ExistingEntrySource { CopyData: true } e:
+            {
+                var stream = await locator.OpenReadAsync(e.Entry.PhysicalKey, null, ct).ConfigureAwait(false);
+                return await UploadAsync(name, e.LogicalKey, stream, size, source.UserMeta is null ? e.Entry.Meta : meta, tracker, ct).ConfigureAwait(false);
+            }
+
+            case ExistingEntrySource e:
+                tracker.Bytes(size);
+                return e.Entry with { LogicalKey = e.LogicalKey, Meta = source.UserMeta is null ? e.Entry.Meta : meta };
+
+            case LocalFileSource f when !options.CopyData:
+            {
+                var hash = await HashLocalFileAsync(f.Path, size, tracker, ct).ConfigureAwait(false);
+                return new ManifestEntry(f.LogicalKey, [PhysicalKey.File(f.Path).ToString()], size, hash, meta);
+            }
+
+            case LocalFileSource f:
+            {
+                var stream = OpenLocal(f.Path);
+                return await UploadAsync(name, f.LogicalKey, stream, size, meta, tracker, ct).ConfigureAwait(false);
+            }
+
+            case InlineSource inline:
+            {
+                var stream = new MemoryStream(inline.Content.ToArray(), writable: false);
+                return await UploadAsync(name, inline.LogicalKey, stream, size, meta, tracker, ct).ConfigureAwait(false);
+            }
+
+            case StoreObjectSource s:
+            {
+                var objectRef = resolved ?? s.Object;
+                var sourceKey = s.Store.ToPhysicalKey(objectRef);
+                ObjectHash? known = null;
+                if (objectRef.VersionId is not null)
+                    options.KnownHashes?.TryGetValue(sourceKey, out known);
+                if (!options.CopyData)
+                {
+                    var hash = known ?? await HashStoreObjectAsync(s.Store, objectRef, size, tracker, ct).ConfigureAwait(false);
+                    if (known is not null)
+                        tracker.Bytes(size);
+                    return new ManifestEntry(s.LogicalKey, [sourceKey], size, hash, meta);
+                }
+                if (ReferenceEquals(s.Store, Registry.Store))
+                {
+                    var copy = await s.Store.CopyAsync(objectRef, Registry.Bucket, RegistryLayout.DataKey(name, s.LogicalKey), ct).ConfigureAwait(false);
+                    // A server-side copy moves no bytes through here; hash the source version (the copy is identical).
+                    var hash = known ?? await HashStoreObjectAsync(s.Store, objectRef, size, tracker, ct).ConfigureAwait(false);
+                    if (known is not null)
+                        tracker.Bytes(size);
+                    return new ManifestEntry(s.LogicalKey, [Registry.Store.ToPhysicalKey(copy.Ref)], size, hash, meta);
+                }
+                var stream = await s.Store.OpenReadAsync(objectRef, null, ct).ConfigureAwait(false);
+                return await UploadAsync(name, s.LogicalKey, stream, size, meta, tracker, ct).ConfigureAwait(false);
+            }
+
+            default:
+                throw new ArgumentException($"Unknown entry source {source.GetType().Name}.", nameof(source));
+        }
+    }
+
+    /// <summary>Streams content into the registry at &lt;name&gt;/&lt;logical key&gt;, hashing it on the way.</summary>
+    private async Task<ManifestEntry> UploadAsync(
+        string name, string logicalKey, Stream content, long size, JsonObject? meta, ProgressTracker tracker, CancellationToken ct)
+    {
+        using var hasher = new ObjectHasher(ObjectHash.Sha256ChunkedType, size);
+        PutResult put;
+        var hashing = new HashingReadStream(content, hasher, tracker.ByteProgress);
+        await using (hashing.ConfigureAwait(false))
+        {
+            put = await Registry.Store.PutAsync(
+                new PutRequest(Registry.Bucket, RegistryLayout.DataKey(name, logicalKey)) { Length = size },
+                hashing, null, ct).ConfigureAwait(false);
+        }
+        var hash = hasher.Finish();
+        return new ManifestEntry(logicalKey, [Registry.Store.ToPhysicalKey(put.Ref)], size, hash, meta);
+    }
+
+    private static FileStream OpenLocal(string path) =>
+        new(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+
+    private static async Task<ObjectHash> HashLocalFileAsync(string path, long size, ProgressTracker tracker, CancellationToken ct)
+    {
+        if (size > 2 * ObjectHasher.DefaultChunkSize)
+        {
+            // A large file hashes its chunks on every core.
+            return await ObjectHashing.ComputeParallelAsync(size, ObjectHash.Sha256ChunkedType, (offset, length, _) =>
+            {
+                var s = OpenLocal(path);
+                s.Seek(offset, SeekOrigin.Begin);
+                return Task.FromResult<Stream>(new ReadLimitStream(s, length));
+            }, 0, tracker.NewCumulativeProgress(), ct).ConfigureAwait(false);
+        }
+        var stream = OpenLocal(path);
+        await using (stream.ConfigureAwait(false))
+            return await ObjectHashing.ComputeAsync(stream, size, ObjectHash.Sha256ChunkedType, tracker.NewCumulativeProgress(), ct).ConfigureAwait(false);
+    }
+
+    private static async Task<ObjectHash> HashStoreObjectAsync(IObjectStore store, ObjectRef obj, long size, ProgressTracker tracker, CancellationToken ct)
+    {
+        return await ObjectHashing.ComputeParallelAsync(size, ObjectHash.Sha256ChunkedType,
+            (offset, length, token) => store.OpenReadAsync(obj, new ByteRange(offset, length), token),
+            4, tracker.NewCumulativeProgress(), ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Sums progress from parallel workers; reports at most every 1 MiB or entry so reporting stays cheap.</summary>
+    private sealed class ProgressTracker(IProgress<PackageProgress>? progress, long totalBytes, int totalEntries)
+    {
+        private long _bytes;
+        private long _lastReported = -1;
+        private int _entries;
+
+        /// <summary>For sources that report each increment.</summary>
+        public IProgress<long>? ByteProgress => progress is null ? null : new Adapter(this);
+
+        /// <summary>For one hashing call, which reports its running total.</summary>
+        public IProgress<long>? NewCumulativeProgress() => progress is null ? null : new CumulativeAdapter(this);
+
+        public void Bytes(long n)
+        {
+            var total = Interlocked.Add(ref _bytes, n);
+            if (progress is not null && total - Interlocked.Read(ref _lastReported) >= 1 << 20)
+            {
+                Interlocked.Exchange(ref _lastReported, total);
+                progress.Report(new PackageProgress(total, totalBytes, Volatile.Read(ref _entries), totalEntries));
+            }
+        }
+
+        public void EntryDone()
+        {
+            var done = Interlocked.Increment(ref _entries);
+            progress?.Report(new PackageProgress(Interlocked.Read(ref _bytes), totalBytes, done, totalEntries));
+        }
+
+        private sealed class Adapter(ProgressTracker tracker) : IProgress<long>
+        {
+            public void Report(long value) => tracker.Bytes(value);
+        }
+
+        private sealed class CumulativeAdapter(ProgressTracker tracker) : IProgress<long>
+        {
+            private long _seen;
+
+            public void Report(long value)
+            {
+                // Parallel chunk readers may report totals out of order: count only growth.
+                long seen;
+                do
+                {
+                    seen = Interlocked.Read(ref _seen);
+                    if (value <= seen)
+                        return;
+                }
+                while (Interlocked.CompareExchange(ref _seen, value, seen) != seen);
+                tracker.Bytes(value - seen);
+            }
+        }
+    }
+}

@@ -1,0 +1,54 @@
+using System.Text.Json.Nodes;
+using Quilt.Core.Hashing;
+using Quilt.Core.Json;
+using Quilt.Core.Manifests;
+
+namespace Quilt.Packages;
+
+public sealed record EntryChange(string LogicalKey, ManifestEntry? Before, ManifestEntry? After);
+
+/// <summary>What differs between two revisions: entries added, removed, changed (by hash, size or metadata), and the package line.</summary>
+public sealed record PackageDiff(
+    IReadOnlyList<ManifestEntry> Added,
+    IReadOnlyList<ManifestEntry> Removed,
+    IReadOnlyList<EntryChange> Modified,
+    int Unchanged,
+    bool MessageChanged,
+    bool MetadataChanged)
+{
+    public bool IsEmpty => Added.Count == 0 && Removed.Count == 0 && Modified.Count == 0 && !MessageChanged && !MetadataChanged;
+
+    public static PackageDiff Compute(Manifest before, Manifest after)
+    {
+        ArgumentNullException.ThrowIfNull(before);
+        ArgumentNullException.ThrowIfNull(after);
+        var added = new List<ManifestEntry>();
+        var removed = new List<ManifestEntry>();
+        var modified = new List<EntryChange>();
+        var unchanged = 0;
+        foreach (var entry in after.Entries)
+        {
+            var old = before.Find(entry.LogicalKey);
+            if (old is null)
+                added.Add(entry);
+            else if (SameContent(old, entry))
+                unchanged++;
+            else
+                modified.Add(new EntryChange(entry.LogicalKey, old, entry));
+        }
+        foreach (var entry in before.Entries)
+        {
+            if (after.Find(entry.LogicalKey) is null)
+                removed.Add(entry);
+        }
+        return new PackageDiff(added, removed, modified, unchanged,
+            before.Message != after.Message,
+            Canonical(before.UserMeta) != Canonical(after.UserMeta) || Canonical(before.Workflow) != Canonical(after.Workflow));
+    }
+
+    /// <summary>Same bytes and same metadata: what the top hash sees (physical keys aside).</summary>
+    public static bool SameContent(ManifestEntry a, ManifestEntry b) =>
+        a.Size == b.Size && a.Hash.Matches(b.Hash) && Canonical(a.Meta is { Count: > 0 } ? a.Meta : null) == Canonical(b.Meta is { Count: > 0 } ? b.Meta : null);
+
+    private static string Canonical(JsonNode? node) => node is null ? "" : PythonJson.Serialize(node, PythonJsonStyle.Canonical);
+}

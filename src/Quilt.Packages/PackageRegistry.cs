@@ -1,0 +1,279 @@
+using System.Globalization;
+using System.Text;
+using Quilt.Core;
+using Quilt.Core.Manifests;
+using Quilt.Storage;
+
+namespace Quilt.Packages;
+
+/// <summary>One revision of a named package: when it was pushed and its top hash.</summary>
+public sealed record PackageRevision(string Name, string TopHash, DateTimeOffset Time, string PointerKey);
+
+/// <summary>
+/// A quilt3 registry in one bucket of a store (an S3 bucket, or a bucket folder of the local store): named packages,
+/// their revision pointers and manifests, laid out exactly as quilt3 lays them out.
+/// </summary>
+public sealed class PackageRegistry
+{
+    private const int PointerReadConcurrency = 16;
+
+    public PackageRegistry(IObjectStore store, string bucket)
+    {
+        Store = store ?? throw new ArgumentNullException(nameof(store));
+        ArgumentException.ThrowIfNullOrEmpty(bucket);
+        Bucket = bucket;
+    }
+
+    public IObjectStore Store { get; }
+
+    public string Bucket { get; }
+
+    /// <summary>Package names (user/name) in code-point order, optionally only those containing <paramref name="filter"/>.</summary>
+    public async Task<IReadOnlyList<string>> ListPackagesAsync(string? filter = null, CancellationToken cancellationToken = default)
+    {
+        var names = new List<string>();
+        await foreach (var userPrefix in ListFoldersAsync(RegistryLayout.NamedPackagesPrefix, cancellationToken).ConfigureAwait(false))
+        {
+            await foreach (var namePrefix in ListFoldersAsync(userPrefix, cancellationToken).ConfigureAwait(false))
+            {
+                var name = namePrefix[RegistryLayout.NamedPackagesPrefix.Length..].TrimEnd('/');
+                if (Names.IsValidPackageName(name) && (filter is null || name.Contains(filter, StringComparison.OrdinalIgnoreCase)))
+                    names.Add(name);
+            }
+        }
+        names.Sort(Core.Json.CodePointComparer.Instance);
+        return names;
+    }
+
+    private async IAsyncEnumerable<string> ListFoldersAsync(string prefix, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        string? token = null;
+        do
+        {
+            ObjectListing page;
+            try
+            {
+                page = await Store.ListAsync(new ListRequest(Bucket, prefix, "/", 1000, token), cancellationToken).ConfigureAwait(false);
+            }
+            catch (BucketNotFoundException)
+            {
+                yield break;
+            }
+            foreach (var folder in page.CommonPrefixes)
+                yield return folder;
+            token = page.NextContinuationToken;
+        }
+        while (token is not null);
+    }
+
+    /// <summary>All revisions of a package, newest first. Throws <see cref="PackageNotFoundException"/> when there are none.</summary>
+    public async Task<IReadOnlyList<PackageRevision>> ListRevisionsAsync(string name, CancellationToken cancellationToken = default)
+    {
+        var prefix = RegistryLayout.PointersPrefix(name);
+        var pointers = new List<(string Key, long Seconds)>();
+        string? token = null;
+        try
+        {
+            do
+            {
+                var page = await Store.ListAsync(new ListRequest(Bucket, prefix, "/", 1000, token), cancellationToken).ConfigureAwait(false);
+                foreach (var obj in page.Objects)
+                {
+                    if (RegistryLayout.IsTimestampPointer(obj.Key[prefix.Length..], out var seconds))
+                        pointers.Add((obj.Key, seconds));
+                }
+                token = page.NextContinuationToken;
+            }
+            while (token is not null);
+        }
+        catch (BucketNotFoundException)
+        {
+        }
+        if (pointers.Count == 0)
+            throw new PackageNotFoundException(name, Bucket);
+
+        var revisions = new PackageRevision[pointers.Count];
+        await Parallel.ForAsync(0, pointers.Count, new ParallelOptions { MaxDegreeOfParallelism = PointerReadConcurrency, CancellationToken = cancellationToken },
+            async (i, ct) =>
+            {
+                var hash = await ReadPointerAsync(pointers[i].Key, ct).ConfigureAwait(false);
+                revisions[i] = new PackageRevision(name, hash, DateTimeOffset.FromUnixTimeSeconds(pointers[i].Seconds), pointers[i].Key);
+            }).ConfigureAwait(false);
+        return revisions.OrderByDescending(r => r.Time).ThenBy(r => r.PointerKey, StringComparer.Ordinal).ToArray();
+    }
+
+    private async Task<string> ReadPointerAsync(string key, CancellationToken cancellationToken)
+    {
+        var stream = await Store.OpenReadAsync(new ObjectRef(Bucket, key), null, cancellationToken).ConfigureAwait(false);
+        await using (stream.ConfigureAwait(false))
+        {
+            using var reader = new StreamReader(stream, Encoding.UTF8);
+            var text = (await reader.ReadToEndAsync(cancellationToken).ConfigureAwait(false)).Trim();
+            if (!Names.IsTopHash(text))
+                throw new PackageException($"The pointer s3://{Bucket}/{key} does not hold a top hash; the registry is damaged there.");
+            return text;
+        }
+    }
+
+    /// <summary>
+    /// The top hash a revision spec names: null or "latest" for the newest, another tag's pointer, a full hash, or a
+    /// unique prefix of at least 6 hex characters among the package's revisions.
+    /// </summary>
+    public async Task<string> ResolveTopHashAsync(string name, string? revision, CancellationToken cancellationToken = default)
+    {
+        Names.ValidatePackageName(name);
+        if (string.IsNullOrEmpty(revision) || revision == RegistryLayout.LatestTag)
+        {
+            try
+            {
+                return await ReadPointerAsync(RegistryLayout.LatestKey(name), cancellationToken).ConfigureAwait(false);
+            }
+            catch (ObjectNotFoundException)
+            {
+                throw new PackageNotFoundException(name, Bucket);
+            }
+            catch (BucketNotFoundException)
+            {
+                throw new PackageNotFoundException(name, Bucket);
+            }
+        }
+        if (Names.IsTopHash(revision))
+            return revision;
+        if (Names.IsTopHashPrefix(revision))
+        {
+            var matches = (await ListRevisionsAsync(name, cancellationToken).ConfigureAwait(false))
+                .Select(r => r.TopHash).Where(h => h.StartsWith(revision, StringComparison.Ordinal)).Distinct().ToArray();
+            return matches.Length switch
+            {
+                1 => matches[0],
+                0 => throw new PackageException($"No revision of {name} has a top hash starting with '{revision}'. List the revisions to see them."),
+                _ => throw new PackageException($"'{revision}' matches {matches.Length} revisions of {name}; give more characters of the hash."),
+            };
+        }
+        // Any other word is a tag pointer, as quilt3 keeps "latest".
+        try
+        {
+            return await ReadPointerAsync(RegistryLayout.PointerKey(name, revision), cancellationToken).ConfigureAwait(false);
+        }
+        catch (ObjectNotFoundException)
+        {
+            throw new PackageException($"'{revision}' is neither a top hash (6-64 lowercase hex characters) nor a tag of {name}.");
+        }
+    }
+
+    /// <summary>Reads the manifest of a revision by its full top hash, checking that its content matches the hash.</summary>
+    public async Task<Manifest> GetManifestAsync(string topHash, CancellationToken cancellationToken = default)
+    {
+        var key = RegistryLayout.ManifestKey(topHash);
+        Manifest manifest;
+        try
+        {
+            var stream = await Store.OpenReadAsync(new ObjectRef(Bucket, key), null, cancellationToken).ConfigureAwait(false);
+            await using (stream.ConfigureAwait(false))
+                manifest = await ManifestReader.ReadAsync(stream, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ObjectNotFoundException)
+        {
+            throw new PackageException($"The manifest of revision {topHash} is missing from s3://{Bucket}/{key}.");
+        }
+        catch (ManifestFormatException ex)
+        {
+            throw new PackageException($"The manifest of revision {topHash} is damaged: {ex.Message}", ex);
+        }
+        if (manifest.TopHash != topHash)
+            throw new PackageException($"The manifest stored as {topHash} hashes to {manifest.TopHash}: it was changed after it was written. Do not trust this revision.");
+        return manifest;
+    }
+
+    /// <summary>Resolves a revision spec and reads its manifest.</summary>
+    public async Task<(string TopHash, Manifest Manifest)> BrowseAsync(string name, string? revision = null, CancellationToken cancellationToken = default)
+    {
+        var hash = await ResolveTopHashAsync(name, revision, cancellationToken).ConfigureAwait(false);
+        return (hash, await GetManifestAsync(hash, cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <summary>
+    /// Publishes a revision so it is visible whole or not at all: the manifest first, then a timestamp pointer (a new one,
+    /// never overwriting another revision's), then "latest". A failure before the pointers leaves only an unreferenced
+    /// manifest, which no listing shows.
+    /// </summary>
+    public async Task<PackageRevision> PublishAsync(string name, Manifest manifest, CancellationToken cancellationToken = default)
+    {
+        Names.ValidatePackageName(name);
+        ArgumentNullException.ThrowIfNull(manifest);
+        var topHash = manifest.TopHash;
+        using (var buffer = new MemoryStream())
+        {
+            await ManifestWriter.WriteAsync(manifest, buffer, cancellationToken).ConfigureAwait(false);
+            buffer.Position = 0;
+            await Store.PutAsync(new PutRequest(Bucket, RegistryLayout.ManifestKey(topHash)) { Length = buffer.Length, ContentType = "application/jsonl" },
+                buffer, null, cancellationToken).ConfigureAwait(false);
+        }
+
+        var hashBytes = Encoding.ASCII.GetBytes(topHash);
+        var seconds = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        string pointerKey;
+        while (true)
+        {
+            pointerKey = RegistryLayout.PointerKey(name, seconds.ToString(CultureInfo.InvariantCulture));
+            try
+            {
+                using var content = new MemoryStream(hashBytes, writable: false);
+                await Store.PutAsync(new PutRequest(Bucket, pointerKey) { Length = hashBytes.Length, Overwrite = false, ContentType = "text/plain" },
+                    content, null, cancellationToken).ConfigureAwait(false);
+                break;
+            }
+            catch (ObjectExistsException)
+            {
+                // Another revision was pushed in the same second: keep both, as the next second.
+                seconds++;
+            }
+        }
+
+        using (var latest = new MemoryStream(hashBytes, writable: false))
+        {
+            await Store.PutAsync(new PutRequest(Bucket, RegistryLayout.LatestKey(name)) { Length = hashBytes.Length, ContentType = "text/plain" },
+                latest, null, cancellationToken).ConfigureAwait(false);
+        }
+        return new PackageRevision(name, topHash, DateTimeOffset.FromUnixTimeSeconds(seconds), pointerKey);
+    }
+
+    /// <summary>
+    /// Deletes a revision's pointers; "latest" moves to the newest remaining revision, or goes when none is left. The
+    /// manifest stays, as quilt3 leaves it: other packages may share it.
+    /// </summary>
+    public async Task<IReadOnlyList<PackageRevision>> DeleteRevisionAsync(string name, string topHash, CancellationToken cancellationToken = default)
+    {
+        var revisions = await ListRevisionsAsync(name, cancellationToken).ConfigureAwait(false);
+        var doomed = revisions.Where(r => r.TopHash == topHash).ToArray();
+        if (doomed.Length == 0)
+            throw new PackageException($"{name} has no revision {topHash}. List the revisions to see which exist.");
+        foreach (var revision in doomed)
+            await Store.DeleteAsync(new ObjectRef(Bucket, revision.PointerKey), cancellationToken).ConfigureAwait(false);
+
+        var remaining = revisions.Where(r => r.TopHash != topHash).ToArray();
+        var latestKey = RegistryLayout.LatestKey(name);
+        if (remaining.Length == 0)
+        {
+            await Store.DeleteAsync(new ObjectRef(Bucket, latestKey), cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            string? latest = null;
+            try
+            {
+                latest = await ReadPointerAsync(latestKey, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ObjectNotFoundException)
+            {
+            }
+            if (latest is null || latest == topHash)
+            {
+                var bytes = Encoding.ASCII.GetBytes(remaining[0].TopHash);
+                using var content = new MemoryStream(bytes, writable: false);
+                await Store.PutAsync(new PutRequest(Bucket, latestKey) { Length = bytes.Length, ContentType = "text/plain" }, content, null, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        return doomed;
+    }
+}

@@ -1,0 +1,207 @@
+using System.Text.Json.Nodes;
+using Quilt.Core;
+using Quilt.Core.Hashing;
+using Quilt.Core.Manifests;
+using Quilt.Storage;
+
+namespace Quilt.Packages;
+
+public sealed record CreatePackageRequest(string Name, IReadOnlyList<EntrySource> Sources)
+{
+    public string? Message { get; init; }
+    public JsonNode? UserMeta { get; init; }
+    public JsonNode? Workflow { get; init; }
+    public bool CopyData { get; init; } = true;
+
+    /// <summary>Publish even when the package already exists (its earlier revisions stay).</summary>
+    public bool Overwrite { get; init; }
+}
+
+public sealed record PackageWriteResult(PackageRevision Revision, Manifest Manifest, PackageDiff? ChangesFromPrevious);
+
+public sealed record VerifyResult(int Checked, IReadOnlyList<string> Mismatched, IReadOnlyList<string> Missing)
+{
+    public bool Ok => Mismatched.Count == 0 && Missing.Count == 0;
+}
+
+/// <summary>The package operations people, scripts and the MCP tools use, over any store.</summary>
+public sealed class PackageService(ObjectLocator locator)
+{
+    public ObjectLocator Locator { get; } = locator;
+
+    /// <summary>Builds and publishes a new package (or, with Overwrite, a new revision replacing the latest).</summary>
+    public async Task<PackageWriteResult> CreateAsync(
+        PackageRegistry registry, CreatePackageRequest request, IProgress<PackageProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        ArgumentNullException.ThrowIfNull(request);
+        Names.ValidatePackageName(request.Name);
+        if (request.Sources.Count == 0)
+            throw new PackageException("A package needs at least one entry: give files, folders, s3:// objects or prefixes.");
+
+        var previous = await TryLatestAsync(registry, request.Name, cancellationToken).ConfigureAwait(false);
+        if (previous is not null && !request.Overwrite)
+            throw new PackageExistsException(request.Name, registry.Bucket, previous.TopHash);
+
+        var meta = Manifest.CreatePackageMeta(request.Message, request.UserMeta, request.Workflow);
+        var creator = new PackageCreator(registry, Locator);
+        var manifest = await creator.BuildAsync(request.Name, request.Sources, meta,
+            new BuildOptions { CopyData = request.CopyData, KnownHashes = KnownHashes(previous) }, progress, cancellationToken).ConfigureAwait(false);
+        var revision = await registry.PublishAsync(request.Name, manifest, cancellationToken).ConfigureAwait(false);
+        return new PackageWriteResult(revision, manifest, previous is null ? null : PackageDiff.Compute(previous, manifest));
+    }
+
+    /// <summary>
+    /// A new revision from the latest: entries added or replaced by <paramref name="changes"/>, keys removed, keys renamed
+    /// (old → new), and the message and metadata replaced when given (kept otherwise).
+    /// </summary>
+    public async Task<PackageWriteResult> UpdateAsync(
+        PackageRegistry registry, string name, PackageUpdate changes, IProgress<PackageProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        ArgumentNullException.ThrowIfNull(changes);
+        var (_, previous) = await registry.BrowseAsync(name, changes.BaseRevision, cancellationToken).ConfigureAwait(false);
+        var entries = previous.Entries.ToDictionary(e => e.LogicalKey, e => (EntrySource)new ExistingEntrySource(e), StringComparer.Ordinal);
+
+        foreach (var key in changes.Remove)
+        {
+            if (!entries.Remove(key) && !RemovePrefix(entries, key))
+                throw new PackageException($"'{key}' is not in {name}; browse the package to see its keys.");
+        }
+        foreach (var (from, to) in changes.Rename)
+        {
+            if (!entries.Remove(from, out var source))
+                throw new PackageException($"Cannot rename '{from}': it is not in {name}.");
+            if (entries.ContainsKey(to))
+                throw new PackageException($"Cannot rename '{from}' to '{to}': '{to}' already exists. Remove it first.");
+            var existing = ((ExistingEntrySource)source).Entry;
+            entries[to] = new ExistingEntrySource(existing, to);
+        }
+        foreach (var (key, userMeta) in changes.SetEntryMeta)
+        {
+            if (!entries.TryGetValue(key, out var source))
+                throw new PackageException($"Cannot set metadata of '{key}': it is not in {name}.");
+            entries[key] = source with { UserMeta = userMeta ?? new JsonObject() };
+        }
+        foreach (var source in changes.Add)
+            entries[source.LogicalKey] = source;
+
+        var meta = (JsonObject)previous.PackageMeta.DeepClone();
+        if (changes.UserMeta is not null)
+            meta["user_meta"] = changes.UserMeta.DeepClone();
+        if (changes.Workflow is not null)
+            meta["workflow"] = changes.Workflow.DeepClone();
+        meta["message"] = changes.Message;
+
+        var creator = new PackageCreator(registry, Locator);
+        var manifest = await creator.BuildAsync(name, entries.Values.ToList(), meta,
+            new BuildOptions { CopyData = changes.CopyData, KnownHashes = KnownHashes(previous) }, progress, cancellationToken).ConfigureAwait(false);
+        var revision = await registry.PublishAsync(name, manifest, cancellationToken).ConfigureAwait(false);
+        return new PackageWriteResult(revision, manifest, PackageDiff.Compute(previous, manifest));
+    }
+
+    private static bool RemovePrefix(Dictionary<string, EntrySource> entries, string folder)
+    {
+        var prefix = folder.TrimEnd('/') + "/";
+        var keys = entries.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal)).ToList();
+        foreach (var k in keys)
+            entries.Remove(k);
+        return keys.Count > 0;
+    }
+
+    /// <summary>
+    /// Copies a revision to another registry under <paramref name="destinationName"/>: each entry's data into the
+    /// destination at &lt;name&gt;/&lt;logical key&gt; (verified by hashing on the way), or referenced where it is.
+    /// </summary>
+    public async Task<PackageWriteResult> PushAsync(
+        PackageRegistry source, string name, string? revision, PackageRegistry destination, string? destinationName = null,
+        bool copyData = true, IProgress<PackageProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(destination);
+        var (_, manifest) = await source.BrowseAsync(name, revision, cancellationToken).ConfigureAwait(false);
+        var targetName = destinationName ?? name;
+        var sources = manifest.Entries.Select(e => (EntrySource)new ExistingEntrySource(e) { CopyData = copyData }).ToList();
+        var creator = new PackageCreator(destination, Locator);
+        var built = await creator.BuildAsync(targetName, sources, (JsonObject)manifest.PackageMeta.DeepClone(),
+            new BuildOptions { CopyData = copyData }, progress, cancellationToken).ConfigureAwait(false);
+
+        // Data copied on the way was hashed again: it must be what the revision recorded.
+        foreach (var (before, after) in manifest.Entries.Zip(built.Entries))
+        {
+            if (before.Hash.Type == after.Hash.Type && !before.Hash.Matches(after.Hash))
+                throw new PackageException($"'{before.LogicalKey}' does not match its recorded hash ({before.PhysicalKey} changed after the revision was made); nothing was published.");
+        }
+        var previous = await TryLatestAsync(destination, targetName, cancellationToken).ConfigureAwait(false);
+        var published = await destination.PublishAsync(targetName, built, cancellationToken).ConfigureAwait(false);
+        return new PackageWriteResult(published, built, previous is null ? null : PackageDiff.Compute(previous, built));
+    }
+
+    /// <summary>Re-hashes every entry's data and compares it with the recorded hash.</summary>
+    public async Task<VerifyResult> VerifyAsync(Manifest manifest, int concurrency = 8, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        var mismatched = new System.Collections.Concurrent.ConcurrentBag<string>();
+        var missing = new System.Collections.Concurrent.ConcurrentBag<string>();
+        await Parallel.ForEachAsync(manifest.Entries, new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken }, async (entry, ct) =>
+        {
+            Stream stream;
+            try
+            {
+                stream = await Locator.OpenReadAsync(entry.PhysicalKey, null, ct).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is StorageException or PackageException)
+            {
+                missing.Add(entry.LogicalKey);
+                return;
+            }
+            await using (stream.ConfigureAwait(false))
+            {
+                if (!await ObjectHashing.VerifyAsync(stream, entry.Size, entry.Hash, progress, ct).ConfigureAwait(false))
+                    mismatched.Add(entry.LogicalKey);
+            }
+        }).ConfigureAwait(false);
+        return new VerifyResult(manifest.Entries.Count,
+            mismatched.Order(StringComparer.Ordinal).ToArray(), missing.Order(StringComparer.Ordinal).ToArray());
+    }
+
+    private static async Task<Manifest?> TryLatestAsync(PackageRegistry registry, string name, CancellationToken ct)
+    {
+        try
+        {
+            return (await registry.BrowseAsync(name, null, ct).ConfigureAwait(false)).Manifest;
+        }
+        catch (PackageNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    private static Dictionary<string, ObjectHash>? KnownHashes(Manifest? previous)
+    {
+        if (previous is null)
+            return null;
+        var known = new Dictionary<string, ObjectHash>(StringComparer.Ordinal);
+        foreach (var entry in previous.Entries)
+        {
+            // Only a versioned key names immutable bytes.
+            if (entry.Hash.Type == ObjectHash.Sha256ChunkedType && entry.PhysicalKey.Contains("?versionId=", StringComparison.Ordinal))
+                known.TryAdd(entry.PhysicalKey, entry.Hash);
+        }
+        return known;
+    }
+}
+
+/// <summary>Changes for <see cref="PackageService.UpdateAsync"/>.</summary>
+public sealed record PackageUpdate
+{
+    public IReadOnlyList<EntrySource> Add { get; init; } = [];
+    public IReadOnlyList<string> Remove { get; init; } = [];
+    public IReadOnlyDictionary<string, string> Rename { get; init; } = new Dictionary<string, string>();
+    public IReadOnlyDictionary<string, JsonNode?> SetEntryMeta { get; init; } = new Dictionary<string, JsonNode?>();
+    public string? Message { get; init; }
+    public JsonNode? UserMeta { get; init; }
+    public JsonNode? Workflow { get; init; }
+    public bool CopyData { get; init; } = true;
+    public string? BaseRevision { get; init; }
+}
