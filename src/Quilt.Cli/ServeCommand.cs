@@ -1,36 +1,17 @@
 using System.CommandLine;
 using Quilt.Mcp.Configuration;
 using Quilt.Mcp.Hosting;
+using Quilt.Storage;
 
 namespace Quilt.Cli;
 
 /// <summary>
 /// `quilt-mcp serve`, and the bare `quilt-mcp` (what MCP clients run): the MCP server over stdio, or Streamable HTTP
 /// with --http. Options win over environment variables; bad settings stop the start with every problem listed.
+/// Storage options come from <see cref="StorageOptions"/> on the root command.
 /// </summary>
 internal static class ServeCommand
 {
-    private static readonly Option<string?> Storage = new("--storage")
-    {
-        Description = "Where objects live: 'local' (a folder whose subfolders are buckets; the default) or 's3'. Env: QUILT_MCP_STORAGE.",
-    };
-
-    private static readonly Option<string?> Root = new("--root")
-    {
-        Description = "The local storage folder. Env: QUILT_MCP_ROOT; default $XDG_DATA_HOME/quilt-mcp or ~/.local/share/quilt-mcp.",
-    };
-
-    private static readonly Option<string?> Region = new("--region") { Description = "AWS region. Env: QUILT_MCP_REGION (else the AWS SDK's, e.g. AWS_REGION)." };
-
-    private static readonly Option<string?> Endpoint = new("--endpoint")
-    {
-        Description = "An S3-compatible endpoint such as http://127.0.0.1:9000. Env: QUILT_MCP_ENDPOINT, AWS_ENDPOINT_URL_S3.",
-    };
-
-    private static readonly Option<string?> Profile = new("--profile") { Description = "AWS profile. Env: QUILT_MCP_PROFILE (else AWS_PROFILE)." };
-
-    private static readonly Option<bool> PathStyle = new("--path-style") { Description = "Address S3 buckets by path (most non-AWS endpoints). Env: QUILT_MCP_PATH_STYLE." };
-
     private static readonly Option<string[]> Buckets = new("--bucket")
     {
         Description = "A bucket the tools may use; repeat for several. Env: QUILT_MCP_BUCKETS (comma-separated). Default: every bucket the storage lists.",
@@ -70,7 +51,7 @@ internal static class ServeCommand
     };
 
     private static readonly Option[] All =
-        [Storage, Root, Region, Endpoint, Profile, PathStyle, Buckets, ReadOnly, MaxInlineBytes, MaxTextBytes, Catalog, Http, Urls, Port, AllowRemote];
+        [Buckets, ReadOnly, MaxInlineBytes, MaxTextBytes, Catalog, Http, Urls, Port, AllowRemote];
 
     public static void Attach(RootCommand root)
     {
@@ -91,12 +72,6 @@ internal static class ServeCommand
         bool? Flag(Option<bool> option) => parse.GetResult(option) is null ? null : parse.GetValue(option);
         var input = new ServeInput
         {
-            Storage = parse.GetValue(Storage),
-            Root = parse.GetValue(Root),
-            Region = parse.GetValue(Region),
-            Endpoint = parse.GetValue(Endpoint),
-            Profile = parse.GetValue(Profile),
-            PathStyle = Flag(PathStyle),
             Buckets = parse.GetValue(Buckets) ?? [],
             ReadOnly = Flag(ReadOnly),
             MaxInlineBytes = parse.GetValue(MaxInlineBytes),
@@ -107,10 +82,23 @@ internal static class ServeCommand
             Port = parse.GetValue(Port),
             AllowRemote = Flag(AllowRemote),
         };
-        var resolved = ServerSettingsResolver.Resolve(input);
-        if (!resolved.IsValid)
+        // The storage options (--storage, --root, --endpoint, ...) are the root command's, shared with every command.
+        // Their error is listed with the server's own, so that one restart fixes everything.
+        var errors = new List<string>();
+        StorageSettings? storage = null;
+        try
         {
-            foreach (var error in resolved.Errors)
+            storage = StorageOptions.Read(parse);
+        }
+        catch (ArgumentException e)
+        {
+            errors.Add(e.Message);
+        }
+        var resolved = ServerSettingsResolver.Resolve(input, storage ?? new StorageSettings());
+        errors.AddRange(resolved.Errors);
+        if (errors.Count > 0 || resolved.Settings is null)
+        {
+            foreach (var error in errors)
                 await Console.Error.WriteLineAsync($"quilt-mcp: {error}");
             await Console.Error.WriteLineAsync("quilt-mcp: the server did not start. See 'quilt-mcp serve --help' for the options.");
             return 2;

@@ -55,7 +55,7 @@ internal static class TestData
 
     public static ServerSettings Settings(string bucket, bool readOnly = false, long? maxInline = null, int? maxText = null, string? catalog = null) => new()
     {
-        Storage = new StorageSettings(),
+        Storage = new Quilt.Storage.StorageSettings(),
         AllowedBuckets = [bucket],
         ReadOnly = readOnly,
         MaxInlineBytes = maxInline ?? ServerSettings.DefaultMaxInlineBytes,

@@ -237,7 +237,7 @@ test("bad configuration stops the server with a clear message and a nonzero exit
   child.stderr.on("data", (c) => (stderr += c));
   const code = await new Promise((r) => child.on("exit", r));
   assert.notEqual(code, 0);
-  assert.match(stderr, /Unknown storage 'ftp'/);
+  assert.match(stderr, /storage 'ftp'.*local, s3/);
   assert.match(stderr, /not a valid bucket name/);
 });
 

@@ -1,17 +1,12 @@
 namespace Quilt.Mcp.Configuration;
 
 /// <summary>
-/// The server's options as given on the command line, before defaults and environment variables are applied.
-/// Null (or empty) means "not given"; <see cref="ServerSettingsResolver"/> turns it into <see cref="ServerSettings"/>.
+/// The server's own options as given on the command line, before defaults and environment variables are applied
+/// (storage options are shared with every command: see Quilt.Storage.StorageSettings). Null (or empty) means
+/// "not given"; <see cref="ServerSettingsResolver"/> turns it into <see cref="ServerSettings"/>.
 /// </summary>
 public sealed record ServeInput
 {
-    public string? Storage { get; init; }
-    public string? Root { get; init; }
-    public string? Region { get; init; }
-    public string? Endpoint { get; init; }
-    public string? Profile { get; init; }
-    public bool? PathStyle { get; init; }
     public IReadOnlyList<string> Buckets { get; init; } = [];
     public bool? ReadOnly { get; init; }
     public string? MaxInlineBytes { get; init; }

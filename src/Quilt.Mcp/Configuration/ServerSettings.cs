@@ -1,3 +1,5 @@
+using Quilt.Storage;
+
 namespace Quilt.Mcp.Configuration;
 
 /// <summary>Everything the MCP server needs to start, already validated (see <see cref="ServerSettingsResolver"/>).</summary>

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using Quilt.Storage;
 
 namespace Quilt.Mcp.Configuration;
 
@@ -15,12 +16,6 @@ public sealed record ResolvedSettings(ServerSettings? Settings, IReadOnlyList<st
 /// </summary>
 public static class ServerSettingsResolver
 {
-    public const string StorageVariable = "QUILT_MCP_STORAGE";
-    public const string RootVariable = "QUILT_MCP_ROOT";
-    public const string RegionVariable = "QUILT_MCP_REGION";
-    public const string EndpointVariable = "QUILT_MCP_ENDPOINT";
-    public const string ProfileVariable = "QUILT_MCP_PROFILE";
-    public const string PathStyleVariable = "QUILT_MCP_PATH_STYLE";
     public const string BucketsVariable = "QUILT_MCP_BUCKETS";
     public const string ReadOnlyVariable = "QUILT_MCP_READ_ONLY";
     public const string MaxInlineBytesVariable = "QUILT_MCP_MAX_INLINE_BYTES";
@@ -32,16 +27,18 @@ public static class ServerSettingsResolver
     public const string AllowRemoteVariable = "QUILT_MCP_ALLOW_REMOTE";
 
     /// <summary>Resolves against the process environment.</summary>
-    public static ResolvedSettings Resolve(ServeInput input) => Resolve(input, Environment.GetEnvironmentVariable);
+    public static ResolvedSettings Resolve(ServeInput input, StorageSettings storage) => Resolve(input, storage, Environment.GetEnvironmentVariable);
 
-    public static ResolvedSettings Resolve(ServeInput input, Func<string, string?> environment)
+    /// <param name="input">The server's options.</param>
+    /// <param name="storage">The storage, already read from the shared storage options and their variables.</param>
+    /// <param name="environment">Reads an environment variable.</param>
+    public static ResolvedSettings Resolve(ServeInput input, StorageSettings storage, Func<string, string?> environment)
     {
         ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(storage);
         ArgumentNullException.ThrowIfNull(environment);
         var errors = new List<string>();
         string? Env(string name) => environment(name) is { Length: > 0 } value ? value.Trim() : null;
-
-        var storage = ResolveStorage(input, Env, errors);
 
         var buckets = new List<string>();
         var bucketSource = input.Buckets.Count > 0 ? "--bucket" : BucketsVariable;
@@ -67,7 +64,7 @@ public static class ServerSettingsResolver
         var catalog = ResolveCatalog(input.Catalog ?? Env(CatalogVariable), input.Catalog is not null ? "--catalog" : CatalogVariable, errors);
         var http = ResolveHttp(input, Env, errors);
 
-        if (errors.Count > 0 || storage is null)
+        if (errors.Count > 0)
             return new ResolvedSettings(null, errors);
         return new ResolvedSettings(new ServerSettings
         {
@@ -79,113 +76,6 @@ public static class ServerSettingsResolver
             CatalogHost = catalog,
             Http = http,
         }, errors);
-    }
-
-    private static StorageSettings? ResolveStorage(ServeInput input, Func<string, string?> env, List<string> errors)
-    {
-        var kindText = input.Storage ?? env(StorageVariable) ?? "local";
-        StorageKind kind;
-        switch (kindText.ToLowerInvariant())
-        {
-            case "local":
-                kind = StorageKind.Local;
-                break;
-            case "s3":
-                kind = StorageKind.S3;
-                break;
-            default:
-                errors.Add($"Unknown storage '{kindText}' ({(input.Storage is not null ? "--storage" : StorageVariable)}). Valid values are: local, s3.");
-                return null;
-        }
-
-        if (kind == StorageKind.Local)
-        {
-            // Options that only make sense for S3 are an error when given on the command line (a likely mistake),
-            // but ignored when they come from the environment (AWS variables are often set for other tools).
-            foreach (var (given, name) in new[] { (input.Region, "--region"), (input.Endpoint, "--endpoint"), (input.Profile, "--profile") })
-            {
-                if (given is not null)
-                    errors.Add($"{name} applies to S3 storage only. Add --storage s3, or remove {name} to use the local folder.");
-            }
-            if (input.PathStyle == true)
-                errors.Add("--path-style applies to S3 storage only. Add --storage s3, or remove --path-style.");
-
-            var rootText = input.Root ?? env(RootVariable);
-            var isDefault = rootText is null;
-            rootText ??= DefaultRoot(env);
-            if (rootText is null)
-            {
-                errors.Add($"No folder for local storage: set --root DIR or {RootVariable} (no home folder was found for the default).");
-                return null;
-            }
-            if (rootText.StartsWith('~'))
-            {
-                var home = env("HOME") ?? Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
-                rootText = Path.Join(home, rootText[1..]);
-            }
-            string root;
-            try
-            {
-                root = Path.GetFullPath(rootText);
-            }
-            catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
-            {
-                errors.Add($"The local storage folder '{rootText}' is not a valid path ({e.Message}). Choose another with --root or {RootVariable}.");
-                return null;
-            }
-            if (!isDefault && !Directory.Exists(root))
-            {
-                var source = input.Root is not null ? "--root" : RootVariable;
-                errors.Add(File.Exists(root)
-                    ? $"The local storage folder '{root}' ({source}) is a file, not a folder. Choose a folder."
-                    : $"The local storage folder '{root}' ({source}) does not exist. Create it (mkdir -p '{root}') or choose another folder.");
-            }
-            return new StorageSettings { Kind = kind, Root = root, RootIsDefault = isDefault };
-        }
-
-        if (input.Root is not null)
-            errors.Add("--root applies to local storage only. Remove it, or use --storage local.");
-
-        Uri? endpoint = null;
-        var endpointSource = input.Endpoint is not null ? "--endpoint"
-            : env(EndpointVariable) is not null ? EndpointVariable
-            : env("AWS_ENDPOINT_URL_S3") is not null ? "AWS_ENDPOINT_URL_S3" : "AWS_ENDPOINT_URL";
-        var endpointText = input.Endpoint ?? env(EndpointVariable) ?? env("AWS_ENDPOINT_URL_S3") ?? env("AWS_ENDPOINT_URL");
-        if (endpointText is not null)
-        {
-            if (!Uri.TryCreate(endpointText, UriKind.Absolute, out endpoint) || endpoint.Scheme is not ("http" or "https") || endpoint.Host.Length == 0)
-            {
-                errors.Add($"The S3 endpoint '{endpointText}' ({endpointSource}) is not an http:// or https:// URL, such as http://127.0.0.1:9000.");
-                endpoint = null;
-            }
-        }
-        var region = input.Region ?? env(RegionVariable);
-        if (region is not null && !region.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-'))
-            errors.Add($"The region '{region}' is not a region name such as us-east-1.");
-        var pathStyle = input.PathStyle ?? ParseBool(env(PathStyleVariable), PathStyleVariable, errors) ?? false;
-        return new StorageSettings
-        {
-            Kind = kind,
-            Region = region,
-            Endpoint = endpoint,
-            Profile = input.Profile ?? env(ProfileVariable),
-            ForcePathStyle = pathStyle,
-        };
-    }
-
-    /// <summary>$XDG_DATA_HOME/quilt-mcp, else ~/.local/share/quilt-mcp (the platform's local app data on Windows).</summary>
-    public static string? DefaultRoot(Func<string, string?> env)
-    {
-        ArgumentNullException.ThrowIfNull(env);
-        if (OperatingSystem.IsWindows())
-        {
-            var appData = Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData);
-            return appData.Length == 0 ? null : Path.Join(appData, "quilt-mcp");
-        }
-        if (env("XDG_DATA_HOME") is { } xdg && Path.IsPathRooted(xdg))
-            return Path.Join(xdg, "quilt-mcp");
-        var home = env("HOME") ?? Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
-        return string.IsNullOrEmpty(home) ? null : Path.Join(home, ".local", "share", "quilt-mcp");
     }
 
     private static string? ResolveCatalog(string? value, string source, List<string> errors)

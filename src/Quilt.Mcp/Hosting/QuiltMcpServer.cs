@@ -43,7 +43,7 @@ public static class QuiltMcpServer
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(settings);
         services.AddSingleton(settings);
-        services.AddSingleton(storeFactory ?? (_ => ObjectStoreFactory.Create(settings.Storage)));
+        services.AddSingleton(storeFactory ?? (Func<IServiceProvider, IObjectStore>)(_ => ObjectStoreFactory.Create(settings.Storage)));
         services.AddSingleton<BucketAccessPolicy>();
         services.TryAddSingleton<IPackageEntryResolver, UnsupportedPackageEntryResolver>();
         services.AddSingleton<ObjectLocator>();
@@ -65,7 +65,6 @@ public static class QuiltMcpServer
     public static Task RunAsync(ServerSettings settings, Action<IServiceCollection, IMcpServerBuilder>? configure = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        PrepareStorage(settings.Storage);
         return settings.Http is null
             ? RunStdioAsync(settings, configure, cancellationToken)
             : RunHttpAsync(settings, settings.Http, configure, cancellationToken);
@@ -155,11 +154,13 @@ public static class QuiltMcpServer
         logging.AddFilter("ModelContextProtocol", LogLevel.Warning);
     }
 
-    private static void PrepareStorage(StorageSettings storage)
+    /// <summary>Where the data is, for the start-up log line; never credentials.</summary>
+    private static string Describe(StorageSettings storage) => storage.Kind switch
     {
-        if (storage is { Kind: StorageKind.Local, RootIsDefault: true, Root: { } root })
-            Directory.CreateDirectory(root);
-    }
+        StorageKind.S3 => "S3" + (storage.EndpointUrl is null ? "" : $" at {storage.EndpointUrl}") + (storage.Region is null ? "" : $", region {storage.Region}")
+            + (storage.Profile is null ? "" : $", profile {storage.Profile}"),
+        _ => $"local folder {storage.LocalRoot ?? StorageSettings.DefaultLocalRoot}",
+    };
 
     private static void LogStart(IServiceProvider services, ServerSettings settings, string transport)
     {
@@ -168,7 +169,7 @@ public static class QuiltMcpServer
             return;
         logger.LogInformation(
             "{Name} {Version} serving {Transport}; storage: {Storage}; buckets: {Buckets}; {Mode}",
-            Name, Version, transport, settings.Storage.Describe(),
+            Name, Version, transport, Describe(settings.Storage),
             settings.AllowedBuckets.Count == 0 ? "any" : string.Join(",", settings.AllowedBuckets),
             settings.ReadOnly ? "read-only" : "read-write");
     }
