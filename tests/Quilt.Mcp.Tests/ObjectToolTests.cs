@@ -353,6 +353,30 @@ public abstract class ObjectToolTests : IAsyncLifetime
 
     private sealed record Measurement(int Id, string Site, double Value, DateTime Taken);
 
+    private sealed class Nested
+    {
+        public int? Score { get; set; }
+        public List<int> Tags { get; set; } = [];
+        public string? Label { get; set; }
+    }
+
+    [Fact]
+    public async Task Parquet_preview_shows_nulls_and_lists()
+    {
+        var rows = Enumerable.Range(0, 10).Select(i => new Nested { Score = i % 3 == 0 ? null : i, Tags = [i, i + 1], Label = i == 1 ? null : $"L{i}" }).ToList();
+        using var buffer = new MemoryStream();
+        await ParquetSerializer.SerializeAsync(rows, buffer, cancellationToken: TestContext.Current.CancellationToken);
+        await PutAsync("p/nested.parquet", buffer.ToArray());
+        await using var mcp = await StartAsync();
+
+        var preview = await mcp.CallOkAsync<ObjectTextResult>("bucket_object_text", $$"""{"uri": "{{Uri("p/nested.parquet")}}", "rows": 3}""");
+        Assert.Equal(10, preview.RowCount);
+        Assert.Equal(3, preview.Rows!.Count);
+        Assert.Equal([null, "[0, 1]", "L0"], preview.Rows[0]);
+        Assert.Equal(["1", "[1, 2]", null], preview.Rows[1]);
+        Assert.Contains(preview.Columns!, c => c.Name == "Score" && c.Nullable == true);
+    }
+
     [Fact]
     public async Task Parquet_preview_shows_schema_row_count_and_first_rows()
     {

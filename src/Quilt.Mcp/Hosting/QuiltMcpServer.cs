@@ -46,7 +46,7 @@ public static class QuiltMcpServer
         services.AddSingleton(storeFactory ?? (Func<IServiceProvider, IObjectStore>)(_ => ObjectStoreFactory.Create(settings.Storage)));
         services.AddSingleton<BucketAccessPolicy>();
         services.TryAddSingleton<IPackageEntryResolver, UnsupportedPackageEntryResolver>();
-        services.AddSingleton<ObjectLocator>();
+        services.AddSingleton<ObjectUriResolver>();
         return services
             .AddMcpServer(options =>
             {

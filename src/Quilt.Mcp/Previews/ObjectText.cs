@@ -19,7 +19,7 @@ internal enum TextKind
 /// <summary>Reads one object as text pages or as a preview; never more than the byte limit it is given (Parquet: footer and one row group).</summary>
 internal sealed class ObjectText(IObjectStore store, ObjectRef obj, ObjectInfo info, string contentType, Encoding encoding, string encodingName)
 {
-    private readonly string _uri = ObjectLocator.FormatUri(obj with { VersionId = null });
+    private readonly string _uri = ObjectUriResolver.FormatUri(obj with { VersionId = null });
 
     public static TextKind Detect(string key, string contentType)
     {

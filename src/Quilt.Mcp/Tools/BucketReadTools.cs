@@ -13,7 +13,7 @@ namespace Quilt.Mcp.Tools;
 
 /// <summary>The object tools that only read: list, info, text, fetch, link. They work in read-only mode too.</summary>
 [McpServerToolType]
-public sealed class BucketReadTools(IObjectStore store, ObjectLocator locator, BucketAccessPolicy policy, ServerSettings settings)
+public sealed class BucketReadTools(IObjectStore store, ObjectUriResolver locator, BucketAccessPolicy policy, ServerSettings settings)
 {
     private const int DefaultTextBytes = 64 * 1024;
 
@@ -87,7 +87,7 @@ public sealed class BucketReadTools(IObjectStore store, ObjectLocator locator, B
             bucketName,
             effectivePrefix,
             delimiter,
-            listing.Objects.Select(o => new ObjectEntry(o.Key, ObjectLocator.FormatUri(bucketName, o.Key), o.Size, o.LastModified, o.ETag)).ToList(),
+            listing.Objects.Select(o => new ObjectEntry(o.Key, ObjectUriResolver.FormatUri(bucketName, o.Key), o.Size, o.LastModified, o.ETag)).ToList(),
             listing.CommonPrefixes,
             listing.NextContinuationToken,
             listing.IsTruncated);
@@ -103,7 +103,7 @@ public sealed class BucketReadTools(IObjectStore store, ObjectLocator locator, B
     {
         var obj = await locator.ForReadAsync(uri, "uri", cancellationToken);
         var info = await store.HeadAsync(obj, cancellationToken);
-        return new ObjectInfoResult(ObjectLocator.FormatUri(obj), info.Bucket, info.Key, info.Size, info.ContentType, info.ETag, info.LastModified,
+        return new ObjectInfoResult(ObjectUriResolver.FormatUri(obj), info.Bucket, info.Key, info.Size, info.ContentType, info.ETag, info.LastModified,
             info.VersionId, info.Metadata);
     }
 
@@ -193,7 +193,7 @@ public sealed class BucketReadTools(IObjectStore store, ObjectLocator locator, B
         var info = await store.HeadAsync(obj, cancellationToken);
         var contentType = ContentTypes.Effective(info.ContentType, info.Key);
         var pinned = obj.VersionId is null && info.VersionId is { Length: > 0 } v && v != "null" ? obj with { VersionId = v } : obj;
-        var objUri = ObjectLocator.FormatUri(obj);
+        var objUri = ObjectUriResolver.FormatUri(obj);
 
         if (!string.IsNullOrWhiteSpace(destination))
         {
@@ -263,7 +263,7 @@ public sealed class BucketReadTools(IObjectStore store, ObjectLocator locator, B
             catalogUrl = $"https://{host}/b/{Uri.EscapeDataString(info.Bucket)}/tree/{path}"
                 + (obj.VersionId is null ? "" : "?version=" + Uri.EscapeDataString(obj.VersionId));
         }
-        return new ObjectLinkResult(ObjectLocator.FormatUri(obj), url.AbsoluteUri, expiresAt, catalogUrl);
+        return new ObjectLinkResult(ObjectUriResolver.FormatUri(obj), url.AbsoluteUri, expiresAt, catalogUrl);
     }
 
     private async Task<byte[]> ReadSmallAsync(ObjectRef obj, long limit, CancellationToken cancellationToken)

@@ -12,7 +12,7 @@ namespace Quilt.Mcp.Tools;
 
 /// <summary>The object tools that change buckets: put, copy, delete. All refuse to run when the server is read-only.</summary>
 [McpServerToolType]
-public sealed class BucketWriteTools(IObjectStore store, ObjectLocator locator, ServerSettings settings)
+public sealed class BucketWriteTools(IObjectStore store, ObjectUriResolver locator, ServerSettings settings)
 {
     public const int MaxObjectsPerPut = 1000;
     private const int MaxMetadataBytes = 2048;
@@ -43,7 +43,7 @@ public sealed class BucketWriteTools(IObjectStore store, ObjectLocator locator, 
         {
             var plan = Plan(objects[i], $"objects[{i}]");
             if (!targets.Add((plan.Target.Bucket, plan.Target.Key)))
-                throw new McpException($"objects[{i}].uri {ObjectLocator.FormatUri(plan.Target)} appears more than once. Give each target once.");
+                throw new McpException($"objects[{i}].uri {ObjectUriResolver.FormatUri(plan.Target)} appears more than once. Give each target once.");
             plans.Add(plan);
         }
         if (!overwrite)
@@ -71,12 +71,12 @@ public sealed class BucketWriteTools(IObjectStore store, ObjectLocator locator, 
                 PutResult result;
                 await using (var content = plan.Open())
                     result = await store.PutAsync(request, content, tracker.ForObject(offset), cancellationToken);
-                written.Add(new PutObjectEntry(ObjectLocator.FormatUri(plan.Target), result.Size, plan.ContentType, result.ETag, result.VersionId));
+                written.Add(new PutObjectEntry(ObjectUriResolver.FormatUri(plan.Target), result.Size, plan.ContentType, result.ETag, result.VersionId));
             }
             catch (Exception e) when (e is StorageException or McpException or IOException or UnauthorizedAccessException)
             {
                 var done = written.Count == 0 ? "No object was written" : $"{written.Count} of {plans.Count} were written ({string.Join(", ", written.Select(w => w.Uri))})";
-                throw new McpException($"Writing {ObjectLocator.FormatUri(plan.Target)} failed: {e.Message} {done}; the rest were not attempted.", e);
+                throw new McpException($"Writing {ObjectUriResolver.FormatUri(plan.Target)} failed: {e.Message} {done}; the rest were not attempted.", e);
             }
             offset += plan.Size;
             tracker.Set(offset);
@@ -96,17 +96,17 @@ public sealed class BucketWriteTools(IObjectStore store, ObjectLocator locator, 
         CancellationToken cancellationToken = default)
     {
         var from = await locator.ForReadAsync(source, "source", cancellationToken);
-        var destinationText = ObjectLocator.Require(destination, "destination");
+        var destinationText = ObjectUriResolver.Require(destination, "destination");
         if (destinationText.EndsWith('/'))
             destinationText += from.Key[(from.Key.LastIndexOf('/') + 1)..];
         var to = locator.ForWrite(destinationText, "destination");
         if (from.Bucket == to.Bucket && from.Key == to.Key && from.VersionId is null)
-            throw new McpException($"source and destination are the same object ({ObjectLocator.FormatUri(to)}). Choose another destination key.");
+            throw new McpException($"source and destination are the same object ({ObjectUriResolver.FormatUri(to)}). Choose another destination key.");
         await store.HeadAsync(from, cancellationToken);
         if (!overwrite)
             await EnsureAbsentAsync(to, "Nothing was copied. Pass overwrite=true to replace it, or choose another key.", cancellationToken);
         var result = await store.CopyAsync(from, to.Bucket, to.Key, cancellationToken);
-        return new ObjectCopyResult(ObjectLocator.FormatUri(from), ObjectLocator.FormatUri(to), result.Size, result.ETag, result.VersionId);
+        return new ObjectCopyResult(ObjectUriResolver.FormatUri(from), ObjectUriResolver.FormatUri(to), result.Size, result.ETag, result.VersionId);
     }
 
     [McpServerTool(Name = "bucket_object_delete", Title = "Delete object", ReadOnly = false, Destructive = true, Idempotent = true, OpenWorld = false,
@@ -129,7 +129,7 @@ public sealed class BucketWriteTools(IObjectStore store, ObjectLocator locator, 
             existed = false;
         }
         await store.DeleteAsync(obj, cancellationToken);
-        return new ObjectDeleteResult(ObjectLocator.FormatUri(obj), existed);
+        return new ObjectDeleteResult(ObjectUriResolver.FormatUri(obj), existed);
     }
 
     private async Task EnsureAbsentAsync(ObjectRef target, string advice, CancellationToken cancellationToken)
@@ -142,7 +142,7 @@ public sealed class BucketWriteTools(IObjectStore store, ObjectLocator locator, 
         {
             return;
         }
-        throw new McpException($"{ObjectLocator.FormatUri(target)} already exists and overwrite is false. {advice}");
+        throw new McpException($"{ObjectUriResolver.FormatUri(target)} already exists and overwrite is false. {advice}");
     }
 
     private sealed record PutPlan(ObjectRef Target, long Size, string ContentType, IReadOnlyDictionary<string, string>? Metadata, Func<Stream> Open);

@@ -8,7 +8,7 @@ namespace Quilt.Mcp.Services;
 /// Turns what a client typed (<c>s3://bucket/key?versionId=v</c>, <c>quilt+s3://bucket#path=key</c>, or a package entry URI)
 /// into an <see cref="ObjectRef"/>, checking names and the server's bucket policy on the way.
 /// </summary>
-public sealed class ObjectLocator(BucketAccessPolicy policy, IPackageEntryResolver packages)
+public sealed class ObjectUriResolver(BucketAccessPolicy policy, IPackageEntryResolver packages)
 {
     /// <summary>The s3:// URI of an object, percent-encoded as quilt3 writes physical keys.</summary>
     public static string FormatUri(ObjectRef obj)
