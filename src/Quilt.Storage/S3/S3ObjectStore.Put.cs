@@ -1,0 +1,460 @@
+using System.Buffers;
+using System.Net;
+using Amazon.S3;
+using Amazon.S3.Model;
+using Microsoft.Extensions.Logging;
+
+namespace Quilt.Storage.S3;
+
+// Uploads and multipart copies: parts in parallel under a semaphore, the first failure cancels the rest,
+// and an unfinished multipart upload is always aborted so that nothing half-written remains.
+public sealed partial class S3ObjectStore
+{
+    public async Task<PutResult> PutAsync(PutRequest request, Stream content, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(content);
+        CheckBucket(request.Bucket);
+        CheckKey(request.Key);
+        S3Metadata.Check(request.Metadata);
+        if (request.Length is < 0)
+            throw new ArgumentOutOfRangeException(nameof(request), request.Length, "The content length cannot be negative.");
+        var target = new ObjectRef(request.Bucket, request.Key);
+        var length = request.Length ?? (content.CanSeek ? content.Length - content.Position : null);
+
+        // Fail before sending any bytes; the write itself also carries If-None-Match for servers that honour it.
+        if (!request.Overwrite && await HeadOrNullAsync(target, cancellationToken) is not null)
+            throw new ObjectExistsException(target);
+
+        if (length is { } known && (known < _options.MultipartThreshold || known == 0))
+        {
+            var buffer = ArrayPool<byte>.Shared.Rent((int)known);
+            try
+            {
+                var count = await ReadFullAsync(content, buffer.AsMemory(0, (int)known), cancellationToken);
+                await CheckLengthAsync(content, count, known, cancellationToken);
+                return await PutSingleAsync(request, buffer, count, progress, cancellationToken);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+
+        if (length is null)
+        {
+            // Unknown length: the first part decides. A stream that ends within it and below the threshold is one PUT.
+            var first = ArrayPool<byte>.Shared.Rent((int)_options.PartSize);
+            var handedOver = false;
+            try
+            {
+                var count = await ReadFullAsync(content, first.AsMemory(0, (int)_options.PartSize), cancellationToken);
+                if (count < _options.PartSize && count < _options.MultipartThreshold)
+                    return await PutSingleAsync(request, first, count, progress, cancellationToken);
+                handedOver = true;
+                return await PutMultipartAsync(request, content, null, _options.PartSize, (first, count), progress, cancellationToken);
+            }
+            finally
+            {
+                if (!handedOver)
+                    ArrayPool<byte>.Shared.Return(first);
+            }
+        }
+
+        var size = length.Value;
+        var partSize = Math.Max(_options.PartSize, CeilDiv(size, S3StoreOptions.MaxParts));
+        if (partSize > Array.MaxLength)
+            throw new StorageException($"{target} would be {size} bytes, more than S3 can hold in one object (5 TiB).");
+        return await PutMultipartAsync(request, content, size, partSize, null, progress, cancellationToken);
+    }
+
+    private async Task<PutResult> PutSingleAsync(PutRequest request, byte[] buffer, int count, IProgress<long>? progress, CancellationToken cancellationToken)
+    {
+        var target = new ObjectRef(request.Bucket, request.Key);
+        using var body = new MemoryStream(buffer, 0, count, writable: false);
+        var put = new PutObjectRequest
+        {
+            BucketName = request.Bucket,
+            Key = request.Key,
+            InputStream = body,
+            AutoCloseStream = false,
+            ContentType = request.ContentType,
+            IfNoneMatch = request.Overwrite ? null : "*",
+        };
+        S3Metadata.AddTo(put.Metadata, request.Metadata);
+        PutObjectResponse response;
+        try
+        {
+            response = await Client.PutObjectAsync(put, cancellationToken);
+        }
+        catch (AmazonS3Exception ex) when (!request.Overwrite && ex.StatusCode == HttpStatusCode.PreconditionFailed)
+        {
+            throw new ObjectExistsException(target);
+        }
+        catch (Exception ex) when (S3Errors.Map(ex, "write", request.Bucket, target, Endpoint) is { } mapped)
+        {
+            throw mapped;
+        }
+        progress?.Report(count);
+        return new PutResult(request.Bucket, request.Key, count, Unquote(response.ETag), NullIfEmpty(response.VersionId));
+    }
+
+    /// <summary>
+    /// Reads parts one after another from <paramref name="content"/> and uploads up to Concurrency of them at once.
+    /// <paramref name="first"/> is a part already read (it is returned to the pool here).
+    /// </summary>
+    private async Task<PutResult> PutMultipartAsync(
+        PutRequest request, Stream content, long? length, long partSize, (byte[] Buffer, int Count)? first,
+        IProgress<long>? progress, CancellationToken cancellationToken)
+    {
+        var target = new ObjectRef(request.Bucket, request.Key);
+        string uploadId;
+        try
+        {
+            var initiate = new InitiateMultipartUploadRequest { BucketName = request.Bucket, Key = request.Key, ContentType = request.ContentType };
+            S3Metadata.AddTo(initiate.Metadata, request.Metadata);
+            uploadId = (await Call("start an upload to", request.Bucket, target,
+                () => Client.InitiateMultipartUploadAsync(initiate, cancellationToken))).UploadId;
+        }
+        catch
+        {
+            if (first is { } f)
+                ArrayPool<byte>.Shared.Return(f.Buffer);
+            throw;
+        }
+
+        using var parts = new Parts(_options.Concurrency, cancellationToken);
+        long total = 0;
+        try
+        {
+            for (var partNumber = 1; ; partNumber++)
+            {
+                byte[] buffer;
+                int count;
+                if (partNumber == 1 && first is { } f)
+                {
+                    (buffer, count) = f;
+                    first = null;
+                    await parts.WaitForSlotAsync(buffer);
+                }
+                else
+                {
+                    buffer = ArrayPool<byte>.Shared.Rent((int)partSize);
+                    await parts.WaitForSlotAsync(buffer);
+                    try
+                    {
+                        count = await ReadFullAsync(content, buffer.AsMemory(0, (int)partSize), parts.Token);
+                    }
+                    catch
+                    {
+                        parts.ReleaseUnused(buffer);
+                        throw;
+                    }
+                }
+
+                if (count == 0 && partNumber > 1)
+                {
+                    parts.ReleaseUnused(buffer);
+                    break;
+                }
+                if (partNumber > S3StoreOptions.MaxParts)
+                {
+                    parts.ReleaseUnused(buffer);
+                    throw new StorageException(
+                        $"Uploading {target}: the stream is longer than {S3StoreOptions.MaxParts} parts of {partSize} bytes. " +
+                        "Give the upload its length, or a larger part size.");
+                }
+                total += count;
+                if (length is { } declared && total > declared)
+                {
+                    parts.ReleaseUnused(buffer);
+                    throw new StorageException(
+                        $"Uploading {target}: the stream has more bytes than its declared length of {declared}. Nothing was written.");
+                }
+
+                var number = partNumber;
+                parts.Start(buffer, async token =>
+                {
+                    using var body = new MemoryStream(buffer, 0, count, writable: false);
+                    var response = await Client.UploadPartAsync(new UploadPartRequest
+                    {
+                        BucketName = request.Bucket,
+                        Key = request.Key,
+                        UploadId = uploadId,
+                        PartNumber = number,
+                        PartSize = count,
+                        InputStream = body,
+                    }, token);
+                    progress?.Report(parts.AddDone(count));
+                    return new PartETag(number, response.ETag);
+                });
+
+                if (count < partSize || (length is { } l && total == l))
+                    break;
+            }
+
+            if (length is { } expected)
+                await CheckLengthAsync(content, total, expected, parts.Token);
+            var etags = await parts.WhenAllAsync();
+
+            var complete = new CompleteMultipartUploadRequest
+            {
+                BucketName = request.Bucket,
+                Key = request.Key,
+                UploadId = uploadId,
+                PartETags = [.. etags.OrderBy(e => e.PartNumber)],
+                // Ceph (Pacific) ignores this here, unlike on PutObject: the HEAD check above is then the only guard.
+                IfNoneMatch = request.Overwrite ? null : "*",
+            };
+            CompleteMultipartUploadResponse done;
+            try
+            {
+                done = await Client.CompleteMultipartUploadAsync(complete, cancellationToken);
+            }
+            catch (AmazonS3Exception ex) when (!request.Overwrite && ex.StatusCode == HttpStatusCode.PreconditionFailed)
+            {
+                throw new ObjectExistsException(target);
+            }
+            return await WrittenAsync(target, total, done.ETag, done.VersionId, cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            if (first is { } unused)
+                ArrayPool<byte>.Shared.Return(unused.Buffer);
+            var failure = await parts.StopAsync(ex);
+            await AbortAsync(target, uploadId);
+            if (cancellationToken.IsCancellationRequested)
+                throw new OperationCanceledException($"Uploading {target} was cancelled; the partial upload was aborted.", failure, cancellationToken);
+            if (S3Errors.Map(failure, "write", request.Bucket, target, Endpoint) is { } mapped)
+                throw mapped;
+            if (ReferenceEquals(failure, ex))
+                throw;
+            throw new StorageException($"Uploading {target} failed: {failure.Message}", failure);
+        }
+    }
+
+    private async Task<PutResult> CopyMultipartAsync(ObjectRef source, ObjectInfo info, ObjectRef destination, CancellationToken cancellationToken)
+    {
+        var partSize = Math.Max(_options.PartSize, CeilDiv(info.Size, S3StoreOptions.MaxParts));
+        var initiate = new InitiateMultipartUploadRequest { BucketName = destination.Bucket, Key = destination.Key, ContentType = info.ContentType };
+        S3Metadata.AddTo(initiate.Metadata, info.Metadata);
+        var uploadId = (await Call("start a copy to", destination.Bucket, destination,
+            () => Client.InitiateMultipartUploadAsync(initiate, cancellationToken))).UploadId;
+
+        using var parts = new Parts(_options.Concurrency, cancellationToken);
+        try
+        {
+            var partNumber = 0;
+            for (long offset = 0; offset < info.Size; offset += partSize)
+            {
+                var number = ++partNumber;
+                var firstByte = offset;
+                var lastByte = Math.Min(offset + partSize, info.Size) - 1;
+                await parts.WaitForSlotAsync(null);
+                parts.Start(null, async token =>
+                {
+                    var response = await Client.CopyPartAsync(new CopyPartRequest
+                    {
+                        SourceBucket = source.Bucket,
+                        SourceKey = source.Key,
+                        SourceVersionId = NullIfEmpty(source.VersionId),
+                        DestinationBucket = destination.Bucket,
+                        DestinationKey = destination.Key,
+                        UploadId = uploadId,
+                        PartNumber = number,
+                        FirstByte = firstByte,
+                        LastByte = lastByte,
+                    }, token);
+                    return new PartETag(number, response.ETag);
+                });
+            }
+            var etags = await parts.WhenAllAsync();
+            var done = await Client.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
+            {
+                BucketName = destination.Bucket,
+                Key = destination.Key,
+                UploadId = uploadId,
+                PartETags = [.. etags.OrderBy(e => e.PartNumber)],
+            }, cancellationToken);
+            return await WrittenAsync(destination, info.Size, done.ETag, done.VersionId, cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            var failure = await parts.StopAsync(ex);
+            await AbortAsync(destination, uploadId);
+            if (cancellationToken.IsCancellationRequested)
+                throw new OperationCanceledException($"Copying to {destination} was cancelled; the partial copy was aborted.", failure, cancellationToken);
+            if (S3Errors.Map(failure, "copy to", destination.Bucket, destination, Endpoint) is { } mapped)
+                throw mapped;
+            if (ReferenceEquals(failure, ex))
+                throw;
+            throw new StorageException($"Copying {source} to {destination} failed: {failure.Message}", failure);
+        }
+    }
+
+    /// <summary>
+    /// The result of a finished write. Some S3-compatible servers (Ceph) leave the ETag out of
+    /// CompleteMultipartUpload's answer, or the version id out of CopyObject's; a HEAD fills them in, taken only
+    /// when its ETag is the one written (a write that lands between the two leaves the version id unknown).
+    /// </summary>
+    private async Task<PutResult> WrittenAsync(ObjectRef written, long size, string? etag, string? versionId, CancellationToken cancellationToken)
+    {
+        etag = Unquote(etag);
+        versionId = NullIfEmpty(versionId);
+        if (etag is null || (versionId is null && await IsVersionedOrUnknownAsync(written.Bucket, cancellationToken)))
+        {
+            var head = await HeadOrNullAsync(written with { VersionId = versionId }, cancellationToken);
+            if (head is not null && (etag is null || Unquote(head.ETag) == etag))
+            {
+                etag ??= Unquote(head.ETag);
+                versionId ??= NullIfEmpty(head.VersionId);
+            }
+        }
+        return new PutResult(written.Bucket, written.Key, size, etag, versionId);
+    }
+
+    // Writers may lack s3:GetBucketVersioning; then the HEAD decides.
+    private async Task<bool> IsVersionedOrUnknownAsync(string bucket, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await IsVersionedAsync(bucket, cancellationToken);
+        }
+        catch (AccessDeniedException)
+        {
+            return true;
+        }
+    }
+
+    private async Task AbortAsync(ObjectRef target, string uploadId)
+    {
+        // Not the caller's token: a cancelled upload must still be cleaned up. Its own failure must not hide the first.
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        try
+        {
+            await Client.AbortMultipartUploadAsync(new AbortMultipartUploadRequest
+            {
+                BucketName = target.Bucket,
+                Key = target.Key,
+                UploadId = uploadId,
+            }, timeout.Token);
+        }
+        catch (Exception ex)
+        {
+            LogAbortFailed(_logger, target.ToString(), uploadId, ex);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "Aborting the multipart upload {UploadId} to {Target} failed; its parts stay billed until a lifecycle rule (AbortIncompleteMultipartUpload) removes them")]
+    private static partial void LogAbortFailed(ILogger logger, string target, string uploadId, Exception exception);
+
+    /// <summary>Reads until <paramref name="buffer"/> is full or the stream ends; returns how many bytes were read.</summary>
+    private static async Task<int> ReadFullAsync(Stream content, Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        var total = 0;
+        while (total < buffer.Length)
+        {
+            var n = await content.ReadAsync(buffer[total..], cancellationToken);
+            if (n == 0)
+                break;
+            total += n;
+        }
+        return total;
+    }
+
+    /// <summary>Checks that a stream with a declared length ended exactly there.</summary>
+    private static async Task CheckLengthAsync(Stream content, long read, long declared, CancellationToken cancellationToken)
+    {
+        if (read < declared)
+            throw new StorageException($"The stream ended after {read} bytes, but its length was given as {declared}. Nothing was written.");
+        var probe = new byte[1];
+        if (await content.ReadAsync(probe, cancellationToken) > 0)
+            throw new StorageException($"The stream has more bytes than its declared length of {declared}. Nothing was written.");
+    }
+
+    private static long CeilDiv(long value, long divisor) => (value + divisor - 1) / divisor;
+
+    /// <summary>
+    /// Parts in flight: a slot (and its buffer) is taken before a part is read and given back when its upload ends,
+    /// so at most Concurrency buffers exist at once. The first failure cancels every other part.
+    /// </summary>
+    private sealed class Parts(int concurrency, CancellationToken cancellationToken) : IDisposable
+    {
+        private readonly SemaphoreSlim _slots = new(concurrency, concurrency);
+        private readonly CancellationTokenSource _cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        private readonly List<Task<PartETag>> _tasks = [];
+        private Exception? _firstFailure;
+        private long _done;
+
+        public CancellationToken Token => _cts.Token;
+
+        public long AddDone(long bytes) => Interlocked.Add(ref _done, bytes);
+
+        public async Task WaitForSlotAsync(byte[]? buffer)
+        {
+            try
+            {
+                await _slots.WaitAsync(_cts.Token);
+            }
+            catch
+            {
+                if (buffer is not null)
+                    ArrayPool<byte>.Shared.Return(buffer);
+                throw;
+            }
+        }
+
+        /// <summary>Gives back a slot taken for a part that will not be uploaded.</summary>
+        public void ReleaseUnused(byte[] buffer)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            _slots.Release();
+        }
+
+        public void Start(byte[]? buffer, Func<CancellationToken, Task<PartETag>> upload) =>
+            _tasks.Add(Task.Run(async () =>
+            {
+                try
+                {
+                    return await upload(_cts.Token);
+                }
+                catch (Exception ex)
+                {
+                    if (!(ex is OperationCanceledException && _cts.IsCancellationRequested))
+                        Interlocked.CompareExchange(ref _firstFailure, ex, null);
+                    await _cts.CancelAsync();
+                    throw;
+                }
+                finally
+                {
+                    if (buffer is not null)
+                        ArrayPool<byte>.Shared.Return(buffer);
+                    _slots.Release();
+                }
+            }));
+
+        public async Task<PartETag[]> WhenAllAsync() => await Task.WhenAll(_tasks);
+
+        /// <summary>Cancels what is left, waits for it, and returns the failure to report: the first part's, else <paramref name="ex"/>.</summary>
+        public async Task<Exception> StopAsync(Exception ex)
+        {
+            await _cts.CancelAsync();
+            try
+            {
+                await Task.WhenAll(_tasks);
+            }
+            catch
+            {
+                // Each part's failure is already recorded; only the first one is reported.
+            }
+            return _firstFailure ?? ex;
+        }
+
+        public void Dispose()
+        {
+            _cts.Dispose();
+            _slots.Dispose();
+        }
+    }
+}
