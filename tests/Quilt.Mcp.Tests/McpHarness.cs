@@ -33,8 +33,10 @@ internal sealed class McpHarness : IAsyncDisposable
         var services = new ServiceCollection();
         services.AddLogging();
         configure?.Invoke(services);
-        services.AddQuiltMcpServer(settings, _ => store)
+        services.AddQuiltMcpServer(settings)
             .WithStreamServerTransport(harness._clientToServer.Reader.AsStream(), harness._serverToClient.Writer.AsStream());
+        // An instance registration wins over the default factory, and the container does not dispose it: the test owns the store.
+        services.AddSingleton(store);
         harness._provider = services.BuildServiceProvider(validateScopes: true);
         harness._serverTask = harness._provider.GetRequiredService<McpServer>().RunAsync(harness._cts.Token);
         harness.Client = await McpClient.CreateAsync(

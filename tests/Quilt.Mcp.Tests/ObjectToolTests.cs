@@ -225,13 +225,14 @@ public abstract class ObjectToolTests : IAsyncLifetime
     }
 
     /// <summary>
-    /// The server sends a notification per MiB and the last one before it answers, but this SDK client handles each
-    /// message on its own task, so the last few may be handled after the result and dropped: check what must hold anyway.
-    /// (The end-to-end test with the TypeScript client checks that the final notification reaches the total.)
+    /// The server reports as the store does (every MiB locally, every 8 MiB part on S3) and sends the last report
+    /// before it answers, but this SDK client handles each message on its own task, so the last ones may be handled
+    /// after the result and dropped: check what must hold anyway. (The end-to-end test with the TypeScript client
+    /// records notifications as they arrive and checks that the last one, before the result, reaches the total.)
     /// </summary>
     private static void AssertProgress(ProgressLog log, long total)
     {
-        Assert.True(log.Values.Count >= 5, $"expected a notification per MiB, got {log.Values.Count}");
+        Assert.True(log.Values.Count >= 1, "expected progress notifications, got none");
         Assert.All(log.Values, v => Assert.Equal(total, v.Total!.Value, 2.0)); // floats: exact to 2^24 only
         Assert.All(log.Values, v => Assert.InRange(v.Progress, 1, total + 2));
     }
@@ -455,7 +456,8 @@ public abstract class ObjectToolTests : IAsyncLifetime
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => mcp.CallCancellableAsync("bucket_object_fetch",
             $$"""{"uri": "{{Uri("to-fetch.bin")}}", "destination": {{TestData.Json(target)}}}""", progress, cts.Token));
         // The server stops at its next read or write and removes its temporary file; nothing may ever appear.
-        for (var i = 0; i < 150; i++)
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        while (watch.Elapsed < TimeSpan.FromSeconds(2))
         {
             Assert.DoesNotContain(Directory.GetFiles(target), f => !f.EndsWith(".partial", StringComparison.Ordinal));
             await Task.Delay(20, TestContext.Current.CancellationToken);
@@ -465,11 +467,12 @@ public abstract class ObjectToolTests : IAsyncLifetime
 
     /// <summary>
     /// After a cancelled upload: the object never appears (an upload that ignored the cancellation would finish within
-    /// this wait), and the store holds nothing half-written.
+    /// this wait; the wait bounds a check, it asserts no timing), and the store holds nothing half-written.
     /// </summary>
     private protected async Task AssertNoUploadLeftAsync(string key)
     {
-        for (var i = 0; i < 150; i++)
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        while (watch.Elapsed < TimeSpan.FromSeconds(2))
         {
             Assert.DoesNotContain(key, await KeysAsync(Bucket));
             await Task.Delay(20, TestContext.Current.CancellationToken);
