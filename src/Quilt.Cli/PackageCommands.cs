@@ -301,7 +301,7 @@ internal static class PackageCommands
             if (entries.Count == 0)
                 throw new PackageException($"'{wanted}' is not in {pkg}; browse the package to see its keys.");
             var root = Path.GetFullPath(parse.GetValue(dest)!);
-            var written = await EntryDownloader.DownloadAsync(CliSupport.Locator(store), entries, root, ct).ConfigureAwait(false);
+            var written = await EntryDownloader.DownloadAsync(CliSupport.Locator(store), entries, root, cancellationToken: ct).ConfigureAwait(false);
             if (parse.GetValue(CliSupport.Json))
                 CliSupport.WriteJson(new JsonArray(written.Select(w => (JsonNode)w).ToArray()));
             else

@@ -57,11 +57,17 @@ public static class Names
     {
         if (string.IsNullOrEmpty(key))
             throw new InvalidNameException("Invalid logical key '': a package entry key cannot be empty.");
-        foreach (var part in key.Split('/'))
+        var rest = key.AsSpan();
+        while (true)
         {
-            if (part is "" or "." or "..")
+            var slash = rest.IndexOf('/');
+            var part = slash < 0 ? rest : rest[..slash];
+            if (part.IsEmpty || part is "." || part is "..")
                 throw new InvalidNameException(
                     $"Invalid logical key '{key}': a package entry key cannot have an empty, '.' or '..' segment (no leading, trailing or double '/').");
+            if (slash < 0)
+                break;
+            rest = rest[(slash + 1)..];
         }
         if (key.AsSpan().IndexOfAnyInRange('\0', '\u001f') >= 0)
             throw new InvalidNameException($"Invalid logical key '{key}': control characters are not allowed.");

@@ -11,8 +11,8 @@ namespace Quilt.Packages;
 public static class EntryDownloader
 {
     public static async Task<IReadOnlyList<string>> DownloadAsync(
-        ObjectLocator locator, IReadOnlyList<ManifestEntry> entries, string destinationRoot, CancellationToken cancellationToken = default,
-        IProgress<long>? progress = null, int concurrency = 8)
+        ObjectLocator locator, IReadOnlyList<ManifestEntry> entries, string destinationRoot, IProgress<long>? progress = null,
+        int concurrency = 8, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(locator);
         ArgumentNullException.ThrowIfNull(entries);

@@ -55,7 +55,7 @@ public sealed class PackageCreator(PackageRegistry registry, ObjectLocator locat
         // Sizes first, so progress has a total and hashes know their chunk layout.
         var sizes = new long[sources.Count];
         var refs = new ObjectRef?[sources.Count];
-        await Parallel.ForAsync(0, sources.Count, Parallel(options, cancellationToken), async (i, ct) =>
+        await Parallel.ForAsync(0, sources.Count, ParallelOptionsFor(options, cancellationToken), async (i, ct) =>
         {
             switch (sources[i])
             {
@@ -78,7 +78,7 @@ public sealed class PackageCreator(PackageRegistry registry, ObjectLocator locat
 
         var tracker = new ProgressTracker(progress, sizes.Sum(), sources.Count);
         var entries = new ManifestEntry[sources.Count];
-        await Parallel.ForAsync(0, sources.Count, Parallel(options, cancellationToken), async (i, ct) =>
+        await Parallel.ForAsync(0, sources.Count, ParallelOptionsFor(options, cancellationToken), async (i, ct) =>
         {
             entries[i] = await BuildEntryAsync(name, sources[i], sizes[i], refs[i], options, tracker, ct).ConfigureAwait(false);
             tracker.EntryDone();
@@ -94,7 +94,7 @@ public sealed class PackageCreator(PackageRegistry registry, ObjectLocator locat
         }
     }
 
-    private static ParallelOptions Parallel(BuildOptions options, CancellationToken ct) =>
+    private static ParallelOptions ParallelOptionsFor(BuildOptions options, CancellationToken ct) =>
         new() { MaxDegreeOfParallelism = Math.Max(1, options.Concurrency), CancellationToken = ct };
 
     private async Task<ManifestEntry> BuildEntryAsync(

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Quilt.Core.Hashing;
 using Quilt.Core.Json;
 using Quilt.Core.Manifests;
 

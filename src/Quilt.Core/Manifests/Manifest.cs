@@ -17,7 +17,8 @@ public sealed class Manifest
         ArgumentNullException.ThrowIfNull(entries);
         PackageMeta = packageMeta;
         var sorted = entries.ToArray();
-        Array.Sort(sorted, static (a, b) => LogicalKeyComparer.Instance.Compare(a.LogicalKey, b.LogicalKey));
+        if (!IsSorted(sorted))
+            Array.Sort(sorted, static (a, b) => LogicalKeyComparer.Instance.Compare(a.LogicalKey, b.LogicalKey));
         for (var i = 0; i < sorted.Length; i++)
         {
             var key = sorted[i].LogicalKey;
@@ -40,6 +41,17 @@ public sealed class Manifest
         var dirs = (directoryMetadata ?? []).ToArray();
         Array.Sort(dirs, static (a, b) => LogicalKeyComparer.Instance.Compare(a.LogicalKey, b.LogicalKey));
         DirectoryMetadata = dirs;
+    }
+
+    // Manifests read back are already in tree order: checking is cheaper than sorting 100,000 keys again.
+    private static bool IsSorted(ManifestEntry[] entries)
+    {
+        for (var i = 1; i < entries.Length; i++)
+        {
+            if (LogicalKeyComparer.Instance.Compare(entries[i - 1].LogicalKey, entries[i].LogicalKey) > 0)
+                return false;
+        }
+        return true;
     }
 
     /// <summary>Line 1 of the manifest, in quilt3's key order.</summary>

@@ -21,10 +21,12 @@ public static class TopHashCalculator
 
         void Feed()
         {
-            // Canonical JSON is pure ASCII, so one char is one byte.
+            // Canonical JSON is pure ASCII, so one char is one byte; encode the builder's chunks without a string.
             if (buffer.Length < sb.Length)
                 buffer = new byte[Math.Max(sb.Length, buffer.Length * 2)];
-            var n = Encoding.ASCII.GetBytes(sb.ToString(), buffer);
+            var n = 0;
+            foreach (var chunk in sb.GetChunks())
+                n += Encoding.ASCII.GetBytes(chunk.Span, buffer.AsSpan(n));
             sha.AppendData(buffer, 0, n);
             sb.Clear();
         }

@@ -1,0 +1,140 @@
+using System.Text.Json.Nodes;
+
+namespace Quilt.Cli.Tests;
+
+public sealed class PackageCommandTests : IDisposable
+{
+    private readonly string _scratch = Path.Combine(Path.GetTempPath(), "quilt-cli-tests-" + Guid.NewGuid().ToString("N")[..12]);
+    private readonly CliRunner _cli;
+
+    public PackageCommandTests()
+    {
+        Directory.CreateDirectory(_scratch);
+        _cli = new CliRunner(Path.Combine(_scratch, "root"));
+    }
+
+    public void Dispose() => Directory.Delete(_scratch, recursive: true);
+
+    private static string FixtureRoot => Path.Combine(AppContext.BaseDirectory, "TestData", "quilt3");
+
+    [Theory]
+    [InlineData("basic")]
+    [InlineData("boundaries")]
+    [InlineData("metadata")]
+    [InlineData("nometa")]
+    public async Task Tophash_prints_quilt3s_top_hash_of_a_manifest_file(string name)
+    {
+        var manifest = Directory.GetFiles(Path.Combine(FixtureRoot, name, "registry", ".quilt", "packages")).Single();
+        var expected = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(FixtureRoot, name, "case.json"), TestContext.Current.CancellationToken))!["top_hash"]!.GetValue<string>();
+        Assert.Equal(expected, (await _cli.OkAsync("package", "tophash", manifest)).Trim());
+    }
+
+    [Fact]
+    public async Task Tophash_of_a_broken_manifest_says_which_line_is_wrong()
+    {
+        var path = Path.Combine(_scratch, "broken.jsonl");
+        await File.WriteAllTextAsync(path, "{\"version\": \"v0\"}\n{\"logical_key\": \"a\"\n", TestContext.Current.CancellationToken);
+        var result = await _cli.RunAsync("package", "tophash", path);
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("line 2", result.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", result.Stderr, StringComparison.Ordinal); // no stack trace
+    }
+
+    [Fact]
+    public async Task Create_list_revisions_browse_diff_verify_get_on_the_local_default()
+    {
+        var data = Path.Combine(_scratch, "data");
+        Directory.CreateDirectory(Path.Combine(data, "sub"));
+        await File.WriteAllTextAsync(Path.Combine(data, "a.csv"), "x,y\n1,2\n", TestContext.Current.CancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(data, "sub", "b.txt"), "hello", TestContext.Current.CancellationToken);
+
+        var created = JsonNode.Parse(await _cli.OkAsync("package", "create", "team/data", data, "-m", "first", "--meta", "{\"k\": 1}", "--json"))!;
+        var first = created["top_hash"]!.GetValue<string>();
+        Assert.Equal(2, created["entries"]!.GetValue<int>());
+        Assert.Equal($"quilt+s3://local#package=team/data@{first}", created["uri"]!.GetValue<string>());
+        // The registry is quilt3's layout inside the 'local' bucket folder.
+        Assert.Equal(first, await File.ReadAllTextAsync(Path.Combine(_cli.Root, "local", ".quilt", "named_packages", "team", "data", "latest"), TestContext.Current.CancellationToken));
+
+        var again = await _cli.RunAsync("package", "create", "team/data", data);
+        Assert.Equal(1, again.ExitCode);
+        Assert.Contains("already exists", again.Stderr, StringComparison.Ordinal);
+
+        await File.WriteAllTextAsync(Path.Combine(data, "c.txt"), "new", TestContext.Current.CancellationToken);
+        var second = JsonNode.Parse(await _cli.OkAsync("package", "create", "team/data", data, "-m", "second", "--overwrite", "--json"))!;
+        Assert.Equal(["c.txt"], second["changes"]!["added"]!.AsArray().Select(n => n!.GetValue<string>()));
+
+        Assert.Equal(["team/data"], JsonNode.Parse(await _cli.OkAsync("package", "list", "--json"))!.AsArray().Select(n => n!.GetValue<string>()));
+        var revisions = JsonNode.Parse(await _cli.OkAsync("package", "revisions", "team/data", "--json"))!.AsArray();
+        Assert.Equal([second["top_hash"]!.GetValue<string>(), first], revisions.Select(r => r!["top_hash"]!.GetValue<string>()));
+        Assert.Equal(["second", "first"], revisions.Select(r => r!["message"]!.GetValue<string>()));
+
+        var browse = JsonNode.Parse(await _cli.OkAsync("package", "browse", $"quilt+s3://local#package=team/data@{first[..8]}", "--json"))!;
+        Assert.Equal(["a.csv", "sub/b.txt"], browse["entries"]!.AsArray().Select(e => e!["logical_key"]!.GetValue<string>()));
+
+        var diff = JsonNode.Parse(await _cli.OkAsync("package", "diff", "team/data", first[..10], "--json"))!;
+        Assert.Equal(["c.txt"], diff["added"]!.AsArray().Select(n => n!.GetValue<string>()));
+        Assert.True(diff["message_changed"]!.GetValue<bool>());
+
+        Assert.Contains("ok: 3 entries match", await _cli.OkAsync("package", "verify", "team/data"), StringComparison.Ordinal);
+
+        var dest = Path.Combine(_scratch, "out");
+        await _cli.OkAsync("package", "get", "team/data", "sub", "--dest", dest);
+        Assert.Equal("hello", await File.ReadAllTextAsync(Path.Combine(dest, "sub", "b.txt"), TestContext.Current.CancellationToken));
+        Assert.False(File.Exists(Path.Combine(dest, "a.csv")));
+
+        await _cli.OkAsync("package", "delete", "team/data", second["top_hash"]!.GetValue<string>());
+        Assert.Contains(first, await _cli.OkAsync("package", "browse", "team/data"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Verify_fails_when_stored_data_changed()
+    {
+        var file = Path.Combine(_scratch, "f.txt");
+        await File.WriteAllTextAsync(file, "original", TestContext.Current.CancellationToken);
+        await _cli.OkAsync("package", "create", "team/v", file);
+        await File.WriteAllTextAsync(Path.Combine(_cli.Root, "local", "team", "v", "f.txt"), "tampered", TestContext.Current.CancellationToken);
+        var result = await _cli.RunAsync("package", "verify", "team/v");
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("MISMATCH f.txt", result.Stdout, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("package create bad-name {file}", "Invalid package name")]
+    [InlineData("package create team/x {scratch}/nope.txt", "does not exist")]
+    [InlineData("package browse team/none", "No package 'team/none'")]
+    [InlineData("package create team/x {file} --meta {not-json", "--meta must be JSON")]
+    [InlineData("package create team/x ../x={file}", "Invalid logical key")]
+    [InlineData("--storage ftp package list", "Invalid storage 'ftp'")]
+    [InlineData("package diff team/none zzzzzz", "No package")]
+    public async Task Bad_input_gives_a_clear_error_and_writes_nothing(string commandLine, string expected)
+    {
+        var file = Path.Combine(_scratch, "in.txt");
+        await File.WriteAllTextAsync(file, "x", TestContext.Current.CancellationToken);
+        var args = commandLine.Replace("{file}", file, StringComparison.Ordinal).Replace("{scratch}", _scratch, StringComparison.Ordinal).Split(' ');
+        var result = await _cli.RunAsync(args);
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains(expected, result.Stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_cli.Root, "local", ".quilt", "named_packages")));
+    }
+
+    [Fact]
+    public async Task Object_put_ls_cat_get_round_trip_on_local_storage()
+    {
+        var file = Path.Combine(_scratch, "obj.bin");
+        var bytes = new byte[3_000_000];
+        Random.Shared.NextBytes(bytes);
+        await File.WriteAllBytesAsync(file, bytes, TestContext.Current.CancellationToken);
+        await _cli.OkAsync("object", "put", file, "s3://bucket-a/dir/obj.bin");
+        Assert.Contains("dir/", await _cli.OkAsync("object", "ls", "s3://bucket-a/"), StringComparison.Ordinal);
+        var listed = JsonNode.Parse(await _cli.OkAsync("object", "ls", "s3://bucket-a/dir/", "--json"))!.AsArray();
+        Assert.Equal(bytes.Length, Assert.Single(listed)!["size"]!.GetValue<long>());
+        var dest = Path.Combine(_scratch, "back.bin");
+        await _cli.OkAsync("object", "get", "s3://bucket-a/dir/obj.bin", dest);
+        Assert.Equal(bytes, await File.ReadAllBytesAsync(dest, TestContext.Current.CancellationToken));
+        var refused = await _cli.RunAsync("object", "put", file, "s3://bucket-a/dir/obj.bin", "--no-overwrite");
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("already exists", refused.Stderr, StringComparison.Ordinal);
+        var escape = await _cli.RunAsync("object", "put", file, "s3://bucket-a/../../etc/x");
+        Assert.Equal(1, escape.ExitCode);
+    }
+}
