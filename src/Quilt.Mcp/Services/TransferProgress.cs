@@ -34,23 +34,22 @@ internal sealed class TransferProgress(IProgress<ProgressNotificationValue>? sin
     {
         if (sink is null)
             return;
-        ProgressNotificationValue? value = null;
+        // Reported under the lock, so that parallel parts cannot hand the sink a smaller count after a larger one
+        // (the sink only queues the notification).
         lock (_lock)
         {
             change();
             if (_done - _lastReported >= _step || (_done >= total && _lastReported < total))
             {
                 _lastReported = _done;
-                value = new ProgressNotificationValue
+                sink.Report(new ProgressNotificationValue
                 {
                     Progress = _done,
                     Total = total,
                     Message = $"{verb} {FormatBytes(_done)} of {FormatBytes(total)}",
-                };
+                });
             }
         }
-        if (value is { } v)
-            sink.Report(v);
     }
 
     public static string FormatBytes(long bytes) => bytes switch
