@@ -104,6 +104,7 @@ public sealed class BadInputTests : IDisposable
             { "bucket_objects_put", """{"objects": [{"uri": "s3://data-bucket/a.txt", "text": "x", "contentType": "bogus"}]}""", "not a content type" },
             { "bucket_objects_put", """{"objects": [{"uri": "s3://data-bucket/a.txt", "text": "x", "metadata": {"bad key": "v"}}]}""", "metadata key 'bad key' is not allowed" },
             { "bucket_objects_put", """{"objects": [{"uri": "s3://data-bucket/a.txt", "text": "x", "metadata": {"k": 1}}]}""", "must be a string" },
+            { "bucket_objects_put", """{"objects": [{"uri": "s3://data-bucket/a.txt", "text": "x", "metadata": {"k": "two\nlines"}}]}""", "control characters" },
             {
                 "bucket_objects_put", """{"objects": [{"uri": "s3://data-bucket/a.txt", "text": "x"}, {"uri": "s3://data-bucket/a.txt", "text": "y"}]}""",
                 "appears more than once"

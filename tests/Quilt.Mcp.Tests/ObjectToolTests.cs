@@ -108,7 +108,7 @@ public abstract class ObjectToolTests : IAsyncLifetime
         await using var mcp = await StartAsync();
         var put = await mcp.CallOkAsync<ObjectsPutResult>("bucket_objects_put", $$$"""
             {"objects": [
-              {"uri": "{{{Uri("notes/hello.txt")}}}", "text": "héllo wörld\n", "metadata": {"Owner": "ana", "purpose": "test"} },
+              {"uri": "{{{Uri("notes/hello.txt")}}}", "text": "héllo wörld\n", "metadata": {"Owner": "Zoë", "purpose": "test"} },
               {"uri": "quilt+s3://{{{Bucket}}}#path=bin/data.bin", "base64": "{{{Convert.ToBase64String([0, 1, 2, 255])}}}", "contentType": "application/x-thing"}
             ]}
             """);
@@ -120,7 +120,7 @@ public abstract class ObjectToolTests : IAsyncLifetime
         var info = await mcp.CallOkAsync<ObjectInfoResult>("bucket_object_info", $$"""{"uri": "{{Uri("notes/hello.txt")}}"}""");
         Assert.Equal(Encoding.UTF8.GetByteCount("héllo wörld\n"), info.Size);
         Assert.StartsWith("text/plain", info.ContentType, StringComparison.Ordinal);
-        Assert.Equal("ana", info.Metadata["owner"]);
+        Assert.Equal("Zoë", info.Metadata["owner"]);
         Assert.Equal("test", info.Metadata["purpose"]);
         Assert.False(string.IsNullOrEmpty(info.ETag));
 

@@ -20,6 +20,6 @@ public sealed record PutObjectInput
     [Description("Content type (MIME) such as text/csv; guessed from the key's extension when omitted.")]
     public string? ContentType { get; init; }
 
-    [Description("User metadata to store with the object (x-amz-meta-*): ASCII keys of letters, digits, '-' and '_', ASCII values.")]
+    [Description("User metadata to store with the object (x-amz-meta-*): keys of ASCII letters, digits, '-' and '_' (stored in lower case), values of one line of text.")]
     public IReadOnlyDictionary<string, string>? Metadata { get; init; }
 }

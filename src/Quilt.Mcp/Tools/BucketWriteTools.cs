@@ -196,7 +196,10 @@ public sealed class BucketWriteTools(IObjectStore store, ObjectUriResolver locat
             () => new FileStream(file.FullName, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan));
     }
 
-    /// <summary>S3 sends user metadata as HTTP headers: ASCII names that survive lower-casing, printable ASCII values, 2 KB in all.</summary>
+    /// <summary>
+    /// S3 sends user metadata as HTTP headers: ASCII names that survive lower-casing, 2 KB in all. Values may be any
+    /// text without control characters (the store encodes non-ASCII values).
+    /// </summary>
     private static Dictionary<string, string>? CheckMetadata(IReadOnlyDictionary<string, string>? metadata, string path)
     {
         if (metadata is null || metadata.Count == 0)
@@ -207,12 +210,12 @@ public sealed class BucketWriteTools(IObjectStore store, ObjectUriResolver locat
         {
             if (key.Length == 0 || !key.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
                 throw new McpException($"{path}.metadata key '{key}' is not allowed: use ASCII letters, digits, '-' and '_'.");
-            if (value is null || value.Any(c => c is < ' ' or > '~'))
-                throw new McpException($"{path}.metadata['{key}'] must be printable ASCII text (S3 sends metadata as HTTP headers).");
+            if (value is null || value.Any(char.IsControl))
+                throw new McpException($"{path}.metadata['{key}'] has control characters (such as line breaks); metadata values are one line of text.");
             var normalized = key.ToLowerInvariant();
             if (!result.TryAdd(normalized, value))
                 throw new McpException($"{path}.metadata has '{key}' twice (names are case-insensitive).");
-            size += normalized.Length + value.Length;
+            size += normalized.Length + Encoding.UTF8.GetByteCount(value);
         }
         if (size > MaxMetadataBytes)
             throw new McpException($"{path}.metadata is {size:N0} bytes; S3 allows {MaxMetadataBytes:N0} bytes of user metadata per object.");
