@@ -12,8 +12,11 @@ public abstract record EntrySource(string LogicalKey)
     public JsonNode? UserMeta { get; init; }
 }
 
-/// <summary>A file on this machine.</summary>
-public sealed record LocalFileSource(string LogicalKey, string Path) : EntrySource(LogicalKey);
+/// <summary>A file on this machine. With <see cref="AlwaysCopy"/> it is uploaded even when a build references data in place.</summary>
+public sealed record LocalFileSource(string LogicalKey, string Path) : EntrySource(LogicalKey)
+{
+    public bool AlwaysCopy { get; init; }
+}
 
 /// <summary>An object in a store (s3://bucket/key, optionally one version).</summary>
 public sealed record StoreObjectSource(string LogicalKey, IObjectStore Store, ObjectRef Object) : EntrySource(LogicalKey);

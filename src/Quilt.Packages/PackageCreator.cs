@@ -113,7 +113,7 @@ public sealed class PackageCreator(PackageRegistry registry, ObjectLocator locat
                 tracker.Bytes(size);
                 return e.Entry with { LogicalKey = e.LogicalKey, Meta = source.UserMeta is null ? e.Entry.Meta : meta };
 
-            case LocalFileSource f when !options.CopyData:
+            case LocalFileSource f when !options.CopyData && !f.AlwaysCopy:
             {
                 var hash = await HashLocalFileAsync(f.Path, size, tracker, ct).ConfigureAwait(false);
                 return new ManifestEntry(f.LogicalKey, [PhysicalKey.File(f.Path).ToString()], size, hash, meta);

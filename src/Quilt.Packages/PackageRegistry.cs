@@ -16,6 +16,7 @@ public sealed record PackageRevision(string Name, string TopHash, DateTimeOffset
 public sealed class PackageRegistry
 {
     private const int PointerReadConcurrency = 16;
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, SemaphoreSlim> PublishLocks = new(StringComparer.Ordinal);
 
     public PackageRegistry(IObjectStore store, string bucket)
     {
@@ -213,31 +214,44 @@ public sealed class PackageRegistry
         }
 
         var hashBytes = Encoding.ASCII.GetBytes(topHash);
-        var seconds = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        string pointerKey;
-        while (true)
+        // Revisions of one package published from this process take turns, so they never race for the same second.
+        var turn = PublishLocks.GetOrAdd(Bucket + "\n" + name, _ => new SemaphoreSlim(1, 1));
+        await turn.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
         {
-            pointerKey = RegistryLayout.PointerKey(name, seconds.ToString(CultureInfo.InvariantCulture));
-            try
+            var seconds = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+            string pointerKey;
+            while (true)
             {
-                using var content = new MemoryStream(hashBytes, writable: false);
-                await Store.PutAsync(new PutRequest(Bucket, pointerKey) { Length = hashBytes.Length, Overwrite = false, ContentType = "text/plain" },
-                    content, null, cancellationToken).ConfigureAwait(false);
-                break;
-            }
-            catch (ObjectExistsException)
-            {
-                // Another revision was pushed in the same second: keep both, as the next second.
+                pointerKey = RegistryLayout.PointerKey(name, seconds.ToString(CultureInfo.InvariantCulture));
+                try
+                {
+                    using var content = new MemoryStream(hashBytes, writable: false);
+                    await Store.PutAsync(new PutRequest(Bucket, pointerKey) { Length = hashBytes.Length, Overwrite = false, ContentType = "text/plain" },
+                        content, null, cancellationToken).ConfigureAwait(false);
+                    // Some S3 servers ignore conditional writes (Ceph on versioned buckets): read the pointer back, and if
+                    // another writer's revision landed there, take the next second for ours.
+                    if (await ReadPointerAsync(pointerKey, cancellationToken).ConfigureAwait(false) == topHash)
+                        break;
+                }
+                catch (ObjectExistsException)
+                {
+                }
+                // Another revision was pushed in the same second: keep both, ours as the next second.
                 seconds++;
             }
-        }
 
-        using (var latest = new MemoryStream(hashBytes, writable: false))
-        {
-            await Store.PutAsync(new PutRequest(Bucket, RegistryLayout.LatestKey(name)) { Length = hashBytes.Length, ContentType = "text/plain" },
-                latest, null, cancellationToken).ConfigureAwait(false);
+            using (var latest = new MemoryStream(hashBytes, writable: false))
+            {
+                await Store.PutAsync(new PutRequest(Bucket, RegistryLayout.LatestKey(name)) { Length = hashBytes.Length, ContentType = "text/plain" },
+                    latest, null, cancellationToken).ConfigureAwait(false);
+            }
+            return new PackageRevision(name, topHash, DateTimeOffset.FromUnixTimeSeconds(seconds), pointerKey);
         }
-        return new PackageRevision(name, topHash, DateTimeOffset.FromUnixTimeSeconds(seconds), pointerKey);
+        finally
+        {
+            turn.Release();
+        }
     }
 
     /// <summary>

@@ -67,7 +67,7 @@ public sealed class BadInputTests : IDisposable
             { "bucket_object_info", """{"uri": "s3://other-bucket/secret.txt"}""", "not one this server may use" },
             { "bucket_object_info", """{"uri": "s3://data-bucket/missing.txt"}""", "No object at s3://data-bucket/missing.txt" },
             { "bucket_object_info", """{"uri": "s3://data-bucket/small.txt?foo=bar"}""", "only ?versionId= is allowed" },
-            { "bucket_object_info", """{"uri": "quilt+s3://data-bucket#package=team/pkg&path=a.csv"}""", "names a package entry" },
+            { "bucket_object_info", """{"uri": "quilt+s3://data-bucket#package=team/pkg&path=a.csv"}""", "No package 'team/pkg'" },
             { "bucket_object_info", """{"uri": "quilt+s3://data-bucket"}""", "names no object" },
 
             { "bucket_object_text", """{"uri": "s3://data-bucket/small.txt", "format": "xml"}""", "format 'xml' is not one of" },

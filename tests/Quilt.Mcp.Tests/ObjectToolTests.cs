@@ -68,7 +68,9 @@ public abstract class ObjectToolTests : IAsyncLifetime
         var names = tools.Select(t => t.Name).Order(StringComparer.Ordinal).ToList();
         Assert.Equal(
             ["bucket_object_copy", "bucket_object_delete", "bucket_object_fetch", "bucket_object_info", "bucket_object_link", "bucket_object_text",
-                "bucket_objects_list", "bucket_objects_put", "buckets_list"],
+                "bucket_objects_list", "bucket_objects_put", "buckets_list",
+                "package_browse", "package_create", "package_diff", "package_entry_fetch", "package_entry_text", "package_list",
+                "package_patch", "package_revision_delete", "package_revisions"],
             names);
         foreach (var tool in tools.Select(t => t.ProtocolTool))
         {
@@ -79,9 +81,12 @@ public abstract class ObjectToolTests : IAsyncLifetime
             Assert.NotNull(a.DestructiveHint);
             Assert.NotNull(a.IdempotentHint);
             Assert.NotNull(a.OpenWorldHint);
-            var writes = tool.Name is "bucket_objects_put" or "bucket_object_copy" or "bucket_object_delete";
+            var writes = tool.Name is "bucket_objects_put" or "bucket_object_copy" or "bucket_object_delete"
+                or "package_create" or "package_patch" or "package_revision_delete";
+            // Publishing a revision adds to a package's history; only deleting one (or overwriting objects) destroys.
+            var destroys = writes && tool.Name is not ("package_create" or "package_patch");
             Assert.Equal(!writes, a.ReadOnlyHint);
-            Assert.Equal(writes, a.DestructiveHint);
+            Assert.Equal(destroys, a.DestructiveHint);
             Assert.NotNull(tool.OutputSchema);
             foreach (var property in tool.InputSchema.GetProperty("properties").EnumerateObject())
                 Assert.True(property.Value.TryGetProperty("description", out _), $"{tool.Name}.{property.Name} has no description");

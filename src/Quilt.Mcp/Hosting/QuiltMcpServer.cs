@@ -31,7 +31,9 @@ public static class QuiltMcpServer
         "Tools for objects in buckets (S3 or a local folder). Objects are named by s3://bucket/key URIs "
         + "(quilt+s3://bucket#path=key also works). Start with buckets_list, then bucket_objects_list (delimiter '/' for folders). "
         + "Read with bucket_object_text (pages of text; previews of CSV/TSV/JSON/JSONL/Parquet) and get bytes with bucket_object_fetch "
-        + "(inline when small, or to a local path). bucket_objects_put, bucket_object_copy and bucket_object_delete change data.";
+        + "(inline when small, or to a local path). bucket_objects_put, bucket_object_copy and bucket_object_delete change data. "
+        + "Quilt packages (versioned, hashed sets of files): package_list, package_revisions, package_browse, package_entry_text, "
+        + "package_entry_fetch and package_diff read; package_create, package_patch and package_revision_delete write.";
 
     /// <summary>
     /// Registers the server's services and the object tools. The storage comes from <paramref name="storeFactory"/>
@@ -45,8 +47,12 @@ public static class QuiltMcpServer
         services.AddSingleton(settings);
         services.AddSingleton(storeFactory ?? (Func<IServiceProvider, IObjectStore>)(_ => ObjectStoreFactory.Create(settings.Storage)));
         services.AddSingleton<BucketAccessPolicy>();
-        services.TryAddSingleton<IPackageEntryResolver, UnsupportedPackageEntryResolver>();
+        services.AddSingleton<PackageRegistries>();
+        services.TryAddSingleton<IPackageEntryResolver, PackageEntryResolver>();
         services.AddSingleton<ObjectUriResolver>();
+        services.AddSingleton<PackageSourceResolver>();
+        // A server reads only its own storage: a manifest must not point it at arbitrary files on its machine.
+        services.AddSingleton(sp => new Quilt.Packages.PackageService(new Quilt.Packages.ObjectLocator([sp.GetRequiredService<IObjectStore>()], allowLocalFilesOutsideStores: false)));
         return services
             .AddMcpServer(options =>
             {
@@ -55,6 +61,8 @@ public static class QuiltMcpServer
             })
             .WithTools<BucketReadTools>(ToolJson.Options)
             .WithTools<BucketWriteTools>(ToolJson.Options)
+            .WithTools<PackageReadTools>(ToolJson.Options)
+            .WithTools<PackageWriteTools>(ToolJson.Options)
             .WithRequestFilters(filters => filters.AddCallToolFilter(ToolCallFilter.Create));
     }
 

@@ -19,6 +19,17 @@ namespace Quilt.Mcp.Models;
 [JsonSerializable(typeof(ObjectDeleteResult))]
 [JsonSerializable(typeof(PutObjectInput))]
 [JsonSerializable(typeof(PutObjectInput[]))]
+[JsonSerializable(typeof(PackageSourceInput))]
+[JsonSerializable(typeof(PackageSourceInput[]))]
+[JsonSerializable(typeof(PackageNameList))]
+[JsonSerializable(typeof(PackageRevisionList))]
+[JsonSerializable(typeof(PackageBrowseResult))]
+[JsonSerializable(typeof(PackageRevisionResult))]
+[JsonSerializable(typeof(PackageDiffResult))]
+[JsonSerializable(typeof(PackageDeleteResult))]
+[JsonSerializable(typeof(Dictionary<string, string>))]
+[JsonSerializable(typeof(Dictionary<string, JsonElement>))]
+[JsonSerializable(typeof(string[]))]
 internal sealed partial class ToolJsonContext : JsonSerializerContext;
 
 /// <summary>Serializer options for the tools: the SDK's defaults with this project's source-generated contracts first.</summary>

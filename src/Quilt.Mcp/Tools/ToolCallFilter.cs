@@ -9,8 +9,8 @@ using Quilt.Storage;
 namespace Quilt.Mcp.Tools;
 
 /// <summary>
-/// Wraps every tool call: arguments are checked against the tool's schema first, and expected failures (tool errors
-/// and storage failures, whose messages are written for users) become error results carrying that message. They are
+/// Wraps every tool call: arguments are checked against the tool's schema first, and expected failures (tool errors,
+/// storage and package failures, whose messages are written for users) become error results carrying that message. They are
 /// logged as one line, not as the SDK's "unhandled exception" with a stack trace.
 /// </summary>
 internal static class ToolCallFilter
@@ -33,6 +33,14 @@ internal static class ToolCallFilter
                 return Refuse(request, name, e.Message);
             }
             catch (StorageException e)
+            {
+                return Refuse(request, name, e.Message);
+            }
+            catch (Quilt.Packages.PackageException e)
+            {
+                return Refuse(request, name, e.Message);
+            }
+            catch (FormatException e) when (e is Quilt.Core.InvalidNameException or Quilt.Core.Manifests.ManifestFormatException)
             {
                 return Refuse(request, name, e.Message);
             }

@@ -1,0 +1,106 @@
+using System.ComponentModel;
+using System.Text.Json;
+
+namespace Quilt.Mcp.Models;
+
+/// <summary>One source of entries for package_create / package_patch.</summary>
+public sealed record PackageSourceInput
+{
+    [Description("What to add: s3://bucket/key (one object), s3://bucket/prefix/ (every object below it), or an absolute local path "
+        + "(a file, or a folder and everything below it). Leave out when giving text or base64.")]
+    public string? Uri { get; init; }
+
+    [Description("Where it goes in the package. For one object, file or inline content: its logical key (default: the file's name). "
+        + "For a prefix or folder: the folder it lands in (default: the package root).")]
+    public string? LogicalKey { get; init; }
+
+    [Description("Inline content as text (UTF-8); needs logicalKey.")]
+    public string? Text { get; init; }
+
+    [Description("Inline content as base64; needs logicalKey.")]
+    public string? Base64 { get; init; }
+
+    [Description("Metadata of the entry (stored as its user_meta): any JSON object. Only for one object, file or inline content.")]
+    public JsonElement? Metadata { get; init; }
+}
+
+public sealed record PackageNameList(
+    [property: Description("The registry bucket.")] string Registry,
+    [property: Description("Package names (user/name) on this page, in order.")] IReadOnlyList<string> Packages,
+    [property: Description("How many names matched in all.")] int Total,
+    [property: Description("Pass as cursor to get the next page; null on the last page.")] string? NextCursor);
+
+public sealed record PackageRevisionItem(
+    [property: Description("The revision's top hash.")] string TopHash,
+    [property: Description("When it was published (UTC).")] DateTimeOffset Time,
+    [property: Description("Its message.")] string? Message,
+    [property: Description("Its package metadata (user_meta).")] JsonElement? Metadata,
+    [property: Description("Entries in it.")] int Entries,
+    [property: Description("Total bytes of its entries.")] long Size,
+    [property: Description("quilt+s3 URI of this revision.")] string Uri);
+
+public sealed record PackageRevisionList(
+    [property: Description("The package.")] string Package,
+    [property: Description("The registry bucket.")] string Registry,
+    [property: Description("Newest first.")] IReadOnlyList<PackageRevisionItem> Revisions,
+    [property: Description("How many revisions exist in all.")] int Total);
+
+public sealed record PackageFolderItem(
+    [property: Description("Logical key of the folder, ending in '/'.")] string Path,
+    [property: Description("Entries below it, at any depth.")] int Entries,
+    [property: Description("Total bytes below it.")] long Size);
+
+public sealed record PackageFileItem(
+    [property: Description("Logical key.")] string Path,
+    [property: Description("Bytes.")] long Size,
+    [property: Description("Hash type and value as the manifest records them, e.g. sha2-256-chunked:BASE64.")] string Hash,
+    [property: Description("The entry's metadata (user_meta), or null.")] JsonElement? Metadata,
+    [property: Description("quilt+s3 URI of the entry, for bucket_object_text, package_entry_text or package_entry_fetch.")] string Uri);
+
+public sealed record PackageBrowseResult(
+    [property: Description("The package.")] string Package,
+    [property: Description("The registry bucket.")] string Registry,
+    [property: Description("Top hash of the revision shown.")] string TopHash,
+    [property: Description("The revision's message.")] string? Message,
+    [property: Description("The package metadata (user_meta).")] JsonElement? Metadata,
+    [property: Description("The folder shown ('' for the root).")] string Path,
+    [property: Description("Sub-folders on this page.")] IReadOnlyList<PackageFolderItem> Folders,
+    [property: Description("Files on this page.")] IReadOnlyList<PackageFileItem> Files,
+    [property: Description("Folders plus files in this folder in all.")] int Total,
+    [property: Description("Entries in the whole revision.")] int PackageEntries,
+    [property: Description("Total bytes of the whole revision.")] long PackageSize,
+    [property: Description("Pass as cursor for the next page; null on the last page.")] string? NextCursor,
+    [property: Description("quilt+s3 URI of the revision.")] string Uri,
+    [property: Description("The Quilt catalog page, when a catalog host is configured.")] string? CatalogUrl);
+
+public sealed record PackageChanges(
+    [property: Description("Logical keys added (at most 200 listed).")] IReadOnlyList<string> Added,
+    [property: Description("Logical keys removed (at most 200 listed).")] IReadOnlyList<string> Removed,
+    [property: Description("Logical keys whose data or metadata changed (at most 200 listed).")] IReadOnlyList<string> Modified,
+    [property: Description("How many were added in all.")] int AddedCount,
+    [property: Description("How many were removed in all.")] int RemovedCount,
+    [property: Description("How many were modified in all.")] int ModifiedCount,
+    [property: Description("How many stayed the same.")] int Unchanged,
+    [property: Description("Whether the message differs.")] bool MessageChanged,
+    [property: Description("Whether the package metadata or workflow differs.")] bool MetadataChanged);
+
+public sealed record PackageRevisionResult(
+    [property: Description("The package.")] string Package,
+    [property: Description("The registry bucket.")] string Registry,
+    [property: Description("Top hash of the new revision (the same as quilt3 computes).")] string TopHash,
+    [property: Description("quilt+s3 URI of the new revision.")] string Uri,
+    [property: Description("Entries in it.")] int Entries,
+    [property: Description("Total bytes.")] long Size,
+    [property: Description("What changed from the previous latest revision; null for a new package.")] PackageChanges? Changes,
+    [property: Description("The Quilt catalog page, when a catalog host is configured.")] string? CatalogUrl);
+
+public sealed record PackageDiffResult(
+    [property: Description("The package.")] string Package,
+    [property: Description("Top hash of the older revision.")] string From,
+    [property: Description("Top hash of the newer revision.")] string To,
+    [property: Description("The differences.")] PackageChanges Changes);
+
+public sealed record PackageDeleteResult(
+    [property: Description("The package.")] string Package,
+    [property: Description("The deleted revision.")] string TopHash,
+    [property: Description("Top hash 'latest' points at now; null when no revision is left.")] string? Latest);

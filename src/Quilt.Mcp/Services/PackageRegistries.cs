@@ -1,0 +1,146 @@
+using ModelContextProtocol;
+using Quilt.Core;
+using Quilt.Core.Manifests;
+using Quilt.Mcp.Configuration;
+using Quilt.Packages;
+using Quilt.Storage;
+
+namespace Quilt.Mcp.Services;
+
+/// <summary>What a package argument names: the registry, the package and (optionally) a revision.</summary>
+public sealed record PackageTarget(PackageRegistry Registry, string Name, string? Revision)
+{
+    public string Uri(string topHash, string? path = null) =>
+        new QuiltUri { Bucket = Registry.Bucket, PackageName = Name, TopHash = topHash, Path = path }.ToString();
+}
+
+/// <summary>
+/// Resolves the package arguments tools take (a name plus an optional registry, or a quilt+s3:// URI) under the server's
+/// bucket policy, and keeps recently read manifests: a manifest is immutable by its top hash, so browsing a large
+/// package page by page reads it once.
+/// </summary>
+public sealed class PackageRegistries(IObjectStore store, BucketAccessPolicy policy, ServerSettings settings)
+{
+    private const int CachedManifests = 4;
+    private readonly LinkedList<(string Key, Manifest Manifest)> _cache = new();
+    private readonly Lock _lock = new();
+
+    public IObjectStore Store { get; } = store;
+
+    public PackageTarget Resolve(string? package, string? registry, string? revision, bool write)
+    {
+        var text = ObjectUriResolver.Require(package, "package");
+        PackageTarget target;
+        if (QuiltUri.IsQuiltUri(text))
+        {
+            QuiltUri uri;
+            try
+            {
+                uri = QuiltUri.Parse(text);
+            }
+            catch (FormatException e)
+            {
+                throw new McpException($"package: {e.Message}");
+            }
+            if (uri.PackageName is null)
+                throw new McpException($"package '{text}' names no package: use quilt+s3://bucket#package=user/name.");
+            if (!string.IsNullOrEmpty(registry) && RegistryBucket(registry) != uri.Bucket)
+                throw new McpException($"registry '{registry}' disagrees with the bucket of package '{text}'; give one of them.");
+            if (!string.IsNullOrEmpty(revision) && (uri.TopHash ?? uri.Tag) is { } inUri && inUri != revision)
+                throw new McpException($"revision '{revision}' disagrees with the revision in package '{text}'; give one of them.");
+            target = new PackageTarget(new PackageRegistry(Store, uri.Bucket), uri.PackageName, NullIfEmpty(revision) ?? uri.TopHash ?? uri.Tag);
+        }
+        else
+        {
+            if (!Names.IsValidPackageName(text))
+                throw new McpException($"package '{text}' is not a valid name: use user/name (letters, digits, '_' or '-'), or a quilt+s3://bucket#package=user/name URI.");
+            target = new PackageTarget(new PackageRegistry(Store, DefaultRegistry(registry)), text, NullIfEmpty(revision));
+        }
+        if (write)
+            policy.EnsureCanWrite(target.Registry.Bucket, "registry");
+        else
+            policy.EnsureCanRead(target.Registry.Bucket, "registry");
+        return target;
+    }
+
+    /// <summary>The registry bucket: the argument, else QUILT_MCP_REGISTRY, else the only allowed bucket, else 'local' on local storage.</summary>
+    public string DefaultRegistry(string? registry)
+    {
+        if (!string.IsNullOrWhiteSpace(registry))
+            return RegistryBucket(registry);
+        if (Environment.GetEnvironmentVariable("QUILT_MCP_REGISTRY") is { Length: > 0 } fromEnv)
+            return RegistryBucket(fromEnv);
+        if (policy.AllowedBuckets.Count == 1)
+            return policy.AllowedBuckets[0];
+        if (settings.Storage.Kind == StorageKind.Local)
+            return "local";
+        throw new McpException("registry is required: give the bucket that holds the packages (such as 'my-bucket' or s3://my-bucket), "
+            + "or a quilt+s3://bucket#package=user/name URI as package.");
+    }
+
+    private static string RegistryBucket(string registry)
+    {
+        var bucket = registry.StartsWith("s3://", StringComparison.Ordinal) ? registry["s3://".Length..].TrimEnd('/') : registry.Trim();
+        if (bucket.Length == 0 || bucket.Contains('/', StringComparison.Ordinal))
+            throw new McpException($"registry '{registry}' must be a bucket name or s3://bucket, without a key.");
+        return bucket;
+    }
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+
+    /// <summary>The revision's top hash and manifest (manifests come from a small cache).</summary>
+    public async Task<(string TopHash, Manifest Manifest)> BrowseAsync(PackageTarget target, CancellationToken cancellationToken)
+    {
+        var hash = await target.Registry.ResolveTopHashAsync(target.Name, target.Revision, cancellationToken);
+        return (hash, await GetManifestAsync(target.Registry, hash, cancellationToken));
+    }
+
+    public async Task<Manifest> GetManifestAsync(PackageRegistry registry, string topHash, CancellationToken cancellationToken)
+    {
+        var key = registry.Bucket + "/" + topHash;
+        lock (_lock)
+        {
+            for (var node = _cache.First; node is not null; node = node.Next)
+            {
+                if (node.Value.Key == key)
+                {
+                    _cache.Remove(node);
+                    _cache.AddFirst(node);
+                    return node.Value.Manifest;
+                }
+            }
+        }
+        var manifest = await registry.GetManifestAsync(topHash, cancellationToken);
+        lock (_lock)
+        {
+            _cache.AddFirst((key, manifest));
+            while (_cache.Count > CachedManifests)
+                _cache.RemoveLast();
+        }
+        return manifest;
+    }
+
+    /// <summary>The object holding an entry's data, which must be in this server's storage.</summary>
+    public ObjectRef EntryObject(ManifestEntry entry)
+    {
+        if (Store.FromPhysicalKey(entry.PhysicalKey) is { } obj)
+            return obj;
+        throw new McpException($"The data of '{entry.LogicalKey}' is at {entry.PhysicalKey}, outside this server's storage; it cannot be read here.");
+    }
+}
+
+/// <summary>Serves quilt+s3://bucket#package=user/name[@hash]&amp;path=key URIs in the object tools.</summary>
+public sealed class PackageEntryResolver(PackageRegistries registries) : IPackageEntryResolver
+{
+    public async Task<ObjectRef> ResolveAsync(QuiltUri uri, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(uri);
+        if (uri.Path is null)
+            throw new McpException($"{uri} names a package, not an entry: add &path=<logical key>, or use package_browse to see its entries.");
+        var target = new PackageTarget(new PackageRegistry(registries.Store, uri.Bucket), uri.PackageName!, uri.TopHash ?? uri.Tag);
+        var (hash, manifest) = await registries.BrowseAsync(target, cancellationToken);
+        var entry = manifest.Find(uri.Path)
+            ?? throw new McpException($"{uri.PackageName}@{hash[..10]} has no entry '{uri.Path}'. Use package_browse to see its entries.");
+        return registries.EntryObject(entry);
+    }
+}

@@ -1,0 +1,133 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ModelContextProtocol;
+using Quilt.Core;
+using Quilt.Mcp.Configuration;
+using Quilt.Mcp.Models;
+using Quilt.Packages;
+using Quilt.Storage;
+
+namespace Quilt.Mcp.Services;
+
+/// <summary>Turns package_create / package_patch source arguments into entry sources, checking each before anything is written.</summary>
+public sealed class PackageSourceResolver(IObjectStore store, ObjectUriResolver uris, BucketAccessPolicy policy, ServerSettings settings)
+{
+    public async Task<List<EntrySource>> ResolveAsync(IReadOnlyList<PackageSourceInput>? inputs, string argument, CancellationToken cancellationToken)
+    {
+        var result = new List<EntrySource>();
+        if (inputs is null)
+            return result;
+        for (var i = 0; i < inputs.Count; i++)
+        {
+            var where = $"{argument}[{i}]";
+            var input = inputs[i] ?? throw new McpException($"{where} is empty: give uri, text or base64.");
+            var given = (input.Uri is not null ? 1 : 0) + (input.Text is not null ? 1 : 0) + (input.Base64 is not null ? 1 : 0);
+            if (given != 1)
+                throw new McpException($"{where}: give exactly one of uri, text or base64.");
+            var userMeta = Metadata(input.Metadata, where + ".metadata");
+            var key = input.LogicalKey?.Trim();
+            if (key is { Length: 0 })
+                key = null;
+
+            if (input.Text is not null || input.Base64 is not null)
+            {
+                if (key is null)
+                    throw new McpException($"{where}: inline content needs a logicalKey (such as 'notes/readme.md').");
+                byte[] bytes;
+                try
+                {
+                    bytes = input.Text is not null ? System.Text.Encoding.UTF8.GetBytes(input.Text) : Convert.FromBase64String(input.Base64!);
+                }
+                catch (FormatException)
+                {
+                    throw new McpException($"{where}.base64 is not valid base64.");
+                }
+                if (bytes.LongLength > settings.MaxInlineBytes)
+                    throw new McpException($"{where}: inline content of {bytes.LongLength:N0} bytes is over this server's limit of {settings.MaxInlineBytes:N0}; upload it with bucket_objects_put first and add it by its s3:// URI.");
+                result.Add(new InlineSource(key, bytes) { UserMeta = userMeta });
+                continue;
+            }
+
+            var uri = input.Uri!.Trim();
+            if (uri.StartsWith("s3://", StringComparison.Ordinal) || QuiltUri.IsQuiltUri(uri))
+            {
+                result.AddRange(await FromStoreAsync(uri, key, userMeta, where, cancellationToken));
+                continue;
+            }
+
+            LocalFiles.EnsureAllowed(settings, where + ".uri");
+            var path = LocalFiles.RequireAbsolute(uri, where + ".uri");
+            if (File.Exists(path))
+            {
+                result.Add(new LocalFileSource(key ?? Path.GetFileName(path), path) { UserMeta = userMeta, AlwaysCopy = true });
+            }
+            else if (Directory.Exists(path))
+            {
+                if (userMeta is not null)
+                    throw new McpException($"{where}: metadata goes on single entries; give it per file, not for a folder.");
+                result.AddRange(Guard(() => EntrySources.FromLocalPath(path, key ?? "")).Select(s => s with { AlwaysCopy = true }));
+            }
+            else
+            {
+                throw new McpException($"{where}.uri '{uri}' is neither an s3:// URI nor an existing local file or folder.");
+            }
+        }
+        return result;
+    }
+
+    private async Task<IEnumerable<EntrySource>> FromStoreAsync(string uri, string? key, JsonNode? userMeta, string where, CancellationToken ct)
+    {
+        var isPrefix = uri.StartsWith("s3://", StringComparison.Ordinal) && (uri.EndsWith('/') || uri["s3://".Length..].IndexOf('/', StringComparison.Ordinal) < 0);
+        if (!isPrefix)
+        {
+            var obj = await uris.ForReadAsync(uri, where + ".uri", ct);
+            try
+            {
+                await store.HeadAsync(obj, ct);
+                var name = obj.Key[(obj.Key.LastIndexOf('/') + 1)..];
+                return [new StoreObjectSource(key ?? name, store, obj) { UserMeta = userMeta }];
+            }
+            catch (ObjectNotFoundException) when (obj.VersionId is null && uri.StartsWith("s3://", StringComparison.Ordinal))
+            {
+                // Not an object: take it as a folder, as a user typing s3://bucket/data means.
+                uri += "/";
+            }
+        }
+        var (bucket, prefix) = uris.ForListing(uri, where + ".uri");
+        policy.EnsureCanRead(bucket, where + ".uri");
+        if (userMeta is not null)
+            throw new McpException($"{where}: metadata goes on single entries; give it per object, not for a prefix.");
+        var sources = await EntrySources.FromStorePrefixAsync(store, bucket, prefix, key ?? "", ct).ConfigureAwait(false);
+        return sources;
+    }
+
+    private static T Guard<T>(Func<T> action)
+    {
+        try
+        {
+            return action();
+        }
+        catch (PackageException e)
+        {
+            throw new McpException(e.Message);
+        }
+    }
+
+    /// <summary>A metadata argument: a JSON object (quilt3's user_meta is a dict), or null when not given.</summary>
+    public static JsonNode? Metadata(JsonElement? element, string argument)
+    {
+        if (element is not { } e || e.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null)
+            return null;
+        if (e.ValueKind != JsonValueKind.Object)
+            throw new McpException($"{argument} must be a JSON object such as {{\"source\": \"lab\"}}, not {e.ValueKind.ToString().ToLowerInvariant()}.");
+        return JsonNode.Parse(e.GetRawText());
+    }
+
+    public static JsonElement? ToElement(JsonNode? node)
+    {
+        if (node is null)
+            return null;
+        using var document = JsonDocument.Parse(node.ToJsonString());
+        return document.RootElement.Clone();
+    }
+}

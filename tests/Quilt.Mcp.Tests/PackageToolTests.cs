@@ -1,0 +1,303 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ModelContextProtocol.Protocol;
+using Quilt.Mcp.Models;
+using Quilt.Storage;
+using Quilt.Storage.Local;
+using Quilt.Testing;
+
+namespace Quilt.Mcp.Tests;
+
+/// <summary>The package tools through an in-process MCP client, over one store (local folder or S3).</summary>
+public abstract class PackageToolTests : IAsyncLifetime
+{
+    private McpHarness? _mcp;
+
+    private protected IObjectStore Store { get; private set; } = null!;
+    private protected string Bucket { get; private set; } = "";
+    private protected McpHarness Mcp => _mcp!;
+
+    private protected abstract Task<(IObjectStore Store, string Bucket)> OpenStoreAsync();
+
+    public async ValueTask InitializeAsync()
+    {
+        (Store, Bucket) = await OpenStoreAsync();
+        _mcp = await McpHarness.StartAsync(TestData.Settings(Bucket), Store);
+    }
+
+    public virtual async ValueTask DisposeAsync()
+    {
+        if (_mcp is not null)
+            await _mcp.DisposeAsync();
+        (Store as IDisposable)?.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    private static string FixturePath(params string[] parts) => Path.Join([AppContext.BaseDirectory, "TestData", "quilt3", .. parts]);
+
+    private async Task PutAsync(string key, string text) =>
+        await Store.PutAsync(new PutRequest(Bucket, key), new MemoryStream(System.Text.Encoding.UTF8.GetBytes(text)), null, TestContext.Current.CancellationToken);
+
+    [Fact]
+    public async Task A_package_made_from_the_metadata_fixture_gets_quilt3s_top_hash()
+    {
+        var files = FixturePath("metadata", "files");
+        var manifestLines = File.ReadAllLines(Directory.GetFiles(FixturePath("metadata", "registry", ".quilt", "packages")).Single());
+        var package = JsonNode.Parse(manifestLines[0])!;
+        var sources = new JsonArray();
+        foreach (var file in Directory.GetFiles(files, "*", SearchOption.AllDirectories))
+        {
+            var key = Path.GetRelativePath(files, file).Replace('\\', '/');
+            var item = new JsonObject { ["logicalKey"] = key, ["text"] = File.ReadAllText(file) };
+            var entryMeta = manifestLines.Skip(1).Select(l => JsonNode.Parse(l)!).Single(e => e["logical_key"]!.GetValue<string>() == key)["meta"]!["user_meta"];
+            if (entryMeta is not null)
+                item["metadata"] = entryMeta.DeepClone();
+            sources.Add(item);
+        }
+        var args = new JsonObject
+        {
+            ["package"] = "fixtures/metadata",
+            ["sources"] = sources,
+            ["message"] = package["message"]!.DeepClone(),
+            ["metadata"] = package["user_meta"]!.DeepClone(),
+        };
+        var result = await Mcp.CallOkAsync<PackageRevisionResult>("package_create", args.ToJsonString());
+        var expected = JsonNode.Parse(File.ReadAllText(FixturePath("metadata", "case.json")))!["top_hash"]!.GetValue<string>();
+        Assert.Equal(expected, result.TopHash);
+        Assert.Equal($"quilt+s3://{Bucket}#package=fixtures/metadata@{expected}", result.Uri);
+    }
+
+    [Fact]
+    public async Task Create_browse_read_patch_diff_history_and_delete()
+    {
+        await PutAsync("raw/a.csv", "x,y\n1,2\n3,4\n");
+        await PutAsync("raw/deep/b.json", """{"k": [1, 2]}""");
+        await PutAsync("single.txt", "one object");
+        var progress = new ProgressLog();
+        var created = await Mcp.CallOkAsync<PackageRevisionResult>("package_create", $$$"""
+            {"package": "team/data", "message": "first",
+             "metadata": {"project": "demo", "n": 1.0},
+             "sources": [
+               {"uri": "s3://{{{Bucket}}}/raw/", "logicalKey": "data"},
+               {"uri": "s3://{{{Bucket}}}/single.txt", "logicalKey": "docs/single.txt", "metadata": {"kind": "note"}},
+               {"text": "# Readme", "logicalKey": "README.md"}
+             ]}
+            """, progress);
+        Assert.Equal(4, created.Entries);
+        Assert.Null(created.Changes);
+        Assert.NotEmpty(progress.Values);
+
+        var root = await Mcp.CallOkAsync<PackageBrowseResult>("package_browse", """{"package": "team/data"}""");
+        Assert.Equal(created.TopHash, root.TopHash);
+        Assert.Equal(["data/", "docs/"], root.Folders.Select(f => f.Path));
+        Assert.Equal(3, root.Folders[0].Entries + root.Folders[1].Entries);
+        Assert.Equal(["README.md"], root.Files.Select(f => f.Path));
+        Assert.Equal("demo", root.Metadata!.Value.GetProperty("project").GetString());
+        Assert.Equal("1.0", root.Metadata!.Value.GetProperty("n").GetRawText());
+
+        var docs = await Mcp.CallOkAsync<PackageBrowseResult>("package_browse", $$"""{"package": "quilt+s3://{{Bucket}}#package=team/data@{{created.TopHash[..8]}}", "path": "docs"}""");
+        var single = Assert.Single(docs.Files);
+        Assert.Equal("note", single.Metadata!.Value.GetProperty("kind").GetString());
+
+        var text = await Mcp.CallAsync("package_entry_text", """{"package": "team/data", "path": "data/a.csv"}""");
+        Assert.Contains("3", McpHarness.Text(text), StringComparison.Ordinal);
+        // The object tools read package entries by quilt+s3 URI too.
+        var viaObjects = await Mcp.CallAsync("bucket_object_text", JsonSerializer.Serialize(new { uri = single.Uri, format = "text" }));
+        Assert.Contains("one object", McpHarness.Text(viaObjects), StringComparison.Ordinal);
+        var fetched = await Mcp.CallAsync("package_entry_fetch", """{"package": "team/data", "path": "README.md"}""");
+        var resource = Assert.IsType<TextResourceContents>(fetched.Content.OfType<EmbeddedResourceBlock>().Single().Resource);
+        Assert.Equal("# Readme", resource.Text);
+
+        // The source object changes afterwards; the package keeps what it was made from (copied, or pinned by version).
+        await PutAsync("raw/a.csv", "changed");
+        var patched = await Mcp.CallOkAsync<PackageRevisionResult>("package_patch", """
+            {"package": "team/data", "message": "second",
+             "add": [{"text": "new", "logicalKey": "data/new.txt"}],
+             "remove": ["docs"],
+             "rename": {"README.md": "README.txt"},
+             "entryMetadata": {"data/a.csv": {"checked": true}}}
+            """);
+        Assert.Equal(["README.txt", "data/new.txt"], patched.Changes!.Added); // manifest (code point) order
+        Assert.Equal(["README.md", "docs/single.txt"], patched.Changes.Removed.Order(StringComparer.Ordinal));
+        Assert.Equal(["data/a.csv"], patched.Changes.Modified);
+        var entry = await Mcp.CallAsync("package_entry_text", """{"package": "team/data", "path": "data/a.csv", "format": "text"}""");
+        Assert.Contains("1,2", McpHarness.Text(entry), StringComparison.Ordinal);
+
+        var diff = await Mcp.CallOkAsync<PackageDiffResult>("package_diff", """{"package": "team/data"}""");
+        Assert.Equal(created.TopHash, diff.From);
+        Assert.Equal(patched.TopHash, diff.To);
+        Assert.True(diff.Changes.MessageChanged);
+
+        var history = await Mcp.CallOkAsync<PackageRevisionList>("package_revisions", """{"package": "team/data"}""");
+        Assert.Equal([patched.TopHash, created.TopHash], history.Revisions.Select(r => r.TopHash));
+        Assert.Equal(["second", "first"], history.Revisions.Select(r => r.Message));
+
+        var list = await Mcp.CallOkAsync<PackageNameList>("package_list", """{"filter": "team"}""");
+        Assert.Equal(["team/data"], list.Packages);
+
+        var deleted = await Mcp.CallOkAsync<PackageDeleteResult>("package_revision_delete", $$"""{"package": "team/data", "topHash": "{{patched.TopHash[..12]}}"}""");
+        Assert.Equal(created.TopHash, deleted.Latest);
+        var tool = (await Mcp.Client.ListToolsAsync(cancellationToken: TestContext.Current.CancellationToken)).Single(t => t.Name == "package_revision_delete");
+        Assert.True(tool.ProtocolTool.Annotations?.DestructiveHint);
+    }
+
+    [Fact]
+    public async Task Create_refuses_an_existing_package_unless_overwrite_and_then_reports_changes()
+    {
+        await Mcp.CallOkAsync<PackageRevisionResult>("package_create", """{"package": "team/x", "sources": [{"text": "1", "logicalKey": "a.txt"}, {"text": "2", "logicalKey": "b.txt"}]}""");
+        var error = await Mcp.CallErrorAsync("package_create", """{"package": "team/x", "sources": [{"text": "1", "logicalKey": "a.txt"}]}""");
+        Assert.Contains("already exists", error, StringComparison.Ordinal);
+        Assert.Contains("overwrite", error, StringComparison.Ordinal);
+        var second = await Mcp.CallOkAsync<PackageRevisionResult>("package_create", """{"package": "team/x", "overwrite": true, "sources": [{"text": "1", "logicalKey": "a.txt"}, {"text": "3", "logicalKey": "c.txt"}]}""");
+        Assert.Equal(["c.txt"], second.Changes!.Added);
+        Assert.Equal(["b.txt"], second.Changes.Removed);
+        Assert.Equal(1, second.Changes.Unchanged);
+    }
+
+    [Fact]
+    public async Task Two_creates_at_once_both_leave_complete_revisions()
+    {
+        var calls = Enumerable.Range(0, 2).Select(i => Mcp.CallOkAsync<PackageRevisionResult>("package_create",
+            $$"""{"package": "team/race", "overwrite": true, "sources": [{"text": "writer {{i}}", "logicalKey": "w.txt"}]}"""));
+        var results = await Task.WhenAll(calls);
+        var history = await Mcp.CallOkAsync<PackageRevisionList>("package_revisions", """{"package": "team/race"}""");
+        Assert.Equal(results.Select(r => r.TopHash).Order(StringComparer.Ordinal), history.Revisions.Select(r => r.TopHash).Order(StringComparer.Ordinal));
+        var latest = await Mcp.CallOkAsync<PackageBrowseResult>("package_browse", """{"package": "team/race"}""");
+        Assert.Contains(latest.TopHash, results.Select(r => r.TopHash));
+    }
+
+    [Theory]
+    [InlineData("package_create", """{"package": "bad name", "sources": [{"text": "x", "logicalKey": "a"}]}""", "not a valid name")]
+    [InlineData("package_create", """{"package": "team/y"}""", "sources")]
+    [InlineData("package_create", """{"package": "team/y", "sources": []}""", "sources is required")]
+    [InlineData("package_create", """{"package": "team/y", "sources": [{"text": "x"}]}""", "needs a logicalKey")]
+    [InlineData("package_create", """{"package": "team/y", "sources": [{"text": "x", "logicalKey": "../up"}]}""", "Invalid logical key")]
+    [InlineData("package_create", """{"package": "team/y", "sources": [{"text": "x", "base64": "eA==", "logicalKey": "a"}]}""", "exactly one")]
+    [InlineData("package_create", """{"package": "team/y", "metadata": [1], "sources": [{"text": "x", "logicalKey": "a"}]}""", "must be a JSON object")]
+    [InlineData("package_create", """{"package": "team/y", "registry": "not-allowed-bucket", "sources": [{"text": "x", "logicalKey": "a"}]}""", "not one this server may use")]
+    [InlineData("package_create", """{"package": "team/y", "sources": [{"uri": "s3://not-allowed-bucket/k"}]}""", "not one this server may use")]
+    [InlineData("package_create", """{"package": "team/y", "sources": [{"uri": "relative/path.txt"}]}""", "not an absolute path")]
+    [InlineData("package_browse", """{"package": "team/none"}""", "No package 'team/none'")]
+    [InlineData("package_browse", """{"package": "team/none", "revision": "zz"}""", "No package")]
+    [InlineData("package_patch", """{"package": "team/none", "message": "m"}""", "No package")]
+    [InlineData("package_revision_delete", """{"package": "team/none", "topHash": "latest"}""", "not a top hash")]
+    [InlineData("package_diff", """{"package": "quilt+s3://b#package=a"}""", "invalid package name")]
+    public async Task Bad_input_is_a_tool_error_and_writes_nothing(string tool, string args, string expected)
+    {
+        var error = await Mcp.CallErrorAsync(tool, args.Replace("not-allowed-bucket", "elsewhere-bucket", StringComparison.Ordinal).Replace("not-allowed", "elsewhere", StringComparison.Ordinal));
+        Assert.Contains(expected.Replace("not-allowed", "elsewhere", StringComparison.Ordinal), error, StringComparison.OrdinalIgnoreCase);
+        var listing = await Store.ListAsync(new ListRequest(Bucket, ".quilt/"), TestContext.Current.CancellationToken);
+        Assert.Empty(listing.Objects);
+    }
+
+    [Fact]
+    public async Task A_read_only_server_refuses_package_writes()
+    {
+        await using var readOnly = await McpHarness.StartAsync(TestData.Settings(Bucket, readOnly: true), Store);
+        var error = await readOnly.CallErrorAsync("package_create", """{"package": "team/ro", "sources": [{"text": "x", "logicalKey": "a"}]}""");
+        Assert.Contains("read-only", error, StringComparison.Ordinal);
+        Assert.Empty((await Store.ListAsync(new ListRequest(Bucket, ""), TestContext.Current.CancellationToken)).Objects);
+    }
+
+    [Fact]
+    public async Task Browse_pages_through_a_large_folder()
+    {
+        var sources = new JsonArray(Enumerable.Range(0, 250).Select(i => (JsonNode)new JsonObject { ["text"] = $"{i}", ["logicalKey"] = $"many/f{i:D3}.txt" }).ToArray());
+        sources.Add(new JsonObject { ["text"] = "x", ["logicalKey"] = "many/sub/x.txt" });
+        await Mcp.CallOkAsync<PackageRevisionResult>("package_create", new JsonObject { ["package"] = "team/many", ["sources"] = sources }.ToJsonString());
+        var seen = new List<string>();
+        string? cursor = null;
+        do
+        {
+            var args = new JsonObject { ["package"] = "team/many", ["path"] = "many", ["pageSize"] = 100 };
+            if (cursor is not null)
+                args["cursor"] = cursor;
+            var page = await Mcp.CallOkAsync<PackageBrowseResult>("package_browse", args.ToJsonString());
+            seen.AddRange(page.Folders.Select(f => f.Path));
+            seen.AddRange(page.Files.Select(f => f.Path));
+            Assert.Equal(251, page.Total);
+            cursor = page.NextCursor;
+        }
+        while (cursor is not null);
+        Assert.Equal(251, seen.Count);
+        Assert.Equal("many/sub/", seen[0]);
+        Assert.Equal(seen.Count, seen.Distinct().Count());
+    }
+}
+
+public sealed class LocalPackageToolTests : PackageToolTests
+{
+    private readonly TempFolder _root = new();
+
+    private protected override Task<(IObjectStore Store, string Bucket)> OpenStoreAsync()
+    {
+        Directory.CreateDirectory(Path.Join(_root.Path, "pkg-bucket"));
+        return Task.FromResult<(IObjectStore, string)>((new LocalFolderStore(_root.Path), "pkg-bucket"));
+    }
+
+    [Fact]
+    public async Task Local_files_and_folders_are_copied_in_and_a_cancelled_create_publishes_nothing()
+    {
+        var folder = Directory.CreateDirectory(Path.Join(_root.Path, "..", Guid.NewGuid().ToString("N"))).FullName;
+        try
+        {
+            await File.WriteAllTextAsync(Path.Join(folder, "a.txt"), "A", TestContext.Current.CancellationToken);
+            Directory.CreateDirectory(Path.Join(folder, "sub"));
+            await File.WriteAllTextAsync(Path.Join(folder, "sub", "b.txt"), "B", TestContext.Current.CancellationToken);
+            var result = await Mcp.CallOkAsync<PackageRevisionResult>("package_create",
+                JsonSerializer.Serialize(new { package = "team/local", sources = new[] { new { uri = folder, logicalKey = "in" } }, copy = false }));
+            Assert.Equal(2, result.Entries);
+            // Copied even with copy false: a server must not point manifests at files outside its storage.
+            File.Delete(Path.Join(folder, "a.txt"));
+            var text = await Mcp.CallAsync("package_entry_text", """{"package": "team/local", "path": "in/a.txt", "format": "text"}""");
+            Assert.Contains("A", McpHarness.Text(text), StringComparison.Ordinal);
+
+            var big = Path.Join(folder, "big.bin");
+            await File.WriteAllBytesAsync(big, TestData.Bytes(64 * 1024 * 1024), TestContext.Current.CancellationToken);
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+            var progress = new ProgressLog();
+            progress.Reported += _ => cts.Cancel();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Mcp.CallCancellableAsync("package_create",
+                JsonSerializer.Serialize(new { package = "team/cancelled", sources = new[] { new { uri = big } } }), progress, cts.Token));
+            // Give the server a moment to observe the cancellation, then check nothing was published.
+            await Task.Delay(500, TestContext.Current.CancellationToken);
+            var error = await Mcp.CallErrorAsync("package_browse", """{"package": "team/cancelled"}""");
+            Assert.Contains("No package", error, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        _root.Dispose();
+    }
+}
+
+public sealed class S3PackageToolTests : PackageToolTests
+{
+    private protected override async Task<(IObjectStore Store, string Bucket)> OpenStoreAsync()
+    {
+        var server = await S3TestServer.GetAsync();
+        var bucket = await server.CreateBucketAsync(versioned: true, TestContext.Current.CancellationToken);
+        return (server.CreateStore(), bucket);
+    }
+
+    [Fact]
+    public async Task Referencing_objects_in_place_pins_their_versions()
+    {
+        await Store.PutAsync(new PutRequest(Bucket, "in/v.txt"), new MemoryStream("version one"u8.ToArray()), null, TestContext.Current.CancellationToken);
+        var created = await Mcp.CallOkAsync<PackageRevisionResult>("package_create",
+            $$"""{"package": "team/pinned", "copy": false, "sources": [{"uri": "s3://{{Bucket}}/in/"}]}""");
+        await Store.PutAsync(new PutRequest(Bucket, "in/v.txt"), new MemoryStream("version two"u8.ToArray()), null, TestContext.Current.CancellationToken);
+        var text = await Mcp.CallAsync("package_entry_text", $$"""{"package": "team/pinned", "path": "v.txt", "revision": "{{created.TopHash}}", "format": "text"}""");
+        Assert.Contains("version one", McpHarness.Text(text), StringComparison.Ordinal);
+        var browse = await Mcp.CallOkAsync<PackageBrowseResult>("package_browse", """{"package": "team/pinned"}""");
+        Assert.Single(browse.Files);
+        // No data was copied under the package name.
+        Assert.Empty((await Store.ListAsync(new ListRequest(Bucket, "team/"), TestContext.Current.CancellationToken)).Objects);
+    }
+}
