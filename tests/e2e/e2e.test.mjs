@@ -23,7 +23,9 @@ const [command, baseArgs] = server.endsWith(".dll") ? ["dotnet", [server]] : [se
 
 const SIZE = 20 * 1024 * 1024; // a float-exact size: MCP progress values are floats on the server side
 const TOOLS = ["bucket_object_copy", "bucket_object_delete", "bucket_object_fetch", "bucket_object_info", "bucket_object_link",
-  "bucket_object_text", "bucket_objects_list", "bucket_objects_put", "buckets_list"];
+  "bucket_object_text", "bucket_objects_list", "bucket_objects_put", "buckets_list",
+  "package_browse", "package_create", "package_diff", "package_entry_fetch", "package_entry_text", "package_list",
+  "package_patch", "package_revision_delete", "package_revisions"];
 
 function textBytes(size) {
   const lines = [];
@@ -252,3 +254,66 @@ test.after(async () => {
   await rm(work, { recursive: true, force: true });
   for (const storage of stores) await storage.cleanup();
 });
+
+// Issue 5's path over stdio: create a package from uploaded objects and inline text, browse it, patch it, diff the two
+// revisions and read the history; the package's entries are read back through the object tools by quilt+s3 URI.
+for (const storage of await storages()) {
+  test(`${storage.name} storage over stdio: package create, browse, patch, diff, history`, { timeout: 300_000 }, async () => {
+    const session = await connect("stdio", storage);
+    try {
+      const { client } = session;
+      const csv = "id,value\n1,alpha\n2,beta\n";
+      await ok(client, "bucket_objects_put", { objects: [
+        { uri: `s3://${storage.bucket}/raw/table.csv`, text: csv },
+        { uri: `s3://${storage.bucket}/raw/notes/readme.md`, text: "# notes" },
+      ] });
+      const created = await ok(client, "package_create", {
+        package: "e2e/demo",
+        message: "first",
+        metadata: { owner: "e2e", version: 1 },
+        sources: [
+          { uri: `s3://${storage.bucket}/raw/`, logicalKey: "data" },
+          { text: "hello", logicalKey: "hello.txt", metadata: { lang: "en" } },
+        ],
+      });
+      assert.match(created.topHash, /^[0-9a-f]{64}$/);
+      assert.equal(created.entries, 3);
+      assert.equal(created.uri, `quilt+s3://${storage.bucket}#package=e2e/demo@${created.topHash}`);
+
+      const root = await ok(client, "package_browse", { package: "e2e/demo" });
+      assert.deepEqual(root.folders.map((f) => f.path), ["data/"]);
+      assert.deepEqual(root.files.map((f) => f.path), ["hello.txt"]);
+      assert.deepEqual(root.files[0].metadata, { lang: "en" });
+      const data = await ok(client, "package_browse", { package: created.uri, path: "data" });
+      const table = data.files.find((f) => f.path === "data/table.csv");
+      assert.ok(table, "data/table.csv is in the package");
+      const preview = await call(client, "bucket_object_text", { uri: table.uri, format: "text" });
+      assert.ok(!preview.isError, textOf(preview));
+      assert.match(textOf(preview), /2,beta/);
+
+      const patched = await ok(client, "package_patch", {
+        package: "e2e/demo",
+        message: "second",
+        add: [{ text: "id,value\n3,gamma\n", logicalKey: "data/more.csv" }],
+        remove: ["hello.txt"],
+        rename: { "data/notes/readme.md": "README.md" },
+      });
+      assert.deepEqual(patched.changes.added, ["README.md", "data/more.csv"]);
+      assert.deepEqual(patched.changes.removed, ["data/notes/readme.md", "hello.txt"]);
+      assert.equal(patched.changes.unchanged, 1);
+
+      const diff = await ok(client, "package_diff", { package: "e2e/demo" });
+      assert.equal(diff.from, created.topHash);
+      assert.equal(diff.to, patched.topHash);
+      assert.equal(diff.changes.messageChanged, true);
+
+      const history = await ok(client, "package_revisions", { package: "e2e/demo" });
+      assert.deepEqual(history.revisions.map((r) => r.topHash), [patched.topHash, created.topHash]);
+      assert.deepEqual(history.revisions.map((r) => r.message), ["second", "first"]);
+      const entry = await call(client, "package_entry_text", { package: "e2e/demo", path: "data/more.csv", format: "text" });
+      assert.match(textOf(entry), /3,gamma/);
+    } finally {
+      await session.close();
+    }
+  });
+}
