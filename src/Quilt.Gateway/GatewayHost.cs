@@ -93,7 +93,7 @@ public static partial class GatewayHost
         app.Use((http, next) => Endpoints.AuthenticateAsync(http, () => next(http)));
         app.Map("/graphql", Endpoints.GraphQLAsync);
         app.MapMethods("/browse/{id}/{**path}", ["GET", "HEAD"], Endpoints.BrowseAsync);
-        app.Run(http => Endpoints.WriteErrorAsync(http, StatusCodes.Status404NotFound, "NOT_FOUND",
+        app.MapFallback(http => Endpoints.WriteErrorAsync(http, StatusCodes.Status404NotFound, "NOT_FOUND",
             "Nothing here: POST /graphql for the API, GET /browse/{session}/{path} for downloads."));
         return app;
     }

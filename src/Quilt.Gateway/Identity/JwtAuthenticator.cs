@@ -178,7 +178,8 @@ public sealed partial class JwtAuthenticator : IDisposable
         SecurityTokenNoExpirationException => "the token has no expiry (exp)",
         SecurityTokenInvalidAudienceException => "the token is for another audience (aud)",
         SecurityTokenInvalidIssuerException => "the token is from an issuer this gateway does not accept (iss)",
-        SecurityTokenSignatureKeyNotFoundException => "the token is signed with an unknown key",
+        // Also what a signature made with any other key looks like: no configured key verifies it.
+        SecurityTokenSignatureKeyNotFoundException => "the token's signature does not verify with any configured key",
         SecurityTokenInvalidSignatureException => "the token's signature does not verify",
         SecurityTokenInvalidAlgorithmException => "the token's algorithm is not accepted",
         SecurityTokenMalformedException => "the bearer token is not a well-formed JWT",
