@@ -120,7 +120,8 @@ public sealed class GatewayFixture : IAsyncLifetime
     public async Task<JsonNode> DataAsync(string token, string query, object? variables = null)
     {
         var (status, body) = await GraphQLAsync(token, query, variables);
-        Assert.True(status == HttpStatusCode.OK && body["errors"] is null, $"HTTP {(int)status}: {body.ToJsonString()}");
+        Assert.True(status == HttpStatusCode.OK && body["errors"] is null,
+            $"HTTP {(int)status}: {body.ToJsonString()}\n{string.Join("\n", Logs.Lines.Where(l => l.StartsWith("Error", StringComparison.Ordinal)).TakeLast(3))}");
         return body["data"]!;
     }
 

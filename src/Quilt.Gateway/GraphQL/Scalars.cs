@@ -127,9 +127,16 @@ public sealed class JsonScalarGraphType : ScalarGraphType
             JsonValueKind.String => v.GetValue<string>(),
             JsonValueKind.True => true,
             JsonValueKind.False => false,
-            JsonValueKind.Number => v.TryGetValue<long>(out var l) ? l : v.GetValue<double>(),
+            JsonValueKind.Number => Number(v),
             _ => null,
         },
         _ => null,
     };
+
+    // A JsonValue may hold any numeric CLR type (int, long, decimal, a JsonElement): read it back from its JSON text.
+    private static object Number(JsonValue value)
+    {
+        using var doc = JsonDocument.Parse(value.ToJsonString());
+        return doc.RootElement.TryGetInt64(out var l) ? l : doc.RootElement.GetDouble();
+    }
 }
