@@ -9,12 +9,18 @@ public sealed class PostgresGatewayStore : SqlGatewayStore
     // Several instances may start at once: the schema is created under one advisory lock.
     private const long SchemaLock = 0x5155494c54_4757;
 
+    private const int DefaultMaxPoolSize = 20;
+
     private readonly NpgsqlDataSource _dataSource;
 
     public PostgresGatewayStore(string connectionString)
     {
         ArgumentException.ThrowIfNullOrEmpty(connectionString);
-        _dataSource = NpgsqlDataSource.Create(connectionString);
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        // Several instances share one server: each takes a modest pool unless told otherwise.
+        if (!connectionString.Contains("Maximum Pool Size", StringComparison.OrdinalIgnoreCase) && !connectionString.Contains("MaxPoolSize", StringComparison.OrdinalIgnoreCase))
+            builder.MaxPoolSize = DefaultMaxPoolSize;
+        _dataSource = NpgsqlDataSource.Create(builder.ConnectionString);
     }
 
     protected override IEnumerable<string> SchemaStatements =>
