@@ -26,7 +26,7 @@ public static partial class GatewayHost
     {
         ArgumentNullException.ThrowIfNull(options);
         return string.IsNullOrWhiteSpace(options.Audit.Postgres)
-            ? new SqliteGatewayStore(options.Audit.SqlitePath)
+            ? new SqliteGatewayStore(options.Audit.SqlitePath, options.Audit.SqliteDurable)
             : new PostgresGatewayStore(options.Audit.Postgres);
     }
 

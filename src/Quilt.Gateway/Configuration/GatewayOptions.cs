@@ -163,6 +163,12 @@ public sealed class AuditOptions
     /// <summary>The embedded SQLite database (audit trail, browsing sessions, role choices, uploads in progress).</summary>
     public string SqlitePath { get; set; } = "quilt-gateway.db";
 
+    /// <summary>
+    /// true (default): each audit line reaches the disk before the URL it records is handed out. false: faster (about
+    /// twice the generateUploadUrl rate here), but a power loss or OS crash may drop the last lines.
+    /// </summary>
+    public bool SqliteDurable { get; set; } = true;
+
     /// <summary>A PostgreSQL connection string; when set it is used instead of SQLite, so several instances share state.</summary>
     public string? Postgres { get; set; }
 }

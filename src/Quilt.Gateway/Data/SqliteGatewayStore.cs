@@ -7,9 +7,15 @@ namespace Quilt.Gateway.Data;
 public sealed class SqliteGatewayStore : SqlGatewayStore
 {
     private readonly string _connectionString;
+    private readonly bool _durable;
 
-    public SqliteGatewayStore(string path)
+    /// <summary>
+    /// With <paramref name="durable"/> every line is on disk before it is acknowledged (synchronous=FULL); without, a
+    /// power loss may drop the last lines (synchronous=NORMAL in WAL mode; an application crash still loses none).
+    /// </summary>
+    public SqliteGatewayStore(string path, bool durable = true)
     {
+        _durable = durable;
         ArgumentException.ThrowIfNullOrEmpty(path);
         var full = System.IO.Path.GetFullPath(path);
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
@@ -54,6 +60,11 @@ public sealed class SqliteGatewayStore : SqlGatewayStore
         try
         {
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            using (var pragma = connection.CreateCommand())
+            {
+                pragma.CommandText = _durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL";
+                await pragma.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
             return connection;
         }
         catch
