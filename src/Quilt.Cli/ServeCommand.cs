@@ -1,14 +1,122 @@
 using System.CommandLine;
+using Quilt.Mcp.Configuration;
+using Quilt.Mcp.Hosting;
+using Quilt.Storage;
 
 namespace Quilt.Cli;
 
-/// <summary>`quilt-mcp serve` (and the bare command): the MCP server. Placeholder until the MCP server lands.</summary>
+/// <summary>
+/// `quilt-mcp serve`, and the bare `quilt-mcp` (what MCP clients run): the MCP server over stdio, or Streamable HTTP
+/// with --http. Options win over environment variables; bad settings stop the start with every problem listed.
+/// Storage options come from <see cref="StorageOptions"/> on the root command.
+/// </summary>
 internal static class ServeCommand
 {
+    private static readonly Option<string[]> Buckets = new("--bucket")
+    {
+        Description = "A bucket the tools may use; repeat for several. Env: QUILT_MCP_BUCKETS (comma-separated). Default: every bucket the storage lists.",
+        Arity = ArgumentArity.ZeroOrMore,
+    };
+
+    private static readonly Option<bool> ReadOnly = new("--read-only") { Description = "Refuse every write (put, copy, delete). Env: QUILT_MCP_READ_ONLY." };
+
+    private static readonly Option<string?> MaxInlineBytes = new("--max-inline-bytes")
+    {
+        Description = "Largest object returned inline by fetch, and largest inline put (e.g. 1MiB, the default). Env: QUILT_MCP_MAX_INLINE_BYTES.",
+    };
+
+    private static readonly Option<string?> MaxTextBytes = new("--max-text-bytes")
+    {
+        Description = "Most bytes the text tool reads in one call (default 256KiB). Env: QUILT_MCP_MAX_TEXT_BYTES.",
+    };
+
+    private static readonly Option<string?> Catalog = new("--catalog")
+    {
+        Description = "A Quilt catalog host (e.g. catalog.example.com) for catalog links. Env: QUILT_MCP_CATALOG.",
+    };
+
+    private static readonly Option<bool> Http = new("--http") { Description = "Serve Streamable HTTP instead of stdio (on 127.0.0.1:8765 unless told otherwise). Env: QUILT_MCP_HTTP." };
+
+    private static readonly Option<string[]> Urls = new("--urls")
+    {
+        Description = "Listening URLs for --http, such as http://127.0.0.1:9000. Env: QUILT_MCP_URLS.",
+        Arity = ArgumentArity.ZeroOrMore,
+    };
+
+    private static readonly Option<int?> Port = new("--port") { Description = "Port on 127.0.0.1 for --http (0 picks a free one). Env: QUILT_MCP_PORT." };
+
+    private static readonly Option<bool> AllowRemote = new("--allow-remote")
+    {
+        Description = "Allow --urls beyond loopback (the server has no authentication: put one in front). Env: QUILT_MCP_ALLOW_REMOTE.",
+    };
+
+    private static readonly Option[] All =
+        [Buckets, ReadOnly, MaxInlineBytes, MaxTextBytes, Catalog, Http, Urls, Port, AllowRemote];
+
     public static void Attach(RootCommand root)
     {
-        var serve = new Command("serve", "Run the MCP server (stdio by default).");
-        serve.SetAction(_ => 0);
+        var serve = new Command("serve", "Run the MCP server: stdio by default (what MCP clients launch), Streamable HTTP with --http.");
+        foreach (var option in All)
+        {
+            serve.Options.Add(option);
+            root.Options.Add(option);
+        }
+        serve.SetAction(RunAsync);
+        // MCP clients launch the bare command: it serves too.
+        root.SetAction(RunAsync);
         root.Subcommands.Add(serve);
+    }
+
+    private static async Task<int> RunAsync(ParseResult parse, CancellationToken cancellationToken)
+    {
+        bool? Flag(Option<bool> option) => parse.GetResult(option) is null ? null : parse.GetValue(option);
+        var input = new ServeInput
+        {
+            Buckets = parse.GetValue(Buckets) ?? [],
+            ReadOnly = Flag(ReadOnly),
+            MaxInlineBytes = parse.GetValue(MaxInlineBytes),
+            MaxTextBytes = parse.GetValue(MaxTextBytes),
+            Catalog = parse.GetValue(Catalog),
+            Http = Flag(Http),
+            Urls = parse.GetValue(Urls) ?? [],
+            Port = parse.GetValue(Port),
+            AllowRemote = Flag(AllowRemote),
+        };
+        // The storage options (--storage, --root, --endpoint, ...) are the root command's, shared with every command.
+        // Their error is listed with the server's own, so that one restart fixes everything.
+        var errors = new List<string>();
+        StorageSettings? storage = null;
+        try
+        {
+            storage = StorageOptions.Read(parse);
+        }
+        catch (ArgumentException e)
+        {
+            errors.Add(e.Message);
+        }
+        var resolved = ServerSettingsResolver.Resolve(input, storage ?? new StorageSettings());
+        errors.AddRange(resolved.Errors);
+        if (errors.Count > 0 || resolved.Settings is null)
+        {
+            foreach (var error in errors)
+                await Console.Error.WriteLineAsync($"quilt-mcp: {error}");
+            await Console.Error.WriteLineAsync("quilt-mcp: the server did not start. See 'quilt-mcp serve --help' for the options.");
+            return 2;
+        }
+        try
+        {
+            await QuiltMcpServer.RunAsync(resolved.Settings!, cancellationToken: cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Ctrl+C or SIGTERM: a normal way to stop a server.
+        }
+        catch (IOException e)
+        {
+            // Kestrel reports a port in use this way.
+            await Console.Error.WriteLineAsync($"quilt-mcp: could not start: {e.Message}");
+            return 1;
+        }
+        return 0;
     }
 }

@@ -155,8 +155,10 @@ public sealed class PackageRegistry
         {
             return await ReadPointerAsync(RegistryLayout.PointerKey(name, revision), cancellationToken).ConfigureAwait(false);
         }
-        catch (ObjectNotFoundException)
+        catch (Exception ex) when (ex is ObjectNotFoundException or BucketNotFoundException)
         {
+            // Say first that the package is missing, if it is: that is the mistake to fix.
+            await ResolveTopHashAsync(name, null, cancellationToken).ConfigureAwait(false);
             throw new PackageException($"'{revision}' is neither a top hash (6-64 lowercase hex characters) nor a tag of {name}.");
         }
     }

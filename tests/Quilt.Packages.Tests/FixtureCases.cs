@@ -65,29 +65,3 @@ internal static class FixtureCases
         return (package["message"]?.GetValue<string>(), package["user_meta"]?.DeepClone(), entryMeta);
     }
 }
-
-/// <summary>A scratch folder removed after the test.</summary>
-internal sealed class ScratchFolder : IDisposable
-{
-    public ScratchFolder() => Directory.CreateDirectory(Path);
-
-    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "quilt-pkg-tests-" + Guid.NewGuid().ToString("N")[..12]);
-
-    public string Sub(string name)
-    {
-        var p = System.IO.Path.Combine(Path, name);
-        Directory.CreateDirectory(p);
-        return p;
-    }
-
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(Path, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
-}

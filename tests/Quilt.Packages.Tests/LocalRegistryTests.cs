@@ -3,31 +3,34 @@ using Quilt.Core;
 using Quilt.Core.Manifests;
 using Quilt.Storage;
 using Quilt.Storage.Local;
+using Quilt.Testing;
 
 namespace Quilt.Packages.Tests;
 
 /// <summary>Package operations on the embedded default: a local folder store.</summary>
 public sealed class LocalRegistryTests : IDisposable
 {
-    private readonly ScratchFolder _scratch = new();
+    private readonly TempDirectory _scratch = new("quilt-pkg-tests");
     private readonly LocalFolderStore _store;
     private readonly PackageRegistry _registry;
     private readonly PackageService _service;
 
     public LocalRegistryTests()
     {
-        _store = new LocalFolderStore(_scratch.Sub("root"));
+        _store = new LocalFolderStore(Sub("root"));
         _registry = new PackageRegistry(_store, "reg");
         _service = new PackageService(new ObjectLocator([_store], allowLocalFilesOutsideStores: true));
     }
 
     public void Dispose() => _scratch.Dispose();
 
+    private string Sub(string name) => Directory.CreateDirectory(_scratch.Combine(name)).FullName;
+
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     private async Task<PackageWriteResult> CreateFromFixtureAsync(string name, string package, bool copy)
     {
-        var files = _scratch.Sub("files-" + name);
+        var files = Sub("files-" + name);
         FixtureCases.MaterializeFiles(name, files);
         var (message, userMeta, entryMeta) = FixtureCases.Inputs(name);
         var sources = EntrySources.FromLocalPath(files)
@@ -96,7 +99,7 @@ public sealed class LocalRegistryTests : IDisposable
     [Fact]
     public async Task Create_refuses_to_replace_a_package_unless_told_and_then_reports_the_changes()
     {
-        var files = _scratch.Sub("v");
+        var files = Sub("v");
         await File.WriteAllTextAsync(Path.Combine(files, "a.txt"), "one", Ct);
         await File.WriteAllTextAsync(Path.Combine(files, "b.txt"), "two", Ct);
         var first = await _service.CreateAsync(_registry, new CreatePackageRequest("team/data", EntrySources.FromLocalPath(files)) { Message = "v1" }, null, Ct);
@@ -207,7 +210,7 @@ public sealed class LocalRegistryTests : IDisposable
         var verify = await _service.VerifyAsync(result.Manifest, cancellationToken: Ct);
         Assert.Equal(["bad.txt"], verify.Mismatched);
 
-        var dest = _scratch.Sub("download");
+        var dest = Sub("download");
         await EntryDownloader.DownloadAsync(_service.Locator, [result.Manifest.Find("good.txt")!], dest, cancellationToken: Ct);
         Assert.Equal("good", await File.ReadAllTextAsync(Path.Combine(dest, "good.txt"), Ct));
         var ex = await Assert.ThrowsAsync<PackageException>(() => EntryDownloader.DownloadAsync(_service.Locator, [result.Manifest.Find("bad.txt")!], dest, cancellationToken: Ct));
@@ -256,8 +259,8 @@ public sealed class LocalRegistryTests : IDisposable
     public async Task Get_refuses_to_write_through_a_symlink()
     {
         var result = await _service.CreateAsync(_registry, new CreatePackageRequest("team/data", [new InlineSource("sub/file.txt", "x"u8.ToArray())]), null, Ct);
-        var dest = _scratch.Sub("dl");
-        var outside = _scratch.Sub("outside");
+        var dest = Sub("dl");
+        var outside = Sub("outside");
         Directory.CreateSymbolicLink(Path.Combine(dest, "sub"), outside);
         await Assert.ThrowsAsync<PackageException>(() => EntryDownloader.DownloadAsync(_service.Locator, result.Manifest.Entries, dest, cancellationToken: Ct));
         Assert.Empty(Directory.GetFiles(outside));

@@ -23,7 +23,11 @@ public static class TestStreams
     public static Stream RunningAfter(byte[] bytes, long after, Action action) =>
         new ForwardOnlyStream(new MemoryStream(bytes, writable: false), after, action);
 
-    private sealed class ForwardOnlyStream(Stream inner, long? triggerAt, Action? trigger) : Stream
+    /// <summary>As <see cref="NonSeekable"/>, calling <paramref name="onRead"/> with the bytes read so far after each read.</summary>
+    public static Stream Observed(byte[] bytes, Action<long> onRead) =>
+        new ForwardOnlyStream(new MemoryStream(bytes, writable: false), null, null, onRead);
+
+    private sealed class ForwardOnlyStream(Stream inner, long? triggerAt, Action? trigger, Action<long>? onRead = null) : Stream
     {
         private long _position;
         private bool _triggered;
@@ -51,6 +55,7 @@ public static class TestStreams
             }
             var n = inner.Read(buffer);
             _position += n;
+            onRead?.Invoke(_position);
             return n;
         }
 

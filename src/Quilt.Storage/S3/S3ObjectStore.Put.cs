@@ -49,7 +49,7 @@ public sealed partial class S3ObjectStore
             try
             {
                 var count = await ReadFullAsync(content, first.AsMemory(0, (int)_options.PartSize), cancellationToken);
-                if (count < _options.PartSize && count < _options.MultipartThreshold)
+                if (count < _options.PartSize && (count < _options.MultipartThreshold || count == 0))
                     return await PutSingleAsync(request, first, count, progress, cancellationToken);
                 handedOver = true;
                 return await PutMultipartAsync(request, content, null, _options.PartSize, (first, count), progress, cancellationToken);
@@ -125,6 +125,7 @@ public sealed partial class S3ObjectStore
 
         using var parts = new Parts(_options.Concurrency, cancellationToken);
         long total = 0;
+        CompleteMultipartUploadResponse done;
         try
         {
             for (var partNumber = 1; ; partNumber++)
@@ -206,7 +207,6 @@ public sealed partial class S3ObjectStore
                 // Ceph (Pacific) ignores this here, unlike on PutObject: the HEAD check above is then the only guard.
                 IfNoneMatch = request.Overwrite ? null : "*",
             };
-            CompleteMultipartUploadResponse done;
             try
             {
                 done = await Client.CompleteMultipartUploadAsync(complete, cancellationToken);
@@ -215,7 +215,6 @@ public sealed partial class S3ObjectStore
             {
                 throw new ObjectExistsException(target);
             }
-            return await WrittenAsync(target, total, done.ETag, done.VersionId, cancellationToken);
         }
         catch (Exception ex)
         {
@@ -231,6 +230,7 @@ public sealed partial class S3ObjectStore
                 throw;
             throw new StorageException($"Uploading {target} failed: {failure.Message}", failure);
         }
+        return await WrittenAsync(target, total, done.ETag, done.VersionId, cancellationToken);
     }
 
     private async Task<PutResult> CopyMultipartAsync(ObjectRef source, ObjectInfo info, ObjectRef destination, CancellationToken cancellationToken)
@@ -242,6 +242,7 @@ public sealed partial class S3ObjectStore
             () => Client.InitiateMultipartUploadAsync(initiate, cancellationToken))).UploadId;
 
         using var parts = new Parts(_options.Concurrency, cancellationToken);
+        CompleteMultipartUploadResponse done;
         try
         {
             var partNumber = 0;
@@ -269,14 +270,13 @@ public sealed partial class S3ObjectStore
                 });
             }
             var etags = await parts.WhenAllAsync();
-            var done = await Client.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
+            done = await Client.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
             {
                 BucketName = destination.Bucket,
                 Key = destination.Key,
                 UploadId = uploadId,
                 PartETags = [.. etags.OrderBy(e => e.PartNumber)],
             }, cancellationToken);
-            return await WrittenAsync(destination, info.Size, done.ETag, done.VersionId, cancellationToken);
         }
         catch (Exception ex)
         {
@@ -290,6 +290,7 @@ public sealed partial class S3ObjectStore
                 throw;
             throw new StorageException($"Copying {source} to {destination} failed: {failure.Message}", failure);
         }
+        return await WrittenAsync(destination, info.Size, done.ETag, done.VersionId, cancellationToken);
     }
 
     /// <summary>

@@ -86,6 +86,40 @@ public sealed class S3UploadTests
     }
 
     [Fact]
+    public async Task Upload_reads_ahead_of_what_is_stored_by_at_most_concurrency_parts()
+    {
+        const int partSize = 5 * MiB;
+        const int concurrency = 2;
+        var (_, store, bucket) = await BucketAsync(options: new S3StoreOptions { PartSize = partSize, Concurrency = concurrency });
+        var bytes = TestStreams.Bytes(31 * MiB, seed: 4);
+        long stored = 0, maxAhead = 0;
+        var gate = new Lock();
+        // Reports from parallel parts may arrive out of order: keep the highest.
+        var progress = new CallbackProgress(done =>
+        {
+            lock (gate)
+                stored = Math.Max(stored, done);
+        });
+        var stream = TestStreams.Observed(bytes, read =>
+        {
+            lock (gate)
+                maxAhead = Math.Max(maxAhead, read - stored);
+        });
+
+        var put = await store.PutAsync(new PutRequest(bucket, "bounded.bin"), stream, progress, Ct);
+
+        // Memory holds what was read but not yet stored: never more than one buffer per slot.
+        Assert.InRange(maxAhead, 1, (long)concurrency * partSize);
+        Assert.EndsWith("-7", put.ETag, StringComparison.Ordinal);
+        Assert.Equal(Sha256(bytes), Sha256(await store.ReadAllAsync(put.Ref)));
+    }
+
+    private sealed class CallbackProgress(Action<long> report) : IProgress<long>
+    {
+        public void Report(long value) => report(value);
+    }
+
+    [Fact]
     public async Task Stream_that_fails_midway_leaves_no_object_and_no_pending_upload()
     {
         var (server, store, bucket) = await BucketAsync();
@@ -98,6 +132,48 @@ public sealed class S3UploadTests
         Assert.Equal("disk went away", ex.Message);
         Assert.Empty(await PendingUploadsAsync(server, bucket));
         await Assert.ThrowsAsync<ObjectNotFoundException>(() => store.HeadAsync(new ObjectRef(bucket, "broken.bin"), Ct));
+    }
+
+    [Fact]
+    public async Task Failing_part_fails_the_upload_with_the_S3_error_and_aborts_it()
+    {
+        var server = await S3TestServer.GetAsync();
+        var bucket = await server.CreateBucketAsync(versioned: false, Ct);
+        var (client, faults) = FaultInjectingS3.Wrap(server.Client);
+        faults.FailWhen = (method, args) =>
+            method.Name == nameof(server.Client.UploadPartAsync) && args?[0] is Amazon.S3.Model.UploadPartRequest { PartNumber: 2 };
+        using var store = new S3ObjectStore(client, new S3StoreOptions { PartSize = 5 * MiB, Concurrency = 2 });
+
+        var ex = await Assert.ThrowsAsync<StorageException>(() =>
+            store.PutAsync(new PutRequest(bucket, "lost-part.bin"), TestStreams.NonSeekable(TestStreams.Bytes(60 * MiB)), null, Ct));
+
+        Assert.Contains("InternalError", ex.Message, StringComparison.Ordinal);
+        Assert.Contains($"s3://{bucket}/lost-part.bin", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(1, faults.Calls(nameof(server.Client.AbortMultipartUploadAsync)));
+        Assert.Equal(0, faults.Calls(nameof(server.Client.CompleteMultipartUploadAsync)));
+        // The first failure stops the reading: not all 12 parts of the stream were started.
+        Assert.InRange(faults.Calls(nameof(server.Client.UploadPartAsync)), 2, 11);
+        Assert.Empty(await PendingUploadsAsync(server, bucket));
+        await Assert.ThrowsAsync<ObjectNotFoundException>(() => store.HeadAsync(new ObjectRef(bucket, "lost-part.bin"), Ct));
+    }
+
+    [Fact]
+    public async Task Failing_abort_does_not_hide_the_original_failure()
+    {
+        var server = await S3TestServer.GetAsync();
+        var bucket = await server.CreateBucketAsync(versioned: false, Ct);
+        var (client, faults) = FaultInjectingS3.Wrap(server.Client);
+        faults.FailWhen = (method, _) => method.Name == nameof(server.Client.AbortMultipartUploadAsync);
+        using var store = new S3ObjectStore(client, new S3StoreOptions { PartSize = 5 * MiB });
+        var stream = TestStreams.FailingAfter(TestStreams.Bytes(12 * MiB), 6 * MiB, new IOException("source vanished"));
+
+        var ex = await Assert.ThrowsAsync<IOException>(() => store.PutAsync(new PutRequest(bucket, "k"), stream, null, Ct));
+
+        Assert.Equal("source vanished", ex.Message);
+        Assert.Equal(1, faults.Calls(nameof(server.Client.AbortMultipartUploadAsync)));
+        // The upload the failed abort left behind; a bucket lifecycle rule would remove it on AWS.
+        var pending = Assert.Single(await PendingUploadsAsync(server, bucket));
+        await server.Client.AbortMultipartUploadAsync(bucket, "k", pending.UploadId, Ct);
     }
 
     [Fact]

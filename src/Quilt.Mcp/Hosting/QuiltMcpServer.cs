@@ -1,0 +1,176 @@
+using System.Reflection;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using ModelContextProtocol.Protocol;
+using Quilt.Mcp.Configuration;
+using Quilt.Mcp.Models;
+using Quilt.Mcp.Services;
+using Quilt.Mcp.Tools;
+using Quilt.Storage;
+
+namespace Quilt.Mcp.Hosting;
+
+/// <summary>Builds and runs the Quilt MCP server over stdio or Streamable HTTP.</summary>
+public static class QuiltMcpServer
+{
+    public const string Name = "quilt-mcp";
+
+    /// <summary>The version of the tool that hosts the server (the quilt-mcp package), else of this library.</summary>
+    public static string Version { get; } =
+        (Assembly.GetEntryAssembly() ?? typeof(QuiltMcpServer).Assembly).GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0]
+        ?? "0.0.0";
+
+    private const string Instructions =
+        "Tools for objects in buckets (S3 or a local folder). Objects are named by s3://bucket/key URIs "
+        + "(quilt+s3://bucket#path=key also works). Start with buckets_list, then bucket_objects_list (delimiter '/' for folders). "
+        + "Read with bucket_object_text (pages of text; previews of CSV/TSV/JSON/JSONL/Parquet) and get bytes with bucket_object_fetch "
+        + "(inline when small, or to a local path). bucket_objects_put, bucket_object_copy and bucket_object_delete change data.";
+
+    /// <summary>
+    /// Registers the server's services and the object tools. The storage comes from <paramref name="storeFactory"/>
+    /// (default: <see cref="ObjectStoreFactory"/> over the settings). Register your own <see cref="IPackageEntryResolver"/>
+    /// before or after this call to serve package entry URIs. Add a transport to the returned builder.
+    /// </summary>
+    public static IMcpServerBuilder AddQuiltMcpServer(this IServiceCollection services, ServerSettings settings, Func<IServiceProvider, IObjectStore>? storeFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(settings);
+        services.AddSingleton(settings);
+        services.AddSingleton(storeFactory ?? (Func<IServiceProvider, IObjectStore>)(_ => ObjectStoreFactory.Create(settings.Storage)));
+        services.AddSingleton<BucketAccessPolicy>();
+        services.TryAddSingleton<IPackageEntryResolver, UnsupportedPackageEntryResolver>();
+        services.AddSingleton<ObjectUriResolver>();
+        return services
+            .AddMcpServer(options =>
+            {
+                options.ServerInfo = new Implementation { Name = Name, Title = "Quilt data in buckets", Version = Version };
+                options.ServerInstructions = Instructions;
+            })
+            .WithTools<BucketReadTools>(ToolJson.Options)
+            .WithTools<BucketWriteTools>(ToolJson.Options)
+            .WithRequestFilters(filters => filters.AddCallToolFilter(ToolCallFilter.Create));
+    }
+
+    /// <summary>
+    /// Runs until the client disconnects (stdio: stdin closes), the token is cancelled (Ctrl+C) or the host stops.
+    /// <paramref name="configure"/> may add services and tools (such as package tools) before the server starts.
+    /// </summary>
+    public static Task RunAsync(ServerSettings settings, Action<IServiceCollection, IMcpServerBuilder>? configure = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return settings.Http is null
+            ? RunStdioAsync(settings, configure, cancellationToken)
+            : RunHttpAsync(settings, settings.Http, configure, cancellationToken);
+    }
+
+    private static async Task RunStdioAsync(ServerSettings settings, Action<IServiceCollection, IMcpServerBuilder>? configure, CancellationToken cancellationToken)
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        ConfigureLogging(builder.Logging);
+        var mcp = builder.Services.AddQuiltMcpServer(settings).WithStdioServerTransport();
+        configure?.Invoke(builder.Services, mcp);
+        using var host = builder.Build();
+        LogStart(host.Services, settings, "stdio");
+        await host.RunAsync(cancellationToken);
+    }
+
+    private static async Task RunHttpAsync(ServerSettings settings, HttpSettings http, Action<IServiceCollection, IMcpServerBuilder>? configure,
+        CancellationToken cancellationToken)
+    {
+        await using var app = BuildHttpApp(settings, http, configure);
+        await app.StartAsync(cancellationToken);
+        var endpoints = EndpointsOf(app, http);
+        LogStart(app.Services, settings, "Streamable HTTP at " + string.Join(", ", endpoints));
+        // One plain line that scripts (and the end-to-end tests) can wait for to learn the port.
+        await Console.Error.WriteLineAsync($"{Name}: listening on {string.Join(" ", endpoints)}");
+        await app.WaitForShutdownAsync(cancellationToken);
+    }
+
+    /// <summary>The Streamable HTTP server, built but not started (tests start it on port 0 and read the address).</summary>
+    public static WebApplication BuildHttpApp(ServerSettings settings, HttpSettings http, Action<IServiceCollection, IMcpServerBuilder>? configure = null,
+        Func<IServiceProvider, IObjectStore>? storeFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(http);
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.WebHost.UseKestrelCore();
+        builder.WebHost.UseUrls([.. http.Urls]);
+        builder.Services.AddRoutingCore();
+        ConfigureLogging(builder.Logging);
+        // Stateless: each POST is self-contained, so nothing is kept per client and no session can leak between callers.
+        var mcp = builder.Services.AddQuiltMcpServer(settings, storeFactory).WithHttpTransport(options => options.Stateless = true);
+        configure?.Invoke(builder.Services, mcp);
+        var app = builder.Build();
+        if (!http.AllowRemote)
+            app.Use(RejectForeignOrigins);
+        app.MapMcp(http.Path);
+        return app;
+    }
+
+    /// <summary>The MCP endpoint URLs of a started app.</summary>
+    public static IReadOnlyList<string> EndpointsOf(WebApplication app, HttpSettings http)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        ArgumentNullException.ThrowIfNull(http);
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+        return addresses.Select(a => a.TrimEnd('/') + http.Path).ToList();
+    }
+
+    /// <summary>
+    /// Browsers send an Origin header; a page on another site must not drive a server on this machine (DNS rebinding).
+    /// Requests without Origin (MCP clients, curl) and from loopback origins pass.
+    /// </summary>
+    private static Task RejectForeignOrigins(HttpContext context, Func<Task> next)
+    {
+        if (context.Request.Headers.Origin is [{ } origin, ..]
+            && !(Uri.TryCreate(origin, UriKind.Absolute, out var uri)
+                 && (uri.IsLoopback || uri.Host.Equals("localhost", StringComparison.OrdinalIgnoreCase))))
+        {
+            context.Response.StatusCode = StatusCodes.Status403Forbidden;
+            return context.Response.WriteAsync("Cross-origin requests are refused: this server listens for local MCP clients only.");
+        }
+        return next();
+    }
+
+    private static void ConfigureLogging(ILoggingBuilder logging)
+    {
+        logging.ClearProviders();
+        // stdout carries the MCP stream over stdio: every log line goes to stderr.
+        logging.AddConsole(options => options.LogToStandardErrorThreshold = LogLevel.Trace);
+        logging.AddSimpleConsole(options =>
+        {
+            options.SingleLine = true;
+            options.TimestampFormat = "HH:mm:ss ";
+        });
+        logging.SetMinimumLevel(LogLevel.Information);
+        logging.AddFilter("Microsoft", LogLevel.Warning);
+        logging.AddFilter("ModelContextProtocol", LogLevel.Warning);
+    }
+
+    /// <summary>Where the data is, for the start-up log line; never credentials.</summary>
+    private static string Describe(StorageSettings storage) => storage.Kind switch
+    {
+        StorageKind.S3 => "S3" + (storage.EndpointUrl is null ? "" : $" at {storage.EndpointUrl}") + (storage.Region is null ? "" : $", region {storage.Region}")
+            + (storage.Profile is null ? "" : $", profile {storage.Profile}"),
+        _ => $"local folder {storage.LocalRoot ?? StorageSettings.DefaultLocalRoot}",
+    };
+
+    private static void LogStart(IServiceProvider services, ServerSettings settings, string transport)
+    {
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(Name);
+        if (!logger.IsEnabled(LogLevel.Information))
+            return;
+        logger.LogInformation(
+            "{Name} {Version} serving {Transport}; storage: {Storage}; buckets: {Buckets}; {Mode}",
+            Name, Version, transport, Describe(settings.Storage),
+            settings.AllowedBuckets.Count == 0 ? "any" : string.Join(",", settings.AllowedBuckets),
+            settings.ReadOnly ? "read-only" : "read-write");
+    }
+}

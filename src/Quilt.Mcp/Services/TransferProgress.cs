@@ -1,0 +1,67 @@
+using ModelContextProtocol;
+
+namespace Quilt.Mcp.Services;
+
+/// <summary>
+/// Turns byte counts into MCP progress notifications: about a hundred per transfer at most (each 1% or 1 MiB,
+/// whichever is larger), plus the final one. Safe to call from parallel part uploads.
+/// </summary>
+internal sealed class TransferProgress(IProgress<ProgressNotificationValue>? sink, long total, string verb)
+{
+    private readonly Lock _lock = new();
+    private readonly long _step = Math.Max(total / 100, 1024 * 1024);
+    private long _done;
+    private long _lastReported = -1;
+
+    public long Done
+    {
+        get
+        {
+            lock (_lock)
+                return _done;
+        }
+    }
+
+    /// <summary>Sets the absolute number of bytes done (store progress reports the running total of one object).</summary>
+    public void Set(long done) => Update(() => _done = Math.Max(_done, done));
+
+    public void Add(long bytes) => Update(() => _done += bytes);
+
+    /// <summary>A progress for one object starting at <paramref name="offset"/> bytes of the whole transfer.</summary>
+    public IProgress<long> ForObject(long offset) => new Progress(this, offset);
+
+    private void Update(Action change)
+    {
+        if (sink is null)
+            return;
+        // Reported under the lock, so that parallel parts cannot hand the sink a smaller count after a larger one
+        // (the sink only queues the notification).
+        lock (_lock)
+        {
+            change();
+            if (_done - _lastReported >= _step || (_done >= total && _lastReported < total))
+            {
+                _lastReported = _done;
+                sink.Report(new ProgressNotificationValue
+                {
+                    Progress = _done,
+                    Total = total,
+                    Message = $"{verb} {FormatBytes(_done)} of {FormatBytes(total)}",
+                });
+            }
+        }
+    }
+
+    public static string FormatBytes(long bytes) => bytes switch
+    {
+        < 1024 => $"{bytes} B",
+        < 1024 * 1024 => $"{bytes / 1024.0:0.#} KiB",
+        < 1024L * 1024 * 1024 => $"{bytes / (1024.0 * 1024):0.#} MiB",
+        _ => $"{bytes / (1024.0 * 1024 * 1024):0.##} GiB",
+    };
+
+    private sealed class Progress(TransferProgress owner, long offset) : IProgress<long>
+    {
+        public void Report(long value) => owner.Set(offset + value);
+    }
+}

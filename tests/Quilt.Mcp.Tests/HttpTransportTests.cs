@@ -1,0 +1,73 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using ModelContextProtocol.Client;
+using Quilt.Mcp.Configuration;
+using Quilt.Mcp.Hosting;
+using Quilt.Mcp.Models;
+using Quilt.Storage.Local;
+
+namespace Quilt.Mcp.Tests;
+
+/// <summary>The Streamable HTTP server on a real loopback port, driven by the SDK's HTTP client.</summary>
+public sealed class HttpTransportTests : IDisposable
+{
+    private readonly TempFolder _root = new();
+
+    private async Task<(Microsoft.AspNetCore.Builder.WebApplication App, Uri Endpoint)> StartAsync()
+    {
+        Directory.CreateDirectory(Path.Join(_root.Path, "web-bucket"));
+        var http = new HttpSettings { Urls = ["http://127.0.0.1:0"] };
+        var settings = TestData.Settings("web-bucket") with { Http = http };
+        var store = new LocalFolderStore(_root.Path);
+        var app = QuiltMcpServer.BuildHttpApp(settings, http, storeFactory: _ => store);
+        await app.StartAsync(TestContext.Current.CancellationToken);
+        return (app, new Uri(QuiltMcpServer.EndpointsOf(app, http).Single()));
+    }
+
+    [Fact]
+    public async Task Tools_work_over_streamable_http_with_progress()
+    {
+        var (app, endpoint) = await StartAsync();
+        await using var _ = app;
+        Assert.True(IPAddress.IsLoopback(IPAddress.Parse(endpoint.Host)));
+        await using var client = await McpClient.CreateAsync(
+            new HttpClientTransport(new HttpClientTransportOptions { Endpoint = endpoint, TransportMode = HttpTransportMode.StreamableHttp }),
+            cancellationToken: TestContext.Current.CancellationToken);
+
+        var tools = await client.ListToolsAsync(cancellationToken: TestContext.Current.CancellationToken);
+        Assert.Contains(tools, t => t.Name == "bucket_objects_put");
+
+        var source = Path.Join(_root.Path, "upload.txt");
+        var bytes = TestData.TextBytes(8 * 1024 * 1024);
+        await File.WriteAllBytesAsync(source, bytes, TestContext.Current.CancellationToken);
+        var progress = new ProgressLog();
+        using var args = JsonDocument.Parse($$"""{"objects": [{"uri": "s3://web-bucket/up.txt", "localPath": {{TestData.Json(source)}}}]}""");
+        var result = await client.CallToolAsync("bucket_objects_put",
+            args.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => (object?)p.Value.Clone()), progress,
+            cancellationToken: TestContext.Current.CancellationToken);
+        Assert.False(result.IsError == true, McpHarness.Text(result));
+        var put = result.StructuredContent!.Value.Deserialize<ObjectsPutResult>(ToolJson.Options)!;
+        Assert.Equal(bytes.Length, put.TotalBytes);
+        Assert.NotEmpty(progress.Values);
+        Assert.Equal(bytes, await File.ReadAllBytesAsync(Path.Join(_root.Path, "web-bucket", "up.txt"), TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task Requests_from_a_foreign_web_page_are_refused()
+    {
+        var (app, endpoint) = await StartAsync();
+        await using var _ = app;
+        using var http = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, endpoint)
+        {
+            Content = new StringContent("""{"jsonrpc":"2.0","id":1,"method":"tools/list"}""", Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("Origin", "https://evil.example");
+        request.Headers.Add("Accept", "application/json, text/event-stream");
+        using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+    }
+
+    public void Dispose() => _root.Dispose();
+}

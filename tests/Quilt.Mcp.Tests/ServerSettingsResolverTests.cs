@@ -1,0 +1,124 @@
+using Quilt.Mcp.Configuration;
+using Quilt.Storage;
+
+namespace Quilt.Mcp.Tests;
+
+/// <summary>Options and environment variables become settings, or a list of errors that say what to fix.</summary>
+public sealed class ServerSettingsResolverTests
+{
+    private static readonly StorageSettings Storage = new() { Kind = StorageKind.S3, EndpointUrl = "http://127.0.0.1:7480" };
+
+    private static ResolvedSettings Resolve(ServeInput input, params (string Name, string Value)[] env)
+    {
+        var variables = env.ToDictionary(e => e.Name, e => e.Value);
+        return ServerSettingsResolver.Resolve(input, Storage, name => variables.GetValueOrDefault(name));
+    }
+
+    [Fact]
+    public void Defaults_are_stdio_read_write_every_bucket_and_the_given_storage()
+    {
+        var resolved = Resolve(new ServeInput());
+        Assert.True(resolved.IsValid, string.Join("; ", resolved.Errors));
+        var settings = resolved.Settings!;
+        Assert.Same(Storage, settings.Storage);
+        Assert.Empty(settings.AllowedBuckets);
+        Assert.False(settings.ReadOnly);
+        Assert.Null(settings.Http);
+        Assert.Equal(ServerSettings.DefaultMaxInlineBytes, settings.MaxInlineBytes);
+        Assert.Equal(ServerSettings.DefaultMaxTextBytes, settings.MaxTextBytes);
+        Assert.Null(settings.CatalogHost);
+    }
+
+    [Fact]
+    public void Environment_variables_configure_everything_and_options_win()
+    {
+        var resolved = Resolve(
+            new ServeInput { Buckets = ["from-option"], Port = 9001 },
+            ("QUILT_MCP_BUCKETS", "env-a, env-b"), ("QUILT_MCP_READ_ONLY", "1"),
+            ("QUILT_MCP_MAX_INLINE_BYTES", "2MiB"), ("QUILT_MCP_MAX_TEXT_BYTES", "64KB"), ("QUILT_MCP_CATALOG", "https://catalog.example.com/"),
+            ("QUILT_MCP_HTTP", "true"));
+        Assert.True(resolved.IsValid, string.Join("; ", resolved.Errors));
+        var s = resolved.Settings!;
+        Assert.Equal(["from-option"], s.AllowedBuckets);
+        Assert.True(s.ReadOnly);
+        Assert.Equal(2 * 1024 * 1024, s.MaxInlineBytes);
+        Assert.Equal(64_000, s.MaxTextBytes);
+        Assert.Equal("catalog.example.com", s.CatalogHost);
+        Assert.Equal(["http://127.0.0.1:9001"], s.Http!.Urls);
+    }
+
+    [Fact]
+    public void Every_problem_is_reported_at_once_with_its_source_and_a_fix()
+    {
+        var resolved = Resolve(
+            new ServeInput { Buckets = ["Not_A_Bucket"], MaxInlineBytes = "lots", Http = true, Urls = ["http://0.0.0.0:8080"] },
+            ("QUILT_MCP_READ_ONLY", "maybe"));
+        Assert.False(resolved.IsValid);
+        Assert.Null(resolved.Settings);
+        var all = string.Join("\n", resolved.Errors);
+        Assert.Contains("--bucket: 'Not_A_Bucket' is not a valid bucket name", all, StringComparison.Ordinal);
+        Assert.Contains("--max-inline-bytes 'lots' is not a size", all, StringComparison.Ordinal);
+        Assert.Contains("QUILT_MCP_READ_ONLY='maybe' is not a yes/no value", all, StringComparison.Ordinal);
+        Assert.Contains("listens beyond this machine", all, StringComparison.Ordinal);
+        Assert.Contains("--allow-remote", all, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("http://0.0.0.0:8080", false, false)]
+    [InlineData("http://*:8080", false, false)]
+    [InlineData("http://192.168.1.5:8080", false, false)]
+    [InlineData("http://127.0.0.1:8080", false, true)]
+    [InlineData("http://localhost:8080", false, true)]
+    [InlineData("http://[::1]:8080", false, true)]
+    [InlineData("http://0.0.0.0:8080", true, true)]
+    [InlineData("https://127.0.0.1:8080", false, false)]
+    [InlineData("http://127.0.0.1:8080/path", false, false)]
+    public void Http_binds_to_loopback_unless_remote_is_allowed(string url, bool allowRemote, bool valid)
+    {
+        var resolved = Resolve(new ServeInput { Http = true, Urls = [url], AllowRemote = allowRemote });
+        Assert.Equal(valid, resolved.IsValid);
+    }
+
+    [Fact]
+    public void Http_options_without_http_are_mistakes()
+    {
+        var resolved = Resolve(new ServeInput { Port = 8000 });
+        Assert.Contains(resolved.Errors, e => e.Contains("apply to the HTTP transport only", StringComparison.Ordinal));
+        var both = Resolve(new ServeInput { Http = true, Port = 8000, Urls = ["http://127.0.0.1:9000"] });
+        Assert.Contains(both.Errors, e => e.StartsWith("Give either --port or --urls", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Allowed_buckets_accept_s3_uris_and_drop_duplicates()
+    {
+        var resolved = Resolve(new ServeInput(), ("QUILT_MCP_BUCKETS", "s3://alpha/,beta,alpha"));
+        Assert.Equal(["alpha", "beta"], resolved.Settings!.AllowedBuckets);
+    }
+
+    [Theory]
+    [InlineData("65536", 65536)]
+    [InlineData("512KiB", 512 * 1024)]
+    [InlineData("4MiB", 4 * 1024 * 1024)]
+    [InlineData("2MB", 2_000_000)]
+    [InlineData("1.5M", 1572864)]
+    [InlineData("1 k", 1024)]
+    public void Sizes_take_units(string text, long bytes)
+    {
+        Assert.True(ServerSettingsResolver.TryParseSize(text, out var parsed));
+        Assert.Equal(bytes, parsed);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("-5")]
+    [InlineData("12XB")]
+    [InlineData("0.3")]
+    public void Bad_sizes_are_refused(string text) => Assert.False(ServerSettingsResolver.TryParseSize(text, out var n) && n > 0);
+
+    [Fact]
+    public void Sizes_over_the_cap_are_refused()
+    {
+        var resolved = Resolve(new ServeInput { MaxInlineBytes = "1GiB" });
+        Assert.Contains(resolved.Errors, e => e.Contains("over the most this server allows", StringComparison.Ordinal));
+    }
+}

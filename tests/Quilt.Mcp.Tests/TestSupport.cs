@@ -1,0 +1,68 @@
+using System.Collections.Concurrent;
+using ModelContextProtocol;
+using Quilt.Mcp.Configuration;
+
+namespace Quilt.Mcp.Tests;
+
+/// <summary>Collects progress notifications synchronously, in arrival order.</summary>
+internal sealed class ProgressLog : IProgress<ProgressNotificationValue>
+{
+    private readonly ConcurrentQueue<ProgressNotificationValue> _values = new();
+
+    public event Action<ProgressNotificationValue>? Reported;
+
+    public IReadOnlyList<ProgressNotificationValue> Values => [.. _values];
+
+    public void Report(ProgressNotificationValue value)
+    {
+        _values.Enqueue(value);
+        Reported?.Invoke(value);
+    }
+
+    /// <summary>Notifications and the response travel separately; wait (bounded) until the last one has arrived.</summary>
+    public async Task WaitForAsync(Func<IReadOnlyList<ProgressNotificationValue>, bool> condition)
+    {
+        for (var i = 0; i < 500 && !condition(Values); i++)
+            await Task.Delay(10, TestContext.Current.CancellationToken);
+    }
+}
+
+internal static class TestData
+{
+    /// <summary>Deterministic bytes that are not all alike: byte[i] = (i*31 + seed) % 256.</summary>
+    public static byte[] Bytes(int length, int seed = 7)
+    {
+        var bytes = new byte[length];
+        for (var i = 0; i < length; i++)
+            bytes[i] = (byte)((i * 31 + seed) % 256);
+        return bytes;
+    }
+
+    /// <summary>Deterministic ASCII text of numbered lines, cut to exactly <paramref name="length"/> bytes.</summary>
+    public static byte[] TextBytes(int length)
+    {
+        var bytes = new byte[length];
+        var written = 0;
+        for (var line = 0; written < length; line++)
+        {
+            var text = System.Text.Encoding.ASCII.GetBytes($"line {line}: the quick brown fox jumps over the lazy dog\n");
+            var n = Math.Min(text.Length, length - written);
+            Array.Copy(text, 0, bytes, written, n);
+            written += n;
+        }
+        return bytes;
+    }
+
+    public static ServerSettings Settings(string bucket, bool readOnly = false, long? maxInline = null, int? maxText = null, string? catalog = null) => new()
+    {
+        Storage = new Quilt.Storage.StorageSettings(),
+        AllowedBuckets = [bucket],
+        ReadOnly = readOnly,
+        MaxInlineBytes = maxInline ?? ServerSettings.DefaultMaxInlineBytes,
+        MaxTextBytes = maxText ?? ServerSettings.DefaultMaxTextBytes,
+        CatalogHost = catalog,
+    };
+
+    /// <summary>A JSON string literal for embedding a value in the tests' argument JSON.</summary>
+    public static string Json(string value) => System.Text.Json.JsonSerializer.Serialize(value);
+}

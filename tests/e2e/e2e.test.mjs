@@ -1,0 +1,254 @@
+// The quilt-mcp server driven by a client nobody here wrote: the official TypeScript MCP SDK.
+// For each storage (a local folder; S3 too when QUILT_TEST_S3_ENDPOINT is set) and each transport (stdio, Streamable
+// HTTP): list tools, put a 20 MiB file, list it, read its text, fetch it to a path, get a link and download through
+// it with a plain client, and compare bytes.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdtemp, readFile, rm, writeFile, mkdir } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { createBucket, s3Settings } from "./s3.mjs";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const server = process.env.QUILT_MCP_SERVER ?? resolve(here, "../../src/Quilt.Cli/bin/Debug/net10.0/quilt-mcp.dll");
+if (!existsSync(server)) throw new Error(`No server at ${server}: build it (dotnet build src/Quilt.Cli) or set QUILT_MCP_SERVER.`);
+const [command, baseArgs] = server.endsWith(".dll") ? ["dotnet", [server]] : [server, []];
+
+const SIZE = 20 * 1024 * 1024; // a float-exact size: MCP progress values are floats on the server side
+const TOOLS = ["bucket_object_copy", "bucket_object_delete", "bucket_object_fetch", "bucket_object_info", "bucket_object_link",
+  "bucket_object_text", "bucket_objects_list", "bucket_objects_put", "buckets_list"];
+
+function textBytes(size) {
+  const lines = [];
+  let length = 0;
+  for (let i = 0; length < size; i++) {
+    const line = `line ${i}: the quick brown fox jumps over the lazy dog\n`;
+    lines.push(line);
+    length += line.length;
+  }
+  return Buffer.from(lines.join("")).subarray(0, size);
+}
+
+const sha256 = (bytes) => createHash("sha256").update(bytes).digest("hex");
+const textOf = (result) => result.content.filter((c) => c.type === "text").map((c) => c.text).join("\n");
+
+async function storages() {
+  const local = await mkdtemp(join(tmpdir(), "quilt-mcp-e2e-root-"));
+  await mkdir(join(local, "e2e-bucket"));
+  const list = [{ name: "local", bucket: "e2e-bucket", args: ["--storage", "local", "--root", local], env: {}, cleanup: () => rm(local, { recursive: true, force: true }) }];
+  const s3 = s3Settings();
+  if (s3) {
+    const bucket = `e2e-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6)}`;
+    await createBucket(s3, bucket);
+    list.push({
+      name: "s3",
+      bucket,
+      args: ["--storage", "s3", "--endpoint", s3.endpoint, "--path-style"],
+      env: { AWS_ACCESS_KEY_ID: s3.accessKey, AWS_SECRET_ACCESS_KEY: s3.secretKey, AWS_REGION: s3.region },
+      cleanup: async () => {},
+    });
+  }
+  return list;
+}
+
+/** Starts `quilt-mcp --http --port 0` and resolves with the endpoint it prints on stderr. */
+function startHttpServer(args, env) {
+  const child = spawn(command, [...baseArgs, ...args, "--http", "--port", "0"], { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  const endpoint = new Promise((resolvePromise, reject) => {
+    child.stderr.on("data", (chunk) => {
+      stderr += chunk;
+      const match = /listening on (http:\/\/\S+)/.exec(stderr);
+      if (match) resolvePromise(match[1]);
+    });
+    child.on("exit", (code) => reject(new Error(`server exited (${code}) before listening:\n${stderr}`)));
+  });
+  const exited = new Promise((r) => child.on("exit", (code, signal) => r({ code, signal })));
+  return { child, endpoint, exited, stderr: () => stderr };
+}
+
+/**
+ * Records progress notifications as the transport delivers them. The client's own onprogress callbacks run in a later
+ * microtask and are dropped once the result has been handled, so a notification that arrives in the same read as the
+ * result never reaches them; the raw record shows what the server sent, and in which order.
+ */
+function recordProgress(transport) {
+  const seen = [];
+  const deliver = transport.onmessage;
+  transport.onmessage = (message, extra) => {
+    if (message.method === "notifications/progress") seen.push(message.params);
+    deliver?.(message, extra);
+  };
+  return seen;
+}
+
+async function connect(transportName, storage, extraArgs = []) {
+  const args = [...storage.args, "--bucket", storage.bucket, ...extraArgs];
+  const client = new Client({ name: "quilt-mcp-e2e", version: "1.0.0" });
+  if (transportName === "stdio") {
+    const transport = new StdioClientTransport({ command, args: [...baseArgs, ...args], env: { ...process.env, ...storage.env }, stderr: "pipe" });
+    let stderr = "";
+    transport.stderr?.on("data", (chunk) => (stderr += chunk));
+    await client.connect(transport);
+    const progress = recordProgress(transport);
+    return { client, progress, stderr: () => stderr, close: async () => { await client.close(); return { code: 0 }; } };
+  }
+  const http = startHttpServer(args, storage.env);
+  const url = await http.endpoint;
+  assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/mcp$/);
+  const transport = new StreamableHTTPClientTransport(new URL(url));
+  await client.connect(transport);
+  const progress = recordProgress(transport);
+  return {
+    client,
+    progress,
+    stderr: http.stderr,
+    close: async () => {
+      await client.close();
+      http.child.kill("SIGTERM");
+      return http.exited;
+    },
+  };
+}
+
+/** Checks the notifications one call produced: each with the total, the last (sent before the result) at the total. */
+function assertProgress(seen, total) {
+  assert.ok(seen.length >= 2, `expected progress notifications, got ${seen.length}`);
+  assert.ok(seen.every((p) => p.total === total), "every notification carries the total");
+  assert.ok(seen.every((p, i) => i === 0 || p.progress >= seen[i - 1].progress), "progress never goes back");
+  assert.equal(seen.at(-1).progress, total, "the last notification, before the result, reaches the total");
+}
+
+async function call(client, name, args, progress) {
+  const options = { timeout: 300_000 };
+  if (progress) Object.assign(options, { onprogress: (p) => progress.push(p), resetTimeoutOnProgress: true });
+  return client.callTool({ name, arguments: args }, undefined, options);
+}
+
+async function ok(client, name, args, progress) {
+  const result = await call(client, name, args, progress);
+  assert.ok(!result.isError, `${name} failed: ${textOf(result)}`);
+  assert.ok(result.structuredContent, `${name} returned no structured content`);
+  return result.structuredContent;
+}
+
+const stores = await storages();
+const work = await mkdtemp(join(tmpdir(), "quilt-mcp-e2e-files-"));
+const data = textBytes(SIZE);
+const source = join(work, "big.txt");
+await writeFile(source, data);
+
+for (const storage of stores) {
+  for (const transport of ["stdio", "http"]) {
+    test(`${storage.name} storage over ${transport}: put 20 MiB, list, read text, fetch, link, compare bytes`, { timeout: 300_000 }, async () => {
+      const session = await connect(transport, storage);
+      try {
+        const { client } = session;
+        const { tools } = await client.listTools();
+        assert.deepEqual(tools.map((t) => t.name).sort(), TOOLS);
+        for (const tool of tools) {
+          assert.ok(tool.description && tool.annotations && tool.outputSchema, `${tool.name} lacks a description, annotations or output schema`);
+        }
+
+        const prefix = `e2e/${transport}/`;
+        const uri = `s3://${storage.bucket}/${prefix}big.txt`;
+        session.progress.length = 0;
+        const put = await ok(client, "bucket_objects_put", { objects: [{ uri, localPath: source }] }, []);
+        assert.equal(put.totalBytes, SIZE);
+        assert.equal(put.objects[0].uri, uri);
+        assertProgress(session.progress, SIZE);
+
+        const listing = await ok(client, "bucket_objects_list", { bucket: `s3://${storage.bucket}/${prefix}`, delimiter: "/" });
+        assert.deepEqual(listing.objects.map((o) => [o.key, o.size]), [[`${prefix}big.txt`, SIZE]]);
+
+        const info = await ok(client, "bucket_object_info", { uri });
+        assert.equal(info.size, SIZE);
+        assert.match(info.contentType, /^text\/plain/);
+
+        const first = await ok(client, "bucket_object_text", { uri, maxBytes: 4096 });
+        assert.equal(first.text, data.subarray(0, 4096).toString("utf8"));
+        assert.equal(first.nextOffset, 4096);
+        assert.equal(first.truncated, true);
+        const middle = await ok(client, "bucket_object_text", { uri, format: "text", offset: 10_000_000, maxBytes: 1000 });
+        assert.equal(middle.text, data.subarray(10_000_000, 10_001_000).toString("utf8"));
+
+        const tooBig = await call(client, "bucket_object_fetch", { uri });
+        assert.equal(tooBig.isError, true);
+        assert.match(textOf(tooBig), /inline limit.*destination/s);
+
+        session.progress.length = 0;
+        const target = join(work, `${storage.name}-${transport}-fetched.txt`);
+        const fetched = await ok(client, "bucket_object_fetch", { uri, destination: target }, []);
+        assert.equal(fetched.path, target);
+        assert.equal(fetched.sha256, sha256(data));
+        assert.ok((await readFile(target)).equals(data), "fetched file differs");
+        assertProgress(session.progress, SIZE);
+
+        const link = await ok(client, "bucket_object_link", { uri, expiresInSeconds: 300 });
+        let viaLink;
+        if (link.url.startsWith("file://")) {
+          viaLink = await readFile(fileURLToPath(link.url));
+        } else {
+          const response = await fetch(link.url);
+          assert.equal(response.status, 200, `GET ${link.url} answered ${response.status}`);
+          viaLink = Buffer.from(await response.arrayBuffer());
+        }
+        assert.ok(viaLink.equals(data), "bytes downloaded through the link differ");
+
+        const missing = await call(client, "bucket_object_info", { uri: `s3://${storage.bucket}/${prefix}missing.txt` });
+        assert.equal(missing.isError, true);
+        assert.match(textOf(missing), /No object at/);
+
+        const outside = await call(client, "bucket_objects_list", { bucket: "not-allowed-bucket" });
+        assert.equal(outside.isError, true);
+        assert.match(textOf(outside), /not one this server may use/);
+      } catch (e) {
+        e.message += `\n--- server stderr ---\n${session.stderr()}`;
+        throw e;
+      } finally {
+        const exit = await session.close();
+        if (transport === "http") assert.equal(exit.code, 0, `the HTTP server did not stop cleanly on SIGTERM: ${JSON.stringify(exit)}`);
+      }
+    });
+  }
+}
+
+test("read-only mode refuses writes with a tool error", { timeout: 60_000 }, async () => {
+  const session = await connect("stdio", stores[0], ["--read-only"]);
+  try {
+    const result = await call(session.client, "bucket_objects_put", { objects: [{ uri: `s3://${stores[0].bucket}/ro.txt`, text: "x" }] });
+    assert.equal(result.isError, true);
+    assert.match(textOf(result), /read-only/);
+  } finally {
+    await session.close();
+  }
+});
+
+test("bad configuration stops the server with a clear message and a nonzero exit", { timeout: 60_000 }, async () => {
+  const child = spawn(command, [...baseArgs, "--storage", "ftp", "--bucket", "Bad_Name"], { stdio: ["ignore", "pipe", "pipe"] });
+  let stderr = "";
+  child.stderr.on("data", (c) => (stderr += c));
+  const code = await new Promise((r) => child.on("exit", r));
+  assert.notEqual(code, 0);
+  assert.match(stderr, /storage 'ftp'.*local, s3/);
+  assert.match(stderr, /not a valid bucket name/);
+});
+
+test("the stdio server exits when its input closes", { timeout: 60_000 }, async () => {
+  const child = spawn(command, [...baseArgs, ...stores[0].args], { stdio: ["pipe", "pipe", "pipe"] });
+  child.stdin.end();
+  const code = await new Promise((r) => child.on("exit", r));
+  assert.equal(code, 0);
+});
+
+test.after(async () => {
+  await rm(work, { recursive: true, force: true });
+  for (const storage of stores) await storage.cleanup();
+});
