@@ -82,6 +82,14 @@ public sealed class ConfigurationTests : IDisposable
     }
 
     [Fact]
+    public void A_misspelt_setting_is_reported()
+    {
+        var config = Write("typo.json", """{ "listn": "http://127.0.0.1:1" }""");
+        var ex = Assert.Throws<GatewayConfigurationException>(() => ConfigurationLoader.Load(config, []));
+        Assert.Contains("listn", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_missing_key_source_or_jwks_file_is_reported()
     {
         var config = Write("nokey.json", """{ "jwt": { "issuers": ["i"], "audiences": ["a"], "jwksFile": "missing.json" }, "roles": { "r": { "grants": [ { "bucket": "abc", "read": true } ] } } }""");

@@ -69,7 +69,7 @@ public sealed class PackageTests(GatewayFixture gateway)
 
         var read = await gateway.DataAsync(token, """
             query($b: String!, $n: String!) {
-              packages(bucket: $b, filter: "pkg") { total page(perPage: 100) { name } }
+              packages(bucket: $b, filter: "pkg") { total page(perPage: 100, order: MODIFIED) { name modified } }
               package(bucket: $b, name: $n) {
                 name modified
                 revisions { total page { hash } }

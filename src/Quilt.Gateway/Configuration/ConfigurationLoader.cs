@@ -77,11 +77,12 @@ public static class ConfigurationLoader
         var options = new GatewayOptions();
         try
         {
-            root.Bind(options, o => o.ErrorOnUnknownConfiguration = false);
+            // A misspelt setting is an error, not a silent default.
+            root.Bind(options, o => o.ErrorOnUnknownConfiguration = true);
         }
         catch (InvalidOperationException ex)
         {
-            problems.Add($"A setting has a value of the wrong type: {ex.Message}");
+            problems.Add($"A setting is unknown or has a value of the wrong type: {ex.Message}");
         }
         if (problems.Count > 0)
             throw new GatewayConfigurationException(problems);
