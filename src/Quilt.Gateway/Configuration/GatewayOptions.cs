@@ -1,0 +1,174 @@
+namespace Quilt.Gateway.Configuration;
+
+/// <summary>
+/// Everything quilt-gateway is configured with: a JSON file (--config), then environment variables
+/// (QUILT_GATEWAY_Section__Key), then the command line (--Section:Key=value), later ones winning.
+/// <see cref="OptionsValidator"/> checks it at start and names every problem.
+/// </summary>
+public sealed class GatewayOptions
+{
+    /// <summary>Where Kestrel listens, e.g. http://127.0.0.1:8080 (several separated by ';').</summary>
+    public string Listen { get; set; } = "http://127.0.0.1:8080";
+
+    /// <summary>A second JSON file holding the "roles" (and optionally "users") sections, read after the main file.</summary>
+    public string? RolesFile { get; set; }
+
+    public JwtOptions Jwt { get; set; } = new();
+
+    public S3Options S3 { get; set; } = new();
+
+    /// <summary>Role name → what it may do. Names match the tokens' role claims.</summary>
+    public Dictionary<string, RoleOptions> Roles { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Optional per-user role grants (by token subject or e-mail), for tokens that carry no role claim.</summary>
+    public Dictionary<string, UserOptions> Users { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>The role of a user whose token and entry in <see cref="Users"/> grant none; null refuses such users.</summary>
+    public string? DefaultRole { get; set; }
+
+    /// <summary>Display settings of buckets (title, description, tags) for bucketConfigs; buckets need no entry here.</summary>
+    public Dictionary<string, BucketOptions> Buckets { get; set; } = new(StringComparer.Ordinal);
+
+    public UploadOptions Uploads { get; set; } = new();
+
+    public BrowsingOptions Browsing { get; set; } = new();
+
+    public AuditOptions Audit { get; set; } = new();
+
+    /// <summary>Largest GraphQL request body accepted, in bytes.</summary>
+    public long MaxRequestBytes { get; set; } = 16L * 1024 * 1024;
+}
+
+public sealed class JwtOptions
+{
+    /// <summary>Accepted "iss" values; at least one.</summary>
+    public List<string> Issuers { get; set; } = [];
+
+    /// <summary>Accepted "aud" values; at least one.</summary>
+    public List<string> Audiences { get; set; } = [];
+
+    /// <summary>The HS256 shared secret (as the Quilt registry signs its tokens); at least 32 bytes.</summary>
+    public string? Hs256Secret { get; set; }
+
+    /// <summary>A file holding the HS256 secret (its whole content, trailing newline removed).</summary>
+    public string? Hs256SecretFile { get; set; }
+
+    /// <summary>A JSON Web Key Set file with the RS256/ES256 public keys.</summary>
+    public string? JwksFile { get; set; }
+
+    /// <summary>A JSON Web Key Set URL (an identity provider's jwks_uri), read at start and every <see cref="JwksRefreshMinutes"/>.</summary>
+    public string? JwksUrl { get; set; }
+
+    public int JwksRefreshMinutes { get; set; } = 60;
+
+    /// <summary>Tolerance for clocks that differ, applied to exp and nbf.</summary>
+    public int ClockSkewSeconds { get; set; } = 30;
+
+    public string SubjectClaim { get; set; } = "sub";
+    public string NameClaim { get; set; } = "name";
+    public string EmailClaim { get; set; } = "email";
+
+    /// <summary>The claim listing every role granted (a JSON array, or names separated by spaces or commas).</summary>
+    public string RolesClaim { get; set; } = "roles";
+
+    /// <summary>The claim naming the user's default role (also granted).</summary>
+    public string RoleClaim { get; set; } = "role";
+
+    /// <summary>A boolean claim that makes the user an admin (reads the audit trail).</summary>
+    public string AdminClaim { get; set; } = "admin";
+}
+
+public sealed class S3Options
+{
+    /// <summary>An S3-compatible endpoint (http://127.0.0.1:7480); null means AWS itself.</summary>
+    public string? Endpoint { get; set; }
+
+    public string? Region { get; set; }
+
+    /// <summary>Path-style addressing (always on with an endpoint).</summary>
+    public bool ForcePathStyle { get; set; }
+
+    /// <summary>A named AWS profile; null with no keys means the AWS SDK's default chain (env, instance role, ...).</summary>
+    public string? Profile { get; set; }
+
+    /// <summary>Static keys; prefer the environment (AWS_ACCESS_KEY_ID, ...) or an instance role.</summary>
+    public string? AccessKeyId { get; set; }
+    public string? SecretAccessKey { get; set; }
+
+    /// <summary>STS endpoint for roles with assumeRoleArn; null means AWS STS in <see cref="Region"/>.</summary>
+    public string? StsEndpoint { get; set; }
+}
+
+public sealed class RoleOptions
+{
+    /// <summary>An IAM role the gateway assumes (STS) for this Quilt role's S3 calls; null uses the gateway's own credentials.</summary>
+    public string? AssumeRoleArn { get; set; }
+
+    public List<GrantOptions> Grants { get; set; } = [];
+}
+
+public sealed class GrantOptions
+{
+    public string Bucket { get; set; } = "";
+
+    /// <summary>Key prefix; "" for the whole bucket. A non-empty prefix should end with '/'.</summary>
+    public string Prefix { get; set; } = "";
+
+    public bool Read { get; set; }
+    public bool Write { get; set; }
+
+    /// <summary>Largest object a write may create, in bytes (presigned POST content-length-range, multipart size).</summary>
+    public long MaxUploadBytes { get; set; } = 5L * 1024 * 1024 * 1024;
+}
+
+public sealed class UserOptions
+{
+    public List<string> Roles { get; set; } = [];
+    public bool Admin { get; set; }
+}
+
+public sealed class BucketOptions
+{
+    public string? Title { get; set; }
+    public string? Description { get; set; }
+    public string? IconUrl { get; set; }
+    public string? OverviewUrl { get; set; }
+    public List<string>? Tags { get; set; }
+    public int RelevanceScore { get; set; }
+}
+
+public sealed class UploadOptions
+{
+    /// <summary>Lifetime of a presigned POST and of multipart part URLs.</summary>
+    public int UrlTtlSeconds { get; set; } = 900;
+
+    /// <summary>Part size when the client gives none (raised so that no upload needs more than 10,000 parts).</summary>
+    public long DefaultPartSize { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>How often unfinished multipart uploads past their expiry are aborted.</summary>
+    public int SweepIntervalSeconds { get; set; } = 60;
+}
+
+public sealed class BrowsingOptions
+{
+    /// <summary>Longest lifetime a browsing session may be created or refreshed with.</summary>
+    public int MaxTtlSeconds { get; set; } = 3600;
+
+    /// <summary>Longest lifetime of a presigned GET handed out for an object in a session.</summary>
+    public int MaxLinkTtlSeconds { get; set; } = 900;
+}
+
+public sealed class AuditOptions
+{
+    /// <summary>The embedded SQLite database (audit trail, browsing sessions, role choices, uploads in progress).</summary>
+    public string SqlitePath { get; set; } = "quilt-gateway.db";
+
+    /// <summary>
+    /// true (default): each audit line reaches the disk before the URL it records is handed out. false: faster (about
+    /// twice the generateUploadUrl rate here), but a power loss or OS crash may drop the last lines.
+    /// </summary>
+    public bool SqliteDurable { get; set; } = true;
+
+    /// <summary>A PostgreSQL connection string; when set it is used instead of SQLite, so several instances share state.</summary>
+    public string? Postgres { get; set; }
+}

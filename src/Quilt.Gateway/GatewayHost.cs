@@ -1,0 +1,131 @@
+using GraphQL;
+using GraphQL.SystemTextJson;
+using GraphQL.Types;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Quilt.Gateway.Configuration;
+using Quilt.Gateway.Data;
+using Quilt.Gateway.GraphQL;
+using Quilt.Gateway.Http;
+using Quilt.Gateway.Identity;
+using Quilt.Gateway.Policy;
+using Quilt.Gateway.Services;
+using Quilt.Gateway.Storage;
+
+namespace Quilt.Gateway;
+
+/// <summary>Builds and runs the gateway: used by the command line and, in-process, by the tests and the benchmark.</summary>
+public static partial class GatewayHost
+{
+    /// <summary>The audit/state store the options name: PostgreSQL when a connection string is set, else SQLite.</summary>
+    public static SqlGatewayStore CreateStore(GatewayOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return string.IsNullOrWhiteSpace(options.Audit.Postgres)
+            ? new SqliteGatewayStore(options.Audit.SqlitePath, options.Audit.SqliteDurable)
+            : new PostgresGatewayStore(options.Audit.Postgres);
+    }
+
+    /// <summary>
+    /// Validates the options, prepares the database and the token keys, and returns the web application (not started).
+    /// Throws <see cref="GatewayConfigurationException"/> naming every problem.
+    /// </summary>
+    public static async Task<WebApplication> BuildAsync(
+        GatewayOptions options, Action<ILoggingBuilder>? configureLogging = null, TimeProvider? time = null, CancellationToken cancellationToken = default)
+    {
+        OptionsValidator.Validate(options);
+        time ??= TimeProvider.System;
+
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
+        builder.WebHost.UseUrls(options.Listen.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            k.Limits.MaxRequestBodySize = options.MaxRequestBytes;
+        });
+        if (configureLogging is not null)
+            configureLogging(builder.Logging);
+
+        var store = CreateStore(options);
+        try
+        {
+            await store.InitializeAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            await store.DisposeAsync();
+            var where = store is PostgresGatewayStore ? "the PostgreSQL database (audit.postgres)" : $"the SQLite database {options.Audit.SqlitePath}";
+            throw new GatewayConfigurationException([$"Could not open {where}: {ex.Message}"]);
+        }
+
+        var services = builder.Services;
+        services.AddSingleton(options);
+        services.AddSingleton(time);
+        services.AddSingleton(store);
+        services.AddSingleton<IAuditStore>(store);
+        services.AddSingleton<IStateStore>(store);
+        services.AddSingleton<RolePolicy>();
+        services.AddSingleton<S3Access>();
+        services.AddSingleton<AuditLog>();
+        services.AddSingleton<JwtAuthenticator>();
+        services.AddSingleton<RoleService>();
+        services.AddSingleton<UploadService>();
+        services.AddSingleton<BrowsingService>();
+        services.AddSingleton<ObjectService>();
+        services.AddSingleton<PackageGatewayService>();
+        services.AddSingleton(sp => new GatewayServices(
+            sp.GetRequiredService<RoleService>(), sp.GetRequiredService<UploadService>(), sp.GetRequiredService<BrowsingService>(),
+            sp.GetRequiredService<ObjectService>(), sp.GetRequiredService<PackageGatewayService>(), sp.GetRequiredService<AuditLog>()));
+        services.AddSingleton(sp => GatewaySchema.Build(sp.GetRequiredService<GatewayServices>()));
+        services.AddSingleton<IDocumentExecuter, DocumentExecuter>();
+        services.AddSingleton<IGraphQLTextSerializer, GraphQLSerializer>();
+        services.AddHostedService<Sweeper>();
+
+        var app = builder.Build();
+        await app.Services.GetRequiredService<JwtAuthenticator>().InitializeAsync(cancellationToken);
+        // Built now, so a schema problem stops the start rather than the first request.
+        app.Services.GetRequiredService<ISchema>();
+
+        app.Use((http, next) => Endpoints.AuthenticateAsync(http, () => next(http)));
+        app.Map("/graphql", Endpoints.GraphQLAsync);
+        app.MapMethods("/browse/{id}/{**path}", ["GET", "HEAD"], Endpoints.BrowseAsync);
+        app.MapFallback(http => Endpoints.WriteErrorAsync(http, StatusCodes.Status404NotFound, "NOT_FOUND",
+            "Nothing here: POST /graphql for the API, GET /browse/{session}/{path} for downloads."));
+        return app;
+    }
+
+    /// <summary>The addresses a started application listens on (with the real port when 0 was asked for).</summary>
+    public static IReadOnlyList<string> Addresses(WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        return app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.ToArray() ?? [];
+    }
+
+    /// <summary>Aborts multipart uploads past their expiry and forgets sessions expired for a day.</summary>
+    private sealed partial class Sweeper(GatewayOptions options, UploadService uploads, IStateStore state, TimeProvider time, ILogger<Sweeper> logger) : BackgroundService
+    {
+        protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+        {
+            using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.Uploads.SweepIntervalSeconds), time);
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                try
+                {
+                    await uploads.AbortExpiredAsync(stoppingToken);
+                    await state.DeleteExpiredSessionsAsync(time.GetUtcNow().AddDays(-1), stoppingToken);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    LogSweepFailed(logger, ex);
+                }
+            }
+        }
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Cleaning up expired uploads and sessions failed; will try again")]
+        private static partial void LogSweepFailed(ILogger logger, Exception exception);
+    }
+}

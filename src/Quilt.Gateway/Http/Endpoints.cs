@@ -1,0 +1,247 @@
+using System.Globalization;
+using System.Text.Json;
+using GraphQL;
+using GraphQL.Transport;
+using GraphQL.Types;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Net.Http.Headers;
+using Quilt.Gateway.Data;
+using Quilt.Gateway.GraphQL;
+using Quilt.Gateway.Identity;
+using Quilt.Gateway.Services;
+using Quilt.Gateway.Storage;
+using Quilt.Storage;
+
+namespace Quilt.Gateway.Http;
+
+/// <summary>
+/// The HTTP surface: every request's bearer token is verified first (failures answer 401 and are audited), then
+/// POST /graphql runs an operation and GET /browse/{session}/{path} downloads an object inside a browsing session.
+/// </summary>
+public static partial class Endpoints
+{
+    private const string CallerItem = "quilt-gateway.caller";
+
+    /// <summary>Verifies the token and resolves the caller's role before anything else runs.</summary>
+    public static async Task AuthenticateAsync(HttpContext http, Func<Task> next)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        ArgumentNullException.ThrowIfNull(next);
+        var services = http.RequestServices;
+        var authenticator = services.GetRequiredService<JwtAuthenticator>();
+        var client = http.Connection.RemoteIpAddress?.ToString();
+        var result = await authenticator.AuthenticateAsync(http.Request.Headers.Authorization.ToString(), http.RequestAborted);
+        if (!result.Succeeded)
+        {
+            await services.GetRequiredService<AuditLog>().TokenRefusedAsync(result.ClaimedSubject, result.Reason!, client, http.Request.Path.Value, CancellationToken.None);
+            var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Quilt.Gateway.Auth");
+            if (logger.IsEnabled(LogLevel.Information))
+                LogRefused(logger, http.Request.Path.Value, result.Reason!);
+            http.Response.Headers.WWWAuthenticate = "Bearer error=\"invalid_token\"";
+            await WriteErrorAsync(http, StatusCodes.Status401Unauthorized, "UNAUTHENTICATED", $"Not authenticated: {result.Reason}.");
+            return;
+        }
+        var role = await services.GetRequiredService<RoleService>().ActiveRoleAsync(result.User!, http.RequestAborted);
+        http.Items[CallerItem] = new Caller(result.User!, role, client);
+        await next();
+    }
+
+    private static Caller CallerOf(HttpContext http) => (Caller)http.Items[CallerItem]!;
+
+    public static async Task GraphQLAsync(HttpContext http)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        var services = http.RequestServices;
+        if (!HttpMethods.IsPost(http.Request.Method))
+        {
+            http.Response.Headers.Allow = "POST";
+            await WriteErrorAsync(http, StatusCodes.Status405MethodNotAllowed, "METHOD_NOT_ALLOWED", "POST a JSON body {\"query\": ..., \"variables\": ...} to /graphql.");
+            return;
+        }
+        if (!http.Request.HasJsonContentType())
+        {
+            await WriteErrorAsync(http, StatusCodes.Status415UnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE", "Send Content-Type: application/json.");
+            return;
+        }
+        var serializer = services.GetRequiredService<IGraphQLTextSerializer>();
+        GraphQLRequest? request;
+        try
+        {
+            request = await serializer.ReadAsync<GraphQLRequest>(http.Request.Body, http.RequestAborted);
+        }
+        catch (Exception ex) when (ex is JsonException or FormatException or NotSupportedException)
+        {
+            await WriteErrorAsync(http, StatusCodes.Status400BadRequest, "BAD_REQUEST", "The body is not a GraphQL request: send {\"query\": \"...\", \"variables\": {...}}.");
+            return;
+        }
+        if (request?.Query is not { Length: > 0 })
+        {
+            await WriteErrorAsync(http, StatusCodes.Status400BadRequest, "BAD_REQUEST", "The request has no query.");
+            return;
+        }
+
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Quilt.Gateway.GraphQL");
+        var result = await services.GetRequiredService<IDocumentExecuter>().ExecuteAsync(new ExecutionOptions
+        {
+            Schema = services.GetRequiredService<ISchema>(),
+            Query = request.Query,
+            Variables = request.Variables,
+            Extensions = request.Extensions,
+            OperationName = request.OperationName,
+            UserContext = new GatewayContext(CallerOf(http)),
+            RequestServices = services,
+            CancellationToken = http.RequestAborted,
+            UnhandledExceptionDelegate = context =>
+            {
+                LogUnhandled(logger, context.Exception, context.FieldContext?.FieldDefinition.Name);
+                return Task.CompletedTask;
+            },
+        });
+        http.Response.StatusCode = result.Executed ? StatusCodes.Status200OK : StatusCodes.Status400BadRequest;
+        http.Response.ContentType = "application/json; charset=utf-8";
+        await serializer.WriteAsync(http.Response.Body, result, http.RequestAborted);
+    }
+
+    /// <summary>GET /browse/{session}/{path}: streams an object inside the session's scope, honouring a single Range.</summary>
+    public static async Task BrowseAsync(HttpContext http)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        var services = http.RequestServices;
+        var caller = CallerOf(http);
+        var id = http.GetRouteValue("id") as string ?? "";
+        var path = http.GetRouteValue("path") as string ?? "";
+        var browsing = services.GetRequiredService<BrowsingService>();
+        ScopedObject scoped;
+        try
+        {
+            scoped = await browsing.ResolveAsync(caller, "download", id, path, http.RequestAborted);
+        }
+        catch (GatewayException ex)
+        {
+            await WriteErrorAsync(http, StatusFor(ex.Code), ex.Code, ex.Message);
+            return;
+        }
+
+        var store = services.GetRequiredService<S3Access>().StoreFor(scoped.Role);
+        ObjectInfo info;
+        try
+        {
+            info = await store.HeadAsync(scoped.Object, http.RequestAborted);
+        }
+        catch (Exception ex) when (ex is ObjectNotFoundException or BucketNotFoundException)
+        {
+            await WriteErrorAsync(http, StatusCodes.Status404NotFound, GatewayException.NotFound, ex.Message);
+            return;
+        }
+        var obj = scoped.Object with { VersionId = scoped.Object.VersionId ?? info.VersionId };
+        var range = ParseRange(http.Request.Headers.Range.ToString(), info.Size, out var unsatisfiable);
+        if (unsatisfiable)
+        {
+            http.Response.Headers.ContentRange = $"bytes */{info.Size}";
+            await WriteErrorAsync(http, StatusCodes.Status416RangeNotSatisfiable, "RANGE_NOT_SATISFIABLE", $"The object has {info.Size} bytes; ask for a range inside it.");
+            return;
+        }
+
+        var audit = services.GetRequiredService<AuditLog>();
+        await audit.AllowedAsync(caller with { Role = scoped.Role }, "download", obj.ToString(),
+            SqlGatewayStore.Details(("session", scoped.Session.IdHash[..16]), ("scope", scoped.Session.Scope),
+                ("range", range is { } r ? $"{r.Offset}-{r.Offset + r.Length - 1}" : null), ("size", info.Size)),
+            http.RequestAborted);
+
+        var response = http.Response;
+        response.Headers.AcceptRanges = "bytes";
+        response.Headers.ETag = info.ETag is null ? default : (info.ETag.StartsWith('"') ? info.ETag : $"\"{info.ETag}\"");
+        response.Headers.LastModified = info.LastModified.ToString("R", CultureInfo.InvariantCulture);
+        // User content from the gateway's own origin: never sniffed, never scripted.
+        response.Headers.XContentTypeOptions = "nosniff";
+        response.Headers.ContentSecurityPolicy = "sandbox";
+        response.ContentType = info.ContentType ?? "application/octet-stream";
+        if (info.VersionId is not null)
+            response.Headers["x-amz-version-id"] = info.VersionId;
+        ByteRange? byteRange = null;
+        if (range is { } part)
+        {
+            response.StatusCode = StatusCodes.Status206PartialContent;
+            response.Headers.ContentRange = $"bytes {part.Offset}-{part.Offset + part.Length - 1}/{info.Size}";
+            response.ContentLength = part.Length;
+            byteRange = new ByteRange(part.Offset, part.Length);
+        }
+        else
+        {
+            response.ContentLength = info.Size;
+        }
+        if (HttpMethods.IsHead(http.Request.Method) || info.Size == 0)
+            return;
+        var stream = await store.OpenReadAsync(obj, byteRange, http.RequestAborted);
+        await using (stream)
+            await stream.CopyToAsync(response.Body, 1 << 16, http.RequestAborted);
+    }
+
+    /// <summary>A single "bytes=" range as (offset, length); null for none, several or malformed ones (the whole object is sent).</summary>
+    internal static (long Offset, long Length)? ParseRange(string header, long size, out bool unsatisfiable)
+    {
+        unsatisfiable = false;
+        if (string.IsNullOrWhiteSpace(header) || !header.StartsWith("bytes=", StringComparison.OrdinalIgnoreCase))
+            return null;
+        var spec = header["bytes=".Length..].Trim();
+        if (spec.Contains(',', StringComparison.Ordinal))
+            return null;
+        var dash = spec.IndexOf('-', StringComparison.Ordinal);
+        if (dash < 0)
+            return null;
+        var first = spec[..dash].Trim();
+        var last = spec[(dash + 1)..].Trim();
+        if (first.Length == 0)
+        {
+            if (!long.TryParse(last, NumberStyles.None, CultureInfo.InvariantCulture, out var suffix))
+                return null;
+            if (suffix == 0 || size == 0)
+            {
+                unsatisfiable = true;
+                return null;
+            }
+            var n = Math.Min(suffix, size);
+            return (size - n, n);
+        }
+        if (!long.TryParse(first, NumberStyles.None, CultureInfo.InvariantCulture, out var start))
+            return null;
+        long end = size - 1;
+        if (last.Length > 0)
+        {
+            if (!long.TryParse(last, NumberStyles.None, CultureInfo.InvariantCulture, out end) || end < start)
+                return null;
+            end = Math.Min(end, size - 1);
+        }
+        if (start >= size)
+        {
+            unsatisfiable = true;
+            return null;
+        }
+        return (start, end - start + 1);
+    }
+
+    private static int StatusFor(string code) => code switch
+    {
+        GatewayException.Forbidden => StatusCodes.Status403Forbidden,
+        GatewayException.NotFound => StatusCodes.Status404NotFound,
+        GatewayException.BadRequest => StatusCodes.Status400BadRequest,
+        GatewayException.Conflict => StatusCodes.Status409Conflict,
+        _ => StatusCodes.Status502BadGateway,
+    };
+
+    public static async Task WriteErrorAsync(HttpContext http, int status, string code, string message)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        http.Response.StatusCode = status;
+        http.Response.ContentType = "application/json; charset=utf-8";
+        var body = new { errors = new[] { new { message, extensions = new { code } } } };
+        await JsonSerializer.SerializeAsync(http.Response.Body, body, cancellationToken: http.RequestAborted);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Refused a request to {Path}: {Reason}")]
+    private static partial void LogRefused(ILogger logger, string? path, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Unexpected failure resolving {Field}")]
+    private static partial void LogUnhandled(ILogger logger, Exception exception, string? field);
+}

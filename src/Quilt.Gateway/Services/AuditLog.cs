@@ -1,0 +1,42 @@
+using System.Text.Json.Nodes;
+using Quilt.Gateway.Data;
+
+namespace Quilt.Gateway.Services;
+
+/// <summary>
+/// Writes the audit trail. A line is written before the thing it records is handed out, so a failure to audit fails
+/// the request rather than leaving an unrecorded URL or session.
+/// </summary>
+public sealed class AuditLog(IAuditStore store, TimeProvider time)
+{
+    public IAuditStore Store { get; } = store;
+
+    public Task<long> AllowedAsync(Caller caller, string action, string? target, JsonObject? details = null, CancellationToken cancellationToken = default) =>
+        WriteAsync(caller.Subject, caller.Role, action, target, AuditOutcome.Allowed, details, caller.ClientAddress, cancellationToken);
+
+    public Task<long> DeniedAsync(Caller caller, string action, string? target, string reason, JsonObject? details = null, CancellationToken cancellationToken = default) =>
+        WriteAsync(caller.Subject, caller.Role, action, target, AuditOutcome.Denied, With(details, "reason", reason), caller.ClientAddress, cancellationToken);
+
+    public Task<long> FailedAsync(Caller caller, string action, string? target, string reason, JsonObject? details = null, CancellationToken cancellationToken = default) =>
+        WriteAsync(caller.Subject, caller.Role, action, target, AuditOutcome.Failed, With(details, "reason", reason), caller.ClientAddress, cancellationToken);
+
+    /// <summary>A request refused before any user was known (no or bad token).</summary>
+    public Task<long> TokenRefusedAsync(string? claimedSubject, string reason, string? clientAddress, string? path, CancellationToken cancellationToken = default) =>
+        WriteAsync("anonymous", null, "token", path, AuditOutcome.Denied,
+            SqlGatewayStore.Details(("reason", reason), ("claimedSubject", claimedSubject)), clientAddress, cancellationToken);
+
+    public Task<long> WriteAsync(string subject, string? role, string action, string? target, string outcome, JsonObject? details, string? clientAddress, CancellationToken cancellationToken)
+    {
+        details ??= new JsonObject();
+        if (clientAddress is not null)
+            details["client"] = clientAddress;
+        return Store.AppendAsync(new AuditRecord(time.GetUtcNow(), subject, role, action, target, outcome, details.Count == 0 ? null : details), cancellationToken);
+    }
+
+    private static JsonObject With(JsonObject? details, string key, string value)
+    {
+        details ??= new JsonObject();
+        details[key] = value;
+        return details;
+    }
+}

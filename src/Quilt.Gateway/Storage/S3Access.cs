@@ -1,0 +1,155 @@
+using System.Collections.Concurrent;
+using Amazon;
+using Amazon.Runtime;
+using Amazon.Runtime.CredentialManagement;
+using Amazon.Runtime.Credentials;
+using Amazon.S3;
+using Amazon.SecurityToken;
+using Amazon.SecurityToken.Model;
+using Quilt.Gateway.Configuration;
+using Quilt.Gateway.Policy;
+using Quilt.Storage;
+using Quilt.Storage.S3;
+
+namespace Quilt.Gateway.Storage;
+
+/// <summary>
+/// The gateway's S3 clients, one per Quilt role: the gateway's own credentials, or temporary credentials of the IAM
+/// role configured for that Quilt role (STS AssumeRole, renewed before they expire). Clients never see any of them.
+/// </summary>
+public sealed class S3Access : IDisposable
+{
+    private readonly GatewayOptions _options;
+    private readonly RolePolicy _policy;
+    private readonly Lazy<AWSCredentials?> _baseCredentials;
+    private readonly ConcurrentDictionary<string, Lazy<(AmazonS3Client Client, S3ObjectStore Store)>> _byRole = new(StringComparer.Ordinal);
+    private readonly Lazy<(AmazonS3Client Client, S3ObjectStore Store)> _shared;
+
+    public S3Access(GatewayOptions options, RolePolicy policy)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options;
+        _policy = policy;
+        _baseCredentials = new Lazy<AWSCredentials?>(ResolveBaseCredentials);
+        _shared = new Lazy<(AmazonS3Client, S3ObjectStore)>(() => Create(null));
+    }
+
+    /// <summary>The endpoint presigned URLs point at, or null for AWS.</summary>
+    public string? Endpoint => FirstSet(_options.S3.Endpoint, Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL_S3"));
+
+    /// <summary>Whether presigned URLs use plain http (an http:// endpoint, as a loopback test server).</summary>
+    public bool PresignHttp => Endpoint?.StartsWith("http://", StringComparison.OrdinalIgnoreCase) == true;
+
+    public IAmazonS3 ClientFor(string role) => Entry(role).Client;
+
+    public IObjectStore StoreFor(string role) => Entry(role).Store;
+
+    private (AmazonS3Client Client, S3ObjectStore Store) Entry(string role)
+    {
+        var arn = _policy.Find(role)?.AssumeRoleArn;
+        if (arn is null)
+            return _shared.Value;
+        return _byRole.GetOrAdd(role, r => new Lazy<(AmazonS3Client, S3ObjectStore)>(() => Create(arn))).Value;
+    }
+
+    private (AmazonS3Client, S3ObjectStore) Create(string? assumeRoleArn)
+    {
+        var config = new AmazonS3Config
+        {
+            // aws-chunked checksum trailers are not understood by every S3-compatible server.
+            RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
+            ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
+        };
+        var region = FirstSet(_options.S3.Region, Environment.GetEnvironmentVariable("AWS_REGION"), Environment.GetEnvironmentVariable("AWS_DEFAULT_REGION"));
+        if (Endpoint is { } endpoint)
+        {
+            config.ServiceURL = endpoint;
+            config.AuthenticationRegion = region ?? "us-east-1";
+            config.ForcePathStyle = true;
+        }
+        else
+        {
+            if (region is not null)
+                config.RegionEndpoint = RegionEndpoint.GetBySystemName(region);
+            config.ForcePathStyle = _options.S3.ForcePathStyle;
+        }
+
+        var credentials = _baseCredentials.Value;
+        if (assumeRoleArn is not null)
+            credentials = new AssumedRoleCredentials(credentials, assumeRoleArn, _options.S3, region);
+        var client = credentials is null ? new AmazonS3Client(config) : new AmazonS3Client(credentials, config);
+        return (client, new S3ObjectStore(client, new S3StoreOptions()));
+    }
+
+    private AWSCredentials? ResolveBaseCredentials()
+    {
+        var s3 = _options.S3;
+        if (!string.IsNullOrEmpty(s3.AccessKeyId))
+            return new BasicAWSCredentials(s3.AccessKeyId, s3.SecretAccessKey);
+        if (!string.IsNullOrEmpty(s3.Profile))
+        {
+            var chain = new CredentialProfileStoreChain();
+            if (!chain.TryGetProfile(s3.Profile, out var profile) || !AWSCredentialsFactory.TryGetAWSCredentials(profile, chain, out var fromProfile))
+                throw new GatewayConfigurationException([$"s3.profile '{s3.Profile}' was not found or has no usable credentials (aws configure list --profile {s3.Profile})."]);
+            return fromProfile;
+        }
+        // The SDK's chain (environment, web identity, container or instance role), resolved by each client itself.
+        return null;
+    }
+
+    private static string? FirstSet(params string?[] values) => values.FirstOrDefault(v => !string.IsNullOrWhiteSpace(v));
+
+    public void Dispose()
+    {
+        if (_shared.IsValueCreated)
+            _shared.Value.Client.Dispose();
+        foreach (var entry in _byRole.Values.Where(e => e.IsValueCreated))
+            entry.Value.Client.Dispose();
+    }
+
+    /// <summary>Temporary credentials of one IAM role, assumed with the gateway's own and renewed before expiry.</summary>
+    private sealed class AssumedRoleCredentials : RefreshingAWSCredentials
+    {
+        private static readonly TimeSpan Duration = TimeSpan.FromHours(1);
+        private readonly AWSCredentials? _source;
+        private readonly string _roleArn;
+        private readonly S3Options _s3;
+        private readonly string? _region;
+
+        public AssumedRoleCredentials(AWSCredentials? source, string roleArn, S3Options s3, string? region)
+        {
+            _source = source;
+            _roleArn = roleArn;
+            _s3 = s3;
+            _region = region;
+            PreemptExpiryTime = TimeSpan.FromMinutes(5);
+        }
+
+        protected override CredentialsRefreshState GenerateNewCredentials() =>
+            GenerateNewCredentialsAsync().GetAwaiter().GetResult();
+
+        protected override async Task<CredentialsRefreshState> GenerateNewCredentialsAsync()
+        {
+            var config = new AmazonSecurityTokenServiceConfig();
+            if (_s3.StsEndpoint is not null)
+            {
+                config.ServiceURL = _s3.StsEndpoint;
+                config.AuthenticationRegion = _region ?? "us-east-1";
+            }
+            else if (_region is not null)
+            {
+                config.RegionEndpoint = RegionEndpoint.GetBySystemName(_region);
+            }
+            var source = _source ?? await DefaultAWSCredentialsIdentityResolver.GetCredentialsAsync().ConfigureAwait(false);
+            using var sts = new AmazonSecurityTokenServiceClient(source, config);
+            var response = await sts.AssumeRoleAsync(new AssumeRoleRequest
+            {
+                RoleArn = _roleArn,
+                RoleSessionName = "quilt-gateway",
+                DurationSeconds = (int)Duration.TotalSeconds,
+            }).ConfigureAwait(false);
+            var c = response.Credentials;
+            return new CredentialsRefreshState(new ImmutableCredentials(c.AccessKeyId, c.SecretAccessKey, c.SessionToken), c.Expiration ?? DateTime.UtcNow + Duration);
+        }
+    }
+}
