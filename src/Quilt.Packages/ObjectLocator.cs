@@ -40,7 +40,7 @@ public sealed class ObjectLocator(IReadOnlyList<IObjectStore> stores, bool allow
         {
             stream.Seek(r.Offset, SeekOrigin.Begin);
             if (r.Length is { } length)
-                return new ReadLimitStream(stream, length);
+                return new BoundedReadStream(stream, length);
         }
         return stream;
     }
@@ -61,51 +61,5 @@ public sealed class ObjectLocator(IReadOnlyList<IObjectStore> stores, bool allow
         if (!allowLocalFilesOutsideStores)
             throw new PackageException($"{physicalKey} is a local file outside the configured storage; this server does not read such files.");
         return key.Path;
-    }
-}
-
-/// <summary>Reads at most a given number of bytes from an inner stream, for ranged reads of local files.</summary>
-internal sealed class ReadLimitStream(Stream inner, long limit) : Stream
-{
-    private long _remaining = limit;
-
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-    public override int Read(Span<byte> buffer)
-    {
-        if (_remaining <= 0)
-            return 0;
-        var n = inner.Read(buffer[..(int)Math.Min(buffer.Length, _remaining)]);
-        _remaining -= n;
-        return n;
-    }
-
-    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-    {
-        if (_remaining <= 0)
-            return 0;
-        var n = await inner.ReadAsync(buffer[..(int)Math.Min(buffer.Length, _remaining)], cancellationToken).ConfigureAwait(false);
-        _remaining -= n;
-        return n;
-    }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-            inner.Dispose();
-        base.Dispose(disposing);
     }
 }

@@ -192,7 +192,7 @@ public sealed class PackageCreator(PackageRegistry registry, ObjectLocator locat
             {
                 var s = OpenLocal(path);
                 s.Seek(offset, SeekOrigin.Begin);
-                return Task.FromResult<Stream>(new ReadLimitStream(s, length));
+                return Task.FromResult<Stream>(new BoundedReadStream(s, length));
             }, 0, tracker.NewCumulativeProgress(), ct).ConfigureAwait(false);
         }
         var stream = OpenLocal(path);

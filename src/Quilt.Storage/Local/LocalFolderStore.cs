@@ -97,7 +97,7 @@ public sealed class LocalFolderStore(string rootDirectory) : IObjectStore
         // Like S3, a range running past the end is cut at the end.
         var length = Math.Min(byteRange.Length ?? long.MaxValue, size - Math.Min(byteRange.Offset, size));
         stream.Position = Math.Min(byteRange.Offset, size);
-        return new RangeReadStream(stream, length);
+        return new BoundedReadStream(stream, length);
     }
 
     public async Task<PutResult> PutAsync(PutRequest request, Stream content, IProgress<long>? progress = null, CancellationToken cancellationToken = default)

@@ -1,6 +1,7 @@
 using System.Buffers.Text;
 using System.IO.Enumeration;
 using System.Text;
+using Quilt.Core.Json;
 
 namespace Quilt.Storage.Local;
 
@@ -8,7 +9,7 @@ namespace Quilt.Storage.Local;
 /// ListObjectsV2 over a bucket folder. Walks only what the request can return: it starts in the deepest folder
 /// the prefix names, reads one folder level when the delimiter is "/", skips folders wholly before the
 /// continuation token, and stops one item after the page is full. Each folder's entries are sorted by name,
-/// a folder's name ranking as name + "/", which yields keys in S3's order (see <see cref="Utf8OrdinalComparer"/>).
+/// a folder's name ranking as name + "/", which yields keys in S3's order (see <see cref="CodePointComparer"/>).
 /// Symbolic links and names no key could have are not objects here and never show.
 /// </summary>
 internal sealed class LocalListing
@@ -166,7 +167,7 @@ internal sealed class LocalListing
             if (isDirectory ? CanHoldKeysAfterToken(key) : IsAfterToken(key))
                 entries.Add((new Entry(key, Path.Join(folder, name), isDirectory), key));
         }
-        var heap = new PriorityQueue<Entry, string>(entries, Utf8OrdinalComparer.Instance);
+        var heap = new PriorityQueue<Entry, string>(entries, CodePointComparer.Instance);
         while (heap.TryDequeue(out var entry, out _))
             yield return entry;
     }
@@ -206,7 +207,7 @@ internal sealed class LocalListing
 
     private bool IsAfterToken(string key) =>
         _after is not { } after
-        || (Utf8OrdinalComparer.Compare(key, after.Key) > 0 && !(after.IsPrefix && key.StartsWith(after.Key, StringComparison.Ordinal)));
+        || (CodePointComparer.Compare(key, after.Key) > 0 && !(after.IsPrefix && key.StartsWith(after.Key, StringComparison.Ordinal)));
 
     /// <summary>Whether a folder (its key ends in '/') may hold keys after the token; all its keys start with its key.</summary>
     private bool CanHoldKeysAfterToken(string folderKey)
@@ -215,7 +216,7 @@ internal sealed class LocalListing
             return true;
         if (after.IsPrefix && folderKey.StartsWith(after.Key, StringComparison.Ordinal))
             return false;
-        return after.Key.StartsWith(folderKey, StringComparison.Ordinal) || Utf8OrdinalComparer.Compare(folderKey, after.Key) > 0;
+        return after.Key.StartsWith(folderKey, StringComparison.Ordinal) || CodePointComparer.Compare(folderKey, after.Key) > 0;
     }
 
     private bool HasObject(string folder)

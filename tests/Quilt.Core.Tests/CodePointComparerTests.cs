@@ -1,16 +1,16 @@
 using System.Text;
-using Quilt.Storage.Local;
+using Quilt.Core.Json;
 
-namespace Quilt.Storage.Tests.Local;
+namespace Quilt.Core.Tests;
 
-public sealed class Utf8OrdinalComparerTests
+public sealed class CodePointComparerTests
 {
     [Fact]
     public void Orders_a_private_use_character_before_an_emoji_as_UTF8_bytes_do_unlike_UTF16_ordinal()
     {
         Assert.True(string.CompareOrdinal("\uE000", "\U0001F600") > 0, "premise: UTF-16 ordinal order differs");
-        Assert.True(Utf8OrdinalComparer.Instance.Compare("\uE000", "\U0001F600") < 0);
-        Assert.True(Utf8OrdinalComparer.Instance.Compare("\uFFFD", "\U00010000") < 0);
+        Assert.True(CodePointComparer.Instance.Compare("\uE000", "\U0001F600") < 0);
+        Assert.True(CodePointComparer.Instance.Compare("\uFFFD", "\U00010000") < 0);
     }
 
     [Theory]
@@ -21,7 +21,7 @@ public sealed class Utf8OrdinalComparerTests
     [InlineData("B", "a", -1)]
     [InlineData("\U0001F600", "\U0001F601", -1)]
     public void Compares_like_UTF8_bytes(string x, string y, int sign) =>
-        Assert.Equal(sign, Math.Sign(Utf8OrdinalComparer.Instance.Compare(x, y)));
+        Assert.Equal(sign, Math.Sign(CodePointComparer.Instance.Compare(x, y)));
 
     [Fact]
     public void Agrees_with_UTF8_byte_order_on_random_strings()
@@ -33,15 +33,15 @@ public sealed class Utf8OrdinalComparerTests
             var x = string.Concat(Enumerable.Range(0, random.Next(4)).Select(_ => pieces[random.Next(pieces.Length)]));
             var y = string.Concat(Enumerable.Range(0, random.Next(4)).Select(_ => pieces[random.Next(pieces.Length)]));
             var expected = Math.Sign(Encoding.UTF8.GetBytes(x).AsSpan().SequenceCompareTo(Encoding.UTF8.GetBytes(y)));
-            Assert.True(expected == Math.Sign(Utf8OrdinalComparer.Instance.Compare(x, y)), $"'{x}' vs '{y}'");
+            Assert.True(expected == Math.Sign(CodePointComparer.Instance.Compare(x, y)), $"'{x}' vs '{y}'");
         }
     }
 
     [Fact]
     public void Handles_nulls_like_other_comparers()
     {
-        Assert.Equal(0, Utf8OrdinalComparer.Instance.Compare(null, null));
-        Assert.True(Utf8OrdinalComparer.Instance.Compare(null, "") < 0);
-        Assert.True(Utf8OrdinalComparer.Instance.Compare("", null) > 0);
+        Assert.Equal(0, CodePointComparer.Instance.Compare(null, null));
+        Assert.True(CodePointComparer.Instance.Compare(null, "") < 0);
+        Assert.True(CodePointComparer.Instance.Compare("", null) > 0);
     }
 }

@@ -1,7 +1,10 @@
-namespace Quilt.Storage.Local;
+namespace Quilt.Storage;
 
-/// <summary>A read-only, forward-only window of <paramref name="length"/> bytes over a file stream positioned at its start.</summary>
-internal sealed class RangeReadStream(FileStream inner, long length) : Stream
+/// <summary>
+/// A read-only, forward-only window of at most <paramref name="length"/> bytes over a stream positioned at its start
+/// (a byte range of a local file); disposing it disposes the inner stream.
+/// </summary>
+public sealed class BoundedReadStream(Stream inner, long length) : Stream
 {
     private long _remaining = length;
 
