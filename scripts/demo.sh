@@ -6,7 +6,7 @@
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
-dotnet build src/Quilt.Cli -c Release -nologo -v quiet -clp:ErrorsOnly
+dotnet build src/Quilt.Cli -c Release -nologo -v quiet -clp:ErrorsOnly >/dev/null
 tool="dotnet $repo/src/Quilt.Cli/bin/Release/net10.0/quilt-mcp.dll"
 
 export QUILT_MCP_ROOT=${QUILT_MCP_ROOT:-$(mktemp -d /tmp/quilt-mcp-demo-XXXXXX)}
@@ -16,11 +16,11 @@ trap 'rm -rf "$work"' EXIT
 cp -r docs "$work/docs"
 cp README.md "$work/README.md"
 
-echo; echo "== quilt-mcp package create demo/docs README.md docs -m 'first revision'"
-$tool package create demo/docs "$work/README.md" "$work/docs" -m "first revision" --meta '{"source": "demo"}' --overwrite
+echo; echo "== quilt-mcp package create demo/docs README.md docs/=docs -m 'first revision' --meta '{\"source\": \"demo\"}'"
+$tool package create demo/docs "$work/README.md" "docs/=$work/docs" -m "first revision" --meta '{"source": "demo"}' --overwrite
 echo "revision two" > "$work/docs/NEW.md"
 echo; echo "== a second revision with one file more"
-$tool package create demo/docs "$work/README.md" "$work/docs" -m "second revision" --overwrite
+$tool package create demo/docs "$work/README.md" "docs/=$work/docs" -m "second revision" --meta '{"source": "demo"}' --overwrite
 echo; echo "== quilt-mcp package list"; $tool package list
 echo; echo "== quilt-mcp package revisions demo/docs"; $tool package revisions demo/docs
 first=$($tool package revisions demo/docs --json | grep -o '"top_hash": "[0-9a-f]*"' | tail -1 | cut -d'"' -f4)
@@ -33,5 +33,7 @@ echo; echo "== the MCP server over stdio: initialize, then tools/list (tool name
   printf '%s\n' '{"jsonrpc":"2.0","method":"notifications/initialized"}'
   printf '%s\n' '{"jsonrpc":"2.0","id":2,"method":"tools/list"}'
   sleep 2
-} | $tool serve 2>/dev/null | grep -o '"name":"[a-z_]*"' | sort -u | tr '\n' ' '
+} | $tool serve 2>/dev/null | grep -o '"name":"[a-z_]*"' | cut -d'"' -f4 | grep -v '^quilt-mcp$' | sort -u | tr '\n' ' '
 echo
+echo; echo "Next: point an MCP client at the server (docs/mcp.md), e.g. Claude Code:"
+echo "  claude mcp add quilt -e QUILT_MCP_ROOT=$QUILT_MCP_ROOT -- dotnet $repo/src/Quilt.Cli/bin/Release/net10.0/quilt-mcp.dll"
