@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, as on a fresh Debian machine with the .NET SDK:
-#   1. builds the solution (NuGet restore);
+#   1. installs PostgreSQL and Node.js if missing, builds the solution (NuGet restore);
 #   2. starts ONE real S3 server (Ceph Object Gateway on 127.0.0.1, installed from Debian if missing) for the run;
 #   3. runs every .NET test project against it, then the end-to-end tests with the official TypeScript MCP client;
 #   4. stops the server and prints one summary line: "tests: N passed, N failed, N skipped".
@@ -20,6 +20,17 @@ cleanup() {
   rm -rf "$results"
 }
 trap cleanup EXIT
+
+# What the tests need beyond the .NET SDK, installed from Debian when missing (Ceph comes with scripts/s3-server.sh):
+# PostgreSQL for the gateway's shared audit store, Node.js and npm for the official TypeScript MCP client.
+need=()
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+command -v node >/dev/null || need+=(nodejs)
+command -v npm >/dev/null || need+=(npm)
+if [ ${#need[@]} -gt 0 ]; then
+  log "installing ${need[*]}"
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}") >/dev/null
+fi
 
 log "building"
 dotnet build QuiltMcp.sln -c Debug -nologo -v quiet -clp:ErrorsOnly
