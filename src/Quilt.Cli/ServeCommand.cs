@@ -18,7 +18,7 @@ internal static class ServeCommand
         Arity = ArgumentArity.ZeroOrMore,
     };
 
-    private static readonly Option<bool> ReadOnly = new("--read-only") { Description = "Refuse every write (put, copy, delete). Env: QUILT_MCP_READ_ONLY." };
+    private static readonly Option<bool> ReadOnly = new("--read-only") { Description = "Refuse every write (put, copy, delete, package create, patch and delete). Env: QUILT_MCP_READ_ONLY." };
 
     private static readonly Option<string?> MaxInlineBytes = new("--max-inline-bytes")
     {
