@@ -104,10 +104,8 @@ public sealed class PackageCreator(PackageRegistry registry, ObjectLocator locat
         switch (source)
         {
             case ExistingEntrySource { CopyData: true } e:
-            {
-                var stream = await locator.OpenReadAsync(e.Entry.PhysicalKey, null, ct).ConfigureAwait(false);
-                return await UploadAsync(name, e.LogicalKey, stream, size, source.UserMeta is null ? e.Entry.Meta : meta, tracker, ct).ConfigureAwait(false);
-            }
+                return await CopyInAsync(name, e.LogicalKey, token => locator.OpenReadAsync(e.Entry.PhysicalKey, null, token),
+                    size, source.UserMeta is null ? e.Entry.Meta : meta, options, tracker, ct).ConfigureAwait(false);
 
             case ExistingEntrySource e:
                 tracker.Bytes(size);
@@ -120,16 +118,11 @@ public sealed class PackageCreator(PackageRegistry registry, ObjectLocator locat
             }
 
             case LocalFileSource f:
-            {
-                var stream = OpenLocal(f.Path);
-                return await UploadAsync(name, f.LogicalKey, stream, size, meta, tracker, ct).ConfigureAwait(false);
-            }
+                return await CopyInAsync(name, f.LogicalKey, _ => Task.FromResult<Stream>(OpenLocal(f.Path)), size, meta, options, tracker, ct).ConfigureAwait(false);
 
             case InlineSource inline:
-            {
-                var stream = new MemoryStream(inline.Content.ToArray(), writable: false);
-                return await UploadAsync(name, inline.LogicalKey, stream, size, meta, tracker, ct).ConfigureAwait(false);
-            }
+                return await CopyInAsync(name, inline.LogicalKey, _ => Task.FromResult<Stream>(new MemoryStream(inline.Content.ToArray(), writable: false)),
+                    size, meta, options, tracker, ct).ConfigureAwait(false);
 
             case StoreObjectSource s:
             {
@@ -147,15 +140,16 @@ public sealed class PackageCreator(PackageRegistry registry, ObjectLocator locat
                 }
                 if (ReferenceEquals(s.Store, Registry.Store))
                 {
-                    var copy = await s.Store.CopyAsync(objectRef, Registry.Bucket, RegistryLayout.DataKey(name, s.LogicalKey), ct).ConfigureAwait(false);
                     // A server-side copy moves no bytes through here; hash the source version (the copy is identical).
                     var hash = known ?? await HashStoreObjectAsync(s.Store, objectRef, size, tracker, ct).ConfigureAwait(false);
                     if (known is not null)
                         tracker.Bytes(size);
-                    return new ManifestEntry(s.LogicalKey, [Registry.Store.ToPhysicalKey(copy.Ref)], size, hash, meta);
+                    var (key, present) = await PlaceAsync(name, s.LogicalKey, hash, size, options, ct).ConfigureAwait(false);
+                    var target = present ? new ObjectRef(Registry.Bucket, key)
+                        : (await s.Store.CopyAsync(objectRef, Registry.Bucket, key, ct).ConfigureAwait(false)).Ref;
+                    return new ManifestEntry(s.LogicalKey, [Registry.Store.ToPhysicalKey(target)], size, hash, meta);
                 }
-                var stream = await s.Store.OpenReadAsync(objectRef, null, ct).ConfigureAwait(false);
-                return await UploadAsync(name, s.LogicalKey, stream, size, meta, tracker, ct).ConfigureAwait(false);
+                return await CopyInAsync(name, s.LogicalKey, token => s.Store.OpenReadAsync(objectRef, null, token), size, meta, options, tracker, ct).ConfigureAwait(false);
             }
 
             default:
@@ -163,21 +157,91 @@ public sealed class PackageCreator(PackageRegistry registry, ObjectLocator locat
         }
     }
 
-    /// <summary>Streams content into the registry at &lt;name&gt;/&lt;logical key&gt;, hashing it on the way.</summary>
-    private async Task<ManifestEntry> UploadAsync(
-        string name, string logicalKey, Stream content, long size, JsonObject? meta, ProgressTracker tracker, CancellationToken ct)
+    /// <summary>
+    /// Copies content into the registry at &lt;name&gt;/&lt;logical key&gt;, hashing it on the way. On a store without
+    /// versions an existing object there is never overwritten, since an earlier revision may point to it: identical
+    /// bytes are reused, other bytes go to a key named by their hash (see <see cref="PlaceAsync"/>).
+    /// </summary>
+    private async Task<ManifestEntry> CopyInAsync(
+        string name, string logicalKey, Func<CancellationToken, Task<Stream>> open, long size, JsonObject? meta, BuildOptions options,
+        ProgressTracker tracker, CancellationToken ct)
+    {
+        var key = RegistryLayout.DataKey(name, logicalKey);
+        var versioned = await Registry.Store.IsVersionedAsync(Registry.Bucket, ct).ConfigureAwait(false);
+        if (versioned || !await ExistsAsync(key, size: null, ct).ConfigureAwait(false))
+        {
+            try
+            {
+                return await StreamInAsync(key, logicalKey, open, size, meta, overwrite: versioned, tracker.ByteProgress, ct).ConfigureAwait(false);
+            }
+            catch (ObjectExistsException)
+            {
+                // Another writer took the key meanwhile: place ours as below.
+            }
+        }
+
+        ObjectHash hash;
+        var first = await open(ct).ConfigureAwait(false);
+        await using (first.ConfigureAwait(false))
+            hash = await ObjectHashing.ComputeAsync(first, size, ObjectHash.Sha256ChunkedType, tracker.NewCumulativeProgress(), ct).ConfigureAwait(false);
+        var (placed, present) = await PlaceAsync(name, logicalKey, hash, size, options, ct).ConfigureAwait(false);
+        if (present)
+            return new ManifestEntry(logicalKey, [Registry.Store.ToPhysicalKey(new ObjectRef(Registry.Bucket, placed))], size, hash, meta);
+        var entry = await StreamInAsync(placed, logicalKey, open, size, meta, overwrite: true, null, ct).ConfigureAwait(false);
+        if (!entry.Hash.Matches(hash))
+            throw new PackageException($"'{logicalKey}' changed while it was being read; nothing was published. Try again once it is stable.");
+        return entry;
+    }
+
+    private async Task<ManifestEntry> StreamInAsync(
+        string key, string logicalKey, Func<CancellationToken, Task<Stream>> open, long size, JsonObject? meta, bool overwrite,
+        IProgress<long>? progress, CancellationToken ct)
     {
         using var hasher = new ObjectHasher(ObjectHash.Sha256ChunkedType, size);
         PutResult put;
-        var hashing = new HashingReadStream(content, hasher, tracker.ByteProgress);
+        var hashing = new HashingReadStream(await open(ct).ConfigureAwait(false), hasher, progress);
         await using (hashing.ConfigureAwait(false))
         {
-            put = await Registry.Store.PutAsync(
-                new PutRequest(Registry.Bucket, RegistryLayout.DataKey(name, logicalKey)) { Length = size },
+            put = await Registry.Store.PutAsync(new PutRequest(Registry.Bucket, key) { Length = size, Overwrite = overwrite },
                 hashing, null, ct).ConfigureAwait(false);
         }
-        var hash = hasher.Finish();
-        return new ManifestEntry(logicalKey, [Registry.Store.ToPhysicalKey(put.Ref)], size, hash, meta);
+        return new ManifestEntry(logicalKey, [Registry.Store.ToPhysicalKey(put.Ref)], size, hasher.Finish(), meta);
+    }
+
+    /// <summary>
+    /// Where bytes with <paramref name="hash"/> go for an entry, and whether they are there already. On a versioned store:
+    /// &lt;name&gt;/&lt;logical key&gt; (versions keep earlier revisions intact). Otherwise that key only when it is free or holds
+    /// the same bytes (as the previous revision recorded them), else &lt;name&gt;/.versions/&lt;hash prefix&gt;/&lt;logical key&gt;.
+    /// </summary>
+    private async Task<(string Key, bool Present)> PlaceAsync(string name, string logicalKey, ObjectHash hash, long size, BuildOptions options, CancellationToken ct)
+    {
+        var key = RegistryLayout.DataKey(name, logicalKey);
+        if (await Registry.Store.IsVersionedAsync(Registry.Bucket, ct).ConfigureAwait(false) || !await ExistsAsync(key, null, ct).ConfigureAwait(false))
+            return (key, false);
+        var physical = Registry.Store.ToPhysicalKey(new ObjectRef(Registry.Bucket, key));
+        if (options.KnownHashes is { } known && known.TryGetValue(physical, out var recorded) && recorded.Matches(hash)
+            && await ExistsAsync(key, size, ct).ConfigureAwait(false))
+            return (key, true);
+        var digest = Convert.ToHexStringLower(Convert.FromBase64String(hash.Value))[..16];
+        var contentKey = RegistryLayout.DataKey(name, $".versions/{digest}/{logicalKey}");
+        return (contentKey, await ExistsAsync(contentKey, size, ct).ConfigureAwait(false));
+    }
+
+    private async Task<bool> ExistsAsync(string key, long? size, CancellationToken ct)
+    {
+        try
+        {
+            var info = await Registry.Store.HeadAsync(new ObjectRef(Registry.Bucket, key), ct).ConfigureAwait(false);
+            return size is null || info.Size == size;
+        }
+        catch (ObjectNotFoundException)
+        {
+            return false;
+        }
+        catch (BucketNotFoundException)
+        {
+            return false;
+        }
     }
 
     private static FileStream OpenLocal(string path) =>

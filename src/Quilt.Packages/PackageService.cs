@@ -182,10 +182,11 @@ public sealed class PackageService(ObjectLocator locator)
         if (previous is null)
             return null;
         var known = new Dictionary<string, ObjectHash>(StringComparer.Ordinal);
+        // By physical key: a versioned key names immutable bytes, so its hash is reused as it is; an unversioned one tells
+        // what the previous revision expects to find there (the builder never overwrites it with other bytes).
         foreach (var entry in previous.Entries)
         {
-            // Only a versioned key names immutable bytes.
-            if (entry.Hash.Type == ObjectHash.Sha256ChunkedType && entry.PhysicalKey.Contains("?versionId=", StringComparison.Ordinal))
+            if (entry.Hash.Type == ObjectHash.Sha256ChunkedType)
                 known.TryAdd(entry.PhysicalKey, entry.Hash);
         }
         return known;

@@ -128,6 +128,30 @@ public sealed class LocalRegistryTests : IDisposable
     }
 
     [Fact]
+    public async Task Later_revisions_never_overwrite_data_an_earlier_revision_points_to()
+    {
+        var files = Sub("evolving");
+        var file = Path.Combine(files, "a.txt");
+        await File.WriteAllTextAsync(file, "one", Ct);
+        var v1 = await _service.CreateAsync(_registry, new CreatePackageRequest("team/data", EntrySources.FromLocalPath(files)), null, Ct);
+        await File.WriteAllTextAsync(file, "two", Ct);
+        var v2 = await _service.CreateAsync(_registry, new CreatePackageRequest("team/data", EntrySources.FromLocalPath(files)) { Overwrite = true }, null, Ct);
+
+        // The local store keeps no versions: v2's bytes went elsewhere, and v1 still reads (and verifies) as it was.
+        Assert.NotEqual(v1.Manifest.Entries[0].PhysicalKey, v2.Manifest.Entries[0].PhysicalKey);
+        Assert.Contains("/team/data/.versions/", v2.Manifest.Entries[0].PhysicalKey, StringComparison.Ordinal);
+        Assert.True((await _service.VerifyAsync(v1.Manifest, cancellationToken: Ct)).Ok);
+        Assert.True((await _service.VerifyAsync(v2.Manifest, cancellationToken: Ct)).Ok);
+        Assert.Equal("one", await ReadEntryAsync(v1.Manifest.Entries[0]));
+
+        // Publishing the same bytes again writes nothing new: they are found where they already are.
+        var before = Directory.GetFiles(Path.Combine(_store.Root, "reg", "team"), "*", SearchOption.AllDirectories).Length;
+        var v3 = await _service.CreateAsync(_registry, new CreatePackageRequest("team/data", EntrySources.FromLocalPath(files)) { Overwrite = true, Message = "again" }, null, Ct);
+        Assert.Equal(v2.Manifest.Entries[0].PhysicalKey, v3.Manifest.Entries[0].PhysicalKey);
+        Assert.Equal(before, Directory.GetFiles(Path.Combine(_store.Root, "reg", "team"), "*", SearchOption.AllDirectories).Length);
+    }
+
+    [Fact]
     public async Task A_failed_create_leaves_no_revision()
     {
         var sources = new List<EntrySource>
