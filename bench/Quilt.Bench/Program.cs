@@ -1,6 +1,6 @@
 using Quilt.Bench;
 
-// dotnet run -c Release --project bench/Quilt.Bench -- [all|hashing|package|manifest]
+// dotnet run -c Release --project bench/Quilt.Bench -- [all|hashing|package|manifest|mcp]
 // Prints markdown tables; the figures in docs/benchmarks.md come from here.
 var suite = args.Length > 0 ? args[0] : "all";
 var output = Console.Out;
@@ -19,6 +19,9 @@ switch (suite)
     case "manifest":
         await ManifestBench.RunAsync(output);
         break;
+    case "mcp":
+        await McpServerBench.RunAsync(output);
+        break;
     case "all":
         await RawSha256.PrintAsync(output);
         await HashingBench.RunAsync(output);
@@ -26,9 +29,11 @@ switch (suite)
         await PackageBench.RunAsync(output);
         output.WriteLine();
         await ManifestBench.RunAsync(output);
+        output.WriteLine();
+        await McpServerBench.RunAsync(output);
         break;
     default:
-        Console.Error.WriteLine($"Unknown suite '{suite}'. Valid suites are: all, hashing, package, manifest.");
+        Console.Error.WriteLine($"Unknown suite '{suite}'. Valid suites are: all, hashing, package, manifest, mcp.");
         return 2;
 }
 return 0;

@@ -45,14 +45,14 @@ internal static class ObjectCommands
                 foreach (var folder in page.CommonPrefixes)
                 {
                     if (json)
-                        rows.Add(new JsonObject { ["key"] = folder, ["folder"] = true });
+                        rows.Add((JsonNode)new JsonObject { ["key"] = folder, ["folder"] = true });
                     else
                         Console.WriteLine($"{"PRE",14}  {folder}");
                 }
                 foreach (var obj in page.Objects)
                 {
                     if (json)
-                        rows.Add(new JsonObject { ["key"] = obj.Key, ["size"] = obj.Size, ["last_modified"] = obj.LastModified.ToString("O") });
+                        rows.Add((JsonNode)new JsonObject { ["key"] = obj.Key, ["size"] = obj.Size, ["last_modified"] = obj.LastModified.ToString("O") });
                     else
                         Console.WriteLine($"{obj.Size,14}  {obj.Key}");
                 }

@@ -344,7 +344,7 @@ internal static class PackageCommands
             foreach (var r in revisions)
             {
                 var manifest = await registry.GetManifestAsync(r.TopHash, ct).ConfigureAwait(false);
-                rows.Add(new JsonObject { ["top_hash"] = r.TopHash, ["time"] = r.Time.ToString("O"), ["message"] = manifest.Message, ["user_meta"] = manifest.UserMeta?.DeepClone() });
+                rows.Add((JsonNode)new JsonObject { ["top_hash"] = r.TopHash, ["time"] = r.Time.ToString("O"), ["message"] = manifest.Message, ["user_meta"] = manifest.UserMeta?.DeepClone() });
                 if (!parse.GetValue(CliSupport.Json))
                     Console.WriteLine($"{r.Time:yyyy-MM-dd HH:mm:ss}Z  {r.TopHash}  {manifest.Message}");
             }

@@ -250,6 +250,42 @@ test("the stdio server exits when its input closes", { timeout: 60_000 }, async 
   assert.equal(code, 0);
 });
 
+// Previews go through the most library code (CSV, JSON Lines, Parquet); run against a Native AOT build
+// (QUILT_MCP_SERVER=<published binary>) this shows they survive trimming. data/sample.parquet holds 3 rows
+// {Id int, Name string?, Score double?, Tags list<string>} written by Parquet.Net.
+test("previews of CSV, JSON Lines and Parquet objects", { timeout: 60_000 }, async () => {
+  const session = await connect("stdio", stores[0]);
+  const base = `s3://${stores[0].bucket}/previews`;
+  try {
+    const { client } = session;
+    const parquet = await readFile(join(here, "data", "sample.parquet"));
+    await ok(client, "bucket_objects_put", { objects: [
+      { uri: `${base}/table.csv`, text: "id,name\n1,alpha\n2,beta\n3,gamma\n" },
+      { uri: `${base}/events.jsonl`, text: '{"a":1}\n{"a":2,"b":[true,null]}\n' },
+      { uri: `${base}/sample.parquet`, base64: parquet.toString("base64") },
+    ] });
+
+    const csv = await ok(client, "bucket_object_text", { uri: `${base}/table.csv`, rows: 2 });
+    assert.equal(csv.format, "csv");
+    assert.deepEqual(csv.columns.map((c) => c.name), ["id", "name"]);
+    assert.deepEqual(csv.rows, [["1", "alpha"], ["2", "beta"]]);
+
+    const jsonl = await ok(client, "bucket_object_text", { uri: `${base}/events.jsonl` });
+    assert.equal(jsonl.format, "jsonl");
+    assert.match(jsonl.text, /"b"/);
+
+    const table = await ok(client, "bucket_object_text", { uri: `${base}/sample.parquet`, rows: 2 });
+    assert.equal(table.format, "parquet");
+    assert.equal(table.rowCount, 3);
+    assert.deepEqual(table.columns.map((c) => c.name), ["Id", "Name", "Score", "Tags/list/element"]);
+    assert.equal(table.rows.length, 2);
+    assert.deepEqual(table.rows[0].slice(0, 3), ["1", "alpha", "0.5"]);
+    assert.equal(table.rows[1][1], null);
+  } finally {
+    await session.close();
+  }
+});
+
 test.after(async () => {
   await rm(work, { recursive: true, force: true });
   for (const storage of stores) await storage.cleanup();

@@ -19,6 +19,7 @@ namespace Quilt.Mcp.Models;
 [JsonSerializable(typeof(ObjectDeleteResult))]
 [JsonSerializable(typeof(PutObjectInput))]
 [JsonSerializable(typeof(PutObjectInput[]))]
+[JsonSerializable(typeof(IReadOnlyList<PutObjectInput>))]
 [JsonSerializable(typeof(PackageSourceInput))]
 [JsonSerializable(typeof(PackageSourceInput[]))]
 [JsonSerializable(typeof(PackageNameList))]

@@ -44,7 +44,7 @@ public sealed record ObjectInfoResult(
     [property: Description("User metadata (x-amz-meta-*), keys without the prefix.")] IReadOnlyDictionary<string, string> Metadata);
 
 public sealed record ColumnInfo(
-    [property: Description("Column name (a dotted path for nested Parquet fields).")] string Name,
+    [property: Description("Column name; for a nested Parquet field, its path in the schema, such as tags/list/element.")] string Name,
     [property: Description("Column type as the file declares it; 'string' for CSV/TSV.")] string Type,
     [property: Description("Whether the column may hold nulls, when known.")] bool? Nullable = null);
 
