@@ -377,6 +377,7 @@ public abstract class ObjectToolTests : IAsyncLifetime
 
         var preview = await mcp.CallOkAsync<ObjectTextResult>("bucket_object_text", $$"""{"uri": "{{Uri("p/nested.parquet")}}", "rows": 3}""");
         Assert.Equal(10, preview.RowCount);
+        Assert.Null(preview.Note);
         Assert.Equal(3, preview.Rows!.Count);
         Assert.Equal([null, "[0, 1]", "L0"], preview.Rows[0]);
         Assert.Equal(["1", "[1, 2]", null], preview.Rows[1]);

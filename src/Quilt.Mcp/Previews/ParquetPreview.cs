@@ -1,9 +1,10 @@
 using System.Collections;
 using System.Globalization;
+using System.Numerics;
 using System.Text;
 using Parquet;
 using Parquet.Schema;
-using Parquet.Serialization;
+using Parquet.Data;
 using Quilt.Mcp.Models;
 using Quilt.Storage;
 
@@ -27,19 +28,10 @@ internal static class ParquetPreview
     public static async Task<Result> ReadAsync(IObjectStore store, ObjectRef obj, long size, int maxRows, CancellationToken cancellationToken)
     {
         await using var stream = new RangeReadStream(store, obj, size, cancellationToken);
-        IReadOnlyList<ColumnInfo> columns;
-        long rowCount;
-        int rowGroups;
-        long firstGroupBytes;
-        string? createdBy;
+        ParquetReader reader;
         try
         {
-            await using var reader = await ParquetReader.CreateAsync(stream, leaveStreamOpen: true, cancellationToken: cancellationToken);
-            columns = Describe(reader.Schema);
-            rowCount = reader.Metadata?.NumRows ?? 0;
-            rowGroups = reader.RowGroupCount;
-            createdBy = reader.Metadata?.CreatedBy;
-            firstGroupBytes = rowGroups > 0 ? reader.Metadata!.RowGroups[0].TotalByteSize : 0;
+            reader = await ParquetReader.CreateAsync(stream, leaveStreamOpen: true, cancellationToken: cancellationToken);
         }
         catch (Exception e) when (e is IOException or InvalidDataException or NotSupportedException or InvalidOperationException or ArgumentException or FormatException)
         {
@@ -47,39 +39,142 @@ internal static class ParquetPreview
                 $"s3://{obj.Bucket}/{obj.Key} could not be read as Parquet ({e.Message}). Use format 'text' to see its bytes, or bucket_object_fetch.");
         }
 
-        var rows = new List<IReadOnlyList<string?>>();
-        string? note = null;
-        if (maxRows > 0 && rowGroups > 0)
+        await using (reader)
         {
-            if (firstGroupBytes > MaxRowGroupBytes)
+            var columns = Describe(reader.Schema);
+            var rowCount = reader.Metadata?.NumRows ?? 0;
+            var rowGroups = reader.RowGroupCount;
+            var createdBy = reader.Metadata?.CreatedBy;
+            var firstGroupBytes = rowGroups > 0 ? reader.Metadata!.RowGroups[0].TotalByteSize : 0;
+            IReadOnlyList<IReadOnlyList<string?>> rows = [];
+            string? note = null;
+            if (maxRows > 0 && rowGroups > 0)
             {
-                note = $"The first row group holds {firstGroupBytes:N0} bytes uncompressed, too many to decode for a preview: schema only. "
-                    + "Fetch the file to a local path to read its rows.";
-            }
-            else
-            {
-                stream.Position = 0;
-                try
+                if (firstGroupBytes > MaxRowGroupBytes)
                 {
-                    var data = await ParquetSerializer.DeserializeUntypedAsync(stream, null, 0, cancellationToken);
-                    var names = columns.Select(c => c.Name).ToList();
-                    var topNames = data.Schema.Fields.Select(f => f.Name).ToList();
-                    foreach (var record in data.Data.Take(maxRows))
-                        rows.Add(topNames.Select(n => record.TryGetValue(n, out var v) ? Format(v) : null).ToList());
-                    // Nested schemas preview by top-level field; report those as the columns of the rows.
-                    if (!topNames.SequenceEqual(names))
-                        note = "Rows show top-level fields; nested values are written as JSON-like text.";
+                    note = $"The first row group holds {firstGroupBytes:N0} bytes uncompressed, too many to decode for a preview: schema only. "
+                        + "Fetch the file to a local path to read its rows.";
                 }
-                catch (Exception e) when (e is IOException or InvalidDataException or NotSupportedException or InvalidOperationException
-                                              or ArgumentException or FormatException or InvalidCastException)
+                else
                 {
-                    rows.Clear();
-                    note = $"The rows could not be decoded here ({e.Message}): schema only. Fetch the file to read it with a Parquet tool.";
+                    try
+                    {
+                        (rows, note) = await ReadRowsAsync(reader, maxRows, cancellationToken);
+                    }
+                    catch (Exception e) when (e is IOException or InvalidDataException or NotSupportedException or InvalidOperationException
+                                                  or ArgumentException or FormatException or InvalidCastException or IndexOutOfRangeException)
+                    {
+                        rows = [];
+                        note = $"The rows could not be decoded here ({e.Message}): schema only. Fetch the file to read it with a Parquet tool.";
+                    }
                 }
             }
+            return new Result(columns, rows, rowCount, rowGroups, createdBy, stream.BytesFetched, note);
         }
-        return new Result(columns, rows, rowCount, rowGroups, createdBy, stream.BytesFetched, note);
     }
+
+    /// <summary>
+    /// The first rows of the first row group, one cell per leaf column (the columns the schema lists), assembled from
+    /// each column's values and definition/repetition levels. The low-level reader needs no reflection, so this also
+    /// works in a Native AOT build, where Parquet.Net's serializer does not.
+    /// </summary>
+    private static async Task<(IReadOnlyList<IReadOnlyList<string?>> Rows, string? Note)> ReadRowsAsync(
+        ParquetReader reader, int maxRows, CancellationToken cancellationToken)
+    {
+        using var group = reader.OpenRowGroupReader(0);
+        var fields = reader.Schema.DataFields;
+        var cells = new List<string?>[fields.Length];
+        var deeplyNested = false;
+        for (var c = 0; c < fields.Length; c++)
+        {
+            using var raw = await group.ReadRawColumnDataBaseAsync(fields[c], cancellationToken);
+            cells[c] = ColumnCells(fields[c], raw, (int)Math.Min(maxRows, group.RowCount));
+            deeplyNested |= fields[c].MaxRepetitionLevel > 1;
+        }
+        var count = cells.Length == 0 ? 0 : cells.Min(c => c.Count);
+        var rows = new List<IReadOnlyList<string?>>(count);
+        for (var r = 0; r < count; r++)
+            rows.Add(cells.Select(c => c[r]).ToList());
+        return (rows, deeplyNested ? $"Lists within lists are shown as {Nested}: fetch the file to read them with a Parquet tool." : null);
+    }
+
+    private const string Nested = "<nested lists>";
+
+    private static List<string?> ColumnCells(DataField field, RawColumnData raw, int maxRows)
+    {
+        var cells = new List<string?>(maxRows);
+        var value = ValueReader(raw);
+        var maxDefinition = field.MaxDefinitionLevel;
+        // A column has level arrays only where its schema allows nulls or repetition; asking for absent ones throws.
+        var definitions = maxDefinition > 0 ? raw.DefinitionLevels : [];
+        var repetitions = field.MaxRepetitionLevel > 0 ? raw.RepetitionLevels : [];
+        var levels = definitions.Length > 0 ? definitions.Length : repetitions.Length > 0 ? repetitions.Length : maxRows;
+        var next = 0; // index into the packed (non-null) values
+        string? Take() => value is null ? $"<{field.ClrType.Name}>" : Format(value(next++));
+
+        if (field.MaxRepetitionLevel == 0)
+        {
+            for (var i = 0; i < levels && cells.Count < maxRows; i++)
+                cells.Add(maxDefinition == 0 || definitions[i] == maxDefinition ? Take() : null);
+            return cells;
+        }
+
+        // A list: a repetition level of 0 starts the next row. Below the full definition level an entry is a null
+        // element (one level less, when elements may be null), an empty list, or (lower still) a null list.
+        var emptyList = maxDefinition - (field.IsNullable ? 2 : 1);
+        List<string?>? items = null;
+        var isNull = false;
+        for (var i = 0; i < levels; i++)
+        {
+            if (repetitions[i] == 0)
+            {
+                if (items is not null)
+                    cells.Add(isNull ? null : field.MaxRepetitionLevel > 1 ? Nested : Format(items));
+                if (cells.Count == maxRows)
+                    return cells;
+                items = [];
+                isNull = false;
+            }
+            var definition = definitions[i];
+            if (definition == maxDefinition)
+                items!.Add(Take());
+            else if (field.IsNullable && definition == maxDefinition - 1)
+                items!.Add(null);
+            else if (definition < emptyList)
+                isNull = true;
+        }
+        if (items is not null && cells.Count < maxRows)
+            cells.Add(isNull ? null : field.MaxRepetitionLevel > 1 ? Nested : Format(items));
+        return cells;
+    }
+
+    /// <summary>Reads the i-th packed value of a column of any type Parquet.Net decodes to; null for a type not listed.</summary>
+    private static Func<int, object?>? ValueReader(RawColumnData raw) => raw switch
+    {
+        RawColumnData<bool> d => i => d.Values[i],
+        RawColumnData<sbyte> d => i => d.Values[i],
+        RawColumnData<byte> d => i => d.Values[i],
+        RawColumnData<short> d => i => d.Values[i],
+        RawColumnData<ushort> d => i => d.Values[i],
+        RawColumnData<int> d => i => d.Values[i],
+        RawColumnData<uint> d => i => d.Values[i],
+        RawColumnData<long> d => i => d.Values[i],
+        RawColumnData<ulong> d => i => d.Values[i],
+        RawColumnData<Half> d => i => d.Values[i],
+        RawColumnData<float> d => i => d.Values[i],
+        RawColumnData<double> d => i => d.Values[i],
+        RawColumnData<decimal> d => i => d.Values[i],
+        RawColumnData<BigInteger> d => i => d.Values[i],
+        RawColumnData<DateTime> d => i => d.Values[i],
+        RawColumnData<DateTimeOffset> d => i => d.Values[i],
+        RawColumnData<DateOnly> d => i => d.Values[i],
+        RawColumnData<TimeOnly> d => i => d.Values[i],
+        RawColumnData<TimeSpan> d => i => d.Values[i],
+        RawColumnData<Guid> d => i => d.Values[i],
+        RawColumnData<ReadOnlyMemory<char>> d => i => d.Values[i],
+        RawColumnData<ReadOnlyMemory<byte>> d => i => d.Values[i],
+        _ => null,
+    };
 
     private static List<ColumnInfo> Describe(ParquetSchema schema)
     {
