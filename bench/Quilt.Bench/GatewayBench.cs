@@ -21,7 +21,7 @@ namespace Quilt.Bench;
 
 /// <summary>
 /// Load on the gateway over loopback: N clients (default 50) each loop generateUploadUrl + a presigned POST of a small
-/// random file for a while (default 10 s; QUILT_BENCH_GATEWAY_SECONDS=60 for the issue's run), against the S3 server
+/// random file for a while (QUILT_BENCH_GATEWAY_SECONDS; default 60 s as the issue asks, 10 s with QUILT_BENCH_QUICK=1), against the S3 server
 /// that QUILT_TEST_S3_ENDPOINT names (scripts/s3-server.sh). Then every object is read back and hashed, and every
 /// upload is looked up in the audit trail. Prints one markdown table.
 /// </summary>
@@ -30,13 +30,13 @@ public static class GatewayBench
     public static async Task RunAsync(TextWriter output)
     {
         ArgumentNullException.ThrowIfNull(output);
-        var endpoint = Environment.GetEnvironmentVariable("QUILT_TEST_S3_ENDPOINT") ?? Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL_S3");
-        if (string.IsNullOrEmpty(endpoint))
+        var endpoint = BenchRun.S3Endpoint;
+        if (endpoint is null)
         {
-            await output.WriteLineAsync("Gateway load: skipped, no S3 server. Start one and run again: eval \"$(bash scripts/s3-server.sh start /tmp/quilt-s3 7480)\"");
+            await output.WriteLineAsync("Gateway load: skipped, no S3 server. Start one and run again: eval \"$(bash scripts/s3-server.sh start /tmp/quilt-s3 7490)\"; export QUILT_TEST_S3_ENDPOINT=$AWS_ENDPOINT_URL_S3");
             return;
         }
-        var seconds = Setting("QUILT_BENCH_GATEWAY_SECONDS", 10);
+        var seconds = Setting("QUILT_BENCH_GATEWAY_SECONDS", BenchRun.Quick ? 10 : 60);
         var clients = Setting("QUILT_BENCH_GATEWAY_CLIENTS", 50);
         var accessKey = Environment.GetEnvironmentVariable("AWS_ACCESS_KEY_ID") ?? "TESTKEY";
         var secretKey = Environment.GetEnvironmentVariable("AWS_SECRET_ACCESS_KEY") ?? "TESTSECRET";

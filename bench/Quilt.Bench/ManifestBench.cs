@@ -20,12 +20,7 @@ public static class ManifestBench
         var path = Path.Combine(Path.GetTempPath(), "quilt-bench-manifest-" + Guid.NewGuid().ToString("N")[..8] + ".jsonl");
         try
         {
-            var manifest = new Manifest(Manifest.CreatePackageMeta("bench", JsonNode.Parse("""{"source": "bench", "n": 1}""")),
-                Enumerable.Range(0, Entries).Select(i => new ManifestEntry(
-                    $"dir-{i % 100:D3}/sub-{i / 100 % 10}/file-{i:D6}.csv",
-                    [$"s3://bench-bucket/data/dir-{i % 100:D3}/file-{i:D6}.csv?versionId=v{i}"],
-                    1000 + i,
-                    new ObjectHash(ObjectHash.Sha256ChunkedType, Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(BitConverter.GetBytes(i)))))));
+            var manifest = CreateManifest(Entries);
             await using (var file = File.Create(path))
                 await ManifestWriter.WriteAsync(manifest, file);
 
@@ -60,6 +55,18 @@ public static class ManifestBench
             File.Delete(path);
         }
     }
+
+    /// <summary>
+    /// A manifest of <paramref name="entries"/> entries shaped like a real data set: 100 top folders of 10 sub-folders,
+    /// versioned s3:// physical keys, sha2-256-chunked hashes, package metadata.
+    /// </summary>
+    public static Manifest CreateManifest(int entries) =>
+        new(Manifest.CreatePackageMeta("bench", JsonNode.Parse("""{"source": "bench", "n": 1}""")),
+            Enumerable.Range(0, entries).Select(i => new ManifestEntry(
+                $"dir-{i % 100:D3}/sub-{i / 100 % 10}/file-{i:D6}.csv",
+                [$"s3://bench-bucket/data/dir-{i % 100:D3}/file-{i:D6}.csv?versionId=v{i}"],
+                1000 + i,
+                new ObjectHash(ObjectHash.Sha256ChunkedType, Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(BitConverter.GetBytes(i)))))));
 
     /// <summary>Prints "seconds peakMB" for one read of the manifest at <paramref name="path"/>.</summary>
     public static async Task<int> ReadOnceAsync(string path, TextWriter output)
