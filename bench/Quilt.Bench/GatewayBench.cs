@@ -82,6 +82,7 @@ public static class GatewayBench
             {
                 var token = Token(secret, $"bench-client-{c}");
                 var n = 0;
+                var stage = "";
                 while (deadline.Elapsed < limit)
                 {
                     var key = $"uploads/client-{c}/file-{n++:D6}.bin";
@@ -89,16 +90,19 @@ public static class GatewayBench
                     {
                         var content = RandomNumberGenerator.GetBytes(RandomNumberGenerator.GetInt32(1024, 16 * 1024));
                         var sw = Stopwatch.StartNew();
+                        stage = "generateUploadUrl";
                         var result = await UploadUrlAsync(http, baseUrl, token, bucket, key);
                         urlLatencies.Add(sw.Elapsed.TotalMilliseconds);
                         sw.Restart();
+                        stage = "POST to S3";
                         await PostAsync(http, result, content);
                         postLatencies.Add(sw.Elapsed.TotalMilliseconds);
                         uploaded[key] = SHA256.HashData(content);
                     }
                     catch (Exception ex) when (ex is HttpRequestException or InvalidOperationException or TaskCanceledException)
                     {
-                        errors.Add(ex.Message);
+                        // Which step failed and the innermost cause (a reset connection, a timeout, an error answer).
+                        errors.Add($"{stage}: {ex.Message}" + (ex.GetBaseException() is { } root && root != ex ? $" ({root.Message})" : ""));
                     }
                 }
             }))).ConfigureAwait(false);
@@ -150,7 +154,11 @@ public static class GatewayBench
             await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
                 $"| {clients} | {elapsed:F1} | {uploaded.Count} | {uploaded.Count / elapsed:F0} | {errors.Count} | {lost} | {corrupted} | {unaudited} | {Percentile(urls, 0.50):F1} | {Percentile(urls, 0.99):F1} | {(urls.Length == 0 ? 0 : urls[^1]):F1} | {Percentile(posts, 0.50):F1} | {Percentile(posts, 0.99):F1} |"));
             if (!errors.IsEmpty)
-                await output.WriteLineAsync($"\nFirst error: {errors.First()}");
+            {
+                await output.WriteLineAsync();
+                foreach (var group in errors.GroupBy(e => e).OrderByDescending(g => g.Count()).Take(5))
+                    await output.WriteLineAsync($"Errors: {group.Count()} × {group.Key}");
+            }
         }
         finally
         {
