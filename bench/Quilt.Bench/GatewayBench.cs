@@ -21,7 +21,7 @@ namespace Quilt.Bench;
 
 /// <summary>
 /// Load on the gateway over loopback: N clients (default 50) each loop generateUploadUrl + a presigned POST of a small
-/// random file for a while (default 10 s; QUILT_BENCH_GATEWAY_SECONDS=60 for the issue's run), against the S3 server
+/// random file for a while (QUILT_BENCH_GATEWAY_SECONDS; default 60 s as the issue asks, 10 s with QUILT_BENCH_QUICK=1), against the S3 server
 /// that QUILT_TEST_S3_ENDPOINT names (scripts/s3-server.sh). Then every object is read back and hashed, and every
 /// upload is looked up in the audit trail. Prints one markdown table.
 /// </summary>
@@ -30,13 +30,13 @@ public static class GatewayBench
     public static async Task RunAsync(TextWriter output)
     {
         ArgumentNullException.ThrowIfNull(output);
-        var endpoint = Environment.GetEnvironmentVariable("QUILT_TEST_S3_ENDPOINT") ?? Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL_S3");
-        if (string.IsNullOrEmpty(endpoint))
+        var endpoint = BenchRun.S3Endpoint;
+        if (endpoint is null)
         {
-            await output.WriteLineAsync("Gateway load: skipped, no S3 server. Start one and run again: eval \"$(bash scripts/s3-server.sh start /tmp/quilt-s3 7480)\"");
+            await output.WriteLineAsync("Gateway load: skipped, no S3 server. Start one and run again: eval \"$(bash scripts/s3-server.sh start /tmp/quilt-s3 7490)\"; export QUILT_TEST_S3_ENDPOINT=$AWS_ENDPOINT_URL_S3");
             return;
         }
-        var seconds = Setting("QUILT_BENCH_GATEWAY_SECONDS", 10);
+        var seconds = Setting("QUILT_BENCH_GATEWAY_SECONDS", BenchRun.Quick ? 10 : 60);
         var clients = Setting("QUILT_BENCH_GATEWAY_CLIENTS", 50);
         var accessKey = Environment.GetEnvironmentVariable("AWS_ACCESS_KEY_ID") ?? "TESTKEY";
         var secretKey = Environment.GetEnvironmentVariable("AWS_SECRET_ACCESS_KEY") ?? "TESTSECRET";
@@ -75,6 +75,7 @@ public static class GatewayBench
             var urlLatencies = new ConcurrentBag<double>();
             var postLatencies = new ConcurrentBag<double>();
             var errors = new ConcurrentBag<string>();
+            var retries = new ConcurrentBag<string>();
             var deadline = Stopwatch.StartNew();
             var limit = TimeSpan.FromSeconds(seconds);
 
@@ -82,6 +83,7 @@ public static class GatewayBench
             {
                 var token = Token(secret, $"bench-client-{c}");
                 var n = 0;
+                var stage = "";
                 while (deadline.Elapsed < limit)
                 {
                     var key = $"uploads/client-{c}/file-{n++:D6}.bin";
@@ -89,16 +91,29 @@ public static class GatewayBench
                     {
                         var content = RandomNumberGenerator.GetBytes(RandomNumberGenerator.GetInt32(1024, 16 * 1024));
                         var sw = Stopwatch.StartNew();
+                        stage = "generateUploadUrl";
                         var result = await UploadUrlAsync(http, baseUrl, token, bucket, key);
                         urlLatencies.Add(sw.Elapsed.TotalMilliseconds);
                         sw.Restart();
-                        await PostAsync(http, result, content);
+                        stage = "POST to S3";
+                        try
+                        {
+                            await PostAsync(http, result, content);
+                        }
+                        catch (HttpRequestException ex) when (ex.StatusCode is null)
+                        {
+                            // The S3 server dropped the connection (no answer): retry once with the same signed form, as a
+                            // careful client does; counted, and an error only if the retry fails too.
+                            retries.Add($"{stage}: {ex.Message}" + (ex.GetBaseException() is { } root && root != ex ? $" ({root.Message})" : ""));
+                            await PostAsync(http, result, content);
+                        }
                         postLatencies.Add(sw.Elapsed.TotalMilliseconds);
                         uploaded[key] = SHA256.HashData(content);
                     }
                     catch (Exception ex) when (ex is HttpRequestException or InvalidOperationException or TaskCanceledException)
                     {
-                        errors.Add(ex.Message);
+                        // Which step failed and the innermost cause (a reset connection, a timeout, an error answer).
+                        errors.Add($"{stage}: {ex.Message}" + (ex.GetBaseException() is { } root && root != ex ? $" ({root.Message})" : ""));
                     }
                 }
             }))).ConfigureAwait(false);
@@ -145,12 +160,16 @@ public static class GatewayBench
             var posts = postLatencies.Order().ToArray();
             await output.WriteLineAsync($"Gateway load: {clients} clients for {seconds} s on loopback, generateUploadUrl + presigned POST of 1-16 KiB files to the S3 server, SQLite audit.");
             await output.WriteLineAsync();
-            await output.WriteLineAsync("| clients | seconds | uploads | uploads/s | errors | lost | corrupted | not audited | generateUploadUrl p50 ms | p99 ms | max ms | POST p50 ms | POST p99 ms |");
-            await output.WriteLineAsync("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+            await output.WriteLineAsync("| clients | seconds | uploads | uploads/s | errors | POSTs retried | lost | corrupted | not audited | generateUploadUrl p50 ms | p99 ms | max ms | POST p50 ms | POST p99 ms |");
+            await output.WriteLineAsync("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
             await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                $"| {clients} | {elapsed:F1} | {uploaded.Count} | {uploaded.Count / elapsed:F0} | {errors.Count} | {lost} | {corrupted} | {unaudited} | {Percentile(urls, 0.50):F1} | {Percentile(urls, 0.99):F1} | {(urls.Length == 0 ? 0 : urls[^1]):F1} | {Percentile(posts, 0.50):F1} | {Percentile(posts, 0.99):F1} |"));
-            if (!errors.IsEmpty)
-                await output.WriteLineAsync($"\nFirst error: {errors.First()}");
+                $"| {clients} | {elapsed:F1} | {uploaded.Count} | {uploaded.Count / elapsed:F0} | {errors.Count} | {retries.Count} | {lost} | {corrupted} | {unaudited} | {Percentile(urls, 0.50):F1} | {Percentile(urls, 0.99):F1} | {(urls.Length == 0 ? 0 : urls[^1]):F1} | {Percentile(posts, 0.50):F1} | {Percentile(posts, 0.99):F1} |"));
+            if (!errors.IsEmpty || !retries.IsEmpty)
+                await output.WriteLineAsync();
+            foreach (var group in errors.GroupBy(e => e).OrderByDescending(g => g.Count()).Take(5))
+                await output.WriteLineAsync($"Errors: {group.Count()} × {group.Key}");
+            foreach (var group in retries.GroupBy(e => e).OrderByDescending(g => g.Count()).Take(5))
+                await output.WriteLineAsync($"Retried: {group.Count()} × {group.Key}");
         }
         finally
         {

@@ -11,8 +11,8 @@ namespace Quilt.Bench;
 /// </summary>
 public static class HashingBench
 {
-    private const int BigSize = 256 * 1024 * 1024;
-    private const int SmallCount = 2_000;
+    private static readonly int BigSize = (BenchRun.Quick ? 64 : 256) * 1024 * 1024;
+    private static readonly int SmallCount = BenchRun.Quick ? 500 : 2_000;
     private const int SmallSize = 200 * 1000;
     private const int Rounds = 3;
 
@@ -48,22 +48,25 @@ public static class HashingBench
             ObjectHashing.ComputeManyAsync(sources, ObjectHash.Sha256ChunkedType, cores));
         var filesPerSecond = many * 1e6 / SmallSize;
 
+        BenchRun.RawSha256OneCore = raw;
         var ceiling = raw * cores;
-        output.WriteLine($"Hashing, in memory, {cores} cores; best of {Rounds}; % of raw SHA-256 one core × {cores} = {ceiling:F0} MB/s.");
+        output.WriteLine($"Hashing, in memory, {cores} cores; best of {Rounds}. % of raw × cores: of raw SHA-256 on one core × {cores} = {ceiling:F0} MB/s "
+            + $"(the issue's yardstick). % of raw, all cores: of raw SHA-256 on {cores} cores at once measured in this run ({rawAllCores:F0} MB/s); "
+            + "on a quiet machine the two agree, on a busy one the second is the fair one.");
         output.WriteLine();
-        output.WriteLine("| what | MB/s | % of raw × cores |");
-        output.WriteLine("| --- | ---: | ---: |");
-        Row(output, "raw SHA-256, one core (SHA256.HashData, 256 MiB)", raw, ceiling);
-        Row(output, $"raw SHA-256, {cores} cores at once", rawAllCores, ceiling);
-        Row(output, "sha2-256-chunked, one stream (ComputeAsync)", oneStream, ceiling);
-        Row(output, $"sha2-256-chunked, parallel chunks of one object ({cores} ranges at once)", parallelChunks, ceiling);
-        Row(output, $"sha2-256-chunked, {SmallCount:N0} × 200 KB objects ({filesPerSecond:N0} files/s)", many, ceiling);
-        Row(output, "CRC64NVME, one stream (for comparison)", crcOneStream, ceiling);
+        output.WriteLine("| what | MB/s | % of raw × cores | % of raw, all cores |");
+        output.WriteLine("| --- | ---: | ---: | ---: |");
+        Row(output, $"raw SHA-256, one core (SHA256.HashData, {BigSize >> 20} MiB)", raw, ceiling, rawAllCores);
+        Row(output, $"raw SHA-256, {cores} cores at once", rawAllCores, ceiling, rawAllCores);
+        Row(output, "sha2-256-chunked, one stream (ComputeAsync)", oneStream, ceiling, rawAllCores);
+        Row(output, $"sha2-256-chunked, parallel chunks of one object ({cores} ranges at once)", parallelChunks, ceiling, rawAllCores);
+        Row(output, $"sha2-256-chunked, {SmallCount:N0} × 200 KB objects ({filesPerSecond:N0} files/s)", many, ceiling, rawAllCores);
+        Row(output, "CRC64NVME, one stream (for comparison)", crcOneStream, ceiling, rawAllCores);
     }
 
-    private static void Row(TextWriter output, string what, double megabytesPerSecond, double ceiling) =>
+    private static void Row(TextWriter output, string what, double megabytesPerSecond, double ceiling, double rawAllCores) =>
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"| {what} | {megabytesPerSecond:F0} | {100 * megabytesPerSecond / ceiling:F0} % |"));
+            $"| {what} | {megabytesPerSecond:F0} | {100 * megabytesPerSecond / ceiling:F0} % | {100 * megabytesPerSecond / rawAllCores:F0} % |"));
 
     /// <summary>Runs once to warm up, then <see cref="Rounds"/> times; the best rate in MB/s (10^6 bytes).</summary>
     private static async Task<double> BestMegabytesPerSecondAsync(long bytesPerRun, Func<Task> run)

@@ -3,8 +3,6 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Amazon.Runtime;
-using Amazon.S3;
 using Amazon.S3.Model;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
@@ -18,7 +16,7 @@ namespace Quilt.Bench;
 /// a 1 GB upload and download to the loopback S3 server through the MCP tools, through the CLI and through
 /// <c>aws s3 cp</c> in the same run, with each process's peak memory (VmHWM) and a check of the bytes.
 /// Settings: QUILT_BENCH_SERVERS ("label=path;label=path", the first is used for the calls and transfers),
-/// QUILT_TEST_S3_ENDPOINT (S3 parts skipped without it), QUILT_BENCH_TRANSFER_MB (default 1024).
+/// QUILT_TEST_S3_ENDPOINT (S3 parts skipped without it), QUILT_BENCH_TRANSFER_MB (default 1024; 128 in a quick run).
 /// </summary>
 public static class McpServerBench
 {
@@ -29,13 +27,13 @@ public static class McpServerBench
     public static async Task RunAsync(TextWriter output)
     {
         ArgumentNullException.ThrowIfNull(output);
-        var servers = ParseServers(Environment.GetEnvironmentVariable("QUILT_BENCH_SERVERS"));
+        var servers = BenchRun.PublishedServers;
         if (servers.Count == 0)
         {
             await output.WriteLineAsync("MCP server: skipped, QUILT_BENCH_SERVERS is not set (scripts/bench.sh publishes the server and sets it).");
             return;
         }
-        var endpoint = Environment.GetEnvironmentVariable("QUILT_TEST_S3_ENDPOINT");
+        var endpoint = BenchRun.S3Endpoint;
         var work = Path.Combine(Path.GetTempPath(), "quilt-mcp-bench-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(work);
         try
@@ -128,14 +126,14 @@ public static class McpServerBench
 
     private static async Task TransferAsync(TextWriter output, string server, string work, string endpoint)
     {
-        var megabytes = int.TryParse(Environment.GetEnvironmentVariable("QUILT_BENCH_TRANSFER_MB"), out var mb) && mb > 0 ? mb : 1024;
+        var megabytes = int.TryParse(Environment.GetEnvironmentVariable("QUILT_BENCH_TRANSFER_MB"), out var mb) && mb > 0 ? mb : BenchRun.Quick ? 128 : 1024;
         var size = megabytes * 1024L * 1024;
         var bucket = await CreateBucketAsync(endpoint, "mcpbench-xfer");
         var source = Path.Combine(work, "upload.bin");
         var expected = await WriteRandomFileAsync(source, size);
 
         var aws = Environment.GetEnvironmentVariable("QUILT_BENCH_AWS") ?? "aws";
-        var awsVersion = (await RunTimedAsync(aws, ["--version"], S3Environment())).Output.Trim();
+        var awsVersion = (await BenchRun.RunTimedAsync(aws, ["--version"], S3Environment())).Output.Trim();
         await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
             $"Transfer of a {size / 1e9:F2} GB file (random bytes, in the page cache) to and from the loopback S3 server; best of {TransferRuns} runs, "
             + $"peak memory (VmHWM) of the process doing the transfer; every download compared by SHA-256. Peer: {awsVersion}."));
@@ -146,11 +144,11 @@ public static class McpServerBench
         var s3Environment = S3Environment();
         var awsEndpoint = new[] { "--endpoint-url", endpoint };
         await TransferRowsAsync(output, "aws s3 cp", size, expected, work,
-            key => RunTimedAsync(aws, ["s3", "cp", "--only-show-errors", source, $"s3://{bucket}/{key}", .. awsEndpoint], s3Environment),
-            (key, target) => RunTimedAsync(aws, ["s3", "cp", "--only-show-errors", $"s3://{bucket}/{key}", target, .. awsEndpoint], s3Environment));
+            key => BenchRun.RunTimedAsync(aws, ["s3", "cp", "--only-show-errors", source, $"s3://{bucket}/{key}", .. awsEndpoint], s3Environment),
+            (key, target) => BenchRun.RunTimedAsync(aws, ["s3", "cp", "--only-show-errors", $"s3://{bucket}/{key}", target, .. awsEndpoint], s3Environment));
         await TransferRowsAsync(output, "quilt-mcp object put/get (CLI)", size, expected, work,
-            key => RunTimedAsync(server, ["object", "put", source, $"s3://{bucket}/{key}"], s3Environment),
-            (key, target) => RunTimedAsync(server, ["object", "get", $"s3://{bucket}/{key}", target], s3Environment));
+            key => BenchRun.RunTimedAsync(server, ["object", "put", source, $"s3://{bucket}/{key}"], s3Environment),
+            (key, target) => BenchRun.RunTimedAsync(server, ["object", "get", $"s3://{bucket}/{key}", target], s3Environment));
         await TransferRowsAsync(output, "MCP bucket_objects_put / bucket_object_fetch", size, expected, work,
             async key =>
             {
@@ -160,21 +158,21 @@ public static class McpServerBench
                 {
                     ["objects"] = new JsonArray(new JsonObject { ["uri"] = $"s3://{bucket}/{key}", ["localPath"] = source }),
                 });
-                return new Timed(sw.Elapsed.TotalSeconds, session.PeakMegabytes(), "");
+                return new BenchRun.Timed(sw.Elapsed.TotalSeconds, session.PeakMegabytes(), "");
             },
             async (key, target) =>
             {
                 await using var session = await ServerSession.StartAsync(server, s3Environment);
                 var sw = Stopwatch.StartNew();
                 await session.CallAsync("bucket_object_fetch", new() { ["uri"] = $"s3://{bucket}/{key}", ["destination"] = target });
-                return new Timed(sw.Elapsed.TotalSeconds, session.PeakMegabytes(), "");
+                return new BenchRun.Timed(sw.Elapsed.TotalSeconds, session.PeakMegabytes(), "");
             });
     }
 
     private static async Task TransferRowsAsync(TextWriter output, string tool, long size, string expectedSha256, string work,
-        Func<string, Task<Timed>> upload, Func<string, string, Task<Timed>> download)
+        Func<string, Task<BenchRun.Timed>> upload, Func<string, string, Task<BenchRun.Timed>> download)
     {
-        Timed? bestUp = null, bestDown = null;
+        BenchRun.Timed? bestUp = null, bestDown = null;
         for (var run = 0; run < TransferRuns; run++)
         {
             var key = $"transfer/{Guid.NewGuid():N}.bin";
@@ -196,30 +194,8 @@ public static class McpServerBench
         }
 
         // Fastest time; the peak memory reported is the largest seen in any run, so it is not flattered by the choice.
-        static Timed Best(Timed? best, Timed run) => best is null ? run
-            : new Timed(Math.Min(best.Seconds, run.Seconds), Math.Max(best.PeakMegabytes, run.PeakMegabytes), "");
-    }
-
-    private sealed record Timed(double Seconds, double PeakMegabytes, string Output);
-
-    /// <summary>Runs a command under GNU time for its wall time and peak resident memory (the process's own, not its children's).</summary>
-    private static async Task<Timed> RunTimedAsync(string command, IReadOnlyList<string> arguments, IDictionary<string, string> environment)
-    {
-        var info = new ProcessStartInfo("/usr/bin/time") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in (string[])["-f", "QUILT_BENCH_TIME %e %M", command, .. arguments])
-            info.ArgumentList.Add(argument);
-        foreach (var (name, value) in environment)
-            info.Environment[name] = value;
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        var timeLine = stderr.Split('\n').LastOrDefault(l => l.StartsWith("QUILT_BENCH_TIME ", StringComparison.Ordinal));
-        if (process.ExitCode != 0 || timeLine is null)
-            throw new InvalidOperationException($"{command} {string.Join(' ', arguments)} failed (exit {process.ExitCode}): {stderr}");
-        var parts = timeLine.Split(' ');
-        var printed = await stdout + string.Join('\n', stderr.Split('\n').Where(l => l != timeLine));
-        return new Timed(double.Parse(parts[1], CultureInfo.InvariantCulture), double.Parse(parts[2], CultureInfo.InvariantCulture) / 1024, printed);
+        static BenchRun.Timed Best(BenchRun.Timed? best, BenchRun.Timed run) => best is null ? run
+            : new BenchRun.Timed(Math.Min(best.Seconds, run.Seconds), Math.Max(best.PeakMegabytes, run.PeakMegabytes), "");
     }
 
     /// <summary>A server process of its own with an SDK client on its stdio, so its peak memory can be read while it runs.</summary>
@@ -299,9 +275,7 @@ public static class McpServerBench
 
     private static async Task<string> CreateBucketAsync(string endpoint, string prefix)
     {
-        var environment = S3Environment();
-        using var s3 = new AmazonS3Client(new BasicAWSCredentials(environment["AWS_ACCESS_KEY_ID"], environment["AWS_SECRET_ACCESS_KEY"]),
-            new AmazonS3Config { ServiceURL = endpoint, AuthenticationRegion = environment["AWS_REGION"], ForcePathStyle = true });
+        using var s3 = BenchRun.CreateS3Client(endpoint);
         var bucket = prefix + "-" + Guid.NewGuid().ToString("N")[..10];
         await s3.PutBucketAsync(new PutBucketRequest { BucketName = bucket });
         return bucket;
@@ -327,12 +301,6 @@ public static class McpServerBench
         await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, useAsync: true);
         return Convert.ToHexStringLower(await SHA256.HashDataAsync(file));
     }
-
-    private static List<(string Label, string Path)> ParseServers(string? setting) =>
-        (setting ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(item => item.Split('=', 2))
-            .Select(pair => pair.Length == 2 ? (pair[0], pair[1]) : (Path.GetFileName(pair[0]), pair[0]))
-            .ToList();
 
     private static double Percentile(List<double> sorted, double p) => sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
 }

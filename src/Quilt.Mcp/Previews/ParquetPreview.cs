@@ -87,9 +87,15 @@ internal static class ParquetPreview
         var deeplyNested = false;
         for (var c = 0; c < fields.Length; c++)
         {
-            using var raw = await group.ReadRawColumnDataBaseAsync(fields[c], cancellationToken);
-            cells[c] = ColumnCells(fields[c], raw, (int)Math.Min(maxRows, group.RowCount));
-            deeplyNested |= fields[c].MaxRepetitionLevel > 1;
+            var field = fields[c];
+            // NumValues counts level entries (nulls and empty lists included), an upper bound on the values present.
+            var levels = (int)Math.Min(int.MaxValue, group.GetMetadata(field)?.MetaData?.NumValues ?? group.RowCount);
+            // The reader wants both level buffers whatever the schema (levels a column lacks come back as zeros).
+            var definitions = new int[levels];
+            var repetitions = new int[levels];
+            var value = await ReadValuesAsync(group, field, levels, definitions, repetitions, cancellationToken);
+            cells[c] = ColumnCells(field, value, definitions, repetitions, levels, (int)Math.Min(maxRows, group.RowCount));
+            deeplyNested |= field.MaxRepetitionLevel > 1;
         }
         var count = cells.Length == 0 ? 0 : cells.Min(c => c.Count);
         var rows = new List<IReadOnlyList<string?>>(count);
@@ -100,15 +106,10 @@ internal static class ParquetPreview
 
     private const string Nested = "<nested lists>";
 
-    private static List<string?> ColumnCells(DataField field, RawColumnData raw, int maxRows)
+    private static List<string?> ColumnCells(DataField field, Func<int, object?>? value, int[] definitions, int[] repetitions, int levels, int maxRows)
     {
         var cells = new List<string?>(maxRows);
-        var value = ValueReader(raw);
         var maxDefinition = field.MaxDefinitionLevel;
-        // A column has level arrays only where its schema allows nulls or repetition; asking for absent ones throws.
-        var definitions = maxDefinition > 0 ? raw.DefinitionLevels : [];
-        var repetitions = field.MaxRepetitionLevel > 0 ? raw.RepetitionLevels : [];
-        var levels = definitions.Length > 0 ? definitions.Length : repetitions.Length > 0 ? repetitions.Length : maxRows;
         var next = 0; // index into the packed (non-null) values
         string? Take() => value is null ? $"<{field.ClrType.Name}>" : Format(value(next++));
 
@@ -148,33 +149,45 @@ internal static class ParquetPreview
         return cells;
     }
 
-    /// <summary>Reads the i-th packed value of a column of any type Parquet.Net decodes to; null for a type not listed.</summary>
-    private static Func<int, object?>? ValueReader(RawColumnData raw) => raw switch
+    /// <summary>
+    /// Reads a column's packed (non-null) values and its levels, returning a reader of the i-th value, or null for a
+    /// value type not listed. Each type is named here so that a Native AOT build has the code for it.
+    /// </summary>
+    private static async Task<Func<int, object?>?> ReadValuesAsync(
+        ParquetRowGroupReader group, DataField field, int levels, int[] definitions, int[] repetitions, CancellationToken cancellationToken)
     {
-        RawColumnData<bool> d => i => d.Values[i],
-        RawColumnData<sbyte> d => i => d.Values[i],
-        RawColumnData<byte> d => i => d.Values[i],
-        RawColumnData<short> d => i => d.Values[i],
-        RawColumnData<ushort> d => i => d.Values[i],
-        RawColumnData<int> d => i => d.Values[i],
-        RawColumnData<uint> d => i => d.Values[i],
-        RawColumnData<long> d => i => d.Values[i],
-        RawColumnData<ulong> d => i => d.Values[i],
-        RawColumnData<Half> d => i => d.Values[i],
-        RawColumnData<float> d => i => d.Values[i],
-        RawColumnData<double> d => i => d.Values[i],
-        RawColumnData<decimal> d => i => d.Values[i],
-        RawColumnData<BigInteger> d => i => d.Values[i],
-        RawColumnData<DateTime> d => i => d.Values[i],
-        RawColumnData<DateTimeOffset> d => i => d.Values[i],
-        RawColumnData<DateOnly> d => i => d.Values[i],
-        RawColumnData<TimeOnly> d => i => d.Values[i],
-        RawColumnData<TimeSpan> d => i => d.Values[i],
-        RawColumnData<Guid> d => i => d.Values[i],
-        RawColumnData<ReadOnlyMemory<char>> d => i => d.Values[i],
-        RawColumnData<ReadOnlyMemory<byte>> d => i => d.Values[i],
-        _ => null,
-    };
+        var type = field.ClrType;
+        return type == typeof(bool) ? await Read<bool>()
+            : type == typeof(sbyte) ? await Read<sbyte>()
+            : type == typeof(byte) ? await Read<byte>()
+            : type == typeof(short) ? await Read<short>()
+            : type == typeof(ushort) ? await Read<ushort>()
+            : type == typeof(int) ? await Read<int>()
+            : type == typeof(uint) ? await Read<uint>()
+            : type == typeof(long) ? await Read<long>()
+            : type == typeof(ulong) ? await Read<ulong>()
+            : type == typeof(Half) ? await Read<Half>()
+            : type == typeof(float) ? await Read<float>()
+            : type == typeof(double) ? await Read<double>()
+            : type == typeof(decimal) ? await Read<decimal>()
+            : type == typeof(BigInteger) ? await Read<BigInteger>()
+            : type == typeof(DateTime) ? await Read<DateTime>()
+            : type == typeof(DateTimeOffset) ? await Read<DateTimeOffset>()
+            : type == typeof(DateOnly) ? await Read<DateOnly>()
+            : type == typeof(TimeOnly) ? await Read<TimeOnly>()
+            : type == typeof(TimeSpan) ? await Read<TimeSpan>()
+            : type == typeof(Guid) ? await Read<Guid>()
+            : type == typeof(ReadOnlyMemory<char>) ? await Read<ReadOnlyMemory<char>>()
+            : type == typeof(ReadOnlyMemory<byte>) ? await Read<ReadOnlyMemory<byte>>()
+            : null;
+
+        async Task<Func<int, object?>?> Read<T>() where T : struct
+        {
+            var values = new T[levels];
+            await group.ReadRawAsync<T>(field, values, definitions, repetitions, cancellationToken);
+            return i => values[i];
+        }
+    }
 
     private static List<ColumnInfo> Describe(ParquetSchema schema)
     {
