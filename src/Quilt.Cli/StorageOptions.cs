@@ -8,7 +8,7 @@ internal static class StorageOptions
 {
     public static readonly Option<string?> Storage = new("--storage")
     {
-        Description = "Where objects live: 'local' (a folder whose subfolders are buckets; the default) or 's3'. Env: QUILT_MCP_STORAGE.",
+        Description = "Where objects live: 'local' (a folder whose subfolders are buckets; the default), 's3', or 'registry' (a Quilt registry at QUILT_REGISTRY_URL, token in QUILT_REGISTRY_TOKEN). Env: QUILT_MCP_STORAGE.",
         Recursive = true,
     };
 

@@ -35,6 +35,8 @@ public sealed partial class RegistryObjectStore : IObjectStore
 
     public string Scheme => "s3";
 
+    public TimeSpan MaxDownloadUrlLifetime => _options.MaxLinkLifetime;
+
     /// <summary>The registry does not say; objects it reports carry their version ids when there are any.</summary>
     public Task<bool> IsVersionedAsync(string bucket, CancellationToken cancellationToken = default) => Task.FromResult(false);
 

@@ -63,12 +63,17 @@ public sealed class PackageRegistries(IObjectStore store, BucketAccessPolicy pol
         return target;
     }
 
-    /// <summary>The registry bucket: the argument, else QUILT_MCP_REGISTRY, else the only allowed bucket, else 'local' on local storage.</summary>
+    /// <summary>
+    /// The registry bucket: the argument, else --registry (a bucket), else QUILT_MCP_REGISTRY (unless it is a registry's
+    /// URL, which chose registry mode), else the only allowed bucket, else 'local' on local storage.
+    /// </summary>
     public string DefaultRegistry(string? registry)
     {
         if (!string.IsNullOrWhiteSpace(registry))
             return RegistryBucket(registry);
-        if (Environment.GetEnvironmentVariable("QUILT_MCP_REGISTRY") is { Length: > 0 } fromEnv)
+        if (settings.DefaultRegistry is { Length: > 0 } fromOption)
+            return RegistryBucket(fromOption);
+        if (Environment.GetEnvironmentVariable("QUILT_MCP_REGISTRY") is { Length: > 0 } fromEnv && !StorageSettings.IsRegistryUrl(fromEnv.Trim()))
             return RegistryBucket(fromEnv);
         if (policy.AllowedBuckets.Count == 1)
             return policy.AllowedBuckets[0];

@@ -127,6 +127,11 @@ public sealed class PackageWriteTools(PackageRegistries registries, PackageSourc
         CancellationToken cancellationToken = default)
     {
         EnsureWritable();
+        if (settings.IsRegistryMode)
+        {
+            throw new McpException("Deleting a package revision is not available through a registry: its API has no operation for it. "
+                + "Delete the revision in the Quilt catalog, or with your own AWS credentials (quilt3.delete_package). Nothing was deleted.");
+        }
         var target = registries.Resolve(package, registry, null, write: true);
         var spec = ObjectUriResolver.Require(topHash, "topHash").Trim();
         if (!Names.IsTopHashPrefix(spec))
