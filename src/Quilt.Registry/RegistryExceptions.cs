@@ -66,6 +66,9 @@ public sealed class UploadNotSupportedException : StorageException
 
     private string PhysicalS3Uri => $"s3://{Target.Bucket}/{Target.Key}";
 
+    /// <summary>The message, then the structured error as JSON: what a tool answers.</summary>
+    public string MessageWithDetails => Message + "\n" + ToJson().ToJsonString();
+
     /// <summary>The structured error, in the design note's shape.</summary>
     public JsonObject ToJson()
     {

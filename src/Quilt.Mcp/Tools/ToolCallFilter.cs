@@ -35,7 +35,7 @@ internal static class ToolCallFilter
             catch (Quilt.Registry.UploadNotSupportedException e)
             {
                 // The structured error (what failed, why, workarounds, the backend feature needed) after the sentence.
-                return Refuse(request, name, e.Message + "\n" + e.ToJson().ToJsonString());
+                return Refuse(request, name, e.MessageWithDetails);
             }
             catch (StorageException e)
             {
