@@ -14,6 +14,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { createBucket, s3Settings } from "./s3.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -61,7 +62,10 @@ async function startGateway(work, bucket, secret, token, { uploads }) {
     listen: `http://127.0.0.1:${port}`,
     jwt: { issuers: [ISSUER], audiences: [AUDIENCE] },
     s3: { endpoint: s3.endpoint, region: s3.region },
-    roles: { writer: { grants: [{ bucket, prefix: "", read: true, write: true, maxUploadBytes: 1073741824 }] } },
+    roles: {
+      writer: { grants: [{ bucket, prefix: "", read: true, write: true, maxUploadBytes: 1073741824 }] },
+      reader: { grants: [{ bucket, prefix: "", read: true }] },
+    },
     buckets: { [bucket]: { title: "e2e" } },
     uploads: { enabled: uploads },
     audit: { sqlitePath: `${name}.db`, sqliteDurable: false },
@@ -207,6 +211,70 @@ test("registry mode through quilt-gateway: put 30 MB, list, read, link, package 
       await stockSession.close();
       gw.stop();
       stock.stop();
+      await rm(work, { recursive: true, force: true });
+    }
+  });
+
+/** Starts `quilt-mcp --http --port 0` in registry mode (no token of its own) and resolves with its endpoint. */
+function startHttpMcp(registryUrl, bucket) {
+  const env = { ...process.env };
+  for (const name of ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL_S3", "QUILT_REGISTRY_TOKEN", "QUILT_MCP_STORAGE"]) delete env[name];
+  const [command, args] = run(server);
+  const child = spawn(command, [...args, "--registry", registryUrl, "--bucket", bucket, "--http", "--port", "0"], { env, stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  const endpoint = new Promise((resolveEndpoint, reject) => {
+    child.stderr.on("data", (chunk) => {
+      stderr += chunk;
+      const match = /listening on (http:\/\/\S+)/.exec(stderr);
+      if (match) resolveEndpoint(match[1]);
+    });
+    child.on("exit", (code) => reject(new Error(`quilt-mcp exited (${code}) before listening:\n${stderr}`)));
+  });
+  return { endpoint, stop: () => child.kill("SIGTERM") };
+}
+
+test("registry mode over Streamable HTTP: each caller acts with their own token; none gets 401",
+  { timeout: 300_000, skip: s3 ? false : "QUILT_TEST_S3_ENDPOINT is not set" }, async () => {
+    const work = await mkdtemp(join(tmpdir(), "quilt-registry-http-e2e-"));
+    const bucket = `e2e-regh-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6)}`;
+    await createBucket(s3, bucket);
+    const secret = randomBytes(48).toString("base64");
+    const writerToken = jwt(secret, `writer-${Date.now().toString(36)}`, "writer");
+    const readerToken = jwt(secret, `reader-${Date.now().toString(36)}`, "reader");
+    const gw = await startGateway(work, bucket, secret, writerToken, { uploads: true });
+    const mcp = startHttpMcp(gw.url, bucket);
+    const clients = [];
+    try {
+      const url = new URL(await mcp.endpoint);
+      const connectAs = async (token) => {
+        const client = new Client({ name: "quilt-mcp-registry-http-e2e", version: "1.0.0" });
+        await client.connect(new StreamableHTTPClientTransport(url, { requestInit: { headers: { Authorization: `Bearer ${token}` } } }));
+        clients.push(client);
+        return client;
+      };
+      const writer = await connectAs(writerToken);
+      const reader = await connectAs(readerToken);
+
+      await ok(writer, "bucket_objects_put", { objects: [{ uri: `s3://${bucket}/shared/by-writer.txt`, text: "written by the writer" }] });
+      const read = await ok(reader, "bucket_object_text", { uri: `s3://${bucket}/shared/by-writer.txt`, format: "text" });
+      assert.equal(read.text, "written by the writer");
+
+      const refused = await call(reader, "bucket_objects_put", { objects: [{ uri: `s3://${bucket}/shared/by-reader.txt`, text: "no" }] });
+      assert.ok(refused.isError, "the reader's role may not write");
+      assert.match(textOf(refused), /refused/);
+      const listing = await ok(writer, "bucket_objects_list", { bucket: `s3://${bucket}/shared/` });
+      assert.deepEqual(listing.objects.map((o) => o.key), ["shared/by-writer.txt"]);
+
+      const anonymous = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "application/json, text/event-stream" },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
+      });
+      assert.equal(anonymous.status, 401);
+    } finally {
+      for (const client of clients) await client.close();
+      mcp.stop();
+      gw.stop();
       await rm(work, { recursive: true, force: true });
     }
   });
