@@ -130,9 +130,11 @@ public sealed class RegistryObjectStoreTests(RegistryFixture fx)
     [Fact]
     public async Task An_expired_or_missing_token_is_a_clear_authentication_error()
     {
-        var expired = fx.StoreWithToken(fx.Token("reader", TimeSpan.FromMinutes(-5)));
+        var token = fx.Token("reader", TimeSpan.FromMinutes(-5));
+        var expired = fx.StoreWithToken(token);
         var ex = await Assert.ThrowsAsync<RegistryAuthenticationException>(() => expired.ListBucketsAsync(Ct));
         Assert.Contains("Get a new Quilt token", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(token, ex.ToString(), StringComparison.Ordinal);
 
         var none = new RegistryObjectStore(new RegistryClient(fx.Http, fx.Gateway, new AmbientRegistryToken()));
         await Assert.ThrowsAsync<RegistryAuthenticationException>(() => none.ListBucketsAsync(Ct));

@@ -71,6 +71,29 @@ public sealed class RegistryUploadTests(RegistryFixture fx)
             store.PutAsync(new PutRequest(fx.Data, key) { Length = bytes.Length + 1_000 }, TestStreams.NonSeekable(bytes), null, Ct));
         Assert.Contains("Nothing was written", ex.Message, StringComparison.Ordinal);
         Assert.False(await fx.ExistsAsync(key));
+        Assert.Empty(await PendingUploadsAsync(key));
+    }
+
+    [Fact]
+    public async Task A_cancelled_multipart_upload_is_aborted_and_writes_nothing()
+    {
+        var key = $"put-{Guid.NewGuid():N}/cancelled.bin";
+        var bytes = TestStreams.Bytes(12 * 1024 * 1024, 6);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var store = fx.Store("writer", options: new RegistryStoreOptions { PartSize = 5L * 1024 * 1024 });
+        // Cancelled while the third part is being read: the first parts are already on their way.
+        var content = TestStreams.RunningAfter(bytes, 11L * 1024 * 1024, cts.Cancel);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+            store.PutAsync(new PutRequest(fx.Data, key) { Length = bytes.Length }, content, null, cts.Token));
+        Assert.False(await fx.ExistsAsync(key));
+        Assert.Empty(await PendingUploadsAsync(key));
+    }
+
+    /// <summary>Multipart uploads S3 still holds for a key (an aborted one leaves none).</summary>
+    private async Task<List<string>> PendingUploadsAsync(string key)
+    {
+        var uploads = await fx.RawS3.ListMultipartUploadsAsync(new Amazon.S3.Model.ListMultipartUploadsRequest { BucketName = fx.Data, Prefix = key }, Ct);
+        return (uploads.MultipartUploads ?? []).Select(u => u.UploadId).ToList();
     }
 
     [Fact]
