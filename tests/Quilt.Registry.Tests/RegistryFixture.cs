@@ -78,10 +78,12 @@ public sealed class RegistryFixture : IAsyncLifetime
     }
 
     /// <summary>A valid HS256 token for a new subject holding <paramref name="role"/>.</summary>
-    public string Token(string role, TimeSpan? lifetime = null)
+    public string Token(string role, TimeSpan? lifetime = null) => Token(role, $"{role}-{Guid.NewGuid():N}"[..(role.Length + 13)], lifetime);
+
+    /// <summary>A valid HS256 token for <paramref name="subject"/> holding <paramref name="role"/>.</summary>
+    public string Token(string role, string subject, TimeSpan? lifetime = null)
     {
         var now = DateTime.UtcNow;
-        var subject = $"{role}-{Guid.NewGuid():N}"[..(role.Length + 13)];
         return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
         {
             Issuer = Issuer,
@@ -100,6 +102,14 @@ public sealed class RegistryFixture : IAsyncLifetime
 
     public RegistryObjectStore StoreWithToken(string token, bool stock = false, RegistryStoreOptions? options = null) =>
         new(new RegistryClient(Http, stock ? StockRegistry : Gateway, new FixedRegistryToken(token)), options);
+
+    /// <summary>The actions the gateway (with uploads) audited for <paramref name="subject"/>, oldest first.</summary>
+    public async Task<IReadOnlyList<string>> AuditedActionsAsync(string subject)
+    {
+        var store = (Quilt.Gateway.Data.IAuditStore)_apps[0].Services.GetService(typeof(Quilt.Gateway.Data.IAuditStore))!;
+        var events = await store.ReadAsync(new Quilt.Gateway.Data.AuditQuery { Subject = subject, Limit = 1000 }, TestContext.Current.CancellationToken);
+        return events.Select(e => e.Action).ToList();
+    }
 
     public async Task<bool> ExistsAsync(string key)
     {

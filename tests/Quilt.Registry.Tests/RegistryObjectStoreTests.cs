@@ -153,5 +153,36 @@ public sealed class RegistryObjectStoreTests(RegistryFixture fx)
             await Assert.ThrowsAsync<AccessDeniedException>(() => store.OpenReadAsync(new ObjectRef(fx.Data, key), null, Ct));
     }
 
+    /// <summary>The system clock moved ahead by <see cref="Ahead"/>: the store's view of time, not the gateway's.</summary>
+    private sealed class ShiftedTime : TimeProvider
+    {
+        public TimeSpan Ahead { get; set; }
+        public override DateTimeOffset GetUtcNow() => base.GetUtcNow() + Ahead;
+    }
+
+    [Fact]
+    public async Task One_browsing_session_serves_a_folder_and_is_refreshed_before_it_expires()
+    {
+        var folder = $"session-{Guid.NewGuid():N}/";
+        await fx.PutRawAsync(folder + "a.txt", "a"u8.ToArray());
+        await fx.PutRawAsync(folder + "b.txt", "b"u8.ToArray());
+        var subject = $"sess-{Guid.NewGuid():N}"[..17];
+        var time = new ShiftedTime();
+        var options = new RegistryStoreOptions { SessionLifetime = TimeSpan.FromMinutes(10), SessionRefreshMargin = TimeSpan.FromMinutes(2) };
+        var store = new RegistryObjectStore(new RegistryClient(fx.Http, fx.Gateway, new FixedRegistryToken(fx.Token("reader", subject))), options, time);
+
+        Assert.Equal("a"u8.ToArray(), await RegistryFixture.ReadAllAsync(await store.OpenReadAsync(new ObjectRef(fx.Data, folder + "a.txt"), null, Ct)));
+        Assert.Equal("b"u8.ToArray(), await RegistryFixture.ReadAllAsync(await store.OpenReadAsync(new ObjectRef(fx.Data, folder + "b.txt"), null, Ct)));
+        Assert.Equal(1, (await fx.AuditedActionsAsync(subject)).Count(a => a == "browsingSessionCreate"));
+
+        // Nine minutes on (less than the two-minute margin left): the next read refreshes the same session first.
+        time.Ahead = TimeSpan.FromMinutes(9);
+        Assert.Equal("a"u8.ToArray(), await RegistryFixture.ReadAllAsync(await store.OpenReadAsync(new ObjectRef(fx.Data, folder + "a.txt"), null, Ct)));
+        var actions = await fx.AuditedActionsAsync(subject);
+        Assert.Equal(1, actions.Count(a => a == "browsingSessionCreate"));
+        Assert.Equal(1, actions.Count(a => a == "browsingSessionRefresh"));
+        Assert.Equal(3, actions.Count(a => a == "download"));
+    }
+
     internal static string Sha256(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
 }
