@@ -96,7 +96,7 @@ internal static class ServeCommand
         StorageSettings? storage = null;
         try
         {
-            storage = StorageOptions.Read(parse);
+            storage = StorageOptions.Read(parse, input.Registry is { } registry && StorageSettings.IsRegistryUrl(registry.Trim()) ? registry.Trim() : null);
         }
         catch (ArgumentException e)
         {

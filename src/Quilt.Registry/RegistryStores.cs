@@ -38,7 +38,7 @@ public static class RegistryStores
     public static string? CheckToken(string? token, TimeProvider? time = null)
     {
         if (string.IsNullOrWhiteSpace(token))
-            return $"Registry mode needs a Quilt JWT: set {TokenVariable} to your token (the catalog's token, as `quilt3 login` gets it).";
+            return $"Registry mode needs a Quilt JWT: set {TokenVariable} to your Quilt token (the JWT the catalog issues you).";
         var parts = token.Trim().Split('.');
         if (parts.Length != 3 || parts[0].Length == 0 || parts[1].Length == 0)
             return $"{TokenVariable} is not a JWT (three base64url parts separated by '.'). Set it to your Quilt token, without 'Bearer '.";
