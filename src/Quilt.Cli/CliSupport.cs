@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using Quilt.Core;
 using Quilt.Core.Manifests;
 using Quilt.Packages;
+using Quilt.Registry;
 using Quilt.Storage;
 
 namespace Quilt.Cli;
@@ -35,7 +36,17 @@ internal static class CliSupport
         }
     }
 
-    public static IObjectStore OpenStore(ParseResult parse) => ObjectStoreFactory.Create(StorageOptions.Read(parse));
+    /// <summary>The store the options name; registry mode (QUILT_REGISTRY_URL) with the token in QUILT_REGISTRY_TOKEN.</summary>
+    public static IObjectStore OpenStore(ParseResult parse)
+    {
+        var settings = StorageOptions.Read(parse);
+        if (settings.Kind != StorageKind.Registry)
+            return ObjectStoreFactory.Create(settings);
+        var token = Environment.GetEnvironmentVariable(RegistryStores.TokenVariable);
+        if (RegistryStores.CheckToken(token) is { } problem)
+            throw new ArgumentException(problem);
+        return RegistryStores.Open(settings, new FixedRegistryToken(token!));
+    }
 
     /// <summary>The CLI may read local files a manifest points to: they are the user's own.</summary>
     public static ObjectLocator Locator(IObjectStore store) => new([store], allowLocalFilesOutsideStores: true);

@@ -50,8 +50,15 @@ internal static class ServeCommand
         Description = "Allow --urls beyond loopback (the server has no authentication: put one in front). Env: QUILT_MCP_ALLOW_REMOTE.",
     };
 
+    private static readonly Option<string?> Registry = new("--registry")
+    {
+        Description = "A Quilt registry's URL (https://registry.example.com) for registry mode: everything through the registry with a Quilt JWT "
+            + "from QUILT_REGISTRY_TOKEN (over --http, each caller's own Authorization: Bearer token), never AWS credentials. "
+            + "A bucket name or s3://bucket instead names the default package registry. Env: QUILT_MCP_REGISTRY (or QUILT_REGISTRY_URL).",
+    };
+
     private static readonly Option[] All =
-        [Buckets, ReadOnly, MaxInlineBytes, MaxTextBytes, Catalog, Http, Urls, Port, AllowRemote];
+        [Buckets, ReadOnly, MaxInlineBytes, MaxTextBytes, Catalog, Http, Urls, Port, AllowRemote, Registry];
 
     public static void Attach(RootCommand root)
     {
@@ -81,6 +88,7 @@ internal static class ServeCommand
             Urls = parse.GetValue(Urls) ?? [],
             Port = parse.GetValue(Port),
             AllowRemote = Flag(AllowRemote),
+            Registry = parse.GetValue(Registry),
         };
         // The storage options (--storage, --root, --endpoint, ...) are the root command's, shared with every command.
         // Their error is listed with the server's own, so that one restart fixes everything.
@@ -88,7 +96,7 @@ internal static class ServeCommand
         StorageSettings? storage = null;
         try
         {
-            storage = StorageOptions.Read(parse);
+            storage = StorageOptions.Read(parse, input.Registry is { } registry && StorageSettings.IsRegistryUrl(registry.Trim()) ? registry.Trim() : null);
         }
         catch (ArgumentException e)
         {

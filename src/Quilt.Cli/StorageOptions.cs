@@ -8,7 +8,7 @@ internal static class StorageOptions
 {
     public static readonly Option<string?> Storage = new("--storage")
     {
-        Description = "Where objects live: 'local' (a folder whose subfolders are buckets; the default) or 's3'. Env: QUILT_MCP_STORAGE.",
+        Description = "Where objects live: 'local' (a folder whose subfolders are buckets; the default), 's3', or 'registry' (a Quilt registry at QUILT_REGISTRY_URL, token in QUILT_REGISTRY_TOKEN). Env: QUILT_MCP_STORAGE.",
         Recursive = true,
     };
 
@@ -40,8 +40,11 @@ internal static class StorageOptions
         root.Options.Add(PathStyle);
     }
 
-    /// <summary>Options first, then environment variables, then defaults.</summary>
-    public static StorageSettings Read(ParseResult parse)
+    /// <summary>
+    /// Options first, then environment variables, then defaults. <paramref name="registryUrl"/> (serve's --registry with a
+    /// URL) chooses registry mode before the settings are checked.
+    /// </summary>
+    public static StorageSettings Read(ParseResult parse, string? registryUrl = null)
     {
         var env = StorageSettings.FromEnvironment();
         var kind = parse.GetValue(Storage) is { } s ? StorageSettings.ParseKind(s) : env.Kind;
@@ -54,6 +57,8 @@ internal static class StorageOptions
             Profile = parse.GetValue(Profile) ?? env.Profile,
             ForcePathStyle = parse.GetValue(PathStyle) || env.ForcePathStyle,
         };
+        if (registryUrl is not null)
+            settings = settings with { Kind = StorageKind.Registry, RegistryUrl = registryUrl };
         settings.Validate();
         return settings;
     }

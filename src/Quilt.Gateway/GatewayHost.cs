@@ -80,7 +80,7 @@ public static partial class GatewayHost
         services.AddSingleton(sp => new GatewayServices(
             sp.GetRequiredService<RoleService>(), sp.GetRequiredService<UploadService>(), sp.GetRequiredService<BrowsingService>(),
             sp.GetRequiredService<ObjectService>(), sp.GetRequiredService<PackageGatewayService>(), sp.GetRequiredService<AuditLog>()));
-        services.AddSingleton(sp => GatewaySchema.Build(sp.GetRequiredService<GatewayServices>()));
+        services.AddSingleton(sp => GatewaySchema.Build(sp.GetRequiredService<GatewayServices>(), options.Uploads.Enabled));
         services.AddSingleton<IDocumentExecuter, DocumentExecuter>();
         services.AddSingleton<IGraphQLTextSerializer, GraphQLSerializer>();
         services.AddHostedService<Sweeper>();

@@ -9,6 +9,13 @@ namespace Quilt.Packages;
 /// <summary>One revision of a named package: when it was pushed and its top hash.</summary>
 public sealed record PackageRevision(string Name, string TopHash, DateTimeOffset Time, string PointerKey);
 
+/// <summary>Publishes a built revision somewhere other than by writing its files (a registry's own API).</summary>
+public interface IPackagePublisher
+{
+    /// <summary>Publishes <paramref name="manifest"/> as the newest revision of <paramref name="name"/> in <paramref name="registry"/>.</summary>
+    Task<PackageRevision> PublishAsync(PackageRegistry registry, string name, Manifest manifest, CancellationToken cancellationToken);
+}
+
 /// <summary>
 /// A quilt3 registry in one bucket of a store (an S3 bucket, or a bucket folder of the local store): named packages,
 /// their revision pointers and manifests, laid out exactly as quilt3 lays them out.
@@ -28,6 +35,12 @@ public sealed class PackageRegistry
     public IObjectStore Store { get; }
 
     public string Bucket { get; }
+
+    /// <summary>
+    /// Publishes revisions in place of writing the manifest and pointers through <see cref="Store"/>: a Quilt registry's
+    /// packageConstruct, for one reached only through its API. Null: written here, in quilt3's layout.
+    /// </summary>
+    public IPackagePublisher? Publisher { get; init; }
 
     /// <summary>Package names (user/name) in code-point order, optionally only those containing <paramref name="filter"/>.</summary>
     public async Task<IReadOnlyList<string>> ListPackagesAsync(string? filter = null, CancellationToken cancellationToken = default)
@@ -204,6 +217,8 @@ public sealed class PackageRegistry
     {
         Names.ValidatePackageName(name);
         ArgumentNullException.ThrowIfNull(manifest);
+        if (Publisher is not null)
+            return await Publisher.PublishAsync(this, name, manifest, cancellationToken).ConfigureAwait(false);
         var topHash = manifest.TopHash;
         using (var buffer = new MemoryStream())
         {

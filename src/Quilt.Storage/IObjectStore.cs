@@ -44,6 +44,9 @@ public interface IObjectStore
     /// </summary>
     Task<Uri> GetDownloadUrlAsync(ObjectRef obj, TimeSpan expiresIn, CancellationToken cancellationToken = default);
 
+    /// <summary>The longest <see cref="GetDownloadUrlAsync"/> lifetime this store can give (S3's presigned URLs: 7 days).</summary>
+    TimeSpan MaxDownloadUrlLifetime => TimeSpan.FromDays(7);
+
     /// <summary>The physical key a manifest records for this object (s3://bucket/key?versionId=… or file:///path).</summary>
     string ToPhysicalKey(ObjectRef obj);
 

@@ -19,6 +19,8 @@ public static class ObjectStoreFactory
                 Profile = settings.Profile,
                 ForcePathStyle = settings.ForcePathStyle,
             }),
+            StorageKind.Registry => throw new ArgumentException(
+                "Registry mode needs a token and is opened by Quilt.Registry (RegistryStores.Open), not by ObjectStoreFactory."),
             _ => new LocalFolderStore(settings.LocalRoot ?? StorageSettings.DefaultLocalRoot),
         };
     }

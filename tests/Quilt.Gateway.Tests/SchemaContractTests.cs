@@ -120,6 +120,18 @@ public sealed class SchemaContractTests
         Assert.Contains("generateUploadUrl(\n    bucket: String!\n    key: String!\n    contentType: String\n  ): UploadUrlResult!", GatewaySdl.ReplaceLineEndings("\n"), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Without_uploads_the_schema_has_no_upload_mutation_and_keeps_the_rest()
+    {
+        var stock = Parser.Parse(GatewaySchema.WithoutUploadMutations(GatewaySdl));
+        var mutations = stock.Definitions.OfType<GraphQLObjectTypeExtension>().Where(e => e.Name.Value == "Mutation")
+            .SelectMany(e => e.Fields?.Items ?? []).Select(f => (string)f.Name.Value).ToList();
+        Assert.Empty(mutations.Intersect(GatewaySchema.UploadMutations));
+        Assert.Contains("browsingSessionLink", mutations);
+        Assert.Contains(stock.Definitions.OfType<GraphQLObjectTypeDefinition>(), t => t.Name.Value == "Mutation"
+            && t.Fields!.Items.Any(f => f.Name.Value == "packageConstruct"));
+    }
+
     public static TheoryData<string> Operations => new(OperationNames());
 
     private static IEnumerable<string> OperationNames() =>

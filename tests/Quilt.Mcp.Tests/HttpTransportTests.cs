@@ -69,5 +69,28 @@ public sealed class HttpTransportTests : IDisposable
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
     }
 
+    [Fact]
+    public async Task In_registry_mode_a_request_without_a_bearer_token_gets_401()
+    {
+        var http = new HttpSettings { Urls = ["http://127.0.0.1:0"] };
+        var settings = TestData.Settings("any-bucket") with
+        {
+            Http = http,
+            Storage = new Quilt.Storage.StorageSettings { Kind = Quilt.Storage.StorageKind.Registry, RegistryUrl = "http://127.0.0.1:9" },
+        };
+        await using var app = QuiltMcpServer.BuildHttpApp(settings, http);
+        await app.StartAsync(TestContext.Current.CancellationToken);
+        var endpoint = new Uri(QuiltMcpServer.EndpointsOf(app, http).Single());
+        using var client = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, endpoint)
+        {
+            Content = new StringContent("""{"jsonrpc":"2.0","id":1,"method":"tools/list"}""", Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("Accept", "application/json, text/event-stream");
+        using var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Contains("Authorization: Bearer", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
+    }
+
     public void Dispose() => _root.Dispose();
 }

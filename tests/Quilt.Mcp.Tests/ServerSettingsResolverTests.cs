@@ -121,4 +121,53 @@ public sealed class ServerSettingsResolverTests
         var resolved = Resolve(new ServeInput { MaxInlineBytes = "1GiB" });
         Assert.Contains(resolved.Errors, e => e.Contains("over the most this server allows", StringComparison.Ordinal));
     }
+    // A JWT-shaped token whose payload is {"sub":"u","exp":<far future>}; the server never verifies it (the registry does).
+    private static string Jwt(long exp) =>
+        "eyJhbGciOiJIUzI1NiJ9." + Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{{\"sub\":\"u\",\"exp\":{exp}}}")).TrimEnd('=').Replace('+', '-').Replace('/', '_') + ".c2ln";
+
+    [Fact]
+    public void A_registry_url_chooses_registry_mode_with_the_token_from_the_environment()
+    {
+        var token = Jwt(DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeSeconds());
+        var resolved = Resolve(new ServeInput { Registry = "https://registry.example.com" }, ("QUILT_REGISTRY_TOKEN", token));
+        Assert.True(resolved.IsValid, string.Join("; ", resolved.Errors));
+        var settings = resolved.Settings!;
+        Assert.True(settings.IsRegistryMode);
+        Assert.Equal("https://registry.example.com", settings.Storage.RegistryUrl);
+        Assert.Equal(token, settings.RegistryToken!.Token);
+        // The settings may be logged: the token must not show.
+        Assert.DoesNotContain(token, settings.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_bucket_as_registry_names_the_default_package_registry_and_keeps_the_storage()
+    {
+        var resolved = Resolve(new ServeInput { Registry = "s3://team-data" });
+        Assert.True(resolved.IsValid, string.Join("; ", resolved.Errors));
+        Assert.False(resolved.Settings!.IsRegistryMode);
+        Assert.Equal("s3://team-data", resolved.Settings.DefaultRegistry);
+    }
+
+    [Fact]
+    public void Registry_mode_without_a_usable_token_does_not_start_and_says_what_to_set()
+    {
+        var missing = Resolve(new ServeInput { Registry = "https://registry.example.com" });
+        Assert.False(missing.IsValid);
+        Assert.Contains(missing.Errors, e => e.Contains("QUILT_REGISTRY_TOKEN", StringComparison.Ordinal));
+
+        var expired = Jwt(DateTimeOffset.UtcNow.AddHours(-1).ToUnixTimeSeconds());
+        var old = Resolve(new ServeInput { Registry = "https://registry.example.com" }, ("QUILT_REGISTRY_TOKEN", expired));
+        Assert.Contains(old.Errors, e => e.Contains("expired", StringComparison.Ordinal) && !e.Contains(expired, StringComparison.Ordinal));
+
+        var garbage = Resolve(new ServeInput { Registry = "https://registry.example.com" }, ("QUILT_REGISTRY_TOKEN", "Bearer not-a-jwt"));
+        Assert.Contains(garbage.Errors, e => e.Contains("not a JWT", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Registry_mode_over_http_takes_each_callers_token_instead()
+    {
+        var resolved = Resolve(new ServeInput { Registry = "https://registry.example.com", Http = true });
+        Assert.True(resolved.IsValid, string.Join("; ", resolved.Errors));
+        Assert.Null(resolved.Settings!.RegistryToken);
+    }
 }

@@ -139,6 +139,12 @@ public sealed class BucketOptions
 
 public sealed class UploadOptions
 {
+    /// <summary>
+    /// Whether the upload mutations (generateUploadUrl, multipartUpload*) are in the schema. false serves the schema a
+    /// stock Quilt registry has (no way to upload), so clients can be tested against that behaviour.
+    /// </summary>
+    public bool Enabled { get; set; } = true;
+
     /// <summary>Lifetime of a presigned POST and of multipart part URLs.</summary>
     public int UrlTtlSeconds { get; set; } = 900;
 

@@ -35,16 +35,35 @@ public static class GatewaySchema
         return reader.ReadToEnd();
     }
 
-    public static ISchema Build(GatewayServices services)
+    /// <summary>The gateway's mutations that upload; a stock Quilt registry has none of them.</summary>
+    public static readonly IReadOnlySet<string> UploadMutations =
+        new HashSet<string>(StringComparer.Ordinal) { "generateUploadUrl", "multipartUploadCreate", "multipartUploadComplete", "multipartUploadAbort" };
+
+    public static ISchema Build(GatewayServices services, bool uploadsEnabled = true)
     {
         ArgumentNullException.ThrowIfNull(services);
-        var schema = Schema.For(ReadSdl(), builder => Configure(builder, services));
+        var sdl = uploadsEnabled ? ReadSdl() : WithoutUploadMutations(ReadSdl());
+        var schema = Schema.For(sdl, builder => Configure(builder, services));
         schema.RegisterType(new DatetimeGraphType());
         schema.RegisterType(new JsonScalarGraphType("Json", objectsOnly: false));
         schema.RegisterType(new JsonScalarGraphType("JsonRecord", objectsOnly: true));
         schema.RegisterType(new JsonScalarGraphType("PackageContentsFlatMap", objectsOnly: false));
         schema.Initialize();
         return schema;
+    }
+
+    /// <summary>The SDL without the upload mutations: what a stock registry answers "Cannot query field" to.</summary>
+    internal static string WithoutUploadMutations(string sdl)
+    {
+        var document = GraphQLParser.Parser.Parse(sdl);
+        foreach (var extension in document.Definitions.OfType<GraphQLParser.AST.GraphQLObjectTypeExtension>())
+        {
+            if (extension.Name.StringValue == "Mutation" && extension.Fields is { } fields)
+                fields.Items.RemoveAll(f => UploadMutations.Contains(f.Name.StringValue));
+        }
+        using var writer = new StringWriter(System.Globalization.CultureInfo.InvariantCulture);
+        new GraphQLParser.Visitors.SDLPrinter().PrintAsync(document, writer).AsTask().GetAwaiter().GetResult();
+        return writer.ToString();
     }
 
     private static Caller CallerOf(IResolveFieldContext ctx) => ((GatewayContext)ctx.UserContext).Caller;

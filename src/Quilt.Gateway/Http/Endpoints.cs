@@ -103,7 +103,10 @@ public static partial class Endpoints
         await serializer.WriteAsync(http.Response.Body, result, http.RequestAborted);
     }
 
-    /// <summary>GET /browse/{session}/{path}: streams an object inside the session's scope, honouring a single Range.</summary>
+    /// <summary>
+    /// GET /browse/{session}/{path}[?versionId=…]: streams an object (or one version of it) inside the session's scope,
+    /// honouring a single Range.
+    /// </summary>
     public static async Task BrowseAsync(HttpContext http)
     {
         ArgumentNullException.ThrowIfNull(http);
@@ -115,7 +118,8 @@ public static partial class Endpoints
         ScopedObject scoped;
         try
         {
-            scoped = await browsing.ResolveAsync(caller, "download", id, path, http.RequestAborted);
+            var versionId = http.Request.Query["versionId"].ToString();
+            scoped = await browsing.ResolveAsync(caller, "download", id, path, http.RequestAborted, versionId.Length == 0 ? null : versionId);
         }
         catch (GatewayException ex)
         {

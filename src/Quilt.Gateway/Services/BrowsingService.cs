@@ -67,8 +67,11 @@ public sealed class BrowsingService(GatewayOptions options, RolePolicy policy, S
         await audit.AllowedAsync(caller, Action, session.Scope, SqlGatewayStore.Details(("session", session.IdHash[..16])), cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>The object at <paramref name="path"/> inside the session's scope; refuses (and audits) anything else.</summary>
-    public async Task<ScopedObject> ResolveAsync(Caller caller, string action, string id, string path, CancellationToken cancellationToken)
+    /// <summary>
+    /// The object at <paramref name="path"/> (one version of it when <paramref name="versionId"/> is given; s3:// scopes
+    /// only, since a package scope already pins versions) inside the session's scope; refuses (and audits) anything else.
+    /// </summary>
+    public async Task<ScopedObject> ResolveAsync(Caller caller, string action, string id, string path, CancellationToken cancellationToken, string? versionId = null)
     {
         ArgumentNullException.ThrowIfNull(caller);
         var session = await FindAsync(caller, action, id, cancellationToken).ConfigureAwait(false);
@@ -82,6 +85,8 @@ public sealed class BrowsingService(GatewayOptions options, RolePolicy policy, S
             var entry = string.IsNullOrEmpty(path) ? null : manifest.Find(path);
             if (entry is null)
                 throw await DenyAsync(caller, action, session.Scope, GatewayException.Missing($"'{path}' is not an entry of {session.Scope}. Browse the package to see its logical keys.", "path"), cancellationToken).ConfigureAwait(false);
+            if (versionId is not null)
+                throw await DenyAsync(caller, action, session.Scope, GatewayException.Invalid("versionId is not taken in a package session: the package revision already names each entry's version.", "versionId"), cancellationToken).ConfigureAwait(false);
             if (!PhysicalKey.TryParse(entry.PhysicalKey, out var physical) || physical!.IsLocal)
                 throw await DenyAsync(caller, action, session.Scope, GatewayException.Denied($"'{path}' points outside S3 ({entry.PhysicalKey}); the gateway serves only S3 objects."), cancellationToken).ConfigureAwait(false);
             obj = new ObjectRef(physical.Bucket!, physical.Path, physical.VersionId);
@@ -94,7 +99,7 @@ public sealed class BrowsingService(GatewayOptions options, RolePolicy policy, S
             var inside = session.Key is not null ? key == session.Key : key.StartsWith(session.Prefix ?? "", StringComparison.Ordinal);
             if (!inside)
                 throw await DenyAsync(caller, action, session.Scope, GatewayException.Denied($"'{path}' is outside this session's scope {session.Scope}."), cancellationToken).ConfigureAwait(false);
-            obj = new ObjectRef(session.Bucket, key);
+            obj = new ObjectRef(session.Bucket, key, string.IsNullOrEmpty(versionId) ? null : versionId);
         }
 
         // The role's own rights still apply inside a session (a package may point into buckets the role cannot read).

@@ -16,4 +16,7 @@ public sealed record ServeInput
     public IReadOnlyList<string> Urls { get; init; } = [];
     public int? Port { get; init; }
     public bool? AllowRemote { get; init; }
+
+    /// <summary>--registry: an http(s) URL chooses registry mode; a bucket (or s3://bucket) is the default package registry.</summary>
+    public string? Registry { get; init; }
 }

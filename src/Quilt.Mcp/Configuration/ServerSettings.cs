@@ -1,3 +1,4 @@
+using Quilt.Registry;
 using Quilt.Storage;
 
 namespace Quilt.Mcp.Configuration;
@@ -27,6 +28,17 @@ public sealed record ServerSettings
 
     /// <summary>A Quilt catalog host (e.g. <c>open.quiltdata.com</c>) for catalog links; null for none.</summary>
     public string? CatalogHost { get; init; }
+
+    /// <summary>The bucket holding packages when a tool names none (--registry bucket); null: QUILT_MCP_REGISTRY or the policy's default.</summary>
+    public string? DefaultRegistry { get; init; }
+
+    /// <summary>
+    /// Registry mode over stdio: the one token (QUILT_REGISTRY_TOKEN) every request uses. Null over HTTP, where each
+    /// request brings its caller's own bearer token.
+    /// </summary>
+    public IRegistryTokenSource? RegistryToken { get; init; }
+
+    public bool IsRegistryMode => Storage.Kind == StorageKind.Registry;
 
     /// <summary>Streamable HTTP settings, or null to serve over stdio.</summary>
     public HttpSettings? Http { get; init; }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using Quilt.Registry;
 using Quilt.Storage;
 
 namespace Quilt.Mcp.Configuration;
@@ -25,6 +26,7 @@ public static class ServerSettingsResolver
     public const string UrlsVariable = "QUILT_MCP_URLS";
     public const string PortVariable = "QUILT_MCP_PORT";
     public const string AllowRemoteVariable = "QUILT_MCP_ALLOW_REMOTE";
+    public const string RegistryVariable = "QUILT_MCP_REGISTRY";
 
     /// <summary>Resolves against the process environment.</summary>
     public static ResolvedSettings Resolve(ServeInput input, StorageSettings storage) => Resolve(input, storage, Environment.GetEnvironmentVariable);
@@ -64,6 +66,38 @@ public static class ServerSettingsResolver
         var catalog = ResolveCatalog(input.Catalog ?? Env(CatalogVariable), input.Catalog is not null ? "--catalog" : CatalogVariable, errors);
         var http = ResolveHttp(input, Env, errors);
 
+        // --registry https://… chooses registry mode; --registry bucket names the default package registry.
+        string? defaultRegistry = null;
+        if (input.Registry is { Length: > 0 } registryOption)
+        {
+            if (StorageSettings.IsRegistryUrl(registryOption.Trim()))
+                storage = storage with { Kind = StorageKind.Registry, RegistryUrl = registryOption.Trim() };
+            else
+                defaultRegistry = registryOption.Trim();
+        }
+        IRegistryTokenSource? token = null;
+        if (storage.Kind == StorageKind.Registry)
+        {
+            try
+            {
+                storage.Validate();
+                RegistryClient.NormalizeBaseUrl(new Uri(storage.RegistryUrl!));
+            }
+            catch (ArgumentException e)
+            {
+                errors.Add(e.Message);
+            }
+            if (http is null)
+            {
+                // Over stdio one token serves every call; over HTTP each request brings its caller's own.
+                var tokenText = environment(RegistryStores.TokenVariable);
+                if (RegistryStores.CheckToken(tokenText) is { } problem)
+                    errors.Add(problem);
+                else
+                    token = new FixedRegistryToken(tokenText!);
+            }
+        }
+
         if (errors.Count > 0)
             return new ResolvedSettings(null, errors);
         return new ResolvedSettings(new ServerSettings
@@ -75,6 +109,8 @@ public static class ServerSettingsResolver
             MaxTextBytes = (int)maxText,
             CatalogHost = catalog,
             Http = http,
+            DefaultRegistry = defaultRegistry,
+            RegistryToken = token,
         }, errors);
     }
 

@@ -13,6 +13,7 @@ using Quilt.Mcp.Configuration;
 using Quilt.Mcp.Models;
 using Quilt.Mcp.Services;
 using Quilt.Mcp.Tools;
+using Quilt.Registry;
 using Quilt.Storage;
 
 namespace Quilt.Mcp.Hosting;
@@ -45,7 +46,7 @@ public static class QuiltMcpServer
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(settings);
         services.AddSingleton(settings);
-        services.AddSingleton(storeFactory ?? (Func<IServiceProvider, IObjectStore>)(_ => ObjectStoreFactory.Create(settings.Storage)));
+        services.AddSingleton(storeFactory ?? (Func<IServiceProvider, IObjectStore>)(_ => OpenStore(settings)));
         services.AddSingleton<BucketAccessPolicy>();
         services.AddSingleton<PackageRegistries>();
         services.TryAddSingleton<IPackageEntryResolver, PackageEntryResolver>();
@@ -64,6 +65,16 @@ public static class QuiltMcpServer
             .WithTools<PackageReadTools>(ToolJson.Options)
             .WithTools<PackageWriteTools>(ToolJson.Options)
             .WithRequestFilters(filters => filters.AddCallToolFilter(ToolCallFilter.Create));
+    }
+
+    /// <summary>
+    /// The store the settings name. Registry mode: one token over stdio, or over HTTP the token of the request being
+    /// served (see <see cref="PassBearerToken"/>).
+    /// </summary>
+    public static IObjectStore OpenStore(ServerSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return RegistryStores.Open(settings.Storage, settings.IsRegistryMode ? settings.RegistryToken ?? new AmbientRegistryToken() : null);
     }
 
     /// <summary>
@@ -118,6 +129,8 @@ public static class QuiltMcpServer
         var app = builder.Build();
         if (!http.AllowRemote)
             app.Use(RejectForeignOrigins);
+        if (settings.IsRegistryMode)
+            app.Use(PassBearerToken);
         app.MapMcp(http.Path);
         return app;
     }
@@ -147,6 +160,27 @@ public static class QuiltMcpServer
         return next();
     }
 
+    /// <summary>
+    /// Registry mode over HTTP: each request acts with its caller's own Quilt token (Authorization: Bearer …), passed
+    /// on to the registry, which decides what that user may do. A request without one is refused with 401.
+    /// </summary>
+    private static async Task PassBearerToken(HttpContext context, Func<Task> next)
+    {
+        var header = context.Request.Headers.Authorization.ToString();
+        const string Bearer = "Bearer ";
+        var token = header.StartsWith(Bearer, StringComparison.OrdinalIgnoreCase) ? header[Bearer.Length..].Trim() : "";
+        if (token.Length == 0)
+        {
+            context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+            context.Response.Headers.WWWAuthenticate = "Bearer";
+            await context.Response.WriteAsync(
+                "This server works through a Quilt registry: send your Quilt token as 'Authorization: Bearer <token>'.");
+            return;
+        }
+        using (AmbientRegistryToken.Use(token))
+            await next();
+    }
+
     private static void ConfigureLogging(ILoggingBuilder logging)
     {
         logging.ClearProviders();
@@ -165,6 +199,7 @@ public static class QuiltMcpServer
     /// <summary>Where the data is, for the start-up log line; never credentials.</summary>
     private static string Describe(StorageSettings storage) => storage.Kind switch
     {
+        StorageKind.Registry => $"Quilt registry at {storage.RegistryUrl}",
         StorageKind.S3 => "S3" + (storage.EndpointUrl is null ? "" : $" at {storage.EndpointUrl}") + (storage.Region is null ? "" : $", region {storage.Region}")
             + (storage.Profile is null ? "" : $", profile {storage.Profile}"),
         _ => $"local folder {storage.LocalRoot ?? StorageSettings.DefaultLocalRoot}",

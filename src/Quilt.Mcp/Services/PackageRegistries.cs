@@ -27,6 +27,14 @@ public sealed class PackageRegistries(IObjectStore store, BucketAccessPolicy pol
 
     public IObjectStore Store { get; } = store;
 
+    // Through a registry, revisions are published by its packageConstruct, not by writing manifests and pointers.
+    private readonly IPackagePublisher? _publisher = store is Quilt.Registry.RegistryObjectStore registryStore
+        ? new Quilt.Registry.RegistryPackagePublisher(registryStore.Client)
+        : null;
+
+    /// <summary>A package registry in <paramref name="bucket"/> of this server's storage.</summary>
+    public PackageRegistry RegistryIn(string bucket) => new(Store, bucket) { Publisher = _publisher };
+
     public PackageTarget Resolve(string? package, string? registry, string? revision, bool write)
     {
         var text = ObjectUriResolver.Require(package, "package");
@@ -48,13 +56,13 @@ public sealed class PackageRegistries(IObjectStore store, BucketAccessPolicy pol
                 throw new McpException($"registry '{registry}' disagrees with the bucket of package '{text}'; give one of them.");
             if (!string.IsNullOrEmpty(revision) && (uri.TopHash ?? uri.Tag) is { } inUri && inUri != revision)
                 throw new McpException($"revision '{revision}' disagrees with the revision in package '{text}'; give one of them.");
-            target = new PackageTarget(new PackageRegistry(Store, uri.Bucket), uri.PackageName, NullIfEmpty(revision) ?? uri.TopHash ?? uri.Tag);
+            target = new PackageTarget(RegistryIn(uri.Bucket), uri.PackageName, NullIfEmpty(revision) ?? uri.TopHash ?? uri.Tag);
         }
         else
         {
             if (!Names.IsValidPackageName(text))
                 throw new McpException($"package '{text}' is not a valid name: use user/name (letters, digits, '_' or '-'), or a quilt+s3://bucket#package=user/name URI.");
-            target = new PackageTarget(new PackageRegistry(Store, DefaultRegistry(registry)), text, NullIfEmpty(revision));
+            target = new PackageTarget(RegistryIn(DefaultRegistry(registry)), text, NullIfEmpty(revision));
         }
         if (write)
             policy.EnsureCanWrite(target.Registry.Bucket, "registry");
@@ -63,12 +71,17 @@ public sealed class PackageRegistries(IObjectStore store, BucketAccessPolicy pol
         return target;
     }
 
-    /// <summary>The registry bucket: the argument, else QUILT_MCP_REGISTRY, else the only allowed bucket, else 'local' on local storage.</summary>
+    /// <summary>
+    /// The registry bucket: the argument, else --registry (a bucket), else QUILT_MCP_REGISTRY (unless it is a registry's
+    /// URL, which chose registry mode), else the only allowed bucket, else 'local' on local storage.
+    /// </summary>
     public string DefaultRegistry(string? registry)
     {
         if (!string.IsNullOrWhiteSpace(registry))
             return RegistryBucket(registry);
-        if (Environment.GetEnvironmentVariable("QUILT_MCP_REGISTRY") is { Length: > 0 } fromEnv)
+        if (settings.DefaultRegistry is { Length: > 0 } fromOption)
+            return RegistryBucket(fromOption);
+        if (Environment.GetEnvironmentVariable("QUILT_MCP_REGISTRY") is { Length: > 0 } fromEnv && !StorageSettings.IsRegistryUrl(fromEnv.Trim()))
             return RegistryBucket(fromEnv);
         if (policy.AllowedBuckets.Count == 1)
             return policy.AllowedBuckets[0];

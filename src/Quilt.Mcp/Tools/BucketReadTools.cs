@@ -246,14 +246,18 @@ public sealed class BucketReadTools(IObjectStore store, ObjectUriResolver locato
         + "To get the bytes through this server instead use bucket_object_fetch.")]
     public async Task<ObjectLinkResult> LinkObject(
         [Description("Required. The object: s3://bucket/key (optionally ?versionId=ID) or quilt+s3://bucket#path=key.")] string uri,
-        [Description("How long the URL works, in seconds: 1 to 604800 (7 days); default 3600.")] int expiresInSeconds = 3600,
+        [Description("How long the URL works, in seconds: 1 to 604800 (7 days; through a Quilt registry at most what it allows, 900 by default); "
+            + "default 3600, or the registry's most when that is less.")] int? expiresInSeconds = null,
         CancellationToken cancellationToken = default)
     {
         var obj = await locator.ForReadAsync(uri, "uri", cancellationToken);
-        if (expiresInSeconds is < 1 or > 604800)
-            throw new McpException($"expiresInSeconds {expiresInSeconds} is out of range: use 1 to 604800 (7 days).");
+        var most = (int)Math.Min(604800, store.MaxDownloadUrlLifetime.TotalSeconds);
+        var seconds = expiresInSeconds ?? Math.Min(3600, most);
+        if (seconds < 1 || seconds > most)
+            throw new McpException($"expiresInSeconds {seconds} is out of range: use 1 to {most}{(most == 604800 ? " (7 days)" : " (the most this storage's links may live)")}.");
+        var expiresInSecondsValue = seconds;
         var info = await store.HeadAsync(obj, cancellationToken);
-        var expiresIn = TimeSpan.FromSeconds(expiresInSeconds);
+        var expiresIn = TimeSpan.FromSeconds(expiresInSecondsValue);
         var expiresAt = DateTimeOffset.UtcNow + expiresIn;
         var url = await store.GetDownloadUrlAsync(obj, expiresIn, cancellationToken);
         string? catalogUrl = null;

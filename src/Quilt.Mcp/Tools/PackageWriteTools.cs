@@ -31,7 +31,8 @@ public sealed class PackageWriteTools(PackageRegistries registries, PackageSourc
         [Description("The revision message.")] string? message = null,
         [Description("Package metadata: a JSON object (quilt3's user_meta).")] JsonElement? metadata = null,
         [Description("A workflow name, recorded in the package line as the catalog's workflows do.")] string? workflow = null,
-        [Description("true (default): copy data into the registry bucket; false: reference S3 objects in place.")] bool copy = true,
+        [Description("true (default): copy data into the registry bucket; false: reference S3 objects in place. Through a Quilt registry "
+            + "(registry mode) S3 objects are always referenced in place: a registry cannot copy.")] bool copy = true,
         [Description("Publish a new revision even if the package exists (its history stays). Default false.")] bool overwrite = false,
         RequestContext<CallToolRequestParams>? context = null,
         CancellationToken cancellationToken = default)
@@ -52,7 +53,7 @@ public sealed class PackageWriteTools(PackageRegistries registries, PackageSourc
                 Message = message,
                 UserMeta = userMeta,
                 Workflow = Workflow(workflow),
-                CopyData = copy,
+                CopyData = CopiesData(copy),
                 Overwrite = overwrite,
             }, Progress(progress), cancellationToken);
             return ToResult(target, result);
@@ -78,7 +79,8 @@ public sealed class PackageWriteTools(PackageRegistries registries, PackageSourc
         [Description("New package metadata (a JSON object); leave out to keep the current one.")] JsonElement? metadata = null,
         [Description("The revision to start from; default 'latest'.")] string? baseRevision = null,
         [Description("The registry bucket, when package is a plain name.")] string? registry = null,
-        [Description("true (default): copy added data into the registry bucket; false: reference added S3 objects in place.")] bool copy = true,
+        [Description("true (default): copy added data into the registry bucket; false: reference added S3 objects in place. Through a Quilt "
+            + "registry S3 objects are always referenced in place.")] bool copy = true,
         RequestContext<CallToolRequestParams>? context = null,
         CancellationToken cancellationToken = default)
     {
@@ -105,7 +107,7 @@ public sealed class PackageWriteTools(PackageRegistries registries, PackageSourc
                 SetEntryMeta = entryMeta,
                 Message = message,
                 UserMeta = userMeta,
-                CopyData = copy,
+                CopyData = CopiesData(copy),
                 BaseRevision = target.Revision,
             }, Progress(progress), cancellationToken);
             return ToResult(target, result);
@@ -127,6 +129,11 @@ public sealed class PackageWriteTools(PackageRegistries registries, PackageSourc
         CancellationToken cancellationToken = default)
     {
         EnsureWritable();
+        if (settings.IsRegistryMode)
+        {
+            throw new McpException("Deleting a package revision is not available through a registry: its API has no operation for it. "
+                + "Delete the revision in the Quilt catalog, or with your own AWS credentials (quilt3.delete_package). Nothing was deleted.");
+        }
         var target = registries.Resolve(package, registry, null, write: true);
         var spec = ObjectUriResolver.Require(topHash, "topHash").Trim();
         if (!Names.IsTopHashPrefix(spec))
@@ -143,6 +150,9 @@ public sealed class PackageWriteTools(PackageRegistries registries, PackageSourc
         }
         return new PackageDeleteResult(target.Name, hash, latest);
     }
+
+    // A registry has no copy: S3 objects are referenced where they are (local files and inline content are still uploaded).
+    private bool CopiesData(bool copy) => copy && !settings.IsRegistryMode;
 
     private void EnsureWritable()
     {

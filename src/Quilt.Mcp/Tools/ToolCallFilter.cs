@@ -32,6 +32,11 @@ internal static class ToolCallFilter
             {
                 return Refuse(request, name, e.Message);
             }
+            catch (Quilt.Registry.UploadNotSupportedException e)
+            {
+                // The structured error (what failed, why, workarounds, the backend feature needed) after the sentence.
+                return Refuse(request, name, e.MessageWithDetails);
+            }
             catch (StorageException e)
             {
                 return Refuse(request, name, e.Message);

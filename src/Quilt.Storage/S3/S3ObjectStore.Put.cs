@@ -31,8 +31,8 @@ public sealed partial class S3ObjectStore
             var buffer = ArrayPool<byte>.Shared.Rent((int)known);
             try
             {
-                var count = await ReadFullAsync(content, buffer.AsMemory(0, (int)known), cancellationToken);
-                await CheckLengthAsync(content, count, known, cancellationToken);
+                var count = await UploadStreams.ReadFullAsync(content, buffer.AsMemory(0, (int)known), cancellationToken);
+                await UploadStreams.CheckLengthAsync(content, count, known, cancellationToken);
                 return await PutSingleAsync(request, buffer, count, progress, cancellationToken);
             }
             finally
@@ -48,7 +48,7 @@ public sealed partial class S3ObjectStore
             var handedOver = false;
             try
             {
-                var count = await ReadFullAsync(content, first.AsMemory(0, (int)_options.PartSize), cancellationToken);
+                var count = await UploadStreams.ReadFullAsync(content, first.AsMemory(0, (int)_options.PartSize), cancellationToken);
                 if (count < _options.PartSize && (count < _options.MultipartThreshold || count == 0))
                     return await PutSingleAsync(request, first, count, progress, cancellationToken);
                 handedOver = true;
@@ -62,7 +62,7 @@ public sealed partial class S3ObjectStore
         }
 
         var size = length.Value;
-        var partSize = Math.Max(_options.PartSize, CeilDiv(size, S3StoreOptions.MaxParts));
+        var partSize = S3StoreOptions.PartSizeFor(size, _options.PartSize);
         if (partSize > Array.MaxLength)
             throw new StorageException($"{target} would be {size} bytes, more than S3 can hold in one object (5 TiB).");
         return await PutMultipartAsync(request, content, size, partSize, null, progress, cancellationToken);
@@ -123,7 +123,7 @@ public sealed partial class S3ObjectStore
             throw;
         }
 
-        using var parts = new Parts(_options.Concurrency, cancellationToken);
+        using var parts = new ParallelParts<PartETag>(_options.Concurrency, cancellationToken);
         long total = 0;
         CompleteMultipartUploadResponse done;
         try
@@ -144,7 +144,7 @@ public sealed partial class S3ObjectStore
                     await parts.WaitForSlotAsync(buffer);
                     try
                     {
-                        count = await ReadFullAsync(content, buffer.AsMemory(0, (int)partSize), parts.Token);
+                        count = await UploadStreams.ReadFullAsync(content, buffer.AsMemory(0, (int)partSize), parts.Token);
                     }
                     catch
                     {
@@ -195,7 +195,7 @@ public sealed partial class S3ObjectStore
             }
 
             if (length is { } expected)
-                await CheckLengthAsync(content, total, expected, parts.Token);
+                await UploadStreams.CheckLengthAsync(content, total, expected, parts.Token);
             var etags = await parts.WhenAllAsync();
 
             var complete = new CompleteMultipartUploadRequest
@@ -235,13 +235,13 @@ public sealed partial class S3ObjectStore
 
     private async Task<PutResult> CopyMultipartAsync(ObjectRef source, ObjectInfo info, ObjectRef destination, CancellationToken cancellationToken)
     {
-        var partSize = Math.Max(_options.PartSize, CeilDiv(info.Size, S3StoreOptions.MaxParts));
+        var partSize = S3StoreOptions.PartSizeFor(info.Size, _options.PartSize);
         var initiate = new InitiateMultipartUploadRequest { BucketName = destination.Bucket, Key = destination.Key, ContentType = info.ContentType };
         S3Metadata.AddTo(initiate.Metadata, info.Metadata);
         var uploadId = (await Call("start a copy to", destination.Bucket, destination,
             () => Client.InitiateMultipartUploadAsync(initiate, cancellationToken))).UploadId;
 
-        using var parts = new Parts(_options.Concurrency, cancellationToken);
+        using var parts = new ParallelParts<PartETag>(_options.Concurrency, cancellationToken);
         CompleteMultipartUploadResponse done;
         try
         {
@@ -349,113 +349,4 @@ public sealed partial class S3ObjectStore
     [LoggerMessage(Level = LogLevel.Warning,
         Message = "Aborting the multipart upload {UploadId} to {Target} failed; its parts stay billed until a lifecycle rule (AbortIncompleteMultipartUpload) removes them")]
     private static partial void LogAbortFailed(ILogger logger, string target, string uploadId, Exception exception);
-
-    /// <summary>Reads until <paramref name="buffer"/> is full or the stream ends; returns how many bytes were read.</summary>
-    private static async Task<int> ReadFullAsync(Stream content, Memory<byte> buffer, CancellationToken cancellationToken)
-    {
-        var total = 0;
-        while (total < buffer.Length)
-        {
-            var n = await content.ReadAsync(buffer[total..], cancellationToken);
-            if (n == 0)
-                break;
-            total += n;
-        }
-        return total;
-    }
-
-    /// <summary>Checks that a stream with a declared length ended exactly there.</summary>
-    private static async Task CheckLengthAsync(Stream content, long read, long declared, CancellationToken cancellationToken)
-    {
-        if (read < declared)
-            throw new StorageException($"The stream ended after {read} bytes, but its length was given as {declared}. Nothing was written.");
-        var probe = new byte[1];
-        if (await content.ReadAsync(probe, cancellationToken) > 0)
-            throw new StorageException($"The stream has more bytes than its declared length of {declared}. Nothing was written.");
-    }
-
-    private static long CeilDiv(long value, long divisor) => (value + divisor - 1) / divisor;
-
-    /// <summary>
-    /// Parts in flight: a slot (and its buffer) is taken before a part is read and given back when its upload ends,
-    /// so at most Concurrency buffers exist at once. The first failure cancels every other part.
-    /// </summary>
-    private sealed class Parts(int concurrency, CancellationToken cancellationToken) : IDisposable
-    {
-        private readonly SemaphoreSlim _slots = new(concurrency, concurrency);
-        private readonly CancellationTokenSource _cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        private readonly List<Task<PartETag>> _tasks = [];
-        private Exception? _firstFailure;
-        private long _done;
-
-        public CancellationToken Token => _cts.Token;
-
-        public long AddDone(long bytes) => Interlocked.Add(ref _done, bytes);
-
-        public async Task WaitForSlotAsync(byte[]? buffer)
-        {
-            try
-            {
-                await _slots.WaitAsync(_cts.Token);
-            }
-            catch
-            {
-                if (buffer is not null)
-                    ArrayPool<byte>.Shared.Return(buffer);
-                throw;
-            }
-        }
-
-        /// <summary>Gives back a slot taken for a part that will not be uploaded.</summary>
-        public void ReleaseUnused(byte[] buffer)
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-            _slots.Release();
-        }
-
-        public void Start(byte[]? buffer, Func<CancellationToken, Task<PartETag>> upload) =>
-            _tasks.Add(Task.Run(async () =>
-            {
-                try
-                {
-                    return await upload(_cts.Token);
-                }
-                catch (Exception ex)
-                {
-                    if (!(ex is OperationCanceledException && _cts.IsCancellationRequested))
-                        Interlocked.CompareExchange(ref _firstFailure, ex, null);
-                    await _cts.CancelAsync();
-                    throw;
-                }
-                finally
-                {
-                    if (buffer is not null)
-                        ArrayPool<byte>.Shared.Return(buffer);
-                    _slots.Release();
-                }
-            }));
-
-        public async Task<PartETag[]> WhenAllAsync() => await Task.WhenAll(_tasks);
-
-        /// <summary>Cancels what is left, waits for it, and returns the failure to report: the first part's, else <paramref name="ex"/>.</summary>
-        public async Task<Exception> StopAsync(Exception ex)
-        {
-            await _cts.CancelAsync();
-            try
-            {
-                await Task.WhenAll(_tasks);
-            }
-            catch
-            {
-                // Each part's failure is already recorded; only the first one is reported.
-            }
-            return _firstFailure ?? ex;
-        }
-
-        public void Dispose()
-        {
-            _cts.Dispose();
-            _slots.Dispose();
-        }
-    }
 }

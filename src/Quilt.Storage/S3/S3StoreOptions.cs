@@ -9,6 +9,9 @@ public sealed record S3StoreOptions
     /// <summary>The most parts one multipart upload may have.</summary>
     public const int MaxParts = 10_000;
 
+    /// <summary>The part size for an upload of <paramref name="size"/> bytes: <paramref name="preferred"/>, raised so that no more than <see cref="MaxParts"/> parts are needed.</summary>
+    public static long PartSizeFor(long size, long preferred) => Math.Max(preferred, (size + MaxParts - 1) / MaxParts);
+
     /// <summary>AWS region; null means the AWS SDK's own choice (AWS_REGION, the profile, ...).</summary>
     public string? Region { get; init; }
 

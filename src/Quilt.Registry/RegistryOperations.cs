@@ -1,0 +1,144 @@
+namespace Quilt.Registry;
+
+/// <summary>
+/// Every GraphQL document the registry mode sends, in one place, so that a test can validate each against Quilt's
+/// public schema (<see cref="Quilt"/>) or, for the gateway's additions, against quilt-gateway's (<see cref="GatewayAdditions"/>).
+/// </summary>
+public static class RegistryOperations
+{
+    public const string Me = """
+        query Me { me { name email isAdmin role { name } roles { name } } }
+        """;
+
+    public const string BucketConfigs = """
+        query BucketConfigs { bucketConfigs { name title description } }
+        """;
+
+    public const string BrowsingSessionCreate = """
+        mutation BrowsingSessionCreate($scope: String!, $ttl: Int!) {
+          browsingSessionCreate(scope: $scope, ttl: $ttl) {
+            __typename
+            ... on BrowsingSession { id expires }
+            ... on InvalidInput { errors { path message name } }
+            ... on OperationError { message name }
+          }
+        }
+        """;
+
+    public const string BrowsingSessionRefresh = """
+        mutation BrowsingSessionRefresh($id: ID!, $ttl: Int!) {
+          browsingSessionRefresh(id: $id, ttl: $ttl) {
+            __typename
+            ... on BrowsingSession { id expires }
+            ... on InvalidInput { errors { path message name } }
+            ... on OperationError { message name }
+          }
+        }
+        """;
+
+    public const string PackageConstruct = """
+        mutation PackageConstruct($params: PackagePushParams!, $src: PackageConstructSource!) {
+          packageConstruct(params: $params, src: $src) {
+            __typename
+            ... on PackagePushSuccess { package { bucket name } revision { hash } }
+            ... on InvalidInput { errors { path message name } }
+            ... on OperationError { message name }
+          }
+        }
+        """;
+
+    // ---- quilt-gateway additions (docs/gateway.md): not in Quilt's schema ----
+
+    public const string BucketObjects = """
+        query BucketObjects($bucket: String!, $prefix: String, $delimiter: String, $first: Int, $after: String) {
+          bucketObjects(bucket: $bucket, prefix: $prefix, delimiter: $delimiter, first: $first, after: $after) {
+            __typename
+            ... on BucketObjectList { objects { key size modified etag } prefixes cursor }
+            ... on InvalidInput { errors { path message name } }
+            ... on OperationError { message name }
+          }
+        }
+        """;
+
+    public const string BucketObject = """
+        query BucketObject($bucket: String!, $key: String!, $version: String) {
+          bucketObject(bucket: $bucket, key: $key, version: $version) {
+            __typename
+            ... on S3Object { bucket key version size modified etag contentType metadata }
+            ... on InvalidInput { errors { path message name } }
+            ... on OperationError { message name }
+          }
+        }
+        """;
+
+    public const string BrowsingSessionLink = """
+        mutation BrowsingSessionLink($id: ID!, $path: String!, $ttl: Int) {
+          browsingSessionLink(id: $id, path: $path, ttl: $ttl) {
+            __typename
+            ... on BrowsingSessionLink { url expires object { version } }
+            ... on InvalidInput { errors { path message name } }
+            ... on OperationError { message name }
+          }
+        }
+        """;
+
+    public const string GenerateUploadUrl = """
+        mutation GenerateUploadUrl($bucket: String!, $key: String!, $contentType: String) {
+          generateUploadUrl(bucket: $bucket, key: $key, contentType: $contentType) { uploadUrl fields expires }
+        }
+        """;
+
+    public const string MultipartUploadCreate = """
+        mutation MultipartUploadCreate($bucket: String!, $key: String!, $size: Float!, $contentType: String, $partSize: Float) {
+          multipartUploadCreate(bucket: $bucket, key: $key, size: $size, contentType: $contentType, partSize: $partSize) {
+            __typename
+            ... on MultipartUpload { id size partSize parts { partNumber uploadUrl size } expires }
+            ... on InvalidInput { errors { path message name } }
+            ... on OperationError { message name }
+          }
+        }
+        """;
+
+    public const string MultipartUploadComplete = """
+        mutation MultipartUploadComplete($id: ID!, $parts: [MultipartUploadPartInput!]!) {
+          multipartUploadComplete(id: $id, parts: $parts) {
+            __typename
+            ... on S3Object { bucket key version size modified etag }
+            ... on InvalidInput { errors { path message name } }
+            ... on OperationError { message name }
+          }
+        }
+        """;
+
+    public const string MultipartUploadAbort = """
+        mutation MultipartUploadAbort($id: ID!) {
+          multipartUploadAbort(id: $id) {
+            __typename
+            ... on InvalidInput { errors { path message name } }
+            ... on OperationError { message name }
+          }
+        }
+        """;
+
+    /// <summary>The documents that use only Quilt's public schema: they work against a stock Quilt registry.</summary>
+    public static IReadOnlyDictionary<string, string> Quilt { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        [nameof(Me)] = Me,
+        [nameof(BucketConfigs)] = BucketConfigs,
+        [nameof(BrowsingSessionCreate)] = BrowsingSessionCreate,
+        [nameof(BrowsingSessionRefresh)] = BrowsingSessionRefresh,
+        [nameof(PackageConstruct)] = PackageConstruct,
+    };
+
+    /// <summary>The documents that need quilt-gateway's additions (listing, object info, links, uploads).</summary>
+    public static IReadOnlyDictionary<string, string> GatewayAdditions { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        [nameof(BucketObjects)] = BucketObjects,
+        [nameof(BucketObject)] = BucketObject,
+        [nameof(BrowsingSessionLink)] = BrowsingSessionLink,
+        [nameof(GenerateUploadUrl)] = GenerateUploadUrl,
+        [nameof(MultipartUploadCreate)] = MultipartUploadCreate,
+        [nameof(MultipartUploadComplete)] = MultipartUploadComplete,
+        [nameof(MultipartUploadAbort)] = MultipartUploadAbort,
+    };
+}

@@ -1,0 +1,72 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Quilt.Core;
+using Quilt.Core.Manifests;
+using Quilt.Packages;
+
+namespace Quilt.Registry;
+
+/// <summary>
+/// Publishes a revision through the registry's packageConstruct (Quilt's PackagePushParams and PackageConstructSource):
+/// every entry's s3:// physical key, hash, size and metadata as built here; the registry writes the manifest and
+/// pointers. The top hash it reports must be the one computed here, else the revision is not what was built.
+/// </summary>
+public sealed class RegistryPackagePublisher(RegistryClient client) : IPackagePublisher
+{
+    public async Task<PackageRevision> PublishAsync(PackageRegistry registry, string name, Manifest manifest, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        ArgumentNullException.ThrowIfNull(manifest);
+        var entries = new JsonArray();
+        foreach (var e in manifest.Entries)
+        {
+            if (!e.PhysicalKey.StartsWith("s3://", StringComparison.Ordinal))
+            {
+                throw new PackageException(
+                    $"'{e.LogicalKey}' is at {e.PhysicalKey}; a registry builds packages only from s3:// objects. Upload it first (local files are uploaded when added as sources).");
+            }
+            var entry = new JsonObject
+            {
+                ["logicalKey"] = e.LogicalKey,
+                ["physicalKey"] = e.PhysicalKey,
+                ["hash"] = new JsonObject { ["type"] = e.Hash.Type, ["value"] = e.Hash.Value },
+                ["size"] = e.Size,
+            };
+            if (e.Meta is JsonObject meta && meta.Count > 0)
+                entry["meta"] = meta.DeepClone();
+            entries.Add(entry);
+        }
+        var parameters = new JsonObject
+        {
+            ["bucket"] = registry.Bucket,
+            ["name"] = name,
+            ["message"] = manifest.Message,
+            ["userMeta"] = manifest.UserMeta is JsonObject userMeta ? userMeta.DeepClone() : null,
+        };
+        if (manifest.Workflow is JsonObject { } workflow && workflow["id"]?.GetValueKind() == JsonValueKind.String)
+            parameters["workflow"] = workflow["id"]!.GetValue<string>();
+
+        var operation = $"publish {name} in s3://{registry.Bucket}";
+        var data = await client.ExecuteAsync(RegistryOperations.PackageConstruct,
+            new JsonObject { ["params"] = parameters, ["src"] = new JsonObject { ["entries"] = entries } }, operation, cancellationToken).ConfigureAwait(false);
+        JsonObject success;
+        try
+        {
+            success = RegistryClient.Expect(data["packageConstruct"], "PackagePushSuccess", operation);
+        }
+        catch (Storage.StorageException ex)
+        {
+            throw new PackageException(ex.Message + " Nothing was published.", ex);
+        }
+        var topHash = success["revision"]?["hash"]?.GetValue<string>()
+            ?? throw new PackageException($"The registry answered {operation} without the revision's top hash.");
+        if (topHash != manifest.TopHash)
+        {
+            throw new PackageException(
+                $"The registry published {name} as {topHash}, but the revision built here has top hash {manifest.TopHash}: the registry recorded " +
+                "other metadata or hashes than were sent. Browse the package to see what it holds.");
+        }
+        // The registry names the timestamp pointer it wrote nowhere in its answer; "latest" is the one it surely moved.
+        return new PackageRevision(name, topHash, DateTimeOffset.UtcNow, RegistryLayout.LatestKey(name));
+    }
+}
