@@ -34,7 +34,7 @@ public sealed class RegistryPackagePublisher(RegistryClient client) : IPackagePu
             };
             if (e.Meta is JsonObject meta && meta.Count > 0)
                 entry["meta"] = meta.DeepClone();
-            entries.Add(entry);
+            entries.Add((JsonNode)entry);
         }
         var parameters = new JsonObject
         {
