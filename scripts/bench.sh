@@ -51,7 +51,8 @@ if ! command -v aws >/dev/null; then
 fi
 
 echo "bench.sh: starting the S3 server on 127.0.0.1:$port" >&2
-env_lines=$(bash scripts/s3-server.sh start "$s3dir" "$port")
+# The transfers alone write about 6.5 GB (three tools, two runs, 1 GiB each way), more than the test server's default.
+env_lines=$(QUILT_S3_MEMORY_BYTES=${QUILT_S3_MEMORY_BYTES:-12884901888} bash scripts/s3-server.sh start "$s3dir" "$port")
 trap 'bash scripts/s3-server.sh stop "$s3dir" || true' EXIT
 eval "$env_lines"
 export QUILT_TEST_S3_ENDPOINT=$AWS_ENDPOINT_URL_S3

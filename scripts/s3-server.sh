@@ -7,6 +7,8 @@
 #                                         `export ...` lines (eval them) for the AWS SDKs and the tests
 #   scripts/s3-server.sh stop DIR         stop the server started in DIR and remove DIR
 #
+# The OSD holds at most QUILT_S3_MEMORY_BYTES of data (default 4 GiB; deleted objects free their space only when
+# radosgw's garbage collection runs, hours later), and refuses writes once full.
 # Credentials TESTKEY/TESTSECRET, region us-east-1, path-style addressing. Starting again into a DIR
 # whose server is running just prints its environment again. Missing: S3 flexible checksums
 # (x-amz-checksum-*), so clients hash data themselves.
@@ -184,7 +186,7 @@ mon data = $d/mon
 [osd.0]
 osd data = $d/osd0
 osd objectstore = memstore
-memstore device bytes = 4294967296
+memstore device bytes = ${QUILT_S3_MEMORY_BYTES:-4294967296}
 [client.rgw]
 rgw frontends = $frontend
 CONF

@@ -209,7 +209,11 @@ public static class GatewayBench
         var file = new ByteArrayContent(content);
         file.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
         form.Add(file, "file", "upload.bin");
-        using var response = await http.PostAsync(new Uri(result["uploadUrl"]!.GetValue<string>()), form);
+        // One connection per upload, as quilt-mcp's registry mode sends them: the S3 server (civetweb) closes kept-alive
+        // connections at will, and a form already sent on a dying connection cannot be sent again.
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(result["uploadUrl"]!.GetValue<string>())) { Content = form };
+        request.Headers.ConnectionClose = true;
+        using var response = await http.SendAsync(request);
         if (!response.IsSuccessStatusCode)
             throw new InvalidOperationException($"POST to S3 failed ({(int)response.StatusCode}): {await response.Content.ReadAsStringAsync()}");
     }

@@ -143,13 +143,16 @@ public static class McpServerBench
 
         var s3Environment = S3Environment();
         var awsEndpoint = new[] { "--endpoint-url", endpoint };
-        await TransferRowsAsync(output, "aws s3 cp", size, expected, work,
+        // Each object is deleted once checked: the loopback server keeps everything in a few GiB of memory.
+        using var s3 = BenchRun.CreateS3Client(endpoint);
+        Task DeleteAsync(string key) => s3.DeleteObjectAsync(bucket, key);
+        await TransferRowsAsync(output, "aws s3 cp", size, expected, work, DeleteAsync,
             key => BenchRun.RunTimedAsync(aws, ["s3", "cp", "--only-show-errors", source, $"s3://{bucket}/{key}", .. awsEndpoint], s3Environment),
             (key, target) => BenchRun.RunTimedAsync(aws, ["s3", "cp", "--only-show-errors", $"s3://{bucket}/{key}", target, .. awsEndpoint], s3Environment));
-        await TransferRowsAsync(output, "quilt-mcp object put/get (CLI)", size, expected, work,
+        await TransferRowsAsync(output, "quilt-mcp object put/get (CLI)", size, expected, work, DeleteAsync,
             key => BenchRun.RunTimedAsync(server, ["object", "put", source, $"s3://{bucket}/{key}"], s3Environment),
             (key, target) => BenchRun.RunTimedAsync(server, ["object", "get", $"s3://{bucket}/{key}", target], s3Environment));
-        await TransferRowsAsync(output, "MCP bucket_objects_put / bucket_object_fetch", size, expected, work,
+        await TransferRowsAsync(output, "MCP bucket_objects_put / bucket_object_fetch", size, expected, work, DeleteAsync,
             async key =>
             {
                 await using var session = await ServerSession.StartAsync(server, s3Environment);
@@ -170,7 +173,7 @@ public static class McpServerBench
     }
 
     private static async Task TransferRowsAsync(TextWriter output, string tool, long size, string expectedSha256, string work,
-        Func<string, Task<BenchRun.Timed>> upload, Func<string, string, Task<BenchRun.Timed>> download)
+        Func<string, Task> delete, Func<string, Task<BenchRun.Timed>> upload, Func<string, string, Task<BenchRun.Timed>> download)
     {
         BenchRun.Timed? bestUp = null, bestDown = null;
         for (var run = 0; run < TransferRuns; run++)
@@ -184,6 +187,7 @@ public static class McpServerBench
             if (actual != expectedSha256)
                 throw new InvalidOperationException($"{tool}: the downloaded file differs from the uploaded one (SHA-256 {actual}, expected {expectedSha256}).");
             File.Delete(target);
+            await delete(key);
             bestUp = Best(bestUp, up);
             bestDown = Best(bestDown, down);
         }
