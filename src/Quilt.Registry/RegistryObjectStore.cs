@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Quilt.Core;
 using Quilt.Storage;
+using Quilt.Storage.S3;
 
 namespace Quilt.Registry;
 
@@ -201,21 +202,7 @@ public sealed partial class RegistryObjectStore : IObjectStore
         return PhysicalKey.S3(obj.Bucket, obj.Key, obj.VersionId).ToString();
     }
 
-    public ObjectRef? FromPhysicalKey(string physicalKey)
-    {
-        ArgumentNullException.ThrowIfNull(physicalKey);
-        if (!physicalKey.StartsWith("s3://", StringComparison.Ordinal))
-            return null;
-        try
-        {
-            var key = PhysicalKey.Parse(physicalKey);
-            return new ObjectRef(key.Bucket!, key.Path, key.VersionId);
-        }
-        catch (FormatException ex)
-        {
-            throw new InvalidObjectPathException(ex.Message);
-        }
-    }
+    public ObjectRef? FromPhysicalKey(string physicalKey) => S3ObjectStore.ParseS3PhysicalKey(physicalKey);
 
     private Uri BrowseUrl(BrowsingSession session, ObjectRef obj)
     {

@@ -279,7 +279,10 @@ public sealed partial class S3ObjectStore : IObjectStore, IDisposable
         return PhysicalKey.S3(obj.Bucket, obj.Key, obj.VersionId).ToString();
     }
 
-    public ObjectRef? FromPhysicalKey(string physicalKey)
+    public ObjectRef? FromPhysicalKey(string physicalKey) => ParseS3PhysicalKey(physicalKey);
+
+    /// <summary>An <c>s3://bucket/key?versionId=</c> physical key as an object; null for another scheme. Shared by every store of s3:// objects.</summary>
+    public static ObjectRef? ParseS3PhysicalKey(string physicalKey)
     {
         ArgumentNullException.ThrowIfNull(physicalKey);
         if (!physicalKey.StartsWith("s3://", StringComparison.Ordinal))
