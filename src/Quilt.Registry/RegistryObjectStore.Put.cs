@@ -8,6 +8,7 @@ using System.Text.Json.Nodes;
 using System.Xml.Linq;
 using Quilt.Storage;
 using Quilt.Storage.S3;
+using static Quilt.Storage.S3.S3ObjectNames;
 
 namespace Quilt.Registry;
 

@@ -3,6 +3,7 @@ using System.Net;
 using Amazon.S3;
 using Amazon.S3.Model;
 using Microsoft.Extensions.Logging;
+using static Quilt.Storage.S3.S3ObjectNames;
 
 namespace Quilt.Storage.S3;
 

@@ -8,6 +8,7 @@ using Amazon.S3.Model;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Quilt.Core;
+using static Quilt.Storage.S3.S3ObjectNames;
 
 namespace Quilt.Storage.S3;
 
@@ -279,25 +280,7 @@ public sealed partial class S3ObjectStore : IObjectStore, IDisposable
         return PhysicalKey.S3(obj.Bucket, obj.Key, obj.VersionId).ToString();
     }
 
-    public ObjectRef? FromPhysicalKey(string physicalKey) => ParseS3PhysicalKey(physicalKey);
-
-    /// <summary>An <c>s3://bucket/key?versionId=</c> physical key as an object; null for another scheme. Shared by every store of s3:// objects.</summary>
-    public static ObjectRef? ParseS3PhysicalKey(string physicalKey)
-    {
-        ArgumentNullException.ThrowIfNull(physicalKey);
-        if (!physicalKey.StartsWith("s3://", StringComparison.Ordinal))
-            return null;
-        PhysicalKey key;
-        try
-        {
-            key = PhysicalKey.Parse(physicalKey);
-        }
-        catch (FormatException ex)
-        {
-            throw new InvalidObjectPathException(ex.Message);
-        }
-        return new ObjectRef(key.Bucket!, key.Path, key.VersionId);
-    }
+    public ObjectRef? FromPhysicalKey(string physicalKey) => S3ObjectNames.FromPhysicalKey(physicalKey);
 
     /// <summary>The object's metadata, or null when HEAD says 404 (a missing key or a missing bucket).</summary>
     private async Task<GetObjectMetadataResponse?> HeadOrNullAsync(ObjectRef obj, CancellationToken cancellationToken)
@@ -340,31 +323,6 @@ public sealed partial class S3ObjectStore : IObjectStore, IDisposable
         {
             throw mapped;
         }
-    }
-
-    private static void CheckRef(ObjectRef obj)
-    {
-        ArgumentNullException.ThrowIfNull(obj);
-        CheckBucket(obj.Bucket);
-        CheckKey(obj.Key);
-    }
-
-    // Legacy S3 bucket names allow upper case and '_'; anything else could change the request's path.
-    private static void CheckBucket(string bucket)
-    {
-        ArgumentNullException.ThrowIfNull(bucket);
-        if (bucket.Length is < 1 or > 255 || !bucket.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_'))
-            throw new InvalidObjectPathException(
-                $"Invalid bucket name '{bucket}': use 3-63 characters of lower-case letters, digits, '.' and '-'.");
-    }
-
-    private static void CheckKey(string key)
-    {
-        ArgumentNullException.ThrowIfNull(key);
-        if (key.Length == 0)
-            throw new InvalidObjectPathException("The object key is empty: give the key of an object, such as 'data/file.csv'.");
-        if (System.Text.Encoding.UTF8.GetByteCount(key) > 1024)
-            throw new InvalidObjectPathException($"The object key is longer than S3's limit of 1024 bytes (UTF-8): '{key[..64]}...'.");
     }
 
     private static string StripMetaPrefix(string name) =>
