@@ -16,6 +16,12 @@ public interface IPackagePublisher
     Task<PackageRevision> PublishAsync(PackageRegistry registry, string name, Manifest manifest, CancellationToken cancellationToken);
 }
 
+/// <summary>A store whose package revisions are published through its own API (a Quilt registry's packageConstruct).</summary>
+public interface IPackagePublishingStore
+{
+    IPackagePublisher PackagePublisher { get; }
+}
+
 /// <summary>
 /// A quilt3 registry in one bucket of a store (an S3 bucket, or a bucket folder of the local store): named packages,
 /// their revision pointers and manifests, laid out exactly as quilt3 lays them out.
@@ -29,6 +35,7 @@ public sealed class PackageRegistry
     {
         Store = store ?? throw new ArgumentNullException(nameof(store));
         ArgumentException.ThrowIfNullOrEmpty(bucket);
+        Publisher = (store as IPackagePublishingStore)?.PackagePublisher;
         Bucket = bucket;
     }
 
@@ -38,7 +45,8 @@ public sealed class PackageRegistry
 
     /// <summary>
     /// Publishes revisions in place of writing the manifest and pointers through <see cref="Store"/>: a Quilt registry's
-    /// packageConstruct, for one reached only through its API. Null: written here, in quilt3's layout.
+    /// packageConstruct, for one reached only through its API; taken from the store when it is an
+    /// <see cref="IPackagePublishingStore"/>. Null: written here, in quilt3's layout.
     /// </summary>
     public IPackagePublisher? Publisher { get; init; }
 

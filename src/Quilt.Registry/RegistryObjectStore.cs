@@ -4,8 +4,10 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Quilt.Core;
+using Quilt.Packages;
 using Quilt.Storage;
 using Quilt.Storage.S3;
+using static Quilt.Storage.S3.S3ObjectNames;
 
 namespace Quilt.Registry;
 
@@ -15,7 +17,7 @@ namespace Quilt.Registry;
 /// generateUploadUrl (a presigned POST) or, for large files, the registry's multipart upload. The client never holds
 /// AWS credentials. There is no copy or delete: a registry offers neither.
 /// </summary>
-public sealed partial class RegistryObjectStore : IObjectStore
+public sealed partial class RegistryObjectStore : IObjectStore, IPackagePublishingStore
 {
     private readonly RegistryClient _client;
     private readonly RegistryStoreOptions _options;
@@ -33,6 +35,9 @@ public sealed partial class RegistryObjectStore : IObjectStore
     }
 
     public RegistryClient Client => _client;
+
+    /// <summary>Revisions go through the registry's packageConstruct, not by writing manifests and pointers.</summary>
+    public IPackagePublisher PackagePublisher => field ??= new RegistryPackagePublisher(_client);
 
     public string Scheme => "s3";
 
@@ -202,7 +207,7 @@ public sealed partial class RegistryObjectStore : IObjectStore
         return PhysicalKey.S3(obj.Bucket, obj.Key, obj.VersionId).ToString();
     }
 
-    public ObjectRef? FromPhysicalKey(string physicalKey) => S3ObjectStore.ParseS3PhysicalKey(physicalKey);
+    public ObjectRef? FromPhysicalKey(string physicalKey) => S3ObjectNames.FromPhysicalKey(physicalKey);
 
     private Uri BrowseUrl(BrowsingSession session, ObjectRef obj)
     {
@@ -234,19 +239,4 @@ public sealed partial class RegistryObjectStore : IObjectStore
         Text(node) is { } s ? DateTimeOffset.Parse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal) : default;
 
     private static string? Unquote(string? etag) => string.IsNullOrEmpty(etag) ? null : etag.Trim('"');
-
-    private static void CheckRef(ObjectRef obj)
-    {
-        ArgumentNullException.ThrowIfNull(obj);
-        CheckBucket(obj.Bucket);
-        if (string.IsNullOrEmpty(obj.Key))
-            throw new InvalidObjectPathException("The object key is empty: give the key of an object, such as 'data/file.csv'.");
-    }
-
-    private static void CheckBucket(string bucket)
-    {
-        ArgumentNullException.ThrowIfNull(bucket);
-        if (bucket.Length is < 1 or > 255 || !bucket.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_'))
-            throw new InvalidObjectPathException($"Invalid bucket name '{bucket}': use 3-63 characters of lower-case letters, digits, '.' and '-'.");
-    }
 }

@@ -27,14 +27,6 @@ public sealed class PackageRegistries(IObjectStore store, BucketAccessPolicy pol
 
     public IObjectStore Store { get; } = store;
 
-    // Through a registry, revisions are published by its packageConstruct, not by writing manifests and pointers.
-    private readonly IPackagePublisher? _publisher = store is Quilt.Registry.RegistryObjectStore registryStore
-        ? new Quilt.Registry.RegistryPackagePublisher(registryStore.Client)
-        : null;
-
-    /// <summary>A package registry in <paramref name="bucket"/> of this server's storage.</summary>
-    public PackageRegistry RegistryIn(string bucket) => new(Store, bucket) { Publisher = _publisher };
-
     public PackageTarget Resolve(string? package, string? registry, string? revision, bool write)
     {
         var text = ObjectUriResolver.Require(package, "package");
@@ -56,13 +48,13 @@ public sealed class PackageRegistries(IObjectStore store, BucketAccessPolicy pol
                 throw new McpException($"registry '{registry}' disagrees with the bucket of package '{text}'; give one of them.");
             if (!string.IsNullOrEmpty(revision) && (uri.TopHash ?? uri.Tag) is { } inUri && inUri != revision)
                 throw new McpException($"revision '{revision}' disagrees with the revision in package '{text}'; give one of them.");
-            target = new PackageTarget(RegistryIn(uri.Bucket), uri.PackageName, NullIfEmpty(revision) ?? uri.TopHash ?? uri.Tag);
+            target = new PackageTarget(new PackageRegistry(Store, uri.Bucket), uri.PackageName, NullIfEmpty(revision) ?? uri.TopHash ?? uri.Tag);
         }
         else
         {
             if (!Names.IsValidPackageName(text))
                 throw new McpException($"package '{text}' is not a valid name: use user/name (letters, digits, '_' or '-'), or a quilt+s3://bucket#package=user/name URI.");
-            target = new PackageTarget(RegistryIn(DefaultRegistry(registry)), text, NullIfEmpty(revision));
+            target = new PackageTarget(new PackageRegistry(Store, DefaultRegistry(registry)), text, NullIfEmpty(revision));
         }
         if (write)
             policy.EnsureCanWrite(target.Registry.Bucket, "registry");
