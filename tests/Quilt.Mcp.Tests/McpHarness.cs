@@ -25,15 +25,21 @@ internal sealed class McpHarness : IAsyncDisposable
 
     public IObjectStore Store { get; }
 
+    /// <summary>The server's services.</summary>
+    public IServiceProvider Services => _provider!;
+
     public McpClient Client { get; private set; } = null!;
 
-    public static async Task<McpHarness> StartAsync(ServerSettings settings, IObjectStore store, Action<IServiceCollection>? configure = null)
+    /// <param name="addServer">The server's registration (default: the product's, <see cref="QuiltMcpServer.AddQuiltMcpServer"/>).</param>
+    /// <param name="clientOptions">The client's options, such as the protocol version it asks for.</param>
+    public static async Task<McpHarness> StartAsync(ServerSettings settings, IObjectStore store, Action<IServiceCollection>? configure = null,
+        Func<IServiceCollection, IMcpServerBuilder>? addServer = null, McpClientOptions? clientOptions = null)
     {
         var harness = new McpHarness(store);
         var services = new ServiceCollection();
         services.AddLogging();
         configure?.Invoke(services);
-        services.AddQuiltMcpServer(settings)
+        (addServer ?? (s => s.AddQuiltMcpServer(settings)))(services)
             .WithStreamServerTransport(harness._clientToServer.Reader.AsStream(), harness._serverToClient.Writer.AsStream());
         // An instance registration wins over the default factory, and the container does not dispose it: the test owns the store.
         services.AddSingleton(store);
@@ -41,7 +47,7 @@ internal sealed class McpHarness : IAsyncDisposable
         harness._serverTask = harness._provider.GetRequiredService<McpServer>().RunAsync(harness._cts.Token);
         harness.Client = await McpClient.CreateAsync(
             new StreamClientTransport(harness._clientToServer.Writer.AsStream(), harness._serverToClient.Reader.AsStream()),
-            cancellationToken: TestContext.Current.CancellationToken);
+            clientOptions, cancellationToken: TestContext.Current.CancellationToken);
         return harness;
     }
 

@@ -17,7 +17,7 @@ public sealed class NativeAotReadinessTests
     public static TheoryData<string> ToolMethods()
     {
         var data = new TheoryData<string>();
-        foreach (var method in ToolMethodInfos())
+        foreach (var method in Quilt.Mcp.Tests.ToolMethods.All())
             data.Add($"{method.DeclaringType!.Name}.{method.Name}");
         return data;
     }
@@ -26,7 +26,7 @@ public sealed class NativeAotReadinessTests
     [MemberData(nameof(ToolMethods))]
     public void Every_tool_is_described_from_source_generated_contracts(string name)
     {
-        var method = ToolMethodInfos().Single(m => $"{m.DeclaringType!.Name}.{m.Name}" == name);
+        var method = Quilt.Mcp.Tests.ToolMethods.All().Single(m => $"{m.DeclaringType!.Name}.{m.Name}" == name);
         var options = WithoutReflection(ToolJson.Options);
         var tool = McpServerTool.Create(method, _ => throw new InvalidOperationException("not called"),
             new McpServerToolCreateOptions { SerializerOptions = options });
@@ -63,11 +63,4 @@ public sealed class NativeAotReadinessTests
             }
         }
     }
-
-    private static IEnumerable<MethodInfo> ToolMethodInfos() =>
-        typeof(ToolJson).Assembly.GetTypes()
-            .Where(t => t.GetCustomAttribute<McpServerToolTypeAttribute>() is not null)
-            .SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static))
-            .Where(m => m.GetCustomAttribute<McpServerToolAttribute>() is not null)
-            .OrderBy(m => m.DeclaringType!.Name, StringComparer.Ordinal).ThenBy(m => m.Name, StringComparer.Ordinal);
 }

@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Reflection;
+using ModelContextProtocol.Server;
 using ModelContextProtocol;
 using Quilt.Mcp.Configuration;
 
@@ -65,4 +67,15 @@ internal static class TestData
 
     /// <summary>A JSON string literal for embedding a value in the tests' argument JSON.</summary>
     public static string Json(string value) => System.Text.Json.JsonSerializer.Serialize(value);
+}
+
+/// <summary>The server's tool methods, in a stable order.</summary>
+internal static class ToolMethods
+{
+    public static IEnumerable<MethodInfo> All() =>
+        typeof(Quilt.Mcp.Models.ToolJson).Assembly.GetTypes()
+            .Where(t => t.GetCustomAttribute<McpServerToolTypeAttribute>() is not null)
+            .SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static))
+            .Where(m => m.GetCustomAttribute<McpServerToolAttribute>() is not null)
+            .OrderBy(m => m.DeclaringType!.Name, StringComparer.Ordinal).ThenBy(m => m.Name, StringComparer.Ordinal);
 }

@@ -187,17 +187,10 @@ public sealed class S3TestServer
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private static string FindRepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "QuiltMcp.sln")))
-                return dir.FullName;
-        }
-        throw new InvalidOperationException(
+    private static string FindRepositoryRoot() =>
+        Repository.FindRoot() ?? throw new InvalidOperationException(
             $"Could not find the repository root (a folder with QuiltMcp.sln) above {AppContext.BaseDirectory}, so scripts/s3-server.sh cannot be run. " +
             $"Start an S3 server yourself and set {EndpointVariable}.");
-    }
 
     private static Dictionary<string, string> ParseExports(string stdout)
     {

@@ -18,20 +18,23 @@ public sealed class LogicalKeyComparer : IComparer<string>
             return -1;
         if (y is null)
             return 1;
-        ReadOnlySpan<char> a = x, b = y;
-        while (true)
-        {
-            var ia = a.IndexOf('/');
-            var ib = b.IndexOf('/');
-            var sa = ia < 0 ? a : a[..ia];
-            var sb = ib < 0 ? b : b[..ib];
-            var c = CodePointComparer.Compare(sa, sb);
-            if (c != 0)
-                return c;
-            if (ia < 0 || ib < 0)
-                return (ia < 0 ? 0 : 1) - (ib < 0 ? 0 : 1);
-            a = a[(ia + 1)..];
-            b = b[(ib + 1)..];
-        }
+        return Compare(x.AsSpan(), y.AsSpan());
+    }
+
+    /// <summary>
+    /// Segment-wise order decided at the first differing character: the segments before it are equal, so a key that
+    /// ends there, or whose segment ends there ('/'), sorts first; otherwise the two characters decide by code point.
+    /// One vectorized prefix scan instead of splitting both keys into segments (sorting 100,000 keys calls this a lot).
+    /// </summary>
+    public static int Compare(ReadOnlySpan<char> x, ReadOnlySpan<char> y)
+    {
+        var common = x.CommonPrefixLength(y);
+        if (common == x.Length || common == y.Length)
+            return x.Length.CompareTo(y.Length);
+        if (x[common] == '/')
+            return -1;
+        if (y[common] == '/')
+            return 1;
+        return CodePointComparer.Compare(x[common..], y[common..]);
     }
 }

@@ -60,10 +60,10 @@ public static class QuiltMcpServer
                 options.ServerInfo = new Implementation { Name = Name, Title = "Quilt data in buckets", Version = Version };
                 options.ServerInstructions = Instructions;
             })
-            .WithTools<BucketReadTools>(ToolJson.Options)
-            .WithTools<BucketWriteTools>(ToolJson.Options)
-            .WithTools<PackageReadTools>(ToolJson.Options)
-            .WithTools<PackageWriteTools>(ToolJson.Options)
+            .WithCataloguedTools<BucketReadTools>(ToolJson.Options)
+            .WithCataloguedTools<BucketWriteTools>(ToolJson.Options)
+            .WithCataloguedTools<PackageReadTools>(ToolJson.Options)
+            .WithCataloguedTools<PackageWriteTools>(ToolJson.Options)
             .WithRequestFilters(filters => filters.AddCallToolFilter(ToolCallFilter.Create));
     }
 

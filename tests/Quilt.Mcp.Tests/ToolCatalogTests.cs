@@ -1,0 +1,108 @@
+using System.Reflection;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using ModelContextProtocol;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
+using Quilt.Mcp.Models;
+using Quilt.Mcp.Tools;
+using Quilt.Storage.Local;
+using Quilt.Testing;
+
+namespace Quilt.Mcp.Tests;
+
+/// <summary>
+/// The server lists its tools from the embedded catalog (src/Quilt.Mcp/Tools/ToolCatalog.json) instead of building
+/// their schemas by reflection at start. Clients must see exactly what the SDK would have built from the code.
+/// </summary>
+public sealed class ToolCatalogTests : IDisposable
+{
+    /// <summary>Set to 1 (scripts/tool-catalog.sh does) to rewrite the catalog from the code instead of failing.</summary>
+    private const string UpdateVariable = "QUILT_UPDATE_TOOL_CATALOG";
+
+    private readonly TempFolder _root = new();
+
+    public void Dispose() => _root.Dispose();
+
+    [Fact]
+    public void The_catalog_describes_every_tool_as_the_SDK_builds_it_from_the_code()
+    {
+        var built = ToolCatalog.Write(ToolMethods.All().Select(m =>
+            McpServerTool.Create(m, _ => throw new InvalidOperationException("not called"), new McpServerToolCreateOptions { SerializerOptions = ToolJson.Options }).ProtocolTool));
+        if (Environment.GetEnvironmentVariable(UpdateVariable) == "1")
+        {
+            var root = Repository.FindRoot() ?? throw new InvalidOperationException("No clone above the test binaries to write the catalog into.");
+            File.WriteAllText(Path.Join(root, "src", "Quilt.Mcp", "Tools", "ToolCatalog.json"), built);
+            return;
+        }
+        var catalogued = ToolCatalog.Write(ToolCatalog.Load().Values);
+        if (built == catalogued)
+            return;
+        Assert.Fail("src/Quilt.Mcp/Tools/ToolCatalog.json no longer matches the tools in the code (a tool, parameter or description changed). "
+            + "Run scripts/tool-catalog.sh to rewrite it, and review the change.\n" + FirstDifference(catalogued, built));
+    }
+
+    [Theory]
+    [InlineData("2025-06-18")]
+    [InlineData("2025-11-25")]
+    [InlineData(null)] // the newest version the SDK speaks
+    public async Task Clients_list_the_same_tools_as_from_a_server_that_builds_them_by_reflection(string? protocolVersion)
+    {
+        var store = new LocalFolderStore(_root.Path);
+        var settings = TestData.Settings("data");
+        var client = new McpClientOptions { ProtocolVersion = protocolVersion };
+
+        string catalogued, reflected;
+        await using (var product = await McpHarness.StartAsync(settings, store, clientOptions: client))
+            catalogued = await ListedAsync(product.Client);
+        await using (var reference = await McpHarness.StartAsync(settings, store, clientOptions: client, addServer: services => services
+                         .AddMcpServer()
+                         .WithTools<BucketReadTools>(ToolJson.Options).WithTools<BucketWriteTools>(ToolJson.Options)
+                         .WithTools<PackageReadTools>(ToolJson.Options).WithTools<PackageWriteTools>(ToolJson.Options)))
+            reflected = await ListedAsync(reference.Client);
+
+        Assert.Equal(reflected, catalogued);
+    }
+
+    [Fact]
+    public async Task A_catalogued_tool_carries_the_metadata_the_SDK_gives_it()
+    {
+        var store = new LocalFolderStore(_root.Path);
+        await using var mcp = await McpHarness.StartAsync(TestData.Settings("data"), store);
+        var tools = mcp.Services.GetServices<McpServerTool>().ToList();
+
+        Assert.Equal(ToolMethods.All().Count(), tools.Count);
+        foreach (var method in ToolMethods.All())
+        {
+            var name = method.GetCustomAttribute<McpServerToolAttribute>()!.Name;
+            var served = tools.Single(t => t.ProtocolTool.Name == name);
+            var reflected = McpServerTool.Create(method, _ => throw new InvalidOperationException("not called"),
+                new McpServerToolCreateOptions { SerializerOptions = ToolJson.Options });
+            Assert.Equal(reflected.Metadata.Select(Describe), served.Metadata.Select(Describe));
+        }
+
+        static string Describe(object item) => item is MethodInfo m ? $"{m.DeclaringType!.Name}.{m.Name}" : item.GetType().FullName!;
+    }
+
+    private static async Task<string> ListedAsync(McpClient client)
+    {
+        var tools = await client.ListToolsAsync(cancellationToken: TestContext.Current.CancellationToken);
+        return JsonSerializer.Serialize(tools.Select(t => t.ProtocolTool).OrderBy(t => t.Name, StringComparer.Ordinal).ToList(),
+            McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(List<Tool>)));
+    }
+
+    private static string FirstDifference(string expected, string actual)
+    {
+        var expectedLines = expected.Split('\n');
+        var actualLines = actual.Split('\n');
+        for (var i = 0; i < Math.Max(expectedLines.Length, actualLines.Length); i++)
+        {
+            var e = i < expectedLines.Length ? expectedLines[i] : "(end)";
+            var a = i < actualLines.Length ? actualLines[i] : "(end)";
+            if (e != a)
+                return $"First difference at line {i + 1}:\n  catalog: {e.Trim()}\n  code:    {a.Trim()}";
+        }
+        return "";
+    }
+}
