@@ -75,4 +75,33 @@ public sealed class PythonJsonTests
         Array.Sort(keys, CodePointComparer.Instance);
         Assert.Equal(new[] { "a", "z", "\ue000", "😀" }, keys);
     }
+
+    [Fact]
+    public void A_lone_surrogate_is_escaped_when_hashing_and_refused_in_a_manifest_line()
+    {
+        // Built from char codes: a lone surrogate in an attribute's string does not survive compilation.
+        (string Value, string Canonical)[] cases =
+        [
+            ("a" + (char)0xD800 + "b", "\"a\\ud800b\""),
+            (((char)0xDC00).ToString(), "\"\\udc00\""),
+            ("x" + (char)0xD83D, "\"x\\ud83d\""),
+        ];
+        foreach (var (value, canonical) in cases)
+        {
+            // json.dumps escapes it with ensure_ascii; written as UTF-8 (ensure_ascii=False) Python fails to encode it.
+            var node = JsonValue.Create(value);
+            Assert.Equal(canonical, PythonJson.Serialize(node, PythonJsonStyle.Canonical));
+            Assert.ThrowsAny<System.Text.Json.JsonException>(() => PythonJson.Serialize(node, PythonJsonStyle.Manifest));
+        }
+    }
+
+    [Fact]
+    public void Long_plain_runs_between_escapes_are_written_whole()
+    {
+        var text = new string('a', 100) + "\"" + new string('b', 70) + "\u00e9" + new string('c', 40) + "\ud83d\ude00";
+        var expectedCanonical = "\"" + new string('a', 100) + "\\\"" + new string('b', 70) + "\\u00e9" + new string('c', 40) + "\\ud83d\\ude00\"";
+        var expectedManifest = "\"" + new string('a', 100) + "\\\"" + new string('b', 70) + "\u00e9" + new string('c', 40) + "\ud83d\ude00\"";
+        Assert.Equal(expectedCanonical, PythonJson.Serialize(JsonValue.Create(text), PythonJsonStyle.Canonical));
+        Assert.Equal(expectedManifest, PythonJson.Serialize(JsonValue.Create(text), PythonJsonStyle.Manifest));
+    }
 }

@@ -8,88 +8,83 @@ using Quilt.Core.Hashing;
 namespace Quilt.Core.Manifests;
 
 /// <summary>
-/// Reads a quilt3 manifest (JSON Lines) as quilt3's Package.load does, streaming line by line. Unknown keys on entry
-/// lines are dropped (quilt3 drops them too); a line without physical keys is directory metadata.
+/// Reads a quilt3 manifest (JSON Lines) as quilt3's Package.load does, streaming. Unknown keys on entry lines are dropped
+/// (quilt3 drops them too); a line without physical keys is directory metadata.
 /// </summary>
 public static class ManifestReader
 {
+    // The stream is read in blocks of whole lines; lines are independent, so blocks are parsed on every core while the
+    // next ones are read, and their entries joined in file order. A few blocks per core are in flight at most.
+    private const int BlockBytes = 1 << 20;
+
     public static async Task<Manifest> ReadAsync(Stream stream, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(stream);
         JsonObject? packageMeta = null;
         var entries = new List<ManifestEntry>();
         var dirs = new List<DirectoryMetadata>();
-        var lineNumber = 0;
-        var sawBlank = false;
-        var keyCache = new Dictionary<string, string>(StringComparer.Ordinal);
+        int? blankLine = null; // the last line seen empty: only more empty lines may follow it
+        var inFlight = new Queue<Task<LineBlock>>();
+        var maxInFlight = 2 * Environment.ProcessorCount;
+        var nextLineNumber = 1;
 
-        var buffer = ArrayPool<byte>.Shared.Rent(1 << 20);
+        var buffer = ArrayPool<byte>.Shared.Rent(BlockBytes);
+        var filled = 0;
         try
         {
-            int start = 0, end = 0;
             var eof = false;
-            while (true)
+            while (!eof)
             {
-                var newline = buffer.AsSpan(start, end - start).IndexOf((byte)'\n');
-                if (newline < 0 && !eof)
+                var read = await stream.ReadAsync(buffer.AsMemory(filled), cancellationToken).ConfigureAwait(false);
+                filled += read;
+                eof = read == 0;
+                if (filled < buffer.Length && !eof)
+                    continue;
+
+                // A block ends after its last newline; the partial line after it starts the next block.
+                var length = eof ? filled : buffer.AsSpan(0, filled).LastIndexOf((byte)'\n') + 1;
+                if (length == 0)
                 {
-                    // Move the partial line to the front, grow if one line is larger than the buffer, read more.
-                    if (start > 0)
+                    if (!eof)
                     {
-                        Buffer.BlockCopy(buffer, start, buffer, 0, end - start);
-                        end -= start;
-                        start = 0;
-                    }
-                    if (end == buffer.Length)
-                    {
+                        // One line longer than the buffer: grow it and read on.
                         var bigger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
-                        Buffer.BlockCopy(buffer, 0, bigger, 0, end);
+                        Buffer.BlockCopy(buffer, 0, bigger, 0, filled);
                         ArrayPool<byte>.Shared.Return(buffer);
                         buffer = bigger;
                     }
-                    var read = await stream.ReadAsync(buffer.AsMemory(end), cancellationToken).ConfigureAwait(false);
-                    if (read == 0)
-                        eof = true;
-                    end += read;
                     continue;
                 }
 
-                var lineLength = newline < 0 ? end - start : newline;
-                if (newline < 0 && lineLength == 0)
-                    break;
-                var line = buffer.AsSpan(start, lineLength);
-                start += lineLength + (newline < 0 ? 0 : 1);
-                lineNumber++;
-                if (line.Length > 0 && line[^1] == (byte)'\r')
-                    line = line[..^1];
-                if (line.Trim((byte)' ').IsEmpty)
+                var block = buffer;
+                var firstLine = nextLineNumber;
+                nextLineNumber += block.AsSpan(0, length).Count((byte)'\n') + (block[length - 1] == (byte)'\n' ? 0 : 1);
+                buffer = ArrayPool<byte>.Shared.Rent(Math.Max(BlockBytes, filled - length));
+                Buffer.BlockCopy(block, length, buffer, 0, filled - length);
+                filled -= length;
+                inFlight.Enqueue(Task.Run(() =>
                 {
-                    sawBlank = true;
-                    continue;
-                }
-                if (sawBlank)
-                    throw new ManifestFormatException($"Manifest line {lineNumber - 1} is empty; a manifest has one JSON object per line.");
-
-                try
-                {
-                    if (packageMeta is null)
-                        packageMeta = ReadPackageLine(line);
-                    else
-                        ReadEntryLine(line, entries, dirs, keyCache);
-                }
-                catch (JsonException ex)
-                {
-                    throw new ManifestFormatException($"Manifest line {lineNumber} is not valid JSON: {ex.Message}", ex);
-                }
-                catch (ManifestFormatException ex)
-                {
-                    throw new ManifestFormatException($"Manifest line {lineNumber}: {ex.Message}", ex);
-                }
+                    try
+                    {
+                        return LineBlock.Parse(block.AsSpan(0, length), firstLine);
+                    }
+                    finally
+                    {
+                        ArrayPool<byte>.Shared.Return(block);
+                    }
+                }, CancellationToken.None));
+                if (inFlight.Count >= maxInFlight)
+                    Join(await inFlight.Dequeue().ConfigureAwait(false));
             }
+            while (inFlight.Count > 0)
+                Join(await inFlight.Dequeue().ConfigureAwait(false));
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
+            // After a failure, let the parses still running finish, so each returns its block to the pool.
+            foreach (var pending in inFlight)
+                await ((Task)pending).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 
         if (packageMeta is null)
@@ -102,12 +97,96 @@ public static class ManifestReader
         {
             throw new ManifestFormatException(ex.Message, ex);
         }
+
+        void Join(LineBlock block)
+        {
+            if (blankLine is not null && block.FirstNonBlankLine is { } line)
+                throw EmptyLine(line - 1);
+            if (block.Error is { } error)
+                throw error;
+            packageMeta ??= block.PackageMeta;
+            entries.AddRange(block.Entries);
+            dirs.AddRange(block.Directories);
+            blankLine = block.EndsWithBlankLine ?? (block.FirstNonBlankLine is null ? blankLine : null);
+        }
     }
+
+    private static ManifestFormatException EmptyLine(int lineNumber) =>
+        new($"Manifest line {lineNumber} is empty; a manifest has one JSON object per line.");
 
     public static Manifest Read(ReadOnlySpan<byte> utf8)
     {
         using var stream = new MemoryStream(utf8.ToArray(), writable: false);
         return ReadAsync(stream).GetAwaiter().GetResult();
+    }
+
+    /// <summary>What one block of lines holds, or the first problem in it (thrown when the block's turn comes).</summary>
+    private sealed class LineBlock(int firstLineNumber)
+    {
+        /// <summary>The package line, when this block starts the manifest.</summary>
+        public JsonObject? PackageMeta { get; private set; }
+
+        public List<ManifestEntry> Entries { get; } = [];
+
+        public List<DirectoryMetadata> Directories { get; } = [];
+
+        public int? FirstNonBlankLine { get; private set; }
+
+        public int? EndsWithBlankLine { get; private set; }
+
+        public ManifestFormatException? Error { get; private set; }
+
+        public static LineBlock Parse(ReadOnlySpan<byte> lines, int firstLineNumber)
+        {
+            var block = new LineBlock(firstLineNumber);
+            block.ParseLines(lines);
+            return block;
+        }
+
+        private void ParseLines(ReadOnlySpan<byte> lines)
+        {
+            var keyCache = new Dictionary<string, string>(StringComparer.Ordinal);
+            var lineNumber = firstLineNumber - 1;
+            int? blankLine = null;
+            while (!lines.IsEmpty)
+            {
+                var newline = lines.IndexOf((byte)'\n');
+                var line = newline < 0 ? lines : lines[..newline];
+                lines = newline < 0 ? default : lines[(newline + 1)..];
+                lineNumber++;
+                if (line.Length > 0 && line[^1] == (byte)'\r')
+                    line = line[..^1];
+                if (line.Trim((byte)' ').IsEmpty)
+                {
+                    blankLine = lineNumber;
+                    continue;
+                }
+                FirstNonBlankLine ??= lineNumber;
+                if (blankLine is not null)
+                {
+                    Error = EmptyLine(lineNumber - 1);
+                    return;
+                }
+                try
+                {
+                    if (lineNumber == 1)
+                        PackageMeta = ReadPackageLine(line);
+                    else
+                        ReadEntryLine(line, Entries, Directories, keyCache);
+                }
+                catch (JsonException ex)
+                {
+                    Error = new ManifestFormatException($"Manifest line {lineNumber} is not valid JSON: {ex.Message}", ex);
+                    return;
+                }
+                catch (ManifestFormatException ex)
+                {
+                    Error = new ManifestFormatException($"Manifest line {lineNumber}: {ex.Message}", ex);
+                    return;
+                }
+            }
+            EndsWithBlankLine = blankLine;
+        }
     }
 
     private static JsonObject ReadPackageLine(ReadOnlySpan<byte> line)
@@ -125,7 +204,7 @@ public static class ManifestReader
             throw new ManifestFormatException("an entry line must be a JSON object.");
 
         string? logicalKey = null;
-        List<string>? physicalKeys = null;
+        string[]? physicalKeys = null;
         long? size = null;
         ObjectHash? hash = null;
         JsonObject? meta = null;
@@ -146,12 +225,7 @@ public static class ManifestReader
                     continue;
                 if (reader.TokenType != JsonTokenType.StartArray)
                     throw new ManifestFormatException("physical_keys must be a list of URLs.");
-                physicalKeys = new List<string>(1);
-                while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
-                {
-                    physicalKeys.Add(reader.TokenType == JsonTokenType.String ? reader.GetString()!
-                        : throw new ManifestFormatException("physical_keys must be a list of URLs."));
-                }
+                physicalKeys = ReadPhysicalKeys(ref reader);
             }
             else if (name.SequenceEqual("size"u8))
             {
@@ -188,7 +262,7 @@ public static class ManifestReader
         if (logicalKey is null)
             throw new ManifestFormatException("the entry has no logical_key.");
 
-        if (physicalKeys is null || physicalKeys.Count == 0)
+        if (physicalKeys is null || physicalKeys.Length == 0)
         {
             dirs.Add(new DirectoryMetadata(logicalKey, hasMeta ? meta ?? new JsonObject() : null));
             return;
@@ -198,6 +272,23 @@ public static class ManifestReader
         if (hash is null)
             throw new ManifestFormatException($"entry '{logicalKey}' has no hash.");
         entries.Add(new ManifestEntry(logicalKey, physicalKeys, size.Value, hash, meta));
+    }
+
+    private static string[] ReadPhysicalKeys(ref Utf8JsonReader reader)
+    {
+        // Nearly always one key: an exact array, no list.
+        string? first = null;
+        List<string>? more = null;
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            var key = reader.TokenType == JsonTokenType.String ? reader.GetString()!
+                : throw new ManifestFormatException("physical_keys must be a list of URLs.");
+            if (first is null)
+                first = key;
+            else
+                (more ??= [first]).Add(key);
+        }
+        return more is not null ? [.. more] : first is not null ? [first] : [];
     }
 
     private static ObjectHash ReadHash(ref Utf8JsonReader reader, Dictionary<string, string> keyCache)
