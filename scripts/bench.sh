@@ -3,6 +3,7 @@
 #
 #   bash scripts/bench.sh            full sizes (about 15 minutes on 2 cores, a third of it publishing the server)
 #   bash scripts/bench.sh --quick    smaller sizes and a 10 s gateway load: a smoke run, not the issue's figures
+#   bash scripts/bench.sh manifest mcp   only the suites named
 #
 # Builds bench/Quilt.Bench in Release, publishes the quilt-mcp server three ways (scripts/publish.sh jit, r2r, aot)
 # for the start-up, round-trip and transfer figures, starts one S3 server (scripts/s3-server.sh, Ceph on 127.0.0.1) on
@@ -13,18 +14,21 @@
 set -euo pipefail
 
 usage() {
-  sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
 quick=0
+suites=()
 for arg in "$@"; do
   case "$arg" in
     --quick) quick=1 ;;
     -h|--help) usage ;;
+    hashing|package|manifest|s3|browse|gateway|mcp) suites+=("$arg") ;;
     *) echo "bench.sh: unknown argument '$arg'" >&2; usage ;;
   esac
 done
+[ ${#suites[@]} -gt 0 ] || suites=(all)
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
@@ -64,5 +68,5 @@ echo
 echo "$(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown); $(nproc) cores ($cpu), $(free -g | awk '/^Mem:/ {print $2}') GiB; load average at start: $(cut -d' ' -f1-3 /proc/loadavg)."
 echo
 start=$SECONDS
-dotnet bench/Quilt.Bench/bin/Release/net10.0/Quilt.Bench.dll all
+dotnet bench/Quilt.Bench/bin/Release/net10.0/Quilt.Bench.dll "${suites[@]}"
 echo "Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg); benchmark run took $((SECONDS - start)) s."

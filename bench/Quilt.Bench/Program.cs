@@ -1,10 +1,9 @@
 using Quilt.Bench;
 
-// dotnet run -c Release --project bench/Quilt.Bench -- [all|hashing|package|manifest|s3|browse|gateway|mcp]
+// dotnet run -c Release --project bench/Quilt.Bench -- [all | one or more of hashing package manifest s3 browse gateway mcp]
 // Prints markdown tables, one per suite, in the order and shape of docs/benchmarks.md; scripts/bench.sh runs them all.
 // mcp needs published servers (QUILT_BENCH_SERVERS, set by scripts/bench.sh). s3 and gateway need an S3 server (QUILT_TEST_S3_ENDPOINT); browse measures the S3 registry when one is given.
 // QUILT_BENCH_QUICK=1: smaller sizes for a smoke run.
-var suite = args.Length > 0 ? args[0] : "all";
 var output = Console.Out;
 var suites = new Dictionary<string, Func<TextWriter, Task>>(StringComparer.Ordinal)
 {
@@ -21,26 +20,22 @@ var suites = new Dictionary<string, Func<TextWriter, Task>>(StringComparer.Ordin
     ["mcp"] = McpServerBench.RunAsync,
 };
 
-if (suite == "manifest-read")
+if (args is ["manifest-read", var manifestPath])
 {
     // Child process of the manifest suite: reads one manifest, so its peak memory is the read's own.
-    return await ManifestBench.ReadOnceAsync(args[1], output);
+    return await ManifestBench.ReadOnceAsync(manifestPath, output);
 }
-if (suite == "all")
+var chosen = args.Length == 0 || args is ["all"] ? [.. suites.Keys] : args;
+if (chosen.FirstOrDefault(name => !suites.ContainsKey(name)) is { } unknown)
 {
-    foreach (var (name, run) in suites)
-    {
-        await output.WriteLineAsync($"## {name}");
-        await output.WriteLineAsync();
-        await run(output);
-        await output.WriteLineAsync();
-    }
-    return 0;
-}
-if (!suites.TryGetValue(suite, out var one))
-{
-    await Console.Error.WriteLineAsync($"Unknown suite '{suite}'. Valid suites are: all, {string.Join(", ", suites.Keys)}.");
+    await Console.Error.WriteLineAsync($"Unknown suite '{unknown}'. Valid suites are: all, {string.Join(", ", suites.Keys)}.");
     return 2;
 }
-await one(output);
+foreach (var name in chosen)
+{
+    await output.WriteLineAsync($"## {name}");
+    await output.WriteLineAsync();
+    await suites[name](output);
+    await output.WriteLineAsync();
+}
 return 0;

@@ -433,7 +433,9 @@ public abstract class ObjectToolTests : IAsyncLifetime
     {
         var source = Files.File("cancel.bin");
         await File.WriteAllBytesAsync(source, TestData.Bytes(64 * 1024 * 1024), TestContext.Current.CancellationToken);
-        await using var mcp = await StartAsync();
+        // The source stalls after 20 MiB (past the first multipart parts, whose upload sends the first progress), as a
+        // slow disk would, until the call is cancelled: the cancel always lands mid-upload, however fast the store writes.
+        await using var mcp = await McpHarness.StartAsync(TestData.Settings(Bucket), new StallingSourceStore(Store, 20 << 20));
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         var progress = new ProgressLog();
         progress.Reported += _ => cts.Cancel();
@@ -487,4 +489,40 @@ public abstract class ObjectToolTests : IAsyncLifetime
     }
 
     private protected abstract Task AssertNothingHalfWrittenAsync(string key);
+}
+
+/// <summary>A real store whose put sources stall after some bytes until the put is cancelled (or 30 s pass).</summary>
+internal sealed class StallingSourceStore(IObjectStore inner, long stallAfter) : Quilt.Testing.DelegatingObjectStore(inner)
+{
+    public override Task<PutResult> PutAsync(PutRequest request, Stream content, IProgress<long>? progress = null, CancellationToken cancellationToken = default) =>
+        base.PutAsync(request, new StallingStream(content, stallAfter, cancellationToken), progress, cancellationToken);
+
+    private sealed class StallingStream(Stream inner, long stallAfter, CancellationToken putCancelled) : Stream
+    {
+        private long _read;
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => _read; set => throw new NotSupportedException(); }
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (_read == stallAfter)
+            {
+                using var either = CancellationTokenSource.CreateLinkedTokenSource(putCancelled, cancellationToken);
+                await Task.Delay(TimeSpan.FromSeconds(30), either.Token);
+            }
+            var n = await inner.ReadAsync(_read < stallAfter ? buffer[..(int)Math.Min(buffer.Length, stallAfter - _read)] : buffer, cancellationToken);
+            _read += n;
+            return n;
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
 }

@@ -35,30 +35,15 @@ public sealed class HashReuseTests
     }
 
     /// <summary>The real store, with a record of which keys were opened for reading.</summary>
-    private sealed class ReadCountingStore(IObjectStore inner) : IObjectStore
+    private sealed class ReadCountingStore(IObjectStore inner) : DelegatingObjectStore(inner)
     {
         public List<string> DataReads { get; } = [];
 
-        public string Scheme => inner.Scheme;
-        public Task<bool> IsVersionedAsync(string bucket, CancellationToken cancellationToken = default) => inner.IsVersionedAsync(bucket, cancellationToken);
-        public Task<IReadOnlyList<BucketInfo>> ListBucketsAsync(CancellationToken cancellationToken = default) => inner.ListBucketsAsync(cancellationToken);
-        public Task<ObjectListing> ListAsync(ListRequest request, CancellationToken cancellationToken = default) => inner.ListAsync(request, cancellationToken);
-        public Task<ObjectInfo> HeadAsync(ObjectRef obj, CancellationToken cancellationToken = default) => inner.HeadAsync(obj, cancellationToken);
-
-        public Task<Stream> OpenReadAsync(ObjectRef obj, ByteRange? range = null, CancellationToken cancellationToken = default)
+        public override Task<Stream> OpenReadAsync(ObjectRef obj, ByteRange? range = null, CancellationToken cancellationToken = default)
         {
             lock (DataReads)
                 DataReads.Add(obj.Key);
-            return inner.OpenReadAsync(obj, range, cancellationToken);
+            return base.OpenReadAsync(obj, range, cancellationToken);
         }
-
-        public Task<PutResult> PutAsync(PutRequest request, Stream content, IProgress<long>? progress = null, CancellationToken cancellationToken = default) =>
-            inner.PutAsync(request, content, progress, cancellationToken);
-        public Task<PutResult> CopyAsync(ObjectRef source, string destinationBucket, string destinationKey, CancellationToken cancellationToken = default) =>
-            inner.CopyAsync(source, destinationBucket, destinationKey, cancellationToken);
-        public Task DeleteAsync(ObjectRef obj, CancellationToken cancellationToken = default) => inner.DeleteAsync(obj, cancellationToken);
-        public Task<Uri> GetDownloadUrlAsync(ObjectRef obj, TimeSpan expiresIn, CancellationToken cancellationToken = default) => inner.GetDownloadUrlAsync(obj, expiresIn, cancellationToken);
-        public string ToPhysicalKey(ObjectRef obj) => inner.ToPhysicalKey(obj);
-        public ObjectRef? FromPhysicalKey(string physicalKey) => inner.FromPhysicalKey(physicalKey);
     }
 }
