@@ -9,8 +9,8 @@ var suites = new Dictionary<string, Func<TextWriter, Task>>(StringComparer.Ordin
 {
     ["hashing"] = async w =>
     {
-        await RawSha256.PrintAsync(w);
-        await HashingBench.RunAsync(w);
+        var openSsl = await RawSha256.PrintAsync(w);
+        await HashingBench.RunAsync(w, openSsl);
     },
     ["package"] = PackageBench.RunAsync,
     ["manifest"] = ManifestBench.RunAsync,

@@ -6,13 +6,15 @@ namespace Quilt.Bench;
 /// <summary>The machine's raw SHA-256 speed as OpenSSL measures it, printed beside our own figures.</summary>
 public static class RawSha256
 {
-    public static async Task PrintAsync(TextWriter output)
+    /// <summary>Prints OpenSSL's one-core figure and returns it (null when openssl is missing).</summary>
+    public static async Task<double?> PrintAsync(TextWriter output)
     {
         var mbps = await MeasureAsync();
         output.WriteLine(mbps is { } v
             ? $"Raw SHA-256 (`openssl speed -evp sha256 -bytes 8192`, one core): {v:F0} MB/s."
             : "Raw SHA-256: openssl is not installed here, see the in-process raw figure below.");
         output.WriteLine();
+        return mbps;
     }
 
     /// <summary>MB/s for 8 KiB blocks on one core, or null when openssl is missing.</summary>
