@@ -45,7 +45,7 @@ internal static class ToolCatalog
     }
 
     /// <summary>The tool as the SDK builds it from its method (a new instance of the tool class serves each call).</summary>
-    public static McpServerTool Create<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TTools>(
+    private static McpServerTool Create<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TTools>(
         MethodInfo method, IServiceProvider? services, JsonSerializerOptions serializerOptions)
         where TTools : class =>
         McpServerTool.Create(method, static request => ActivatorUtilities.CreateInstance<TTools>(request.Services!),
