@@ -79,6 +79,38 @@ public sealed class LargeManifestTests
         Assert.Equal($"Manifest line {emptyLine} is empty; a manifest has one JSON object per line.", ex.Message);
     }
 
+    [Theory]
+    [InlineData("a/../b", "Invalid logical key 'a/../b'")]
+    [InlineData("", "Invalid logical key ''")]
+    public async Task A_bad_entry_deep_in_a_large_manifest_is_named_by_its_line(string logicalKey, string expected)
+    {
+        var lines = Lines(Create(EntryCount));
+        lines[23_455] = $$$"""{"logical_key": "{{{logicalKey}}}", "physical_keys": ["s3://b/k"], "size": 1, "hash": {"type": "SHA256", "value": "x"}}""";
+        lines[27_000] = """{"logical_key": "neg", "physical_keys": ["s3://b/k"], "size": -1, "hash": {"type": "SHA256", "value": "x"}}""";
+
+        var ex = await Assert.ThrowsAsync<ManifestFormatException>(() => ReadAsync(lines));
+        Assert.StartsWith($"Manifest line 23456: {expected}", ex.Message, StringComparison.Ordinal);
+
+        lines[23_455] = lines[23_454];
+        ex = await Assert.ThrowsAsync<ManifestFormatException>(() => ReadAsync(lines));
+        Assert.Equal("Manifest line 27001: Entry 'neg' has a negative size.", ex.Message);
+    }
+
+    [Fact]
+    public async Task Entries_out_of_order_across_blocks_are_put_in_tree_order()
+    {
+        // Each half is in order, so every block is; only where the halves meet is the order broken.
+        var manifest = Create(EntryCount);
+        var lines = Lines(manifest);
+        var half = EntryCount / 2;
+        string[] swapped = [lines[0], .. lines[(1 + half)..], .. lines[1..(1 + half)]];
+
+        var read = await ReadAsync(swapped);
+
+        Assert.Equal(manifest.Entries.Select(e => e.LogicalKey), read.Entries.Select(e => e.LogicalKey));
+        Assert.Equal(manifest.TopHash, read.TopHash);
+    }
+
     [Fact]
     public async Task Empty_lines_at_the_end_and_CRLF_line_ends_are_accepted()
     {

@@ -12,24 +12,28 @@ public sealed class Manifest
     private Dictionary<string, ManifestEntry>? _byKey;
 
     public Manifest(JsonObject packageMeta, IEnumerable<ManifestEntry> entries, IEnumerable<DirectoryMetadata>? directoryMetadata = null)
+        : this(packageMeta, (entries ?? throw new ArgumentNullException(nameof(entries))).ToArray(), directoryMetadata, sorted: null, entriesChecked: false)
+    {
+    }
+
+    /// <summary>
+    /// For the reader, which has already checked each entry (key, size) and whether they come sorted, on every core;
+    /// what is left here needs neighbours: order, duplicates, a key that is both a file and a folder.
+    /// </summary>
+    internal Manifest(JsonObject packageMeta, ManifestEntry[] entries, IEnumerable<DirectoryMetadata>? directoryMetadata, bool? sorted, bool entriesChecked)
     {
         ArgumentNullException.ThrowIfNull(packageMeta);
-        ArgumentNullException.ThrowIfNull(entries);
         PackageMeta = packageMeta;
-        var sorted = entries.ToArray();
-        if (!IsSorted(sorted))
-            Array.Sort(sorted, static (a, b) => LogicalKeyComparer.Instance.Compare(a.LogicalKey, b.LogicalKey));
-        for (var i = 0; i < sorted.Length; i++)
+        if (!(sorted ?? IsSorted(entries)))
+            Array.Sort(entries, static (a, b) => LogicalKeyComparer.Instance.Compare(a.LogicalKey, b.LogicalKey));
+        for (var i = 0; i < entries.Length; i++)
         {
-            var key = sorted[i].LogicalKey;
-            Names.ValidateLogicalKey(key);
-            if (sorted[i].PhysicalKeys.Count == 0)
-                throw new ManifestFormatException($"Entry '{key}' has no physical key.");
-            if (sorted[i].Size < 0)
-                throw new ManifestFormatException($"Entry '{key}' has a negative size.");
+            var key = entries[i].LogicalKey;
+            if (!entriesChecked)
+                Check(entries[i]);
             if (i > 0)
             {
-                var previous = sorted[i - 1].LogicalKey;
+                var previous = entries[i - 1].LogicalKey;
                 if (previous == key)
                     throw new ManifestFormatException($"Duplicate logical key '{key}'.");
                 // In tree order a folder's children follow right after a file of the same name would.
@@ -37,10 +41,20 @@ public sealed class Manifest
                     throw new ManifestFormatException($"'{previous}' is both a file and a folder (of '{key}'); rename one of them.");
             }
         }
-        Entries = sorted;
+        Entries = entries;
         var dirs = (directoryMetadata ?? []).ToArray();
         Array.Sort(dirs, static (a, b) => LogicalKeyComparer.Instance.Compare(a.LogicalKey, b.LogicalKey));
         DirectoryMetadata = dirs;
+    }
+
+    /// <summary>What quilt3 refuses in one entry on its own: a bad logical key, no physical key, a negative size.</summary>
+    internal static void Check(ManifestEntry entry)
+    {
+        Names.ValidateLogicalKey(entry.LogicalKey);
+        if (entry.PhysicalKeys.Count == 0)
+            throw new ManifestFormatException($"Entry '{entry.LogicalKey}' has no physical key.");
+        if (entry.Size < 0)
+            throw new ManifestFormatException($"Entry '{entry.LogicalKey}' has a negative size.");
     }
 
     // Manifests read back are already in tree order: checking is cheaper than sorting 100,000 keys again.

@@ -23,6 +23,7 @@ public static class ManifestReader
         JsonObject? packageMeta = null;
         var entries = new List<ManifestEntry>();
         var dirs = new List<DirectoryMetadata>();
+        var sorted = true;
         int? blankLine = null; // the last line seen empty: only more empty lines may follow it
         var inFlight = new Queue<Task<LineBlock>>();
         var maxInFlight = 2 * Environment.ProcessorCount;
@@ -91,7 +92,7 @@ public static class ManifestReader
             throw new ManifestFormatException("The manifest is empty: its first line must be the package line ({\"version\": \"v0\", ...}).");
         try
         {
-            return new Manifest(packageMeta, entries, dirs);
+            return new Manifest(packageMeta, [.. entries], dirs, sorted, entriesChecked: true);
         }
         catch (InvalidNameException ex)
         {
@@ -105,6 +106,11 @@ public static class ManifestReader
             if (block.Error is { } error)
                 throw error;
             packageMeta ??= block.PackageMeta;
+            if (block.Entries.Count > 0)
+            {
+                sorted &= block.Sorted && (entries.Count == 0
+                    || LogicalKeyComparer.Instance.Compare(entries[^1].LogicalKey, block.Entries[0].LogicalKey) <= 0);
+            }
             entries.AddRange(block.Entries);
             dirs.AddRange(block.Directories);
             blankLine = block.EndsWithBlankLine ?? (block.FirstNonBlankLine is null ? blankLine : null);
@@ -129,6 +135,9 @@ public static class ManifestReader
         public List<ManifestEntry> Entries { get; } = [];
 
         public List<DirectoryMetadata> Directories { get; } = [];
+
+        /// <summary>Whether this block's entries come in tree order (manifests quilt3 writes do).</summary>
+        public bool Sorted { get; private set; } = true;
 
         public int? FirstNonBlankLine { get; private set; }
 
@@ -171,8 +180,18 @@ public static class ManifestReader
                 {
                     if (lineNumber == 1)
                         PackageMeta = ReadPackageLine(line);
-                    else
-                        ReadEntryLine(line, Entries, Directories, keyCache);
+                    else if (ReadEntryLine(line, Directories, keyCache) is { } entry)
+                    {
+                        Manifest.Check(entry);
+                        if (Entries.Count > 0 && LogicalKeyComparer.Instance.Compare(Entries[^1].LogicalKey, entry.LogicalKey) > 0)
+                            Sorted = false;
+                        Entries.Add(entry);
+                    }
+                }
+                catch (InvalidNameException ex)
+                {
+                    Error = new ManifestFormatException($"Manifest line {lineNumber}: {ex.Message}", ex);
+                    return;
                 }
                 catch (JsonException ex)
                 {
@@ -197,7 +216,8 @@ public static class ManifestReader
         return node;
     }
 
-    private static void ReadEntryLine(ReadOnlySpan<byte> line, List<ManifestEntry> entries, List<DirectoryMetadata> dirs, Dictionary<string, string> keyCache)
+    /// <summary>The entry on the line, or null for a directory metadata line (added to <paramref name="dirs"/>).</summary>
+    private static ManifestEntry? ReadEntryLine(ReadOnlySpan<byte> line, List<DirectoryMetadata> dirs, Dictionary<string, string> keyCache)
     {
         var reader = new Utf8JsonReader(line);
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
@@ -265,13 +285,13 @@ public static class ManifestReader
         if (physicalKeys is null || physicalKeys.Length == 0)
         {
             dirs.Add(new DirectoryMetadata(logicalKey, hasMeta ? meta ?? new JsonObject() : null));
-            return;
+            return null;
         }
         if (size is null)
             throw new ManifestFormatException($"entry '{logicalKey}' has no size.");
         if (hash is null)
             throw new ManifestFormatException($"entry '{logicalKey}' has no hash.");
-        entries.Add(new ManifestEntry(logicalKey, physicalKeys, size.Value, hash, meta));
+        return new ManifestEntry(logicalKey, physicalKeys, size.Value, hash, meta);
     }
 
     private static string[] ReadPhysicalKeys(ref Utf8JsonReader reader)
