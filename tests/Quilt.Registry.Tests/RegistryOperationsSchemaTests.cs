@@ -1,9 +1,7 @@
-using GraphQL;
 using GraphQL.Types;
-using GraphQL.Validation;
 using GraphQLParser;
 using GraphQLParser.AST;
-using Quilt.Gateway.GraphQL;
+using Quilt.Testing;
 
 namespace Quilt.Registry.Tests;
 
@@ -16,8 +14,8 @@ public sealed class RegistryOperationsSchemaTests
 {
     private static readonly string QuiltSdl = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "TestData", "quilt-schema.graphql"));
     private static readonly string GatewaySdl = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "TestData", "gateway-schema.graphql"));
-    private static readonly Lazy<ISchema> Quilt = new(() => ValidationSchema(QuiltSdl));
-    private static readonly Lazy<ISchema> Gateway = new(() => ValidationSchema(GatewaySdl));
+    private static readonly Lazy<ISchema> Quilt = new(() => GraphQLValidation.Schema(QuiltSdl));
+    private static readonly Lazy<ISchema> Gateway = new(() => GraphQLValidation.Schema(GatewaySdl));
 
     public static TheoryData<string> QuiltOperations => new(RegistryOperations.Quilt.Keys);
     public static TheoryData<string> GatewayOperations => new(RegistryOperations.GatewayAdditions.Keys);
@@ -48,33 +46,10 @@ public sealed class RegistryOperationsSchemaTests
         Assert.Equal(declared.Order(), listed.Order());
     }
 
-    private static async Task<List<string>> ErrorsAsync(ISchema schema, string text)
+    private static Task<List<string>> ErrorsAsync(ISchema schema, string text)
     {
         var document = Parser.Parse(text);
-        var operation = document.Definitions.OfType<GraphQLOperationDefinition>().Single();
-        var result = await new DocumentValidator().ValidateAsync(new ValidationOptions
-        {
-            Schema = schema,
-            Document = document,
-            Operation = operation,
-            Rules = DocumentValidator.CoreRules,
-            Variables = Inputs.Empty,
-            RequestServices = null!,
-            UserContext = new Dictionary<string, object?>(),
-            CancellationToken = TestContext.Current.CancellationToken,
-        });
-        // Only the document is checked, not variable values (none are given).
-        return result.Errors.Where(e => e is not InvalidVariableError).Select(e => e.Message).ToList();
-    }
-
-    /// <summary>A schema from SDL, enough to validate documents: scalars registered, union members told apart.</summary>
-    private static ISchema ValidationSchema(string sdl)
-    {
-        var schema = Schema.For(sdl, b => b.Types.ForAll(t => t.IsTypeOfFunc ??= _ => false));
-        schema.RegisterType(new DatetimeGraphType());
-        foreach (var name in new[] { "Json", "JsonRecord", "PackageContentsFlatMap", "S3ObjectLocation", "PackageOrdering" })
-            schema.RegisterType(new JsonScalarGraphType(name, objectsOnly: false));
-        schema.Initialize();
-        return schema;
+        return GraphQLValidation.ErrorsAsync(schema, document, document.Definitions.OfType<GraphQLOperationDefinition>().Single(),
+            TestContext.Current.CancellationToken);
     }
 }
