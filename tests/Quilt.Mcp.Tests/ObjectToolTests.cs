@@ -495,34 +495,9 @@ public abstract class ObjectToolTests : IAsyncLifetime
 internal sealed class StallingSourceStore(IObjectStore inner, long stallAfter) : Quilt.Testing.DelegatingObjectStore(inner)
 {
     public override Task<PutResult> PutAsync(PutRequest request, Stream content, IProgress<long>? progress = null, CancellationToken cancellationToken = default) =>
-        base.PutAsync(request, new StallingStream(content, stallAfter, cancellationToken), progress, cancellationToken);
-
-    private sealed class StallingStream(Stream inner, long stallAfter, CancellationToken putCancelled) : Stream
-    {
-        private long _read;
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => _read; set => throw new NotSupportedException(); }
-
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        base.PutAsync(request, Quilt.Testing.TestStreams.RunningAfter(content, stallAfter, () =>
         {
-            if (_read == stallAfter)
-            {
-                using var either = CancellationTokenSource.CreateLinkedTokenSource(putCancelled, cancellationToken);
-                await Task.Delay(TimeSpan.FromSeconds(30), either.Token);
-            }
-            var n = await inner.ReadAsync(_read < stallAfter ? buffer[..(int)Math.Min(buffer.Length, stallAfter - _read)] : buffer, cancellationToken);
-            _read += n;
-            return n;
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    }
+            cancellationToken.WaitHandle.WaitOne(TimeSpan.FromSeconds(30));
+            cancellationToken.ThrowIfCancellationRequested();
+        }), progress, cancellationToken);
 }

@@ -23,6 +23,12 @@ public static class TestStreams
     public static Stream RunningAfter(byte[] bytes, long after, Action action) =>
         new ForwardOnlyStream(new MemoryStream(bytes, writable: false), after, action);
 
+    /// <summary>
+    /// <paramref name="source"/> read forward only; reading past <paramref name="after"/> bytes first runs
+    /// <paramref name="action"/> (e.g. waits, as a stalled disk or network would). Disposing it disposes the source.
+    /// </summary>
+    public static Stream RunningAfter(Stream source, long after, Action action) => new ForwardOnlyStream(source, after, action);
+
     /// <summary>As <see cref="NonSeekable"/>, calling <paramref name="onRead"/> with the bytes read so far after each read.</summary>
     public static Stream Observed(byte[] bytes, Action<long> onRead) =>
         new ForwardOnlyStream(new MemoryStream(bytes, writable: false), null, null, onRead);
