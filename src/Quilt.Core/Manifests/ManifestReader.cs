@@ -90,14 +90,8 @@ public static class ManifestReader
 
         if (packageMeta is null)
             throw new ManifestFormatException("The manifest is empty: its first line must be the package line ({\"version\": \"v0\", ...}).");
-        try
-        {
-            return new Manifest(packageMeta, [.. entries], dirs, sorted, entriesChecked: true);
-        }
-        catch (InvalidNameException ex)
-        {
-            throw new ManifestFormatException(ex.Message, ex);
-        }
+        // Keys were checked line by line (errors name the line); what is left to check throws ManifestFormatException.
+        return new Manifest(packageMeta, [.. entries], dirs, sorted, entriesChecked: true);
 
         void Join(LineBlock block)
         {
