@@ -5,19 +5,10 @@ namespace Quilt.Packages;
 /// <summary>
 /// Passes a stream through while hashing what is read, so an upload and its hash need one read of the source.
 /// </summary>
-internal sealed class HashingReadStream(Stream inner, ObjectHasher hasher, IProgress<long>? progress = null) : Stream
+internal sealed class HashingReadStream(Stream inner, ObjectHasher hasher, IProgress<long>? progress = null) : Quilt.Storage.ForwardReadStream
 {
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
     public override long Length => hasher.ExpectedSize;
     public override long Position { get => hasher.BytesAppended; set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
     {
@@ -32,9 +23,6 @@ internal sealed class HashingReadStream(Stream inner, ObjectHasher hasher, IProg
         Consume(buffer.Span[..n]);
         return n;
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     private void Consume(ReadOnlySpan<byte> data)
     {

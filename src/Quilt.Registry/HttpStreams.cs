@@ -5,25 +5,13 @@ using Quilt.Storage;
 namespace Quilt.Registry;
 
 /// <summary>A response body that disposes its response (and so the connection) with it.</summary>
-internal sealed class ResponseStream(HttpResponseMessage response, Stream body) : Stream
+internal sealed class ResponseStream(HttpResponseMessage response, Stream body) : ForwardReadStream
 {
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
     public override long Length => response.Content.Headers.ContentLength ?? throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
-    public override int Read(byte[] buffer, int offset, int count) => body.Read(buffer, offset, count);
     public override int Read(Span<byte> buffer) => body.Read(buffer);
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        body.ReadAsync(buffer, offset, count, cancellationToken);
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
         body.ReadAsync(buffer, cancellationToken);
-
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

@@ -33,18 +33,13 @@ public static class TestStreams
     public static Stream Observed(byte[] bytes, Action<long> onRead) =>
         new ForwardOnlyStream(new MemoryStream(bytes, writable: false), null, null, onRead);
 
-    private sealed class ForwardOnlyStream(Stream inner, long? triggerAt, Action? trigger, Action<long>? onRead = null) : Stream
+    private sealed class ForwardOnlyStream(Stream inner, long? triggerAt, Action? trigger, Action<long>? onRead = null) : Quilt.Storage.ForwardReadStream
     {
         private long _position;
         private bool _triggered;
 
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
         public override long Length => throw new NotSupportedException("This test stream has no known length.");
         public override long Position { get => _position; set => throw new NotSupportedException(); }
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
         public override int Read(Span<byte> buffer)
         {
@@ -70,14 +65,6 @@ public static class TestStreams
             cancellationToken.ThrowIfCancellationRequested();
             return ValueTask.FromResult(Read(buffer.Span));
         }
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
         protected override void Dispose(bool disposing)
         {

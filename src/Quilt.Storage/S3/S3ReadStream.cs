@@ -6,14 +6,11 @@ namespace Quilt.Storage.S3;
 /// The body of a GET, read as it arrives; disposing it releases the HTTP response. Length is the size of what
 /// this stream yields (the range, when one was asked for).
 /// </summary>
-internal sealed class S3ReadStream(GetObjectResponse response, long length) : Stream
+internal sealed class S3ReadStream(GetObjectResponse response, long length) : ForwardReadStream
 {
     private readonly Stream _body = response.ResponseStream;
     private long _position;
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
     public override long Length => length;
 
     public override long Position
@@ -21,8 +18,6 @@ internal sealed class S3ReadStream(GetObjectResponse response, long length) : St
         get => _position;
         set => throw new NotSupportedException("An S3 object stream cannot seek; open it again with a byte range instead.");
     }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
     {
@@ -38,13 +33,7 @@ internal sealed class S3ReadStream(GetObjectResponse response, long length) : St
         return n;
     }
 
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override void Flush() { }
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException("An S3 object stream cannot seek.");
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {
