@@ -135,7 +135,7 @@ public sealed partial class RegistryObjectStore
                 int count;
                 try
                 {
-                    count = await UploadStreams.ReadFullAsync(content, buffer.AsMemory(0, (int)size), parts.Token).ConfigureAwait(false);
+                    count = await content.ReadAtLeastAsync(buffer.AsMemory(0, (int)size), (int)size, throwOnEndOfStream: false, parts.Token).ConfigureAwait(false);
                 }
                 catch
                 {

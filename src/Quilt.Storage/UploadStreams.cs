@@ -1,22 +1,8 @@
 namespace Quilt.Storage;
 
-/// <summary>Reading an upload's content in parts, and checking that it had exactly the length it was declared with.</summary>
+/// <summary>Checking that an upload's content had exactly the length it was declared with.</summary>
 public static class UploadStreams
 {
-    /// <summary>Reads until <paramref name="buffer"/> is full or the stream ends; returns how many bytes were read.</summary>
-    public static async Task<int> ReadFullAsync(Stream content, Memory<byte> buffer, CancellationToken cancellationToken)
-    {
-        var total = 0;
-        while (total < buffer.Length)
-        {
-            var n = await content.ReadAsync(buffer[total..], cancellationToken);
-            if (n == 0)
-                break;
-            total += n;
-        }
-        return total;
-    }
-
     /// <summary>Checks that a stream with a declared length ended exactly there.</summary>
     public static async Task CheckLengthAsync(Stream content, long read, long declared, CancellationToken cancellationToken)
     {

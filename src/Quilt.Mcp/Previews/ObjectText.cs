@@ -182,14 +182,7 @@ internal sealed class ObjectText(IObjectStore store, ObjectRef obj, ObjectInfo i
     {
         var buffer = new byte[count];
         await using var stream = await store.OpenReadAsync(obj, new ByteRange(offset, count), cancellationToken);
-        var total = 0;
-        while (total < count)
-        {
-            var n = await stream.ReadAsync(buffer.AsMemory(total), cancellationToken);
-            if (n == 0)
-                break;
-            total += n;
-        }
+        var total = await stream.ReadAtLeastAsync(buffer, count, throwOnEndOfStream: false, cancellationToken);
         return total == count ? buffer : buffer[..total];
     }
 }

@@ -79,14 +79,7 @@ internal sealed class RangeReadStream(IObjectStore store, ObjectRef obj, long le
     private async Task<int> FetchAsync(long offset, Memory<byte> into, CancellationToken ct)
     {
         await using var stream = await store.OpenReadAsync(obj, new ByteRange(offset, into.Length), ct);
-        var total = 0;
-        while (total < into.Length)
-        {
-            var n = await stream.ReadAsync(into[total..], ct);
-            if (n == 0)
-                break;
-            total += n;
-        }
+        var total = await stream.ReadAtLeastAsync(into, into.Length, throwOnEndOfStream: false, ct);
         BytesFetched += total;
         return total;
     }

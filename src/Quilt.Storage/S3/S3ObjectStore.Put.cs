@@ -32,7 +32,7 @@ public sealed partial class S3ObjectStore
             var buffer = ArrayPool<byte>.Shared.Rent((int)known);
             try
             {
-                var count = await UploadStreams.ReadFullAsync(content, buffer.AsMemory(0, (int)known), cancellationToken);
+                var count = await content.ReadAtLeastAsync(buffer.AsMemory(0, (int)known), (int)known, throwOnEndOfStream: false, cancellationToken);
                 await UploadStreams.CheckLengthAsync(content, count, known, cancellationToken);
                 return await PutSingleAsync(request, buffer, count, progress, cancellationToken);
             }
@@ -49,7 +49,7 @@ public sealed partial class S3ObjectStore
             var handedOver = false;
             try
             {
-                var count = await UploadStreams.ReadFullAsync(content, first.AsMemory(0, (int)_options.PartSize), cancellationToken);
+                var count = await content.ReadAtLeastAsync(first.AsMemory(0, (int)_options.PartSize), (int)_options.PartSize, throwOnEndOfStream: false, cancellationToken);
                 if (count < _options.PartSize && (count < _options.MultipartThreshold || count == 0))
                     return await PutSingleAsync(request, first, count, progress, cancellationToken);
                 handedOver = true;
@@ -145,7 +145,7 @@ public sealed partial class S3ObjectStore
                     await parts.WaitForSlotAsync(buffer);
                     try
                     {
-                        count = await UploadStreams.ReadFullAsync(content, buffer.AsMemory(0, (int)partSize), parts.Token);
+                        count = await content.ReadAtLeastAsync(buffer.AsMemory(0, (int)partSize), (int)partSize, throwOnEndOfStream: false, parts.Token);
                     }
                     catch
                     {

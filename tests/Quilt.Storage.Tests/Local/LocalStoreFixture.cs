@@ -34,9 +34,9 @@ internal sealed class LocalStoreFixture : IDisposable
         return await reader.ReadToEndAsync(Token);
     }
 
-    /// <summary>Every file under the root except housekeeping, as paths relative to the root.</summary>
+    /// <summary>Every file under the root except housekeeping (hidden ones too), as paths relative to the root.</summary>
     public IReadOnlyList<string> FilesUnderRoot() =>
-        [.. Directory.EnumerateFiles(Store.Root, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 })
+        [.. Directory.EnumerateFiles(Store.Root, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.None })
             .Select(f => Path.GetRelativePath(Store.Root, f).Replace('\\', '/'))
             .Where(f => !f.StartsWith(".quilt-mcp/", StringComparison.Ordinal))
             .Order(StringComparer.Ordinal)];
