@@ -29,7 +29,7 @@ public sealed class NativeAotReadinessTests
         var method = Quilt.Mcp.Tests.ToolMethods.All().Single(m => $"{m.DeclaringType!.Name}.{m.Name}" == name);
         var options = WithoutReflection(ToolJson.Options);
         var tool = McpServerTool.Create(method, _ => throw new InvalidOperationException("not called"),
-            new McpServerToolCreateOptions { SerializerOptions = options });
+            ToolJson.ToolOptions(serializerOptions: options));
 
         Assert.Equal(JsonValueKind.Object, tool.ProtocolTool.InputSchema.ValueKind);
     }

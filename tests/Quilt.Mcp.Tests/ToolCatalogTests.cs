@@ -29,7 +29,7 @@ public sealed class ToolCatalogTests : IDisposable
     public void The_catalog_describes_every_tool_as_the_SDK_builds_it_from_the_code()
     {
         var built = ToolCatalog.Write(ToolMethods.All().Select(m =>
-            McpServerTool.Create(m, _ => throw new InvalidOperationException("not called"), new McpServerToolCreateOptions { SerializerOptions = ToolJson.Options }).ProtocolTool));
+            McpServerTool.Create(m, _ => throw new InvalidOperationException("not called"), ToolJson.ToolOptions()).ProtocolTool));
         if (Environment.GetEnvironmentVariable(UpdateVariable) == "1")
         {
             var root = Repository.FindRoot() ?? throw new InvalidOperationException("No clone above the test binaries to write the catalog into.");
@@ -56,10 +56,10 @@ public sealed class ToolCatalogTests : IDisposable
         string catalogued, reflected;
         await using (var product = await McpHarness.StartAsync(settings, store, clientOptions: client))
             catalogued = await ListedAsync(product.Client);
+        // The reference builds every tool by reflection at start, with the same options the server builds them with.
         await using (var reference = await McpHarness.StartAsync(settings, store, clientOptions: client, addServer: services => services
                          .AddMcpServer()
-                         .WithTools<BucketReadTools>(ToolJson.Options).WithTools<BucketWriteTools>(ToolJson.Options)
-                         .WithTools<PackageReadTools>(ToolJson.Options).WithTools<PackageWriteTools>(ToolJson.Options)))
+                         .WithTools(ToolMethods.All().Select(m => McpServerTool.Create(m, _ => throw new InvalidOperationException("not called"), ToolJson.ToolOptions())))))
             reflected = await ListedAsync(reference.Client);
 
         Assert.Equal(reflected, catalogued);
@@ -78,7 +78,7 @@ public sealed class ToolCatalogTests : IDisposable
             var name = method.GetCustomAttribute<McpServerToolAttribute>()!.Name;
             var served = tools.Single(t => t.ProtocolTool.Name == name);
             var reflected = McpServerTool.Create(method, _ => throw new InvalidOperationException("not called"),
-                new McpServerToolCreateOptions { SerializerOptions = ToolJson.Options });
+                ToolJson.ToolOptions());
             Assert.Equal(reflected.Metadata.Select(Describe), served.Metadata.Select(Describe));
         }
 

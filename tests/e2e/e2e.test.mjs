@@ -91,6 +91,8 @@ function recordProgress(transport) {
   return seen;
 }
 
+// Every session lists the tools first: the SDK client then checks each call's structuredContent against the tool's
+// outputSchema (it validates only for tools it has listed), as a client that validates results does.
 async function connect(transportName, storage, extraArgs = []) {
   const args = [...storage.args, "--bucket", storage.bucket, ...extraArgs];
   const client = new Client({ name: "quilt-mcp-e2e", version: "1.0.0" });
@@ -99,6 +101,7 @@ async function connect(transportName, storage, extraArgs = []) {
     let stderr = "";
     transport.stderr?.on("data", (chunk) => (stderr += chunk));
     await client.connect(transport);
+    await client.listTools();
     const progress = recordProgress(transport);
     return { client, progress, stderr: () => stderr, close: async () => { await client.close(); return { code: 0 }; } };
   }
@@ -107,6 +110,7 @@ async function connect(transportName, storage, extraArgs = []) {
   assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/mcp$/);
   const transport = new StreamableHTTPClientTransport(new URL(url));
   await client.connect(transport);
+  await client.listTools();
   const progress = recordProgress(transport);
   return {
     client,

@@ -114,6 +114,7 @@ async function connectMcp(registryUrl, bucket, token) {
   transport.stderr?.on("data", (chunk) => (stderr += chunk));
   const client = new Client({ name: "quilt-mcp-registry-e2e", version: "1.0.0" });
   await client.connect(transport);
+  await client.listTools(); // so the client checks every result against its tool's outputSchema
   return { client, stderr: () => stderr, close: () => client.close() };
 }
 

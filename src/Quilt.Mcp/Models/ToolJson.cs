@@ -1,7 +1,10 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using Microsoft.Extensions.AI;
 using ModelContextProtocol;
+using ModelContextProtocol.Server;
 
 namespace Quilt.Mcp.Models;
 
@@ -38,6 +41,30 @@ public static class ToolJson
 {
     public static JsonSerializerOptions Options { get; } = Create();
 
+    /// <summary>How every tool is built (by the server, the catalog and its tests alike): these serializer options and schema rules.</summary>
+    public static McpServerToolCreateOptions ToolOptions(IServiceProvider? services = null, JsonSerializerOptions? serializerOptions = null) => new()
+    {
+        Services = services,
+        SerializerOptions = serializerOptions ?? Options,
+        SchemaCreateOptions = SchemaOptions,
+    };
+
+    private static readonly AIJsonSchemaCreateOptions SchemaOptions = new() { TransformSchemaNode = MarkNullableCells };
+
+    // Nullable annotations on generic arguments are invisible at run time, so `IReadOnlyList<IReadOnlyList<string?>>`
+    // comes out as arrays of non-null strings, and clients that validate structured content reject a null cell.
+    private static JsonNode MarkNullableCells(AIJsonSchemaCreateContext context, JsonNode schema)
+    {
+        if (context.GetCustomAttribute<NullableCellsAttribute>() is null || schema is not JsonObject)
+            return schema;
+        var node = schema;
+        while (node is JsonObject { } level && level["items"] is JsonObject items)
+            node = items;
+        if (node is JsonObject leaf && leaf["type"] is JsonValue type && type.TryGetValue<string>(out var name) && name != "null")
+            leaf["type"] = new JsonArray(name, "null");
+        return schema;
+    }
+
     private static JsonSerializerOptions Create()
     {
         // Relaxed escaping keeps non-ASCII keys and text readable in the JSON text a tool result carries.
@@ -53,3 +80,7 @@ public static class ToolJson
     public static JsonElement ToElement<T>(T value) =>
         JsonSerializer.SerializeToElement(value, (System.Text.Json.Serialization.Metadata.JsonTypeInfo<T>)Options.GetTypeInfo(typeof(T)));
 }
+
+/// <summary>The innermost items of this (nested) array property may be null: its output schema says so.</summary>
+[AttributeUsage(AttributeTargets.Property | AttributeTargets.Parameter)]
+public sealed class NullableCellsAttribute : Attribute;

@@ -60,7 +60,7 @@ public sealed record ObjectTextResult(
     [property: Description("Byte offset to pass as 'offset' (with format 'text') to read on; null at the end of the object.")] long? NextOffset,
     [property: Description("The text, or a readable preview for CSV/TSV/JSON/JSONL/Parquet.")] string Text,
     [property: Description("Columns of a table preview (CSV/TSV header or Parquet schema).")] IReadOnlyList<ColumnInfo>? Columns = null,
-    [property: Description("The first rows of a table preview, each cell as text (null cells as null).")] IReadOnlyList<IReadOnlyList<string?>>? Rows = null,
+    [property: NullableCells, Description("The first rows of a table preview, each cell as text (null cells as null).")] IReadOnlyList<IReadOnlyList<string?>>? Rows = null,
     [property: Description("Total number of rows, when the format records it (Parquet).")] long? RowCount = null,
     [property: Description("A remark about the preview, such as why rows are missing.")] string? Note = null);
 

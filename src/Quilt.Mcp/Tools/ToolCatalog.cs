@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
+using Quilt.Mcp.Models;
 
 namespace Quilt.Mcp.Tools;
 
@@ -49,7 +50,7 @@ internal static class ToolCatalog
         MethodInfo method, IServiceProvider? services, JsonSerializerOptions serializerOptions)
         where TTools : class =>
         McpServerTool.Create(method, static request => ActivatorUtilities.CreateInstance<TTools>(request.Services!),
-            new McpServerToolCreateOptions { Services = services, SerializerOptions = serializerOptions });
+            ToolJson.ToolOptions(services, serializerOptions));
 
     /// <summary>The catalog's text for these tools: a tools/list result, tools in name order, indented and unescaped for review (a file, never HTML).</summary>
     public static string Write(IEnumerable<Tool> tools)
