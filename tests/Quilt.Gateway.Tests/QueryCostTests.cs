@@ -87,6 +87,36 @@ public sealed class QueryCostTests(GatewayFixture gateway)
     }
 
     [Fact]
+    public async Task The_standard_introspection_query_is_within_the_limits()
+    {
+        const string Introspection = """
+            query IntrospectionQuery {
+              __schema {
+                queryType { name } mutationType { name } subscriptionType { name }
+                types { ...FullType }
+                directives { name description locations args { ...InputValue } }
+              }
+            }
+            fragment FullType on __Type {
+              kind name description
+              fields(includeDeprecated: true) { name description args { ...InputValue } type { ...TypeRef } isDeprecated deprecationReason }
+              inputFields { ...InputValue }
+              interfaces { ...TypeRef }
+              enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason }
+              possibleTypes { ...TypeRef }
+            }
+            fragment InputValue on __InputValue { name description type { ...TypeRef } defaultValue }
+            fragment TypeRef on __Type {
+              kind name
+              ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } }
+            }
+            """;
+        var (status, body) = await PostAsync(Introspection);
+        Assert.True(status == HttpStatusCode.OK && body["errors"] is null, body.ToJsonString()[..Math.Min(500, body.ToJsonString().Length)]);
+        Assert.Contains(body["data"]!["__schema"]!["types"]!.AsArray(), t => t!["name"]!.GetValue<string>() == "BucketObjectList");
+    }
+
+    [Fact]
     public async Task A_request_that_outlasts_the_timeout_is_stopped_with_its_work_and_says_so()
     {
         await using var s3 = new StallingServer();
