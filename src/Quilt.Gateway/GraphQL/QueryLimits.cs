@@ -39,7 +39,7 @@ public sealed class QueryLimits
     {
         ArgumentNullException.ThrowIfNull(query);
         document = null;
-        // UTF-8 never takes fewer bytes than UTF-16 code units: only a long text needs counting.
+        // A UTF-16 code unit takes at most 3 UTF-8 bytes: only a text longer than a third of the limit needs counting.
         if (query.Length > _options.MaxQueryBytes / 3 && Encoding.UTF8.GetByteCount(query) > _options.MaxQueryBytes)
         {
             return $"The query document is {Encoding.UTF8.GetByteCount(query)} bytes; this gateway takes at most {_options.MaxQueryBytes} " +
