@@ -72,6 +72,18 @@ public sealed class RefusalAuditTests(GatewayFixture gateway)
             Assert.Equal(HttpStatusCode.Unauthorized, graphql.StatusCode);
     }
 
+    [Fact]
+    public void One_budget_covers_an_ipv4_address_or_a_whole_ipv6_64()
+    {
+        static string Key(string address) => Services.RefusalAudit.ClientKey(IPAddress.Parse(address));
+        // One host usually holds a whole /64: cycling through its addresses must not buy a fresh budget each time.
+        Assert.Equal(Key("2001:db8:1:2::1"), Key("2001:db8:1:2:ffff:ffff:ffff:ffff"));
+        Assert.NotEqual(Key("2001:db8:1:2::1"), Key("2001:db8:1:3::1"));
+        Assert.Equal("192.0.2.7", Key("192.0.2.7"));
+        Assert.Equal("192.0.2.7", Key("::ffff:192.0.2.7"));
+        Assert.NotEqual(Key("192.0.2.7"), Key("192.0.2.8"));
+    }
+
     private static async Task<IReadOnlyList<AuditEvent>> AllAsync(IAuditStore store) =>
         await store.ReadAsync(new AuditQuery { Limit = 10_000 }, TestContext.Current.CancellationToken);
 
