@@ -49,6 +49,10 @@ public static partial class GatewayHost
         });
         if (configureLogging is not null)
             configureLogging(builder.Logging);
+        // After the caller's settings, so that no level asked for there brings back ASP.NET's lines that print request
+        // URLs (tokens in query strings, session ids in paths); RequestLog logs each request with its secrets masked.
+        foreach (var (category, level) in RequestLog.QuietCategories)
+            builder.Logging.AddFilter(category, level);
 
         var store = CreateStore(options);
         try
@@ -62,8 +66,22 @@ public static partial class GatewayHost
             throw new GatewayConfigurationException([$"Could not open {where}: {ex.Message}"]);
         }
 
+        ListingCursors cursors;
+        try
+        {
+            cursors = await ListingCursors.CreateAsync(options, store, time, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            await store.DisposeAsync();
+            throw new GatewayConfigurationException([$"Could not read or store the listing cursor secret in the database: {ex.Message}"]);
+        }
+
         var services = builder.Services;
         services.AddSingleton(options);
+        services.AddSingleton(cursors);
+        services.AddSingleton(new QueryLimits(options.GraphQL));
+        services.AddSingleton<RefusalAudit>();
         services.AddSingleton(time);
         services.AddSingleton(store);
         services.AddSingleton<IAuditStore>(store);
@@ -90,7 +108,10 @@ public static partial class GatewayHost
         // Built now, so a schema problem stops the start rather than the first request.
         app.Services.GetRequiredService<ISchema>();
 
+        app.Use((http, next) => RequestLog.LogAsync(http, () => next(http)));
         app.Use((http, next) => Endpoints.AuthenticateAsync(http, () => next(http)));
+        // For load balancers and orchestrators: no token, no audit line, no work.
+        app.MapGet("/healthz", () => Results.Text("ok\n", "text/plain")).AllowAnonymous();
         app.Map("/graphql", Endpoints.GraphQLAsync);
         app.MapMethods("/browse/{id}/{**path}", ["GET", "HEAD"], Endpoints.BrowseAsync);
         app.MapFallback(http => Endpoints.WriteErrorAsync(http, StatusCodes.Status404NotFound, "NOT_FOUND",
@@ -105,8 +126,8 @@ public static partial class GatewayHost
         return app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.ToArray() ?? [];
     }
 
-    /// <summary>Aborts multipart uploads past their expiry and forgets sessions expired for a day.</summary>
-    private sealed partial class Sweeper(GatewayOptions options, UploadService uploads, IStateStore state, TimeProvider time, ILogger<Sweeper> logger) : BackgroundService
+    /// <summary>Aborts multipart uploads past their expiry, forgets sessions expired for a day, writes counted refusals.</summary>
+    private sealed partial class Sweeper(GatewayOptions options, UploadService uploads, IStateStore state, RefusalAudit refusals, TimeProvider time, ILogger<Sweeper> logger) : BackgroundService
     {
         protected override async Task ExecuteAsync(CancellationToken stoppingToken)
         {
@@ -117,6 +138,7 @@ public static partial class GatewayHost
                 {
                     await uploads.AbortExpiredAsync(stoppingToken);
                     await state.DeleteExpiredSessionsAsync(time.GetUtcNow().AddDays(-1), stoppingToken);
+                    await refusals.FlushAsync(stoppingToken);
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {

@@ -113,6 +113,19 @@ public sealed class AuditTests(GatewayFixture gateway)
             using var response = await gateway.Http.SendAsync(request, ct);
             Assert.Equal("shared", await response.Content.ReadAsStringAsync(ct));
 
+            // A listing cursor from A continues the listing on B: the key that seals cursors is shared through the database.
+            const string Page = """
+                query($b: String!, $p: String, $after: String) {
+                  bucketObjects(bucket: $b, prefix: $p, first: 1, after: $after) { ... on BucketObjectList { objects { key } cursor } ... on InvalidInput { errors { message } } }
+                }
+                """;
+            for (var i = 0; i < 2; i++)
+                await gateway.PutAsync(gateway.Data, $"incoming/{subject}/p{i}.txt", "p"u8.ToArray());
+            var first = await PostAsync(a, token, Page, new { b = gateway.Data, p = $"incoming/{subject}/", after = (string?)null });
+            var cursor = first["data"]!["bucketObjects"]!["cursor"]!.GetValue<string>();
+            var second = await PostAsync(b, token, Page, new { b = gateway.Data, p = $"incoming/{subject}/", after = cursor });
+            Assert.Equal($"incoming/{subject}/p1.txt", second["data"]!["bucketObjects"]!["objects"]![0]!["key"]!.GetValue<string>());
+
             await using var store = new PostgresGatewayStore(connection);
             var trail = await store.ReadAsync(new AuditQuery { Subject = subject }, ct);
             Assert.Contains(trail, e => e.Action == "switchRole");

@@ -65,7 +65,10 @@ public sealed class ConfigurationTests : IDisposable
               },
               "defaultRole": "ghost",
               "users": { "bob": { "roles": ["phantom"] } },
-              "uploads": { "urlTtlSeconds": 99999999 }
+              "uploads": { "urlTtlSeconds": 99999999 },
+              "graphql": { "maxDepth": 0, "timeoutSeconds": 0 },
+              "audit": { "refusalsPerMinute": 0 },
+              "cursorSecret": "short"
             }
             """);
         var ex = Assert.Throws<GatewayConfigurationException>(() => OptionsValidator.Validate(ConfigurationLoader.Load(config, [])));
@@ -74,7 +77,8 @@ public sealed class ConfigurationTests : IDisposable
         {
             "listen 'ftp://nowhere'", "jwt.issuers is empty", "32 random bytes", "roles.broken.grants[0].bucket 'Not_A_Bucket'",
             "roles.broken.grants[0].prefix", "grants neither read nor write", "maxUploadBytes 0", "Role 'empty' has no grants",
-            "defaultRole 'ghost'", "users.bob names role 'phantom'", "uploads.urlTtlSeconds",
+            "defaultRole 'ghost'", "users.bob names role 'phantom'", "uploads.urlTtlSeconds", "graphql.maxDepth 0", "graphql.timeoutSeconds 0",
+            "audit.refusalsPerMinute 0", "cursorSecret is shorter than 32 bytes",
         })
         {
             Assert.Contains(expected, all, StringComparison.Ordinal);

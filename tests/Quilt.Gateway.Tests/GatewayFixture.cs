@@ -27,6 +27,12 @@ public sealed class GatewayFixture : IAsyncLifetime
     public const long UploaderLimit = 64 * 1024;
     public const long BulkLimit = 12L * 1024 * 1024;
 
+    /// <summary>A users.* entry keyed by subject (roles: publisher).</summary>
+    public const string KnownSubject = "users-entry-subject";
+
+    /// <summary>A users.* entry keyed by e-mail (roles: publisher, admin).</summary>
+    public const string KnownEmail = "alice@users-entry.test";
+
     private readonly TempDirectory _dir = new("quilt-gateway-test");
     private WebApplication? _app;
 
@@ -87,6 +93,11 @@ public sealed class GatewayFixture : IAsyncLifetime
             Grants = [new GrantOptions { Bucket = Data, Prefix = "", Read = true, Write = true, MaxUploadBytes = 10L * 1024 * 1024 }],
         };
         options.Roles["outsider"] = new RoleOptions { Grants = [new GrantOptions { Bucket = Other, Prefix = "", Read = true, Write = true }] };
+        // Roles by configuration for tokens without role claims: one user known by subject, one by (verified) e-mail.
+        options.Users[KnownSubject] = new UserOptions { Roles = ["publisher"] };
+        options.Users[KnownEmail] = new UserOptions { Roles = ["publisher"], Admin = true };
+        // Every test here sends refused requests from 127.0.0.1; the refusal rate limit has tests of its own.
+        options.Audit.RefusalsPerMinute = 1_000_000;
         return options;
     }
 

@@ -150,4 +150,30 @@ public sealed class IdentityTests(GatewayFixture gateway)
         Assert.Equal("incoming/", write["prefix"]!.GetValue<string>());
         Assert.Equal(GatewayFixture.UploaderLimit, write["maxUploadBytes"]!.GetValue<double>());
     }
+
+    [Fact]
+    public async Task A_users_entry_is_matched_on_the_subject_or_a_verified_email_never_on_a_claimed_one()
+    {
+        // Mallory's own account at the identity provider claims alice's address: neither alice's roles nor admin follow.
+        foreach (object? verified in new object?[] { null, false, "false" })
+        {
+            var claims = new Dictionary<string, object> { ["sub"] = GatewayFixture.NewSubject("mallory"), ["email"] = GatewayFixture.KnownEmail, ["name"] = "mallory" };
+            if (verified is not null)
+                claims["email_verified"] = verified;
+            var (status, body) = await gateway.GraphQLAsync(gateway.Tokens.Hs256WithClaims(claims), MeQuery);
+            Assert.True(status == HttpStatusCode.Unauthorized, $"email_verified={verified ?? "absent"}: HTTP {(int)status} {body.ToJsonString()}");
+            Assert.Contains("no role is granted", body["errors"]![0]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        }
+
+        // The entry keyed by subject applies to that subject.
+        var bySubject = await gateway.DataAsync(gateway.Tokens.Hs256WithClaims(new() { ["sub"] = GatewayFixture.KnownSubject }), MeQuery);
+        Assert.Equal("publisher", bySubject["me"]!["role"]!["name"]!.GetValue<string>());
+        Assert.False(bySubject["me"]!["isAdmin"]!.GetValue<bool>());
+
+        // The entry keyed by e-mail applies when the provider says it verified the address.
+        var verifiedEmail = new Dictionary<string, object> { ["sub"] = GatewayFixture.NewSubject("alice"), ["email"] = GatewayFixture.KnownEmail, ["email_verified"] = true };
+        var byEmail = await gateway.DataAsync(gateway.Tokens.Hs256WithClaims(verifiedEmail), MeQuery);
+        Assert.Equal("publisher", byEmail["me"]!["role"]!["name"]!.GetValue<string>());
+        Assert.True(byEmail["me"]!["isAdmin"]!.GetValue<bool>());
+    }
 }

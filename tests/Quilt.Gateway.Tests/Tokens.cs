@@ -50,6 +50,9 @@ public sealed class Tokens : IDisposable
     /// <summary>A valid HS256 token for <paramref name="subject"/> with <paramref name="roles"/> (the first is the default).</summary>
     public string Hs256(string subject, params string[] roles) => Create(Claims(subject, roles), Hmac(Secret));
 
+    /// <summary>A valid HS256 token with exactly <paramref name="claims"/> (plus iss, aud, iat, nbf, exp).</summary>
+    public string Hs256WithClaims(Dictionary<string, object> claims) => Create(claims, Hmac(Secret));
+
     public string Admin(string subject, params string[] roles)
     {
         var claims = Claims(subject, roles);

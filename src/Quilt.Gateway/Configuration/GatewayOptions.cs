@@ -20,7 +20,10 @@ public sealed class GatewayOptions
     /// <summary>Role name → what it may do. Names match the tokens' role claims.</summary>
     public Dictionary<string, RoleOptions> Roles { get; set; } = new(StringComparer.Ordinal);
 
-    /// <summary>Optional per-user role grants (by token subject or e-mail), for tokens that carry no role claim.</summary>
+    /// <summary>
+    /// Optional per-user role grants, for tokens that carry no role claim: keyed by the token's subject, or by an e-mail
+    /// the token marks as verified (<see cref="JwtOptions.EmailVerifiedClaim"/>).
+    /// </summary>
     public Dictionary<string, UserOptions> Users { get; set; } = new(StringComparer.Ordinal);
 
     /// <summary>The role of a user whose token and entry in <see cref="Users"/> grant none; null refuses such users.</summary>
@@ -34,6 +37,15 @@ public sealed class GatewayOptions
     public BrowsingOptions Browsing { get; set; } = new();
 
     public AuditOptions Audit { get; set; } = new();
+
+    /// <summary>What one GraphQL request may cost: document size, fields, depth, complexity, running time.</summary>
+    public GraphQLOptions GraphQL { get; set; } = new();
+
+    /// <summary>
+    /// The secret that seals listing cursors (at least 32 bytes). Null: one is generated at the first start and kept in
+    /// the database, so every instance on the same database shares it.
+    /// </summary>
+    public string? CursorSecret { get; set; }
 
     /// <summary>Largest GraphQL request body accepted, in bytes.</summary>
     public long MaxRequestBytes { get; set; } = 16L * 1024 * 1024;
@@ -67,6 +79,12 @@ public sealed class JwtOptions
     public string SubjectClaim { get; set; } = "sub";
     public string NameClaim { get; set; } = "name";
     public string EmailClaim { get; set; } = "email";
+
+    /// <summary>
+    /// The boolean claim by which the identity provider says it verified the e-mail (OIDC's email_verified). A users.*
+    /// entry keyed by an e-mail applies only when this claim is true.
+    /// </summary>
+    public string EmailVerifiedClaim { get; set; } = "email_verified";
 
     /// <summary>The claim listing every role granted (a JSON array, or names separated by spaces or commas).</summary>
     public string RolesClaim { get; set; } = "roles";
@@ -177,4 +195,31 @@ public sealed class AuditOptions
 
     /// <summary>A PostgreSQL connection string; when set it is used instead of SQLite, so several instances share state.</summary>
     public string? Postgres { get; set; }
+
+    /// <summary>
+    /// Refused requests (no or bad token) recorded one by one per client address and minute; past that they are only
+    /// counted, and one line per client and minute records how many there were.
+    /// </summary>
+    public int RefusalsPerMinute { get; set; } = 60;
+}
+
+public sealed class GraphQLOptions
+{
+    /// <summary>Largest query document, in UTF-8 bytes (variables are not counted: send large inputs as variables).</summary>
+    public int MaxQueryBytes { get; set; } = 256 * 1024;
+
+    /// <summary>Most fields a document may select once every fragment spread is expanded, over all its operations and fragments.</summary>
+    public int MaxFields { get; set; } = 1000;
+
+    /// <summary>Most fragment definitions in one document.</summary>
+    public int MaxFragments { get; set; } = 100;
+
+    /// <summary>Deepest nesting of fields.</summary>
+    public int MaxDepth { get; set; } = 20;
+
+    /// <summary>Largest estimated cost: each field counts 1, multiplied by the page size (first) of the lists it is in.</summary>
+    public int MaxComplexity { get; set; } = 50_000;
+
+    /// <summary>Longest a request may run; past that its work is cancelled and the caller gets a TIMEOUT error.</summary>
+    public int TimeoutSeconds { get; set; } = 120;
 }

@@ -93,7 +93,7 @@ public static class OptionsValidator
             problems.Add("jwt.jwksRefreshMinutes must be at least 1.");
         if (jwt.ClockSkewSeconds is < 0 or > 600)
             problems.Add($"jwt.clockSkewSeconds {jwt.ClockSkewSeconds} is out of range: use 0 to 600.");
-        foreach (var (name, value) in new[] { ("subjectClaim", jwt.SubjectClaim), ("nameClaim", jwt.NameClaim), ("emailClaim", jwt.EmailClaim), ("rolesClaim", jwt.RolesClaim), ("roleClaim", jwt.RoleClaim), ("adminClaim", jwt.AdminClaim) })
+        foreach (var (name, value) in new[] { ("subjectClaim", jwt.SubjectClaim), ("nameClaim", jwt.NameClaim), ("emailClaim", jwt.EmailClaim), ("emailVerifiedClaim", jwt.EmailVerifiedClaim), ("rolesClaim", jwt.RolesClaim), ("roleClaim", jwt.RoleClaim), ("adminClaim", jwt.AdminClaim) })
         {
             if (string.IsNullOrWhiteSpace(value))
                 problems.Add($"jwt.{name} is empty: name the claim to read.");
@@ -159,6 +159,24 @@ public static class OptionsValidator
             problems.Add($"browsing.maxTtlSeconds {options.Browsing.MaxTtlSeconds} is out of range: use 1 to 604800.");
         if (options.Browsing.MaxLinkTtlSeconds is < 1 or > MaxUrlTtlSeconds)
             problems.Add($"browsing.maxLinkTtlSeconds {options.Browsing.MaxLinkTtlSeconds} is out of range: use 1 to {MaxUrlTtlSeconds}.");
+        var graphQL = options.GraphQL;
+        foreach (var (name, value, min, max) in new[]
+        {
+            ("maxQueryBytes", graphQL.MaxQueryBytes, 1024, 16 * 1024 * 1024),
+            ("maxFields", graphQL.MaxFields, 10, 1_000_000),
+            ("maxFragments", graphQL.MaxFragments, 0, 10_000),
+            ("maxDepth", graphQL.MaxDepth, 2, 100),
+            ("maxComplexity", graphQL.MaxComplexity, 10, int.MaxValue),
+            ("timeoutSeconds", graphQL.TimeoutSeconds, 1, 24 * 3600),
+        })
+        {
+            if (value < min || value > max)
+                problems.Add($"graphql.{name} {value} is out of range: use {min} to {max}.");
+        }
+        if (options.Audit.RefusalsPerMinute < 1)
+            problems.Add($"audit.refusalsPerMinute {options.Audit.RefusalsPerMinute} is out of range: use at least 1.");
+        if (options.CursorSecret is { } cursorSecret && System.Text.Encoding.UTF8.GetByteCount(cursorSecret) < 32)
+            problems.Add("cursorSecret is shorter than 32 bytes: use at least 32 random bytes, or leave it out and the gateway keeps a generated one in its database.");
     }
 
     private static void ValidateAuditStore(AuditOptions audit, List<string> problems)

@@ -34,6 +34,11 @@ public abstract class SqlGatewayStore : IAuditStore, IStateStore, IAsyncDisposab
           role TEXT NOT NULL,
           updated_ms BIGINT NOT NULL
         );
+        CREATE TABLE IF NOT EXISTS gateway_secrets (
+          name TEXT PRIMARY KEY,
+          value TEXT NOT NULL,
+          created_ms BIGINT NOT NULL
+        );
         CREATE TABLE IF NOT EXISTS browsing_sessions (
           id_hash TEXT PRIMARY KEY,
           subject TEXT NOT NULL,
@@ -156,6 +161,20 @@ public abstract class SqlGatewayStore : IAuditStore, IStateStore, IAsyncDisposab
                 INSERT INTO active_roles (subject, role, updated_ms) VALUES (@subject, @role, @time)
                 ON CONFLICT (subject) DO UPDATE SET role = excluded.role, updated_ms = excluded.updated_ms
                 """, [("subject", subject), ("role", role), ("time", time.ToUnixTimeMilliseconds())], cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public async Task<string> GetOrAddSecretAsync(string name, string candidate, DateTimeOffset time, CancellationToken cancellationToken = default)
+    {
+        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            // Whichever instance inserts first wins; every other one reads what it wrote.
+            await ExecuteAsync(connection, """
+                INSERT INTO gateway_secrets (name, value, created_ms) VALUES (@name, @value, @time)
+                ON CONFLICT (name) DO NOTHING
+                """, [("name", name), ("value", candidate), ("time", time.ToUnixTimeMilliseconds())], cancellationToken).ConfigureAwait(false);
+            return (string)(await ScalarAsync(connection, "SELECT value FROM gateway_secrets WHERE name = @name", [("name", name)], cancellationToken).ConfigureAwait(false))!;
         }
     }
 

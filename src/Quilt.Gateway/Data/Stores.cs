@@ -50,11 +50,17 @@ public sealed record MultipartUploadRecord(
     string Id, string Subject, string Role, string Bucket, string Key, string S3UploadId, long Size, long PartSize,
     string? ContentType, DateTimeOffset Created, DateTimeOffset Expires);
 
-/// <summary>State shared by every instance of the gateway: role choices, browsing sessions, uploads in progress.</summary>
+/// <summary>State shared by every instance of the gateway: role choices, secrets, browsing sessions, uploads in progress.</summary>
 public interface IStateStore
 {
     Task<string?> GetActiveRoleAsync(string subject, CancellationToken cancellationToken = default);
     Task SetActiveRoleAsync(string subject, string role, DateTimeOffset time, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The gateway's secret called <paramref name="name"/>: the one already stored, else <paramref name="candidate"/>,
+    /// stored now. Several instances starting at once all get the same one.
+    /// </summary>
+    Task<string> GetOrAddSecretAsync(string name, string candidate, DateTimeOffset time, CancellationToken cancellationToken = default);
 
     Task CreateSessionAsync(BrowsingSessionRecord session, CancellationToken cancellationToken = default);
     Task<BrowsingSessionRecord?> GetSessionAsync(string idHash, CancellationToken cancellationToken = default);

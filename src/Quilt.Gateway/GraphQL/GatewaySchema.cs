@@ -39,6 +39,9 @@ public static class GatewaySchema
     public static readonly IReadOnlySet<string> UploadMutations =
         new HashSet<string>(StringComparer.Ordinal) { "generateUploadUrl", "multipartUploadCreate", "multipartUploadComplete", "multipartUploadAbort" };
 
+    /// <summary>What introspection fields count for in the complexity limit, relative to other fields.</summary>
+    public const double IntrospectionComplexityImpact = 0.02;
+
     public static ISchema Build(GatewayServices services, bool uploadsEnabled = true)
     {
         ArgumentNullException.ThrowIfNull(services);
@@ -48,6 +51,10 @@ public static class GatewaySchema
         schema.RegisterType(new JsonScalarGraphType("Json", objectsOnly: false));
         schema.RegisterType(new JsonScalarGraphType("JsonRecord", objectsOnly: true));
         schema.RegisterType(new JsonScalarGraphType("PackageContentsFlatMap", objectsOnly: false));
+        // GraphQL.NET prices introspection by the schema's real size, so the standard introspection query (as GraphiQL
+        // and code generators send it) would cost some 850,000; a fiftieth of that keeps it well inside
+        // graphql.maxComplexity while nested introspection, which multiplies, is still refused.
+        schema.WithIntrospectionComplexityImpact(IntrospectionComplexityImpact);
         schema.Initialize();
         return schema;
     }

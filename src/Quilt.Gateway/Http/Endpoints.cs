@@ -3,9 +3,11 @@ using System.Text.Json;
 using GraphQL;
 using GraphQL.Transport;
 using GraphQL.Types;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Net.Http.Headers;
+using Quilt.Gateway.Configuration;
 using Quilt.Gateway.Data;
 using Quilt.Gateway.GraphQL;
 using Quilt.Gateway.Identity;
@@ -29,15 +31,26 @@ public static partial class Endpoints
         ArgumentNullException.ThrowIfNull(http);
         ArgumentNullException.ThrowIfNull(next);
         var services = http.RequestServices;
+        // Endpoints marked anonymous (GET /healthz) need no token and are not audited.
+        if (http.GetEndpoint()?.Metadata.GetMetadata<IAllowAnonymous>() is not null)
+        {
+            await next();
+            return;
+        }
         var authenticator = services.GetRequiredService<JwtAuthenticator>();
         var client = http.Connection.RemoteIpAddress?.ToString();
         var result = await authenticator.AuthenticateAsync(http.Request.Headers.Authorization.ToString(), http.RequestAborted);
         if (!result.Succeeded)
         {
-            await services.GetRequiredService<AuditLog>().TokenRefusedAsync(result.ClaimedSubject, result.Reason!, client, http.Request.Path.Value, CancellationToken.None);
+            var path = RequestLog.SafePath(http.Request);
+            var recorded = await services.GetRequiredService<RefusalAudit>().RecordAsync(result.ClaimedSubject, result.Reason!, http.Connection.RemoteIpAddress, path, CancellationToken.None);
             var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Quilt.Gateway.Auth");
-            if (logger.IsEnabled(LogLevel.Information))
-                LogRefused(logger, http.Request.Path.Value, result.Reason!);
+            // Logged as often as audited, so a flood of bad requests floods neither.
+            if (recorded && logger.IsEnabled(LogLevel.Information))
+            {
+                var reason = AuditLog.Bound(result.Reason, AuditLog.MaxRefusedReasonLength)!;
+                LogRefused(logger, path, reason);
+            }
             http.Response.Headers.WWWAuthenticate = "Bearer error=\"invalid_token\"";
             await WriteErrorAsync(http, StatusCodes.Status401Unauthorized, "UNAUTHENTICATED", $"Not authenticated: {result.Reason}.");
             return;
@@ -81,23 +94,47 @@ public static partial class Endpoints
             return;
         }
 
-        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Quilt.Gateway.GraphQL");
-        var result = await services.GetRequiredService<IDocumentExecuter>().ExecuteAsync(new ExecutionOptions
+        var limits = services.GetRequiredService<QueryLimits>();
+        if (limits.Check(request.Query, out var document) is { } tooCostly)
         {
-            Schema = services.GetRequiredService<ISchema>(),
-            Query = request.Query,
-            Variables = request.Variables,
-            Extensions = request.Extensions,
-            OperationName = request.OperationName,
-            UserContext = new GatewayContext(CallerOf(http)),
-            RequestServices = services,
-            CancellationToken = http.RequestAborted,
-            UnhandledExceptionDelegate = context =>
+            await WriteErrorAsync(http, StatusCodes.Status400BadRequest, "QUERY_TOO_LARGE", tooCostly);
+            return;
+        }
+
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Quilt.Gateway.GraphQL");
+        var timeoutSeconds = services.GetRequiredService<GatewayOptions>().GraphQL.TimeoutSeconds;
+        // Ends the work when the client goes away or the request runs past the limit, whichever comes first.
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
+        deadline.CancelAfter(TimeSpan.FromSeconds(timeoutSeconds));
+        ExecutionResult result;
+        try
+        {
+            result = await services.GetRequiredService<IDocumentExecuter>().ExecuteAsync(new ExecutionOptions
             {
-                LogUnhandled(logger, context.Exception, context.FieldContext?.FieldDefinition.Name);
-                return Task.CompletedTask;
-            },
-        });
+                Schema = services.GetRequiredService<ISchema>(),
+                Query = request.Query,
+                Document = document,
+                ValidationRules = limits.ValidationRules,
+                Variables = request.Variables,
+                Extensions = request.Extensions,
+                OperationName = request.OperationName,
+                UserContext = new GatewayContext(CallerOf(http)),
+                RequestServices = services,
+                CancellationToken = deadline.Token,
+                UnhandledExceptionDelegate = context =>
+                {
+                    LogUnhandled(logger, context.Exception, context.FieldContext?.FieldDefinition.Name);
+                    return Task.CompletedTask;
+                },
+            });
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !http.RequestAborted.IsCancellationRequested)
+        {
+            await WriteErrorAsync(http, StatusCodes.Status504GatewayTimeout, "TIMEOUT",
+                $"The request ran longer than this gateway's limit of {timeoutSeconds} s (graphql.timeoutSeconds) and was stopped. " +
+                "Ask for less at once (fewer fields, smaller pages), or try again.");
+            return;
+        }
         http.Response.StatusCode = result.Executed ? StatusCodes.Status200OK : StatusCodes.Status400BadRequest;
         http.Response.ContentType = "application/json; charset=utf-8";
         await serializer.WriteAsync(http.Response.Body, result, http.RequestAborted);

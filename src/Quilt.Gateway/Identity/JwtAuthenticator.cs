@@ -203,8 +203,11 @@ public sealed partial class JwtAuthenticator : IDisposable
             roles.Add(defaultRole);
         foreach (var claim in token.Claims.Where(c => c.Type == _jwt.RolesClaim))
             roles.AddRange(SplitRoles(claim));
-        var isAdmin = token.Claims.Any(c => c.Type == _jwt.AdminClaim && string.Equals(c.Value, "true", StringComparison.OrdinalIgnoreCase));
-        if (_options.Users.TryGetValue(subject, out var entry) || (email.Length > 0 && _options.Users.TryGetValue(email, out entry)))
+        var isAdmin = IsTrue(token, _jwt.AdminClaim);
+        // The e-mail claim is whatever the token's issuer let the user type in; only the subject, or an address the
+        // provider says it verified, may pick up someone's users.* entry (and with it their roles and admin right).
+        if (_options.Users.TryGetValue(subject, out var entry)
+            || (email.Length > 0 && IsTrue(token, _jwt.EmailVerifiedClaim) && _options.Users.TryGetValue(email, out entry)))
         {
             roles.AddRange(entry.Roles);
             isAdmin |= entry.Admin;
@@ -216,6 +219,10 @@ public sealed partial class JwtAuthenticator : IDisposable
         var first = defaultRole.Length > 0 && granted.Contains(defaultRole) ? defaultRole : granted.FirstOrDefault();
         return new GatewayUser(subject, name, email, isAdmin, granted, first);
     }
+
+    /// <summary>A boolean claim that is true (JSON true, or the string "true" as some providers send it).</summary>
+    private static bool IsTrue(JsonWebToken token, string claimType) =>
+        token.Claims.Any(c => c.Type == claimType && string.Equals(c.Value, "true", StringComparison.OrdinalIgnoreCase));
 
     private static IEnumerable<string> SplitRoles(Claim claim)
     {

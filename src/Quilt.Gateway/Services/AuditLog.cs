@@ -20,10 +20,28 @@ public sealed class AuditLog(IAuditStore store, TimeProvider time)
     public Task<long> FailedAsync(Caller caller, string action, string? target, string reason, JsonObject? details = null, CancellationToken cancellationToken = default) =>
         WriteAsync(caller.Subject, caller.Role, action, target, AuditOutcome.Failed, With(details, "reason", reason), caller.ClientAddress, cancellationToken);
 
-    /// <summary>A request refused before any user was known (no or bad token).</summary>
+    // What an anonymous refusal may put in the trail: anyone can send these, so no field is larger than this.
+    internal const int MaxRefusedPathLength = 256;
+    internal const int MaxRefusedReasonLength = 300;
+    internal const int MaxClaimedSubjectLength = 128;
+
+    /// <summary>A request refused before any user was known (no or bad token); every field is cut to a small bound.</summary>
     public Task<long> TokenRefusedAsync(string? claimedSubject, string reason, string? clientAddress, string? path, CancellationToken cancellationToken = default) =>
-        WriteAsync("anonymous", null, "token", path, AuditOutcome.Denied,
-            SqlGatewayStore.Details(("reason", reason), ("claimedSubject", claimedSubject)), clientAddress, cancellationToken);
+        WriteAsync("anonymous", null, "token", Bound(path, MaxRefusedPathLength), AuditOutcome.Denied,
+            SqlGatewayStore.Details(("reason", Bound(reason, MaxRefusedReasonLength)), ("claimedSubject", Bound(claimedSubject, MaxClaimedSubjectLength))),
+            clientAddress, cancellationToken);
+
+    /// <summary><paramref name="value"/> cut to <paramref name="max"/> characters, marked with "…" when cut.</summary>
+    internal static string? Bound(string? value, int max)
+    {
+        if (value is null || value.Length <= max)
+            return value;
+        var keep = max - 1;
+        // Never split a surrogate pair: half of one is not text (and JSON refuses it).
+        if (char.IsHighSurrogate(value[keep - 1]))
+            keep--;
+        return string.Concat(value.AsSpan(0, keep), "…");
+    }
 
     public Task<long> WriteAsync(string subject, string? role, string action, string? target, string outcome, JsonObject? details, string? clientAddress, CancellationToken cancellationToken)
     {
