@@ -18,21 +18,24 @@ public sealed partial class S3ObjectStore
         ? url.TrimEnd('/')
         : "aws:" + (Client.Config.RegionEndpoint?.SystemName ?? "default");
 
+    private Task<IReadOnlyList<JournaledUpload>>? _startupSweep;
+
     private MultipartJournal? StartJournal(S3StoreOptions options)
     {
         if (options.UploadJournalFolder is not { } folder)
             return null;
         var journal = new MultipartJournal(folder);
         // In the background: start-up must not wait on S3, and a store that is never used still cleans up after a killed one.
-        _ = Task.Run(async () =>
+        _startupSweep = Task.Run(async () =>
         {
             try
             {
-                await AbortAbandonedUploadsAsync(journal, CancellationToken.None);
+                return await AbortAbandonedUploadsAsync(journal, CancellationToken.None);
             }
             catch (Exception ex)
             {
                 LogSweepFailed(_logger, ex);
+                return (IReadOnlyList<JournaledUpload>)[];
             }
         });
         return journal;
@@ -40,10 +43,16 @@ public sealed partial class S3ObjectStore
 
     /// <summary>
     /// Aborts the uploads to this endpoint that the journal records for processes that are gone (or whose abort failed),
-    /// and forgets them; returns those it aborted or found gone already. Uploads S3 still refuses to abort stay recorded.
+    /// and forgets them. Returns those aborted (or found gone already) since this store opened, the background sweep's
+    /// included. Uploads S3 still refuses to abort stay recorded.
     /// </summary>
-    public Task<IReadOnlyList<JournaledUpload>> AbortAbandonedUploadsAsync(CancellationToken cancellationToken = default) =>
-        _journal is null ? Task.FromResult<IReadOnlyList<JournaledUpload>>([]) : AbortAbandonedUploadsAsync(_journal, cancellationToken);
+    public async Task<IReadOnlyList<JournaledUpload>> AbortAbandonedUploadsAsync(CancellationToken cancellationToken = default)
+    {
+        if (_journal is null)
+            return [];
+        var first = _startupSweep is { } sweep ? await sweep.WaitAsync(cancellationToken) : [];
+        return [.. first, .. await AbortAbandonedUploadsAsync(_journal, cancellationToken)];
+    }
 
     private async Task<IReadOnlyList<JournaledUpload>> AbortAbandonedUploadsAsync(MultipartJournal journal, CancellationToken cancellationToken)
     {
