@@ -92,7 +92,10 @@ internal static class PackageCommands
         var meta = new Option<string?>("--meta") { Description = "Package metadata as a JSON object." };
         var entryMeta = new Option<string[]>("--entry-meta") { Description = "Metadata of one entry: KEY=JSON (repeatable)." };
         var workflow = new Option<string?>("--workflow") { Description = "Workflow as a JSON value, recorded in the package line." };
-        var noCopy = new Option<bool>("--no-copy") { Description = "Reference the data where it is instead of copying it into the registry." };
+        var noCopy = new Option<bool>("--no-copy")
+        {
+            Description = "Reference the data where it is instead of copying it into the registry (local files only in a local registry: elsewhere they are copied).",
+        };
         var overwrite = new Option<bool>("--overwrite") { Description = "Publish a new revision even if the package exists (its history stays)." };
         var command = new Command("create", "Create a package revision from files, folders and S3 objects, hashing them as quilt3 does.")
         {

@@ -30,7 +30,18 @@ internal sealed class HashingReadStream : Quilt.Storage.ForwardReadStream
         _progress = progress;
         _expected = expected;
         if (expected is not null && expected.Hash.Type != hasher.Type)
-            _check = EntryVerification.NewHasher(expected, hasher.ExpectedSize);
+        {
+            try
+            {
+                _check = EntryVerification.NewHasher(expected, hasher.ExpectedSize);
+            }
+            catch
+            {
+                // The stream was handed over: an entry that cannot be verified must not leave it open.
+                inner.Dispose();
+                throw;
+            }
+        }
     }
 
     public override long Length => _hasher.ExpectedSize;

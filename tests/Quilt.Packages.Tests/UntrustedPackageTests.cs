@@ -116,4 +116,21 @@ public sealed class UntrustedPackageTests : IDisposable
         await AssertBucketEmptyAsync(server, bucket);
         await Assert.ThrowsAsync<PackageNotFoundException>(() => new PackageRegistry(s3, bucket).BrowseAsync("team/two", null, Ct));
     }
+
+    [Fact]
+    public async Task Local_files_for_an_s3_registry_are_copied_even_without_copy_so_the_package_can_be_read_back()
+    {
+        var server = await S3TestServer.GetAsync();
+        var bucket = await server.CreateBucketAsync(versioned: false, Ct);
+        using var s3 = server.CreateStore();
+        var file = _scratch.Combine("notes.txt");
+        await File.WriteAllTextAsync(file, "notes", Ct);
+        var registry = new PackageRegistry(s3, bucket);
+        var service = new PackageService(new ObjectLocator([s3], allowLocalFilesOutsideStores: false));
+
+        var created = await service.CreateAsync(registry, new CreatePackageRequest("team/notes", [new LocalFileSource("notes.txt", file)]) { CopyData = false }, null, Ct);
+
+        Assert.Equal($"s3://{bucket}/team/notes/notes.txt", Assert.Single(created.Manifest.Entries).PhysicalKey);
+        Assert.True((await service.VerifyAsync(created.Manifest, cancellationToken: Ct)).Ok);
+    }
 }
