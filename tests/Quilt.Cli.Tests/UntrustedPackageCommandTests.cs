@@ -56,4 +56,25 @@ public sealed class UntrustedPackageCommandTests : IDisposable
         Assert.Equal(1, verify.ExitCode);
         Assert.Contains("'etc/passwd' points to a local file", verify.Stderr, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Get_of_an_s3_entry_whose_data_changed_fails_naming_both_hashes_and_leaves_nothing()
+    {
+        var server = await S3TestServer.GetAsync();
+        var bucket = await server.CreateBucketAsync(versioned: false, Ct);
+        var cli = new CliRunner(_scratch.Combine("root"));
+        string[] s3Args = ["--storage", "s3", "--endpoint", server.EndpointUrl, "--region", server.Region, "--path-style"];
+        var file = _scratch.Combine("data.txt");
+        await File.WriteAllTextAsync(file, "recorded", Ct);
+        await cli.OkAsync([.. s3Args, "package", "create", "team/changed", file, "-r", bucket]);
+        using var s3 = server.CreateStore();
+        await s3.PutAsync(new PutRequest(bucket, "team/changed/data.txt"), new MemoryStream("replaced"u8.ToArray()), null, Ct);
+
+        var dest = _scratch.Combine("out");
+        var get = await cli.RunAsync([.. s3Args, "package", "get", "team/changed", "--dest", dest, "-r", bucket]);
+        Assert.Equal(1, get.ExitCode);
+        Assert.Contains(ObjectHashing.Compute("recorded"u8).Value, get.Stderr, StringComparison.Ordinal);
+        Assert.Contains(ObjectHashing.Compute("replaced"u8).Value, get.Stderr, StringComparison.Ordinal);
+        Assert.Empty(Directory.Exists(dest) ? Directory.GetFileSystemEntries(dest, "*", SearchOption.AllDirectories) : []);
+    }
 }
