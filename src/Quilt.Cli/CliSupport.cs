@@ -48,8 +48,11 @@ internal static class CliSupport
         return RegistryStores.Open(settings, new FixedRegistryToken(token!));
     }
 
-    /// <summary>The CLI may read local files a manifest points to: they are the user's own.</summary>
-    public static ObjectLocator Locator(IObjectStore store) => new([store], allowLocalFilesOutsideStores: true);
+    /// <summary>
+    /// Reads what the packages of <paramref name="registry"/> point to. Local files a manifest names are read only for a
+    /// local registry, the user's own folder; a manifest from S3 or a Quilt registry must not make this machine read its files.
+    /// </summary>
+    public static ObjectLocator Locator(PackageRegistry registry) => new([registry.Store], allowLocalFilesOutsideStores: registry.IsLocal);
 
     public static void WriteJson(JsonNode node) => Console.Out.WriteLine(node.ToJsonString(Indented));
 

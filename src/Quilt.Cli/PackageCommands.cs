@@ -92,7 +92,10 @@ internal static class PackageCommands
         var meta = new Option<string?>("--meta") { Description = "Package metadata as a JSON object." };
         var entryMeta = new Option<string[]>("--entry-meta") { Description = "Metadata of one entry: KEY=JSON (repeatable)." };
         var workflow = new Option<string?>("--workflow") { Description = "Workflow as a JSON value, recorded in the package line." };
-        var noCopy = new Option<bool>("--no-copy") { Description = "Reference the data where it is instead of copying it into the registry." };
+        var noCopy = new Option<bool>("--no-copy")
+        {
+            Description = "Reference the data where it is instead of copying it into the registry (local files only in a local registry: elsewhere they are copied).",
+        };
         var overwrite = new Option<bool>("--overwrite") { Description = "Publish a new revision even if the package exists (its history stays)." };
         var command = new Command("create", "Create a package revision from files, folders and S3 objects, hashing them as quilt3 does.")
         {
@@ -113,7 +116,7 @@ internal static class PackageCommands
             };
             PackageWriteResult result;
             using (var progress = new ConsoleProgress())
-                result = await new PackageService(CliSupport.Locator(store)).CreateAsync(registry, request, progress, ct).ConfigureAwait(false);
+                result = await new PackageService(CliSupport.Locator(registry)).CreateAsync(registry, request, progress, ct).ConfigureAwait(false);
             PrintWrite(parse, registry, result);
             return 0;
         }));
@@ -238,7 +241,8 @@ internal static class PackageCommands
                 ? ObjectStoreFactory.Create(StorageOptions.Read(parse) with { Kind = StorageSettings.ParseKind(kind) })
                 : store;
             var destination = RegistryFor(parse, destinationStore, parse.GetValue(to));
-            var locator = new ObjectLocator(destinationStore == store ? [store] : [store, destinationStore], allowLocalFilesOutsideStores: true);
+            // Local files a manifest names are read only from a local registry (PushAsync refuses them from any other).
+            var locator = new ObjectLocator(destinationStore == store ? [store] : [store, destinationStore], allowLocalFilesOutsideStores: source.IsLocal);
             PackageWriteResult result;
             using (var progress = new ConsoleProgress())
             {
@@ -300,8 +304,10 @@ internal static class PackageCommands
                 || e.LogicalKey.StartsWith(wanted + "/", StringComparison.Ordinal)).ToList();
             if (entries.Count == 0)
                 throw new PackageException($"'{wanted}' is not in {pkg}; browse the package to see its keys.");
+            // Before anything is written: a package from S3 or a registry may not copy this machine's files into --dest.
+            registry.EnsureLocalFileKeysAllowed(entries);
             var root = Path.GetFullPath(parse.GetValue(dest)!);
-            var written = await EntryDownloader.DownloadAsync(CliSupport.Locator(store), entries, root, cancellationToken: ct).ConfigureAwait(false);
+            var written = await EntryDownloader.DownloadAsync(CliSupport.Locator(registry), entries, root, cancellationToken: ct).ConfigureAwait(false);
             if (parse.GetValue(CliSupport.Json))
                 CliSupport.WriteJson(new JsonArray(written.Select(w => (JsonNode)w).ToArray()));
             else
@@ -408,9 +414,10 @@ internal static class PackageCommands
             var store = CliSupport.OpenStore(parse);
             var (registry, pkg, revision) = Target(parse, store, parse.GetValue(name)!, parse.GetValue(Revision));
             var (hash, manifest) = await registry.BrowseAsync(pkg, revision, ct).ConfigureAwait(false);
+            registry.EnsureLocalFileKeysAllowed(manifest.Entries);
             VerifyResult result;
             using (var progress = new ConsoleProgress(manifest.TotalSize))
-                result = await new PackageService(CliSupport.Locator(store)).VerifyAsync(manifest, progress: progress, cancellationToken: ct).ConfigureAwait(false);
+                result = await new PackageService(CliSupport.Locator(registry)).VerifyAsync(manifest, progress: progress, cancellationToken: ct).ConfigureAwait(false);
             if (parse.GetValue(CliSupport.Json))
             {
                 CliSupport.WriteJson(new JsonObject

@@ -55,7 +55,7 @@ public static class EntryDownloader
         var temp = destination + ".quilt-partial-" + Guid.NewGuid().ToString("N")[..8];
         try
         {
-            using var hasher = new ObjectHasher(entry.Hash.Type, entry.Size);
+            using var hasher = EntryVerification.NewHasher(entry, entry.Size);
             var source = await locator.OpenReadAsync(entry.PhysicalKey, null, ct).ConfigureAwait(false);
             await using (source.ConfigureAwait(false))
             {
@@ -66,9 +66,7 @@ public static class EntryDownloader
                     await reader.CopyToAsync(file, 1 << 20, ct).ConfigureAwait(false);
                 }
             }
-            var actual = hasher.Finish();
-            if (!actual.Matches(entry.Hash))
-                throw new PackageException($"'{entry.LogicalKey}' does not match its recorded hash (its data at {entry.PhysicalKey} changed); it was not written.");
+            EntryVerification.Ensure(entry, hasher.BytesAppended, hasher.Finish());
             File.Move(temp, destination, overwrite: true);
             return destination;
         }

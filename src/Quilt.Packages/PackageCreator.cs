@@ -77,20 +77,24 @@ public sealed class PackageCreator(PackageRegistry registry, ObjectLocator locat
         }).ConfigureAwait(false);
 
         var tracker = new ProgressTracker(progress, sizes.Sum(), sources.Count);
+        var written = new WrittenObjects(Registry.Store);
         var entries = new ManifestEntry[sources.Count];
-        await Parallel.ForAsync(0, sources.Count, ParallelOptionsFor(options, cancellationToken), async (i, ct) =>
-        {
-            entries[i] = await BuildEntryAsync(name, sources[i], sizes[i], refs[i], options, tracker, ct).ConfigureAwait(false);
-            tracker.EntryDone();
-        }).ConfigureAwait(false);
-
         try
         {
+            await Parallel.ForAsync(0, sources.Count, ParallelOptionsFor(options, cancellationToken), async (i, ct) =>
+            {
+                entries[i] = await BuildEntryAsync(name, sources[i], sizes[i], refs[i], options, tracker, written, ct).ConfigureAwait(false);
+                tracker.EntryDone();
+            }).ConfigureAwait(false);
             return new Manifest(packageMeta, entries);
         }
-        catch (ManifestFormatException ex)
+        catch (Exception ex)
         {
-            throw new PackageException(ex.Message, ex);
+            // Nothing is published after a failed build, so the data it wrote would be referenced by no revision.
+            await written.DeleteAllAsync().ConfigureAwait(false);
+            if (ex is ManifestFormatException format)
+                throw new PackageException(format.Message, format);
+            throw;
         }
     }
 
@@ -98,31 +102,34 @@ public sealed class PackageCreator(PackageRegistry registry, ObjectLocator locat
         new() { MaxDegreeOfParallelism = Math.Max(1, options.Concurrency), CancellationToken = ct };
 
     private async Task<ManifestEntry> BuildEntryAsync(
-        string name, EntrySource source, long size, ObjectRef? resolved, BuildOptions options, ProgressTracker tracker, CancellationToken ct)
+        string name, EntrySource source, long size, ObjectRef? resolved, BuildOptions options, ProgressTracker tracker, WrittenObjects written,
+        CancellationToken ct)
     {
         var meta = source.UserMeta is null ? null : ManifestEntry.MetaWithUserMeta(source.UserMeta);
         switch (source)
         {
             case ExistingEntrySource { CopyData: true } e:
+                // The bytes must be the ones the revision recorded, checked against its own hash whatever its type.
                 return await CopyInAsync(name, e.LogicalKey, token => locator.OpenReadAsync(e.Entry.PhysicalKey, null, token),
-                    size, source.UserMeta is null ? e.Entry.Meta : meta, options, tracker, ct).ConfigureAwait(false);
+                    size, source.UserMeta is null ? e.Entry.Meta : meta, options, tracker, written, ct, expected: e.Entry).ConfigureAwait(false);
 
             case ExistingEntrySource e:
                 tracker.Bytes(size);
                 return e.Entry with { LogicalKey = e.LogicalKey, Meta = source.UserMeta is null ? e.Entry.Meta : meta };
 
-            case LocalFileSource f when !options.CopyData && !f.AlwaysCopy:
+            // Only a local registry may point at files on this machine: anywhere else they would be unreadable, and refused.
+            case LocalFileSource f when !options.CopyData && !f.AlwaysCopy && Registry.IsLocal:
             {
                 var hash = await HashLocalFileAsync(f.Path, size, tracker, ct).ConfigureAwait(false);
                 return new ManifestEntry(f.LogicalKey, [PhysicalKey.File(f.Path).ToString()], size, hash, meta);
             }
 
             case LocalFileSource f:
-                return await CopyInAsync(name, f.LogicalKey, _ => Task.FromResult<Stream>(OpenLocal(f.Path)), size, meta, options, tracker, ct).ConfigureAwait(false);
+                return await CopyInAsync(name, f.LogicalKey, _ => Task.FromResult<Stream>(OpenLocal(f.Path)), size, meta, options, tracker, written, ct).ConfigureAwait(false);
 
             case InlineSource inline:
                 return await CopyInAsync(name, inline.LogicalKey, _ => Task.FromResult<Stream>(new MemoryStream(inline.Content.ToArray(), writable: false)),
-                    size, meta, options, tracker, ct).ConfigureAwait(false);
+                    size, meta, options, tracker, written, ct).ConfigureAwait(false);
 
             case StoreObjectSource s:
             {
@@ -146,10 +153,11 @@ public sealed class PackageCreator(PackageRegistry registry, ObjectLocator locat
                         tracker.Bytes(size);
                     var (key, present) = await PlaceAsync(name, s.LogicalKey, hash, size, options, ct).ConfigureAwait(false);
                     var target = present ? new ObjectRef(Registry.Bucket, key)
-                        : (await s.Store.CopyAsync(objectRef, Registry.Bucket, key, ct).ConfigureAwait(false)).Ref;
+                        : written.Add((await s.Store.CopyAsync(objectRef, Registry.Bucket, key, ct).ConfigureAwait(false)).Ref);
                     return new ManifestEntry(s.LogicalKey, [Registry.Store.ToPhysicalKey(target)], size, hash, meta);
                 }
-                return await CopyInAsync(name, s.LogicalKey, token => s.Store.OpenReadAsync(objectRef, null, token), size, meta, options, tracker, ct).ConfigureAwait(false);
+                return await CopyInAsync(name, s.LogicalKey, token => s.Store.OpenReadAsync(objectRef, null, token), size, meta, options, tracker, written, ct)
+                    .ConfigureAwait(false);
             }
 
             default:
@@ -164,7 +172,7 @@ public sealed class PackageCreator(PackageRegistry registry, ObjectLocator locat
     /// </summary>
     private async Task<ManifestEntry> CopyInAsync(
         string name, string logicalKey, Func<CancellationToken, Task<Stream>> open, long size, JsonObject? meta, BuildOptions options,
-        ProgressTracker tracker, CancellationToken ct)
+        ProgressTracker tracker, WrittenObjects written, CancellationToken ct, ManifestEntry? expected = null)
     {
         var key = RegistryLayout.DataKey(name, logicalKey);
         var versioned = await Registry.Store.IsVersionedAsync(Registry.Bucket, ct).ConfigureAwait(false);
@@ -172,7 +180,7 @@ public sealed class PackageCreator(PackageRegistry registry, ObjectLocator locat
         {
             try
             {
-                return await StreamInAsync(key, logicalKey, open, size, meta, overwrite: versioned, tracker.ByteProgress, ct).ConfigureAwait(false);
+                return await StreamInAsync(key, logicalKey, open, size, meta, overwrite: versioned, tracker.ByteProgress, written, expected, ct).ConfigureAwait(false);
             }
             catch (ObjectExistsException)
             {
@@ -181,31 +189,48 @@ public sealed class PackageCreator(PackageRegistry registry, ObjectLocator locat
         }
 
         ObjectHash hash;
-        var first = await open(ct).ConfigureAwait(false);
-        await using (first.ConfigureAwait(false))
-            hash = await ObjectHashing.ComputeAsync(first, size, ObjectHash.Sha256ChunkedType, tracker.NewCumulativeProgress(), ct).ConfigureAwait(false);
+        using (var hasher = new ObjectHasher(ObjectHash.Sha256ChunkedType, size))
+        {
+            var first = new HashingReadStream(await open(ct).ConfigureAwait(false), hasher, tracker.ByteProgress, expected);
+            await using (first.ConfigureAwait(false))
+                await first.CopyToAsync(Stream.Null, ct).ConfigureAwait(false);
+            hash = first.Hash;
+        }
         var (placed, present) = await PlaceAsync(name, logicalKey, hash, size, options, ct).ConfigureAwait(false);
         if (present)
             return new ManifestEntry(logicalKey, [Registry.Store.ToPhysicalKey(new ObjectRef(Registry.Bucket, placed))], size, hash, meta);
-        var entry = await StreamInAsync(placed, logicalKey, open, size, meta, overwrite: true, null, ct).ConfigureAwait(false);
+        var entry = await StreamInAsync(placed, logicalKey, open, size, meta, overwrite: true, null, written, expected, ct).ConfigureAwait(false);
         if (!entry.Hash.Matches(hash))
             throw new PackageException($"'{logicalKey}' changed while it was being read; nothing was published. Try again once it is stable.");
         return entry;
     }
 
+    /// <summary>
+    /// Uploads content to <paramref name="key"/>, hashing it on the way; with <paramref name="expected"/> the content must be
+    /// that entry's recorded bytes, or the upload is abandoned before it completes (see <see cref="HashingReadStream"/>).
+    /// </summary>
     private async Task<ManifestEntry> StreamInAsync(
         string key, string logicalKey, Func<CancellationToken, Task<Stream>> open, long size, JsonObject? meta, bool overwrite,
-        IProgress<long>? progress, CancellationToken ct)
+        IProgress<long>? progress, WrittenObjects written, ManifestEntry? expected, CancellationToken ct)
     {
         using var hasher = new ObjectHasher(ObjectHash.Sha256ChunkedType, size);
         PutResult put;
-        var hashing = new HashingReadStream(await open(ct).ConfigureAwait(false), hasher, progress);
+        var hashing = new HashingReadStream(await open(ct).ConfigureAwait(false), hasher, progress, expected);
         await using (hashing.ConfigureAwait(false))
         {
-            put = await Registry.Store.PutAsync(new PutRequest(Registry.Bucket, key) { Length = size, Overwrite = overwrite },
-                hashing, null, ct).ConfigureAwait(false);
+            try
+            {
+                put = await Registry.Store.PutAsync(new PutRequest(Registry.Bucket, key) { Length = size, Overwrite = overwrite },
+                    hashing, null, ct).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (hashing.Mismatch is { } mismatch && !ReferenceEquals(ex, mismatch))
+            {
+                // A store may wrap what the read threw into its own failure; the mismatch is what to report.
+                throw mismatch;
+            }
         }
-        return new ManifestEntry(logicalKey, [Registry.Store.ToPhysicalKey(put.Ref)], size, hasher.Finish(), meta);
+        written.Add(put.Ref);
+        return new ManifestEntry(logicalKey, [Registry.Store.ToPhysicalKey(put.Ref)], size, hashing.Hash, meta);
     }
 
     /// <summary>
@@ -269,6 +294,41 @@ public sealed class PackageCreator(PackageRegistry registry, ObjectLocator locat
         return await ObjectHashing.ComputeParallelAsync(size, ObjectHash.Sha256ChunkedType,
             (offset, length, token) => store.OpenReadAsync(obj, new ByteRange(offset, length), token),
             4, tracker.NewCumulativeProgress(), ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The data objects one build wrote, so that a failed build removes them again: only what it wrote itself (each
+    /// version by its id), never an object that was there before.
+    /// </summary>
+    private sealed class WrittenObjects(IObjectStore store)
+    {
+        private readonly System.Collections.Concurrent.ConcurrentBag<ObjectRef> _objects = [];
+
+        public ObjectRef Add(ObjectRef obj)
+        {
+            _objects.Add(obj);
+            return obj;
+        }
+
+        public async Task DeleteAllAsync()
+        {
+            // Not the build's token: a cancelled build must still clean up. A failed delete must not hide the build's own failure.
+            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+            foreach (var obj in _objects)
+            {
+                try
+                {
+                    // Deleting a key without its version on a versioned bucket would only hide the current version.
+                    if (obj.VersionId is null && await store.IsVersionedAsync(obj.Bucket, timeout.Token).ConfigureAwait(false))
+                        continue;
+                    await store.DeleteAsync(obj, timeout.Token).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is StorageException or IOException or OperationCanceledException)
+                {
+                    // Left behind: an unreferenced object, which no revision shows.
+                }
+            }
+        }
     }
 
     /// <summary>Sums progress from parallel workers; reports at most every 1 MiB or entry so reporting stays cheap.</summary>

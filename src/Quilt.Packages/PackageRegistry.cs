@@ -50,6 +50,33 @@ public sealed class PackageRegistry
     /// </summary>
     public IPackagePublisher? Publisher { get; init; }
 
+    /// <summary>
+    /// Whether this registry is a folder of the local store, the user's own: only its packages may name local files
+    /// (file:// physical keys) outside every store, as quilt3 reads them from a local registry.
+    /// </summary>
+    public bool IsLocal => Store.Scheme == "file";
+
+    /// <summary>
+    /// Refuses entries that name local files unless this registry is local (see <see cref="IsLocal"/>). A manifest in S3 or
+    /// behind a Quilt registry is anybody's writing: following its file:// keys would make this machine read its own files,
+    /// a get copy them and a push publish them.
+    /// </summary>
+    public void EnsureLocalFileKeysAllowed(IEnumerable<ManifestEntry> entries)
+    {
+        ArgumentNullException.ThrowIfNull(entries);
+        if (IsLocal)
+            return;
+        foreach (var entry in entries)
+        {
+            if (entry.PhysicalKey.StartsWith("file:", StringComparison.OrdinalIgnoreCase))
+            {
+                throw new PackageException(
+                    $"'{entry.LogicalKey}' points to a local file ({entry.PhysicalKey}), but this package comes from s3://{Bucket}, not from a local "
+                    + "registry: its files are never read from this machine. Nothing was read or written. Ask its author to push it with the data copied into S3.");
+            }
+        }
+    }
+
     /// <summary>Package names (user/name) in code-point order, optionally only those containing <paramref name="filter"/>.</summary>
     public async Task<IReadOnlyList<string>> ListPackagesAsync(string? filter = null, CancellationToken cancellationToken = default)
     {

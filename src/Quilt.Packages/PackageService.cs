@@ -111,7 +111,8 @@ public sealed class PackageService(ObjectLocator locator)
 
     /// <summary>
     /// Copies a revision to another registry under <paramref name="destinationName"/>: each entry's data into the
-    /// destination at &lt;name&gt;/&lt;logical key&gt; (verified by hashing on the way), or referenced where it is.
+    /// destination at &lt;name&gt;/&lt;logical key&gt; (verified against its recorded hash on the way), or referenced where it is.
+    /// A revision from a registry that is not local may not name local files (see <see cref="PackageRegistry.EnsureLocalFileKeysAllowed"/>).
     /// </summary>
     public async Task<PackageWriteResult> PushAsync(
         PackageRegistry source, string name, string? revision, PackageRegistry destination, string? destinationName = null,
@@ -120,18 +121,14 @@ public sealed class PackageService(ObjectLocator locator)
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(destination);
         var (_, manifest) = await source.BrowseAsync(name, revision, cancellationToken).ConfigureAwait(false);
+        source.EnsureLocalFileKeysAllowed(manifest.Entries);
         var targetName = destinationName ?? name;
         var sources = manifest.Entries.Select(e => (EntrySource)new ExistingEntrySource(e) { CopyData = copyData }).ToList();
         var creator = new PackageCreator(destination, Locator);
+        // Data copied on the way is checked against the hash the revision recorded (of its own type) before its upload
+        // completes; on a mismatch the build removes what it wrote and nothing is published.
         var built = await creator.BuildAsync(targetName, sources, (JsonObject)manifest.PackageMeta.DeepClone(),
             new BuildOptions { CopyData = copyData }, progress, cancellationToken).ConfigureAwait(false);
-
-        // Data copied on the way was hashed again: it must be what the revision recorded.
-        foreach (var (before, after) in manifest.Entries.Zip(built.Entries))
-        {
-            if (before.Hash.Type == after.Hash.Type && !before.Hash.Matches(after.Hash))
-                throw new PackageException($"'{before.LogicalKey}' does not match its recorded hash ({before.PhysicalKey} changed after the revision was made); nothing was published.");
-        }
         var previous = await TryLatestAsync(destination, targetName, cancellationToken).ConfigureAwait(false);
         var published = await destination.PublishAsync(targetName, built, cancellationToken).ConfigureAwait(false);
         return new PackageWriteResult(published, built, previous is null ? null : PackageDiff.Compute(previous, built));

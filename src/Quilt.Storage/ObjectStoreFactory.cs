@@ -5,7 +5,10 @@ namespace Quilt.Storage;
 
 public static class ObjectStoreFactory
 {
-    /// <summary>The store the settings name: a local folder (created if missing) or S3.</summary>
+    /// <summary>
+    /// The store the settings name: a local folder (created if missing) or S3, which journals its multipart uploads in the
+    /// user's state folder and, in the background, aborts those a killed process left (see <see cref="MultipartJournal"/>).
+    /// </summary>
     public static IObjectStore Create(StorageSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
@@ -18,6 +21,7 @@ public static class ObjectStoreFactory
                 EndpointUrl = settings.EndpointUrl,
                 Profile = settings.Profile,
                 ForcePathStyle = settings.ForcePathStyle,
+                UploadJournalFolder = MultipartJournal.DefaultFolder,
             }),
             StorageKind.Registry => throw new ArgumentException(
                 "Registry mode needs a token and is opened by Quilt.Registry (RegistryStores.Open), not by ObjectStoreFactory."),

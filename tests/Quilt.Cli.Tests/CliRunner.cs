@@ -11,9 +11,13 @@ internal sealed class CliRunner(string root)
 
     public Dictionary<string, string> Environment { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>The tool's XDG_STATE_HOME (its upload journal is below it), beside the root rather than in the user's home.</summary>
+    public string StateHome => Root + "-state";
+
     private static string ToolDll => Path.Combine(AppContext.BaseDirectory, "quilt-mcp.dll");
 
-    public async Task<CliResult> RunAsync(params string[] args)
+    /// <summary>Starts the tool with standard input left open for the test to write (or not) and the process to kill.</summary>
+    public Process Start(params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet")
         {
@@ -26,11 +30,17 @@ internal sealed class CliRunner(string root)
         foreach (var a in args)
             psi.ArgumentList.Add(a);
         psi.Environment["QUILT_MCP_ROOT"] = Root;
+        psi.Environment["XDG_STATE_HOME"] = StateHome;
         psi.Environment.Remove("QUILT_MCP_STORAGE");
         psi.Environment.Remove("QUILT_MCP_REGISTRY");
         foreach (var (k, v) in Environment)
             psi.Environment[k] = v;
-        using var process = Process.Start(psi)!;
+        return Process.Start(psi)!;
+    }
+
+    public async Task<CliResult> RunAsync(params string[] args)
+    {
+        using var process = Start(args);
         process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
         var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Quilt.Core;
+using Quilt.Core.Hashing;
 using Quilt.Core.Manifests;
 using Quilt.Storage;
 using Quilt.Storage.Local;
@@ -237,8 +238,9 @@ public sealed class LocalRegistryTests : IDisposable
         var dest = Sub("download");
         await EntryDownloader.DownloadAsync(_service.Locator, [result.Manifest.Find("good.txt")!], dest, cancellationToken: Ct);
         Assert.Equal("good", await File.ReadAllTextAsync(Path.Combine(dest, "good.txt"), Ct));
-        var ex = await Assert.ThrowsAsync<PackageException>(() => EntryDownloader.DownloadAsync(_service.Locator, [result.Manifest.Find("bad.txt")!], dest, cancellationToken: Ct));
-        Assert.Contains("does not match its recorded hash", ex.Message, StringComparison.Ordinal);
+        var ex = await Assert.ThrowsAsync<EntryMismatchException>(() => EntryDownloader.DownloadAsync(_service.Locator, [result.Manifest.Find("bad.txt")!], dest, cancellationToken: Ct));
+        Assert.Contains("does not match its package entry", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(ObjectHashing.Compute("tampered"u8), ex.ActualHash);
         Assert.Equal(["good.txt"], Directory.GetFiles(dest).Select(Path.GetFileName));
     }
 

@@ -62,7 +62,9 @@ public sealed record ObjectTextResult(
     [property: Description("Columns of a table preview (CSV/TSV header or Parquet schema).")] IReadOnlyList<ColumnInfo>? Columns = null,
     [property: NullableCells, Description("The first rows of a table preview, each cell as text (null cells as null).")] IReadOnlyList<IReadOnlyList<string?>>? Rows = null,
     [property: Description("Total number of rows, when the format records it (Parquet).")] long? RowCount = null,
-    [property: Description("A remark about the preview, such as why rows are missing.")] string? Note = null);
+    [property: Description("A remark about the preview, such as why rows are missing.")] string? Note = null,
+    [property: Description(ToolResultText.Verified)] bool? Verified = null,
+    [property: Description(ToolResultText.Verification)] string? Verification = null);
 
 public sealed record ObjectFetchResult(
     [property: Description("s3:// URI of the object fetched.")] string Uri,
@@ -72,7 +74,17 @@ public sealed record ObjectFetchResult(
     [property: Description("Version id on versioned buckets; null otherwise.")] string? VersionId,
     [property: Description("True when the bytes are in this result's content; false when they were written to 'path'.")] bool Inline,
     [property: Description("The local file written (only when a destination was given).")] string? Path,
-    [property: Description("SHA-256 (hex) of the bytes fetched.")] string Sha256);
+    [property: Description("SHA-256 (hex) of the bytes fetched.")] string Sha256,
+    [property: Description(ToolResultText.Verified)] bool? Verified = null,
+    [property: Description(ToolResultText.Verification)] string? Verification = null);
+
+internal static class ToolResultText
+{
+    public const string Verified = "Package entries only (null for plain objects): true when the bytes read are the whole entry and match the size and "
+        + "hash its manifest records (a mismatch is an error, never a result); false when only part of the entry was read, which its hash cannot check.";
+
+    public const string Verification = "Package entries only: what was checked, or why the entry's hash could not be checked.";
+}
 
 public sealed record ObjectLinkResult(
     [property: Description("s3:// URI of the object.")] string Uri,

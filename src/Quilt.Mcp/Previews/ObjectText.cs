@@ -1,7 +1,9 @@
 using System.Text;
 using ModelContextProtocol;
 using Quilt.Mcp.Models;
+using Quilt.Core.Manifests;
 using Quilt.Mcp.Services;
+using Quilt.Packages;
 using Quilt.Storage;
 
 namespace Quilt.Mcp.Previews;
@@ -16,10 +18,16 @@ internal enum TextKind
     Parquet,
 }
 
-/// <summary>Reads one object as text pages or as a preview; never more than the byte limit it is given (Parquet: footer and one row group).</summary>
-internal sealed class ObjectText(IObjectStore store, ObjectRef obj, ObjectInfo info, string contentType, Encoding encoding, string encodingName)
+/// <summary>
+/// Reads one object as text pages or as a preview; never more than the byte limit it is given (Parquet: footer and one row group).
+/// For a package entry, a read of the whole entry is checked against its recorded size and hash (a mismatch is an error), and a
+/// partial read says that it could not be.
+/// </summary>
+internal sealed class ObjectText(IObjectStore store, ObjectRef obj, ObjectInfo info, string contentType, Encoding encoding, string encodingName,
+    ManifestEntry? entry = null)
 {
     private readonly string _uri = ObjectUriResolver.FormatUri(obj with { VersionId = null });
+    private (bool? Verified, string? Verification) _check;
 
     public static TextKind Detect(string key, string contentType)
     {
@@ -56,7 +64,10 @@ internal sealed class ObjectText(IObjectStore store, ObjectRef obj, ObjectInfo i
             throw new McpException($"offset {offset:N0} is past the end of {_uri}, which has {info.Size:N0} bytes.");
         var count = (int)Math.Min(limit, info.Size - offset);
         if (count == 0)
+        {
+            Check(offset, []);
             return Result("text", offset, 0, null, "");
+        }
         var bytes = await ReadRangeAsync(offset, count, cancellationToken);
         EnsureText(bytes);
         var atEnd = offset + bytes.Length >= info.Size;
@@ -127,6 +138,12 @@ internal sealed class ObjectText(IObjectStore store, ObjectRef obj, ObjectInfo i
 
     private async Task<ObjectTextResult> ParquetAsync(int rows, CancellationToken cancellationToken)
     {
+        if (entry is not null)
+        {
+            EntryVerification.EnsureSize(entry, info.Size);
+            _check = (false, "A Parquet preview reads the footer and one row group, not the whole entry, so the entry's hash was not checked. "
+                + "package_entry_fetch reads and checks all of it.");
+        }
         var preview = await ParquetPreview.ReadAsync(store, obj, info.Size, rows, cancellationToken);
         var sb = new StringBuilder();
         sb.Append($"Parquet preview of {_uri}: {preview.RowCount:N0} rows in {preview.RowGroups} row group(s), {preview.Columns.Count} columns");
@@ -145,7 +162,7 @@ internal sealed class ObjectText(IObjectStore store, ObjectRef obj, ObjectInfo i
         if (preview.Note is not null)
             sb.Append('\n').Append(preview.Note).Append('\n');
         return new ObjectTextResult(_uri, info.Size, contentType, "parquet", null, 0, preview.BytesRead, preview.Rows.Count < preview.RowCount, null,
-            sb.ToString(), preview.Columns, preview.Rows, preview.RowCount, preview.Note);
+            sb.ToString(), preview.Columns, preview.Rows, preview.RowCount, preview.Note, _check.Verified, _check.Verification);
     }
 
     public static string Footer(ObjectTextResult result)
@@ -167,7 +184,25 @@ internal sealed class ObjectText(IObjectStore store, ObjectRef obj, ObjectInfo i
 
     private ObjectTextResult Result(string format, long offset, long bytesRead, long? next, string text,
         IReadOnlyList<ColumnInfo>? columns = null, IReadOnlyList<IReadOnlyList<string?>>? rowList = null, bool? truncated = null, string? note = null) =>
-        new(_uri, info.Size, contentType, format, encodingName, offset, bytesRead, truncated ?? next is not null, next, text, columns, rowList, null, note);
+        new(_uri, info.Size, contentType, format, encodingName, offset, bytesRead, truncated ?? next is not null, next, text, columns, rowList, null, note,
+            _check.Verified, _check.Verification);
+
+    /// <summary>Checks bytes read from <paramref name="offset"/> against the package entry, when there is one.</summary>
+    private void Check(long offset, ReadOnlySpan<byte> bytes)
+    {
+        if (entry is null)
+            return;
+        if (offset == 0 && bytes.Length == info.Size)
+        {
+            EntryVerification.EnsureBytes(entry, bytes);
+            _check = (true, $"The whole entry was read: it matches the size and {entry.Hash.Type} hash its manifest records.");
+            return;
+        }
+        // A different size shows the change without reading the rest.
+        EntryVerification.EnsureSize(entry, info.Size);
+        _check = (false, $"Only {bytes.Length:N0} of the entry's {info.Size:N0} bytes were read; its hash covers all of them, so a part cannot be "
+            + "checked. package_entry_fetch reads and checks the whole entry.");
+    }
 
     private void EnsureText(ReadOnlySpan<byte> bytes)
     {
@@ -183,6 +218,8 @@ internal sealed class ObjectText(IObjectStore store, ObjectRef obj, ObjectInfo i
         var buffer = new byte[count];
         await using var stream = await store.OpenReadAsync(obj, new ByteRange(offset, count), cancellationToken);
         var total = await stream.ReadAtLeastAsync(buffer, count, throwOnEndOfStream: false, cancellationToken);
-        return total == count ? buffer : buffer[..total];
+        var bytes = total == count ? buffer : buffer[..total];
+        Check(offset, bytes);
+        return bytes;
     }
 }

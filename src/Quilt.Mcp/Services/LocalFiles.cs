@@ -1,5 +1,7 @@
 using System.Security.Cryptography;
 using ModelContextProtocol;
+using Quilt.Core.Manifests;
+using Quilt.Packages;
 using Quilt.Storage;
 
 namespace Quilt.Mcp.Services;
@@ -40,9 +42,13 @@ internal static class LocalFiles
         return file;
     }
 
-    /// <summary>Streams an object to a local file through a temporary file in the same folder, renamed into place at the end.</summary>
+    /// <summary>
+    /// Streams an object to a local file through a temporary file in the same folder, renamed into place at the end. With a
+    /// package <paramref name="entry"/>, the bytes are hashed as its manifest records them on the way and renamed into
+    /// place only when they match (an existing file stays as it was otherwise).
+    /// </summary>
     public static async Task<(string Path, string Sha256)> DownloadAsync(IObjectStore store, ObjectRef obj, long size, string destination, bool overwrite,
-        IProgress<ModelContextProtocol.ProgressNotificationValue>? progress, CancellationToken cancellationToken)
+        IProgress<ModelContextProtocol.ProgressNotificationValue>? progress, ManifestEntry? entry, CancellationToken cancellationToken)
     {
         var path = RequireAbsolute(destination, "destination");
         if (Directory.Exists(path))
@@ -59,6 +65,7 @@ internal static class LocalFiles
             Directory.CreateDirectory(folder);
             var tracker = new TransferProgress(progress, size, "Downloaded");
             using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            using var entryHash = entry is null ? null : EntryVerification.NewHasher(entry, size);
             long written = 0;
             await using (var output = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
             await using (var input = await store.OpenReadAsync(obj, null, cancellationToken))
@@ -67,7 +74,10 @@ internal static class LocalFiles
                 int n;
                 while ((n = await input.ReadAsync(buffer, cancellationToken)) > 0)
                 {
+                    if (written + n > size)
+                        throw new McpException($"{obj} changed while it was downloaded (more than the {size:N0} bytes expected). Nothing was saved; try again.");
                     hash.AppendData(buffer, 0, n);
+                    entryHash?.Append(buffer.AsSpan(0, n));
                     await output.WriteAsync(buffer.AsMemory(0, n), cancellationToken);
                     written += n;
                     tracker.Add(n);
@@ -76,6 +86,8 @@ internal static class LocalFiles
             }
             if (written != size)
                 throw new McpException($"{obj} changed while it was downloaded ({written:N0} bytes read, {size:N0} expected). Nothing was saved; try again.");
+            if (entry is not null)
+                EntryVerification.Ensure(entry, written, entryHash!.Finish());
             File.Move(temp, path, overwrite);
             return (path, Convert.ToHexStringLower(hash.GetHashAndReset()));
         }

@@ -1,5 +1,6 @@
 using ModelContextProtocol;
 using Quilt.Core;
+using Quilt.Core.Manifests;
 using Quilt.Storage;
 
 namespace Quilt.Mcp.Services;
@@ -20,17 +21,25 @@ public sealed class ObjectUriResolver(BucketAccessPolicy policy, IPackageEntryRe
     public static string FormatUri(string bucket, string key) => PhysicalKey.S3(bucket, key).ToString();
 
     /// <summary>An object to read: any URI form, including package entries.</summary>
-    public async Task<ObjectRef> ForReadAsync(string? uri, string argument, CancellationToken cancellationToken)
+    public async Task<ObjectRef> ForReadAsync(string? uri, string argument, CancellationToken cancellationToken) =>
+        (await ForReadWithEntryAsync(uri, argument, cancellationToken)).Object;
+
+    /// <summary>
+    /// An object to read, and when the URI names a package entry, that entry: a read of its whole data must match the
+    /// entry's recorded size and hash.
+    /// </summary>
+    public async Task<(ObjectRef Object, ManifestEntry? Entry)> ForReadWithEntryAsync(string? uri, string argument, CancellationToken cancellationToken)
     {
         var text = Require(uri, argument);
         ObjectRef obj;
+        ManifestEntry? entry = null;
         if (QuiltUri.IsQuiltUri(text))
         {
             var quilt = ParseQuilt(text, argument);
             if (quilt.PackageName is not null)
             {
                 policy.EnsureCanRead(quilt.Bucket, argument);
-                obj = await packages.ResolveAsync(quilt, cancellationToken);
+                (obj, entry) = await packages.ResolveAsync(quilt, cancellationToken);
             }
             else
             {
@@ -43,7 +52,7 @@ public sealed class ObjectUriResolver(BucketAccessPolicy policy, IPackageEntryRe
         }
         Check(obj, text, argument);
         policy.EnsureCanRead(obj.Bucket, argument);
-        return obj;
+        return (obj, entry);
     }
 
     /// <summary>An object to write: s3:// or quilt+s3:// without a package (package entries are immutable).</summary>

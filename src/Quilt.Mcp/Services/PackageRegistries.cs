@@ -137,7 +137,7 @@ public sealed class PackageRegistries(IObjectStore store, BucketAccessPolicy pol
 /// <summary>Serves quilt+s3://bucket#package=user/name[@hash]&amp;path=key URIs in the object tools.</summary>
 public sealed class PackageEntryResolver(PackageRegistries registries) : IPackageEntryResolver
 {
-    public async Task<ObjectRef> ResolveAsync(QuiltUri uri, CancellationToken cancellationToken)
+    public async Task<PackageEntryObject> ResolveAsync(QuiltUri uri, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(uri);
         if (uri.Path is null)
@@ -146,6 +146,6 @@ public sealed class PackageEntryResolver(PackageRegistries registries) : IPackag
         var (hash, manifest) = await registries.BrowseAsync(target, cancellationToken);
         var entry = manifest.Find(uri.Path)
             ?? throw new McpException($"{uri.PackageName}@{hash[..10]} has no entry '{uri.Path}'. Use package_browse to see its entries.");
-        return registries.EntryObject(entry);
+        return new PackageEntryObject(registries.EntryObject(entry), entry);
     }
 }

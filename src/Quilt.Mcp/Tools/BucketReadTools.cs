@@ -7,6 +7,7 @@ using ModelContextProtocol.Server;
 using Quilt.Mcp.Configuration;
 using Quilt.Mcp.Models;
 using Quilt.Mcp.Services;
+using Quilt.Packages;
 using Quilt.Storage;
 
 namespace Quilt.Mcp.Tools;
@@ -122,7 +123,7 @@ public sealed class BucketReadTools(IObjectStore store, ObjectUriResolver locato
         [Description("Rows to show in a table preview (CSV, TSV, JSONL, Parquet); default 20, at most 1000.")] int rows = 20,
         CancellationToken cancellationToken = default)
     {
-        var obj = await locator.ForReadAsync(uri, "uri", cancellationToken);
+        var (obj, entry) = await locator.ForReadWithEntryAsync(uri, "uri", cancellationToken);
         var mode = (format ?? "auto").Trim().ToLowerInvariant();
         if (mode is not ("auto" or "text" or "preview"))
             throw new McpException($"format '{format}' is not one of: auto, text, preview.");
@@ -146,7 +147,7 @@ public sealed class BucketReadTools(IObjectStore store, ObjectUriResolver locato
         // Pin the version read so that several range reads see the same bytes even if the object is replaced meanwhile.
         var pinned = obj.VersionId is null && info.VersionId is { Length: > 0 } v && v != "null" ? obj with { VersionId = v } : obj;
         var kind = Previews.ObjectText.Detect(info.Key, contentType);
-        var reader = new Previews.ObjectText(store, pinned, info, contentType, textEncoding, encodingName);
+        var reader = new Previews.ObjectText(store, pinned, info, contentType, textEncoding, encodingName, entry);
 
         ObjectTextResult result;
         if (mode == "preview" || (mode == "auto" && offset == 0 && kind != Previews.TextKind.Text))
@@ -189,22 +190,26 @@ public sealed class BucketReadTools(IObjectStore store, ObjectUriResolver locato
         RequestContext<CallToolRequestParams>? context = null,
         CancellationToken cancellationToken = default)
     {
-        var obj = await locator.ForReadAsync(uri, "uri", cancellationToken);
+        var (obj, entry) = await locator.ForReadWithEntryAsync(uri, "uri", cancellationToken);
         var info = await store.HeadAsync(obj, cancellationToken);
         var contentType = ContentTypes.Effective(info.ContentType, info.Key);
         var pinned = obj.VersionId is null && info.VersionId is { Length: > 0 } v && v != "null" ? obj with { VersionId = v } : obj;
         var objUri = ObjectUriResolver.FormatUri(obj);
+        // A fetch reads the whole entry: it is checked, and a mismatch is an error that delivers nothing.
+        var verification = entry is null ? null : $"The whole entry was read: it matches the size and {entry.Hash.Type} hash its manifest records.";
 
         if (!string.IsNullOrWhiteSpace(destination))
         {
             LocalFiles.EnsureAllowed(settings, "destination");
             var progress = ProgressNotifier.For(context);
-            var (path, sha256) = await LocalFiles.DownloadAsync(store, pinned, info.Size, destination, overwrite, progress, cancellationToken);
+            var (path, sha256) = await LocalFiles.DownloadAsync(store, pinned, info.Size, destination, overwrite, progress, entry, cancellationToken);
             await progress.FlushAsync();
-            var saved = new ObjectFetchResult(objUri, info.Size, contentType, info.ETag, info.VersionId, false, path, sha256);
+            var saved = new ObjectFetchResult(objUri, info.Size, contentType, info.ETag, info.VersionId, false, path, sha256,
+                entry is null ? null : true, verification);
+            var checkedText = entry is null ? "" : $" It matches the package entry's recorded {entry.Hash.Type} hash.";
             return new CallToolResult
             {
-                Content = [new TextContentBlock { Text = $"Saved {objUri} ({info.Size:N0} bytes, {contentType}) to {path}. SHA-256 {sha256}." }],
+                Content = [new TextContentBlock { Text = $"Saved {objUri} ({info.Size:N0} bytes, {contentType}) to {path}. SHA-256 {sha256}.{checkedText}" }],
                 StructuredContent = ToolJson.ToElement(saved),
             };
         }
@@ -216,8 +221,11 @@ public sealed class BucketReadTools(IObjectStore store, ObjectUriResolver locato
                 + "part of it or preview it, or bucket_object_link for a download URL.");
         }
         var bytes = await ReadSmallAsync(pinned, settings.MaxInlineBytes, cancellationToken);
+        if (entry is not null)
+            EntryVerification.EnsureBytes(entry, bytes);
         var hash = Convert.ToHexStringLower(SHA256.HashData(bytes));
-        var result = new ObjectFetchResult(objUri, bytes.Length, contentType, info.ETag, info.VersionId, true, null, hash);
+        var result = new ObjectFetchResult(objUri, bytes.Length, contentType, info.ETag, info.VersionId, true, null, hash,
+            entry is null ? null : true, verification);
         var summary = new TextContentBlock { Text = $"{objUri}: {bytes.Length:N0} bytes, {contentType}." };
         ContentBlock body;
         if (ContentTypes.IsImage(contentType))

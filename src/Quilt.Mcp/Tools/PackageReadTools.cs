@@ -118,7 +118,9 @@ public sealed class PackageReadTools(PackageRegistries registries, IObjectStore 
     [McpServerTool(Name = "package_entry_text", Title = "Read a package entry", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false,
         UseStructuredContent = true, OutputSchemaType = typeof(ObjectTextResult))]
     [Description("Read a package entry as text, a page at a time, or a preview of a data file (CSV/TSV, JSON, JSON Lines, Parquet), exactly as "
-        + "bucket_object_text reads objects; the bytes read are the revision's own (pinned by version). Required: package, path.")]
+        + "bucket_object_text reads objects; the bytes read are the revision's own (pinned by version). A read of the whole entry is checked "
+        + "against the size and hash its manifest records (a mismatch is an error); a page of a larger entry cannot be, and says so (verified false). "
+        + "Required: package, path.")]
     public async Task<CallToolResult> ReadEntryText(
         [Description("Required. The package: user/name, or quilt+s3://bucket#package=user/name[@hash].")] string package,
         [Description("Required. The entry's logical key, such as 'data/table.csv'.")] string path,
@@ -138,7 +140,8 @@ public sealed class PackageReadTools(PackageRegistries registries, IObjectStore 
     [McpServerTool(Name = "package_entry_fetch", Title = "Fetch a package entry", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false,
         UseStructuredContent = true, OutputSchemaType = typeof(ObjectFetchResult))]
     [Description("Get a package entry's bytes, as bucket_object_fetch does: inline when small (images as image content), or streamed to an "
-        + "absolute local path with progress. Required: package, path.")]
+        + "absolute local path with progress. The bytes are checked against the size and hash the entry's manifest records: on a mismatch "
+        + "nothing is returned or saved (an existing file stays as it was). Required: package, path.")]
     public async Task<CallToolResult> FetchEntry(
         [Description("Required. The package: user/name, or quilt+s3://bucket#package=user/name[@hash].")] string package,
         [Description("Required. The entry's logical key.")] string path,

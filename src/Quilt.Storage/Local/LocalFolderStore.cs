@@ -22,7 +22,8 @@ public sealed class LocalFolderStore(string rootDirectory) : IObjectStore
 {
     private const string HousekeepingFolderName = ".quilt-mcp";
     private const int CopyBufferSize = 1 << 20;
-    private static readonly TimeSpan StaleTempAge = TimeSpan.FromDays(1);
+    // A put writes its temp file as it reads, so one untouched for an hour was left by a process that died (kill -9).
+    private static readonly TimeSpan StaleTempAge = TimeSpan.FromHours(1);
 
     /// <summary>The full path of the root folder (created when missing).</summary>
     public string Root { get; } = CreateRoot(rootDirectory);
@@ -221,7 +222,10 @@ public sealed class LocalFolderStore(string rootDirectory) : IObjectStore
         return root;
     }
 
-    /// <summary>Temp files a crashed process left behind; young ones may belong to a put still running elsewhere.</summary>
+    /// <summary>
+    /// Temp files a crashed process left behind (untouched for over <see cref="StaleTempAge"/>); young ones may belong to a put
+    /// still running elsewhere.
+    /// </summary>
     private static void RemoveStaleTempFiles(string tempFolder)
     {
         try

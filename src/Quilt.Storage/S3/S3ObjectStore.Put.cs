@@ -124,6 +124,7 @@ public sealed partial class S3ObjectStore
             throw;
         }
 
+        var journaled = _journal?.Record(EndpointId, request.Bucket, request.Key, uploadId);
         using var parts = new ParallelParts<PartETag>(_options.Concurrency, cancellationToken);
         long total = 0;
         CompleteMultipartUploadResponse done;
@@ -222,7 +223,7 @@ public sealed partial class S3ObjectStore
             if (first is { } unused)
                 ArrayPool<byte>.Shared.Return(unused.Buffer);
             var failure = await parts.StopAsync(ex);
-            await AbortAsync(target, uploadId);
+            await AbortAsync(target, uploadId, journaled);
             if (cancellationToken.IsCancellationRequested)
                 throw new OperationCanceledException($"Uploading {target} was cancelled; the partial upload was aborted.", failure, cancellationToken);
             if (S3Errors.Map(failure, "write", request.Bucket, target, Endpoint) is { } mapped)
@@ -231,6 +232,7 @@ public sealed partial class S3ObjectStore
                 throw;
             throw new StorageException($"Uploading {target} failed: {failure.Message}", failure);
         }
+        MultipartJournal.Remove(journaled);
         return await WrittenAsync(target, total, done.ETag, done.VersionId, cancellationToken);
     }
 
@@ -241,6 +243,7 @@ public sealed partial class S3ObjectStore
         S3Metadata.AddTo(initiate.Metadata, info.Metadata);
         var uploadId = (await Call("start a copy to", destination.Bucket, destination,
             () => Client.InitiateMultipartUploadAsync(initiate, cancellationToken))).UploadId;
+        var journaled = _journal?.Record(EndpointId, destination.Bucket, destination.Key, uploadId);
 
         using var parts = new ParallelParts<PartETag>(_options.Concurrency, cancellationToken);
         CompleteMultipartUploadResponse done;
@@ -282,7 +285,7 @@ public sealed partial class S3ObjectStore
         catch (Exception ex)
         {
             var failure = await parts.StopAsync(ex);
-            await AbortAsync(destination, uploadId);
+            await AbortAsync(destination, uploadId, journaled);
             if (cancellationToken.IsCancellationRequested)
                 throw new OperationCanceledException($"Copying to {destination} was cancelled; the partial copy was aborted.", failure, cancellationToken);
             if (S3Errors.Map(failure, "copy to", destination.Bucket, destination, Endpoint) is { } mapped)
@@ -291,6 +294,7 @@ public sealed partial class S3ObjectStore
                 throw;
             throw new StorageException($"Copying {source} to {destination} failed: {failure.Message}", failure);
         }
+        MultipartJournal.Remove(journaled);
         return await WrittenAsync(destination, info.Size, done.ETag, done.VersionId, cancellationToken);
     }
 
@@ -328,7 +332,7 @@ public sealed partial class S3ObjectStore
         }
     }
 
-    private async Task AbortAsync(ObjectRef target, string uploadId)
+    private async Task AbortAsync(ObjectRef target, string uploadId, string? journaled)
     {
         // Not the caller's token: a cancelled upload must still be cleaned up. Its own failure must not hide the first.
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
@@ -340,14 +344,18 @@ public sealed partial class S3ObjectStore
                 Key = target.Key,
                 UploadId = uploadId,
             }, timeout.Token);
+            MultipartJournal.Remove(journaled);
         }
         catch (Exception ex)
         {
+            // Left in the journal for the next process (or quilt-mcp cleanup) to abort.
+            if (journaled is not null)
+                _journal?.MarkOrphaned(journaled);
             LogAbortFailed(_logger, target.ToString(), uploadId, ex);
         }
     }
 
     [LoggerMessage(Level = LogLevel.Warning,
-        Message = "Aborting the multipart upload {UploadId} to {Target} failed; its parts stay billed until a lifecycle rule (AbortIncompleteMultipartUpload) removes them")]
+        Message = "Aborting the multipart upload {UploadId} to {Target} failed; its parts stay billed until the next start aborts it, quilt-mcp cleanup, or a lifecycle rule (AbortIncompleteMultipartUpload)")]
     private static partial void LogAbortFailed(ILogger logger, string target, string uploadId, Exception exception);
 }

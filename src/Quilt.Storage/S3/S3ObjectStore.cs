@@ -22,6 +22,7 @@ public sealed partial class S3ObjectStore : IObjectStore, IDisposable
     private readonly ILogger _logger;
     private readonly bool _ownsClient;
     private readonly ConcurrentDictionary<string, bool> _versioned = new(StringComparer.Ordinal);
+    private readonly MultipartJournal? _journal;
 
     /// <summary>
     /// A store with its own client: the AWS SDK's credential chain (or <see cref="S3StoreOptions.Profile"/>), the
@@ -35,6 +36,7 @@ public sealed partial class S3ObjectStore : IObjectStore, IDisposable
         _logger = logger ?? (ILogger)NullLogger.Instance;
         Client = CreateClient(options);
         _ownsClient = true;
+        _journal = StartJournal(options);
     }
 
     /// <summary>A store over a client configured elsewhere (the options' endpoint, region and profile are not used).</summary>
@@ -46,6 +48,7 @@ public sealed partial class S3ObjectStore : IObjectStore, IDisposable
         _options = options;
         _logger = logger ?? (ILogger)NullLogger.Instance;
         Client = client;
+        _journal = StartJournal(options);
     }
 
     /// <summary>The underlying client, for tools and tests that need raw S3 calls.</summary>

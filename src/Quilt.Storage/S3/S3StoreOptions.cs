@@ -33,6 +33,12 @@ public sealed record S3StoreOptions
     /// <summary>Parts in flight at once per upload; each holds one part in memory.</summary>
     public int Concurrency { get; init; } = 8;
 
+    /// <summary>
+    /// Where multipart uploads in progress are recorded (see <see cref="MultipartJournal"/>), so that one left by a killed
+    /// process is aborted by the next store opened for the same endpoint; null records nothing.
+    /// </summary>
+    public string? UploadJournalFolder { get; init; }
+
     /// <summary>Objects larger than this are copied in parts (S3 refuses a single copy above 5 GiB).</summary>
     internal long MultipartCopyThreshold { get; init; } = 5L * 1024 * 1024 * 1024;
 

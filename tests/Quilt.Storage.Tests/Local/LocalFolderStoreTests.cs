@@ -511,7 +511,7 @@ public sealed class LocalFolderStoreTests : IDisposable
     }
 
     [Fact]
-    public async Task Temp_files_older_than_a_day_are_cleaned_when_a_store_opens_and_young_ones_are_kept()
+    public async Task Temp_files_older_than_an_hour_are_cleaned_when_a_store_opens_and_young_ones_are_kept()
     {
         await _f.PutTextAsync("data", "k", "x");
         var tmp = Path.Join(Store.Root, ".quilt-mcp", "tmp");
@@ -520,7 +520,7 @@ public sealed class LocalFolderStoreTests : IDisposable
         var young = Path.Join(tmp, "young.part");
         await File.WriteAllTextAsync(stale, "left by a crash", Token);
         await File.WriteAllTextAsync(young, "a put in progress elsewhere", Token);
-        File.SetLastWriteTimeUtc(stale, DateTime.UtcNow.AddDays(-2));
+        File.SetLastWriteTimeUtc(stale, DateTime.UtcNow.AddHours(-2));
 
         _ = new LocalFolderStore(Store.Root);
 
