@@ -125,6 +125,9 @@ public sealed class GatewayFixture : IAsyncLifetime
         return body["data"]!;
     }
 
+    /// <summary>The last error lines the gateway logged, for failure messages.</summary>
+    public string RecentErrors() => string.Join("\n", Logs.Lines.Where(l => l.StartsWith("Error", StringComparison.Ordinal)).TakeLast(3));
+
     public async Task<HttpResponseMessage> GetAsync(string? token, string path, Action<HttpRequestMessage>? configure = null)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(BaseUrl, path));

@@ -148,7 +148,7 @@ public sealed class UploadTests(GatewayFixture gateway)
             bytes = change?.Invoke(number, bytes) ?? bytes;
             using var body = new ByteArrayContent(bytes);
             using var response = await gateway.Http.PutAsync(new Uri(part["uploadUrl"]!.GetValue<string>()), body, TestContext.Current.CancellationToken);
-            Assert.True(response.IsSuccessStatusCode, $"part {number}: S3 answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)}");
+            Assert.True(response.IsSuccessStatusCode, $"part {number}: the gateway answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)}\n{gateway.RecentErrors()}");
             parts.Add(new { partNumber = number, etag = response.Headers.ETag!.Tag });
         }
         return parts;
