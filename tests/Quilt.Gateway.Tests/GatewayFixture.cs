@@ -148,6 +148,9 @@ public sealed class GatewayFixture : IAsyncLifetime
     /// <summary>The running gateway's own audit store.</summary>
     public IAuditStore AuditStore => _app!.Services.GetRequiredService<IAuditStore>();
 
+    /// <summary>The running gateway's shared state (uploads in progress and their parts, sessions, role choices).</summary>
+    public IStateStore StateStore => _app!.Services.GetRequiredService<IStateStore>();
+
     /// <summary>POSTs a file to a presigned POST (fields first, then the file); returns S3's status and body.</summary>
     public async Task<(HttpStatusCode Status, string Body)> PostFileAsync(JsonNode uploadUrlResult, byte[] content, string? contentType = null,
         Action<Dictionary<string, string>>? tamper = null)

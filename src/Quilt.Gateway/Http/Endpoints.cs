@@ -214,16 +214,13 @@ public static partial class Endpoints
         }
         catch (GatewayException ex)
         {
-            await WriteS3ErrorAsync(http, StatusFor(ex.Code), ex.Code, ex.Message);
-        }
-        catch (Exception ex) when (ex is BadHttpRequestException or IOException or OperationCanceledException or HttpRequestException)
-        {
-            // The client stopped sending (or went away) before the part was whole: nothing was recorded.
+            // A client that went away hears nothing.
             if (!http.RequestAborted.IsCancellationRequested && !http.Response.HasStarted)
-            {
-                await WriteS3ErrorAsync(http, StatusCodes.Status400BadRequest, GatewayException.BadRequest,
-                    "The part's body did not arrive whole, so it was not stored; send the part again.");
-            }
+                await WriteS3ErrorAsync(http, StatusFor(ex.Code), ex.Code, ex.Message);
+        }
+        catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away before its part was checked.
         }
     }
 

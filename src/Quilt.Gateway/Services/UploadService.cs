@@ -236,6 +236,13 @@ public sealed class UploadService(GatewayOptions options, RolePolicy policy, S3A
             await Audit(AuditOutcome.Failed, message, null).ConfigureAwait(false);
             throw new GatewayException("S3_ERROR", message);
         }
+        catch (Exception ex) when (ex is not GatewayException && hashed.Md5Hex is null)
+        {
+            // The client stopped sending (or went away) before the part was whole; S3 got no complete part.
+            var message = $"Part {plan.PartNumber} ended after {hashed.BytesRead} of its {plan.Size} bytes, so it was not stored; send it again.";
+            await Audit(AuditOutcome.Failed, message, null).ConfigureAwait(false);
+            throw GatewayException.Invalid(message);
+        }
         if (hashed.Md5Hex is not { } sent)
             throw GatewayException.Invalid($"Part {plan.PartNumber} ended after {hashed.BytesRead} of its {plan.Size} bytes; send it again.");
 
