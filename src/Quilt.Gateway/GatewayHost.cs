@@ -47,6 +47,8 @@ public static partial class GatewayHost
             k.AddServerHeader = false;
             k.Limits.MaxRequestBodySize = options.MaxRequestBytes;
         });
+        // ASP.NET's request lines hold whole URLs, and a part URL's query holds its upload's secret.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
         if (configureLogging is not null)
             configureLogging(builder.Logging);
 

@@ -301,10 +301,28 @@ public sealed class PartUploadTests(GatewayFixture gateway) : IDisposable
         var url = PartUrl(created, 1);
         Assert.Equal($"https://quilt-gateway.example.com/base/uploads/{created["id"]!.GetValue<string>()}/parts/1", url.GetLeftPart(UriPartial.Path));
         Assert.DoesNotContain(token, url.AbsoluteUri, StringComparison.Ordinal);
+        using (var part = await PutAsync(new Uri(proxied.BaseUrl, $"/uploads/{created["id"]!.GetValue<string>()}/parts/1{url.Query}"), new byte[100]))
+            Assert.Equal(HttpStatusCode.OK, part.StatusCode);
         // The secret is not stored: the database holds only its hash.
         var record = await proxied.StateStore.GetUploadAsync(created["id"]!.GetValue<string>(), Ct);
         Assert.NotNull(record?.PartSecretHash);
         Assert.DoesNotContain(record!.PartSecretHash!, url.Query, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_part_secret_is_in_no_log_line_and_no_audit_line()
+    {
+        var subject = GatewayFixture.NewSubject("quiet");
+        var token = gateway.Tokens.Hs256(subject, "bulk");
+        var created = await CreateAsync(token, $"big/{subject}.bin", 100);
+        var url = PartUrl(created, 1);
+        var secret = url.Query[(url.Query.IndexOf('=', StringComparison.Ordinal) + 1)..];
+        using (var part = await PutAsync(url, new byte[100]))
+            Assert.Equal(HttpStatusCode.OK, part.StatusCode);
+        using (var wrong = await PutAsync(url, new byte[99]))
+            Assert.Equal(HttpStatusCode.BadRequest, wrong.StatusCode);
+        Assert.DoesNotContain(gateway.Logs.Lines, l => l.Contains(secret, StringComparison.Ordinal));
+        Assert.DoesNotContain(await gateway.AuditAsync(subject), e => e.Details?.ToJsonString().Contains(secret, StringComparison.Ordinal) == true);
     }
 
     [Fact]
