@@ -292,6 +292,26 @@ public sealed class PartUploadTests(GatewayFixture gateway) : IDisposable
     }
 
     [Fact]
+    public async Task A_part_larger_than_the_graphql_body_limit_is_taken()
+    {
+        var subject = GatewayFixture.NewSubject("huge");
+        await using var roomy = await ExtraGateway.StartAsync(gateway, _dir, o => o.Roles["huge"] = new Configuration.RoleOptions
+        {
+            Grants = [new Configuration.GrantOptions { Bucket = gateway.Data, Prefix = "huge/", Read = true, Write = true, MaxUploadBytes = 64L * MiB }],
+        });
+        var token = gateway.Tokens.Hs256(subject, "huge");
+        var key = $"huge/{subject}.bin";
+        var content = TestStreams.Bytes((int)roomy.Options.MaxRequestBytes + MiB + 3, seed: 7);
+        var created = (await roomy.DataAsync(token, UploadTests.CreateMultipart, new { b = gateway.Data, k = key, size = (double)content.Length, part = 32.0 * MiB }))["multipartUploadCreate"]!;
+        Assert.Single(created["parts"]!.AsArray());
+        using (var part = await PutAsync(new Uri(roomy.BaseUrl, PartUrl(created, 1).PathAndQuery), content))
+            Assert.True(part.StatusCode == HttpStatusCode.OK, $"{(int)part.StatusCode}: {await part.Content.ReadAsStringAsync(Ct)}");
+        var done = (await roomy.DataAsync(token, UploadTests.CompleteMultipart, new { id = created["id"]!.GetValue<string>(), parts = new[] { new { partNumber = 1, etag = Md5Etag(content) } } }))["multipartUploadComplete"]!;
+        Assert.True(done["__typename"]!.GetValue<string>() == "S3Object", done.ToJsonString());
+        Assert.Equal(content, await gateway.ReadAsync(gateway.Data, key));
+    }
+
+    [Fact]
     public async Task Part_urls_point_at_the_configured_public_url_and_carry_no_token()
     {
         var subject = GatewayFixture.NewSubject("pub");
