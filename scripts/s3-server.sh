@@ -9,7 +9,10 @@
 #
 # The OSD holds at most QUILT_S3_MEMORY_BYTES of data (default 4 GiB; deleted objects free their space only when
 # radosgw's garbage collection runs, hours later), and refuses writes once full.
-# Credentials TESTKEY/TESTSECRET, region us-east-1, path-style addressing. Starting again into a DIR
+# Credentials TESTKEY/TESTSECRET, region us-east-1, path-style addressing. A second S3 user (uid role,
+# ROLEKEY/ROLESECRET, printed as QUILT_TEST_S3_ROLE_ACCESS_KEY/QUILT_TEST_S3_ROLE_SECRET_KEY) owns nothing of the
+# first: on Ceph a bucket belongs to its creator, so the tests use it for a gateway role with S3 keys of its own.
+# Starting again into a DIR
 # whose server is running just prints its environment again. Missing: S3 flexible checksums
 # (x-amz-checksum-*), so clients hash data themselves.
 set -euo pipefail
@@ -64,6 +67,8 @@ print_env() {
   echo "export AWS_REGION=us-east-1"
   echo "export AWS_ENDPOINT_URL_S3=http://127.0.0.1:$port"
   echo "export QUILT_TEST_S3_ENDPOINT=http://127.0.0.1:$port"
+  echo "export QUILT_TEST_S3_ROLE_ACCESS_KEY=ROLEKEY"
+  echo "export QUILT_TEST_S3_ROLE_SECRET_KEY=ROLESECRET"
 }
 
 install_if_missing() {
@@ -85,6 +90,14 @@ install_if_missing() {
     die "installing Ceph failed (output above); check that Debian's package mirror is reachable"
   fi
   rm -f "$out"
+}
+
+# The second S3 user (uid role), created unless it exists.
+ensure_role_user() {
+  local d=$1
+  timeout 60 radosgw-admin -c "$d/ceph.conf" user info --uid=role </dev/null >/dev/null 2>&1 && return 0
+  timeout 60 radosgw-admin -c "$d/ceph.conf" user create --uid=role --display-name=role \
+    --access-key=ROLEKEY --secret=ROLESECRET </dev/null >>"$d/log/setup.out" 2>&1
 }
 
 # Waits until `$@` succeeds, for at most $1 seconds.
@@ -121,6 +134,8 @@ start_server() {
     for p in rgw osd mon; do pid_alive "$(cat "$d/$p.pid" 2>/dev/null || true)" || running=0; done
     if [ $running = 1 ] && [ "$old_port" = "$port" ] && curl -sf --max-time 5 "http://127.0.0.1:$port/" >/dev/null; then
       log "already running in $d on 127.0.0.1:$port"
+      # A server started by an older version of this script has only the first user.
+      ensure_role_user "$d" || die "creating the second S3 user (role) in $d failed; see $d/log/setup.out"
       print_env "$port"
       return 0
     fi
@@ -218,6 +233,7 @@ CONF
   timeout 60 radosgw-admin "${c[@]}" user create --uid=test --display-name=test \
     --access-key=TESTKEY --secret=TESTSECRET </dev/null >>"$d/log/setup.out" 2>&1 ||
     fail_start "$d" "creating the S3 user failed"
+  ensure_role_user "$d" || fail_start "$d" "creating the second S3 user (role) failed"
   log "running in $d on 127.0.0.1:$port"
   print_env "$port"
 }

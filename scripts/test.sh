@@ -5,7 +5,8 @@
 #   3. runs every .NET test project against it, then the end-to-end tests with the official TypeScript MCP client;
 #   4. stops the server and prints one summary line: "tests: N passed, N failed, N skipped".
 # Environment: QUILT_TEST_S3_PORT (default 7480) picks the server's port; QUILT_TEST_S3_ENDPOINT set by the caller
-# reuses a server that is already running instead of starting one.
+# reuses a server that is already running instead of starting one (then also set QUILT_TEST_S3_ROLE_ACCESS_KEY and
+# QUILT_TEST_S3_ROLE_SECRET_KEY, the second S3 user that scripts/s3-server.sh creates and prints).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"

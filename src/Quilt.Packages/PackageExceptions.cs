@@ -20,3 +20,14 @@ public sealed class PackageExistsException(string name, string bucket, string la
 {
     public string LatestTopHash { get; } = latestTopHash;
 }
+
+/// <summary>
+/// A publish that would replace an existing manifest with other bytes (the same top hash, other physical keys), refused
+/// by <see cref="PackageRegistry.KeepExistingManifests"/>: the existing revision is left as it is.
+/// </summary>
+public sealed class ManifestConflictException(string topHash, string bucket)
+    : PackageException($"Registry '{bucket}' already holds a manifest {topHash} with other contents than this revision (the same entries at other physical keys, " +
+        "or other bytes); it is kept as it is and nothing was published. Publish with another message or metadata to make a distinct revision.")
+{
+    public string TopHash { get; } = topHash;
+}

@@ -77,6 +77,15 @@ public sealed class PackageRegistry
         }
     }
 
+    /// <summary>
+    /// When true, publishing never replaces a manifest that exists: the existing one is kept and used only when its
+    /// bytes are exactly those this revision would write (the same revision published again); otherwise
+    /// <see cref="ManifestConflictException"/>, and no pointer is written. For publishers acting for many users (the
+    /// gateway): the top hash does not cover physical keys, so a rewrite could repoint someone else's revision.
+    /// False (quilt3's way): the manifest is written over.
+    /// </summary>
+    public bool KeepExistingManifests { get; init; }
+
     /// <summary>Package names (user/name) in code-point order, optionally only those containing <paramref name="filter"/>.</summary>
     public async Task<IReadOnlyList<string>> ListPackagesAsync(string? filter = null, CancellationToken cancellationToken = default)
     {
@@ -258,9 +267,7 @@ public sealed class PackageRegistry
         using (var buffer = new MemoryStream())
         {
             await ManifestWriter.WriteAsync(manifest, buffer, cancellationToken).ConfigureAwait(false);
-            buffer.Position = 0;
-            await Store.PutAsync(new PutRequest(Bucket, RegistryLayout.ManifestKey(topHash)) { Length = buffer.Length, ContentType = "application/jsonl" },
-                buffer, null, cancellationToken).ConfigureAwait(false);
+            await WriteManifestAsync(topHash, buffer, cancellationToken).ConfigureAwait(false);
         }
 
         var hashBytes = Encoding.ASCII.GetBytes(topHash);
@@ -301,6 +308,59 @@ public sealed class PackageRegistry
         finally
         {
             turn.Release();
+        }
+    }
+
+    private async Task WriteManifestAsync(string topHash, MemoryStream manifestBytes, CancellationToken cancellationToken)
+    {
+        var key = RegistryLayout.ManifestKey(topHash);
+        // Once more if an existing manifest vanishes between the refused write and the comparison.
+        for (var attempt = 0; ; attempt++)
+        {
+            manifestBytes.Position = 0;
+            try
+            {
+                await Store.PutAsync(new PutRequest(Bucket, key) { Length = manifestBytes.Length, ContentType = "application/jsonl", Overwrite = !KeepExistingManifests },
+                    manifestBytes, null, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (ObjectExistsException) when (KeepExistingManifests)
+            {
+                try
+                {
+                    if (await HoldsExactlyAsync(new ObjectRef(Bucket, key), manifestBytes.GetBuffer().AsMemory(0, (int)manifestBytes.Length), cancellationToken).ConfigureAwait(false))
+                        return;
+                }
+                catch (ObjectNotFoundException) when (attempt == 0)
+                {
+                    continue;
+                }
+                throw new ManifestConflictException(topHash, Bucket);
+            }
+        }
+    }
+
+    /// <summary>Whether the object's bytes are exactly <paramref name="expected"/> (read in pieces, stopping at the first difference).</summary>
+    private async Task<bool> HoldsExactlyAsync(ObjectRef obj, ReadOnlyMemory<byte> expected, CancellationToken cancellationToken)
+    {
+        var info = await Store.HeadAsync(obj, cancellationToken).ConfigureAwait(false);
+        if (info.Size != expected.Length)
+            return false;
+        var pinned = obj with { VersionId = info.VersionId };
+        var stream = await Store.OpenReadAsync(pinned, null, cancellationToken).ConfigureAwait(false);
+        await using (stream.ConfigureAwait(false))
+        {
+            var chunk = new byte[1 << 16];
+            var offset = 0;
+            while (true)
+            {
+                var read = await stream.ReadAsync(chunk, cancellationToken).ConfigureAwait(false);
+                if (read == 0)
+                    return offset == expected.Length;
+                if (offset + read > expected.Length || !chunk.AsSpan(0, read).SequenceEqual(expected.Span.Slice(offset, read)))
+                    return false;
+                offset += read;
+            }
         }
     }
 

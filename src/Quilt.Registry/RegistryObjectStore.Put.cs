@@ -13,7 +13,9 @@ using static Quilt.Storage.S3.S3ObjectNames;
 namespace Quilt.Registry;
 
 // Uploads: one presigned POST (generateUploadUrl) for small objects; for large ones the registry's multipart upload,
-// parts PUT in parallel to presigned URLs, completed by the registry, and aborted on any failure or cancellation.
+// parts PUT in parallel to the part URLs it hands out (quilt-gateway's own, which stream to S3, or presigned S3 URLs;
+// either way no token is sent and the answer's ETag is kept), completed by the registry, and aborted on any failure or
+// cancellation. Refusals of either kind come as S3-style XML errors, read by S3RefusalAsync.
 public sealed partial class RegistryObjectStore
 {
     /// <summary>The registry's upload mutations; a registry without them (stock Quilt) cannot upload.</summary>

@@ -136,6 +136,9 @@ public sealed class GatewayFixture : IAsyncLifetime
         return body["data"]!;
     }
 
+    /// <summary>The last error lines the gateway logged, for failure messages.</summary>
+    public string RecentErrors() => string.Join("\n", Logs.Lines.Where(l => l.StartsWith("Error", StringComparison.Ordinal)).TakeLast(3));
+
     public async Task<HttpResponseMessage> GetAsync(string? token, string path, Action<HttpRequestMessage>? configure = null)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(BaseUrl, path));
@@ -155,6 +158,9 @@ public sealed class GatewayFixture : IAsyncLifetime
 
     /// <summary>The running gateway's own audit store.</summary>
     public IAuditStore AuditStore => _app!.Services.GetRequiredService<IAuditStore>();
+
+    /// <summary>The running gateway's shared state (uploads in progress and their parts, sessions, role choices).</summary>
+    public IStateStore StateStore => _app!.Services.GetRequiredService<IStateStore>();
 
     /// <summary>POSTs a file to a presigned POST (fields first, then the file); returns S3's status and body.</summary>
     public async Task<(HttpStatusCode Status, string Body)> PostFileAsync(JsonNode uploadUrlResult, byte[] content, string? contentType = null,

@@ -132,4 +132,73 @@ public sealed class StoreTests : IDisposable
         Assert.True(await store.DeleteUploadAsync("u1", ct));
         Assert.False(await store.DeleteUploadAsync("u1", ct));
     }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public async Task Parts_are_recorded_only_while_their_upload_exists(string kind)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (store, _) = await OpenAsync(kind);
+        await using var _store = store;
+        var now = DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        var upload = new MultipartUploadRecord("u2", "alice", "bulk", "b", "big/y", "s3-id", 100, 50, null, now, now.AddMinutes(5), "secret-hash");
+        await store.CreateUploadAsync(upload, ct);
+        Assert.Equal(upload, await store.GetUploadAsync("u2", ct));
+
+        Assert.True(await store.RecordPartAsync("u2", new UploadedPartRecord(2, 50, "etag-2"), ct));
+        Assert.True(await store.RecordPartAsync("u2", new UploadedPartRecord(1, 50, "etag-1a"), ct));
+        // Sent again: the later one counts.
+        Assert.True(await store.RecordPartAsync("u2", new UploadedPartRecord(1, 50, "etag-1b"), ct));
+        Assert.Equal([new UploadedPartRecord(1, 50, "etag-1b"), new UploadedPartRecord(2, 50, "etag-2")], await store.GetPartsAsync("u2", ct));
+        Assert.False(await store.RecordPartAsync("no-such-upload", new UploadedPartRecord(1, 50, "x"), ct));
+        Assert.Empty(await store.GetPartsAsync("no-such-upload", ct));
+
+        Assert.True(await store.DeleteUploadAsync("u2", ct));
+        Assert.Empty(await store.GetPartsAsync("u2", ct));
+        Assert.False(await store.RecordPartAsync("u2", new UploadedPartRecord(1, 50, "late"), ct));
+        Assert.Empty(await store.GetPartsAsync("u2", ct));
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public async Task A_database_from_before_part_urls_gains_the_secret_column(string kind)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        SqlGatewayStore store;
+        Func<DbConnection> raw;
+        if (kind == "sqlite")
+        {
+            var path = _dir.Combine($"{Guid.NewGuid():N}.db");
+            raw = () => new SqliteConnection($"Data Source={path}");
+            store = new SqliteGatewayStore(path);
+        }
+        else
+        {
+            var connection = await PostgresServer.CreateDatabaseAsync(ct);
+            raw = () => new NpgsqlConnection(connection);
+            store = new PostgresGatewayStore(connection);
+        }
+        await using var _store = store;
+        await using (var old = raw())
+        {
+            await old.OpenAsync(ct);
+            await using var create = old.CreateCommand();
+            // The table as the previous version made it.
+            create.CommandText = """
+                CREATE TABLE multipart_uploads (
+                  id TEXT PRIMARY KEY, subject TEXT NOT NULL, role TEXT NOT NULL, bucket TEXT NOT NULL, object_key TEXT NOT NULL,
+                  s3_upload_id TEXT NOT NULL, size BIGINT NOT NULL, part_size BIGINT NOT NULL, content_type TEXT NULL,
+                  created_ms BIGINT NOT NULL, expires_ms BIGINT NOT NULL);
+                INSERT INTO multipart_uploads VALUES ('old', 'alice', 'bulk', 'b', 'k', 's3', 10, 10, NULL, 0, 1);
+                """;
+            await create.ExecuteNonQueryAsync(ct);
+        }
+        await store.InitializeAsync(ct);
+        await store.InitializeAsync(ct);
+        Assert.Null((await store.GetUploadAsync("old", ct))!.PartSecretHash);
+        var now = DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        var upload = new MultipartUploadRecord("new", "alice", "bulk", "b", "k", "s3", 10, 10, null, now, now, "hash");
+        await store.CreateUploadAsync(upload, ct);
+        Assert.Equal(upload, await store.GetUploadAsync("new", ct));
+    }
 }

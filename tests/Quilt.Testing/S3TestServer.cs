@@ -15,10 +15,14 @@ namespace Quilt.Testing;
 /// the server is stopped when the process exits. Either way the process then has AWS_ACCESS_KEY_ID,
 /// AWS_SECRET_ACCESS_KEY, AWS_REGION and AWS_ENDPOINT_URL_S3 pointing at it, as the README's command sets them.
 /// If no server can be had, every test that asks fails with the reason (never a silent skip).
+/// The server's second user (its keys in QUILT_TEST_S3_ROLE_ACCESS_KEY/QUILT_TEST_S3_ROLE_SECRET_KEY, printed by the
+/// script) owns nothing of the first; <see cref="RoleClient"/> fails with the reason when they are not set.
 /// </summary>
 public sealed class S3TestServer
 {
     public const string EndpointVariable = "QUILT_TEST_S3_ENDPOINT";
+    public const string RoleAccessKeyVariable = "QUILT_TEST_S3_ROLE_ACCESS_KEY";
+    public const string RoleSecretKeyVariable = "QUILT_TEST_S3_ROLE_SECRET_KEY";
 
     private static readonly Lazy<Task<S3TestServer>> Shared = new(() => Task.Run(StartAsync), LazyThreadSafetyMode.ExecutionAndPublication);
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(5);
@@ -31,7 +35,11 @@ public sealed class S3TestServer
         Region = region;
         AccessKey = accessKey;
         _secretKey = secretKey;
-        Client = new AmazonS3Client(new BasicAWSCredentials(accessKey, secretKey), new AmazonS3Config
+        Client = CreateClient(endpoint, region, accessKey, secretKey);
+    }
+
+    private static AmazonS3Client CreateClient(string endpoint, string region, string accessKey, string secretKey) =>
+        new(new BasicAWSCredentials(accessKey, secretKey), new AmazonS3Config
         {
             ServiceURL = endpoint,
             AuthenticationRegion = region,
@@ -39,7 +47,6 @@ public sealed class S3TestServer
             RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
             ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
         });
-    }
 
     /// <summary>The server's URL, such as http://127.0.0.1:41234.</summary>
     public string EndpointUrl { get; }
@@ -50,6 +57,39 @@ public sealed class S3TestServer
 
     /// <summary>A client for raw S3 calls against the server (shared; do not dispose).</summary>
     public IAmazonS3 Client { get; }
+
+    /// <summary>The second user's access key, or null when the environment does not name it.</summary>
+    public string? RoleAccessKey { get; private set; }
+
+    private string? _roleSecretKey;
+    private AmazonS3Client? _roleClient;
+
+    /// <summary>
+    /// The second user's keys (a user that owns nothing of <see cref="AccessKey"/>'s). Throws, saying how to get them,
+    /// when the environment does not name them: tests that need them fail, they are not skipped.
+    /// </summary>
+    public (string AccessKey, string SecretKey) RoleKeys() =>
+        RoleAccessKey is { Length: > 0 } key && _roleSecretKey is { Length: > 0 } secret
+            ? (key, secret)
+            : throw new InvalidOperationException(
+                $"This test needs the S3 server's second user, but {RoleAccessKeyVariable}/{RoleSecretKeyVariable} are not set. scripts/s3-server.sh start creates " +
+                "the user and prints both; for a server started by an older script create it with radosgw-admin -c DIR/ceph.conf user create --uid=role " +
+                $"--display-name=role --access-key=ROLEKEY --secret=ROLESECRET and export {RoleAccessKeyVariable}=ROLEKEY {RoleSecretKeyVariable}=ROLESECRET.");
+
+    /// <summary>A client with the second user's keys (shared; do not dispose).</summary>
+    public IAmazonS3 RoleClient()
+    {
+        var (key, secret) = RoleKeys();
+        return LazyInitializer.EnsureInitialized(ref _roleClient, () => CreateClient(EndpointUrl, Region, key, secret));
+    }
+
+    /// <summary>A new empty bucket owned by the second user (the first user cannot read or write it).</summary>
+    public async Task<string> CreateRoleBucketAsync(CancellationToken cancellationToken = default)
+    {
+        var name = $"r{Interlocked.Increment(ref s_bucketCounter)}-{Guid.NewGuid():N}"[..32];
+        await RoleClient().PutBucketAsync(new PutBucketRequest { BucketName = name }, cancellationToken);
+        return name;
+    }
 
     /// <summary>Options that point an <see cref="S3ObjectStore"/> at the server (credentials come from the environment).</summary>
     public S3StoreOptions StoreOptions => new() { EndpointUrl = EndpointUrl, Region = Region, ForcePathStyle = true };
@@ -87,6 +127,8 @@ public sealed class S3TestServer
                 Environment.GetEnvironmentVariable("AWS_ACCESS_KEY_ID") is { Length: > 0 } key ? key : "TESTKEY",
                 Environment.GetEnvironmentVariable("AWS_SECRET_ACCESS_KEY") is { Length: > 0 } secret ? secret : "TESTSECRET",
                 Environment.GetEnvironmentVariable("AWS_REGION") is { Length: > 0 } region ? region : "us-east-1");
+            server.RoleAccessKey = Environment.GetEnvironmentVariable(RoleAccessKeyVariable);
+            server._roleSecretKey = Environment.GetEnvironmentVariable(RoleSecretKeyVariable);
             await server.CheckAnswersAsync($"{EndpointVariable}={endpoint} is set, but");
         }
         else
@@ -122,7 +164,11 @@ public sealed class S3TestServer
             env.GetValueOrDefault("AWS_ENDPOINT_URL_S3") ?? $"http://127.0.0.1:{port}",
             env.GetValueOrDefault("AWS_ACCESS_KEY_ID") ?? "TESTKEY",
             env.GetValueOrDefault("AWS_SECRET_ACCESS_KEY") ?? "TESTSECRET",
-            env.GetValueOrDefault("AWS_REGION") ?? "us-east-1");
+            env.GetValueOrDefault("AWS_REGION") ?? "us-east-1")
+        {
+            RoleAccessKey = env.GetValueOrDefault(RoleAccessKeyVariable),
+            _roleSecretKey = env.GetValueOrDefault(RoleSecretKeyVariable),
+        };
         await server.CheckAnswersAsync($"{script} started a server in {dir}, but");
         return server;
     }
@@ -150,6 +196,11 @@ public sealed class S3TestServer
         Environment.SetEnvironmentVariable("AWS_REGION", Region);
         Environment.SetEnvironmentVariable("AWS_ACCESS_KEY_ID", AccessKey);
         Environment.SetEnvironmentVariable("AWS_SECRET_ACCESS_KEY", _secretKey);
+        if (RoleAccessKey is not null && _roleSecretKey is not null)
+        {
+            Environment.SetEnvironmentVariable(RoleAccessKeyVariable, RoleAccessKey);
+            Environment.SetEnvironmentVariable(RoleSecretKeyVariable, _roleSecretKey);
+        }
     }
 
     /// <summary>Servers left by test processes that were killed before they could stop theirs.</summary>

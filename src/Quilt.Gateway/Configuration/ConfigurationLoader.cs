@@ -92,6 +92,8 @@ public static class ConfigurationLoader
         {
             options.Jwt.JwksFile = Resolve(options.Jwt.JwksFile, baseDir);
             options.Jwt.Hs256SecretFile = Resolve(options.Jwt.Hs256SecretFile, baseDir);
+            foreach (var role in options.Roles.Values)
+                role.S3SecretAccessKeyFile = Resolve(role.S3SecretAccessKeyFile, baseDir);
             if (!string.IsNullOrEmpty(options.Audit.SqlitePath))
                 options.Audit.SqlitePath = Resolve(options.Audit.SqlitePath, baseDir)!;
         }

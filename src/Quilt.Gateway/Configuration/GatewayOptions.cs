@@ -10,6 +10,12 @@ public sealed class GatewayOptions
     /// <summary>Where Kestrel listens, e.g. http://127.0.0.1:8080 (several separated by ';').</summary>
     public string Listen { get; set; } = "http://127.0.0.1:8080";
 
+    /// <summary>
+    /// The gateway's own URL as clients reach it (https://quilt-gateway.example.com, behind a reverse proxy); multipart
+    /// part URLs point there. Null: the scheme and host of each GraphQL request.
+    /// </summary>
+    public string? PublicUrl { get; set; }
+
     /// <summary>A second JSON file holding the "roles" (and optionally "users") sections, read after the main file.</summary>
     public string? RolesFile { get; set; }
 
@@ -121,6 +127,22 @@ public sealed class RoleOptions
 {
     /// <summary>An IAM role the gateway assumes (STS) for this Quilt role's S3 calls; null uses the gateway's own credentials.</summary>
     public string? AssumeRoleArn { get; set; }
+
+    /// <summary>
+    /// Static S3 keys of this role's own S3 user (one user per role on Ceph or MinIO), used instead of the gateway's
+    /// credentials for all its S3 work, so the S3 server itself refuses what the user may not touch. The secret comes
+    /// from <see cref="S3SecretAccessKey"/> (set it through the environment) or <see cref="S3SecretAccessKeyFile"/>.
+    /// </summary>
+    public string? S3AccessKeyId { get; set; }
+
+    /// <summary>The secret of <see cref="S3AccessKeyId"/>; put it in QUILT_GATEWAY_ROLES__{role}__S3SECRETACCESSKEY, not in the file.</summary>
+    public string? S3SecretAccessKey { get; set; }
+
+    /// <summary>A file holding the secret of <see cref="S3AccessKeyId"/> (its whole content, trailing newline removed).</summary>
+    public string? S3SecretAccessKeyFile { get; set; }
+
+    /// <summary>Whether this role has S3 keys of its own.</summary>
+    public bool HasOwnS3Keys() => !string.IsNullOrEmpty(S3AccessKeyId) || !string.IsNullOrEmpty(S3SecretAccessKey) || !string.IsNullOrEmpty(S3SecretAccessKeyFile);
 
     public List<GrantOptions> Grants { get; set; } = [];
 }

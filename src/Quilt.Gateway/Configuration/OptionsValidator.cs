@@ -49,6 +49,9 @@ public static class OptionsValidator
             if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
                 problems.Add($"listen '{url}' is not an http:// or https:// address such as http://127.0.0.1:8080.");
         }
+        if (options.PublicUrl is not null && !(Uri.TryCreate(options.PublicUrl, UriKind.Absolute, out var publicUrl)
+            && (publicUrl.Scheme == Uri.UriSchemeHttp || publicUrl.Scheme == Uri.UriSchemeHttps) && publicUrl.Query.Length == 0 && publicUrl.Fragment.Length == 0))
+            problems.Add($"publicUrl '{options.PublicUrl}' is not an http(s) URL without query, such as https://quilt-gateway.example.com.");
         if (options.MaxRequestBytes < 1024)
             problems.Add($"maxRequestBytes {options.MaxRequestBytes} is too small: give at least 1024.");
     }
@@ -135,6 +138,8 @@ public static class OptionsValidator
             }
             if (role.AssumeRoleArn is not null && !role.AssumeRoleArn.StartsWith("arn:", StringComparison.Ordinal))
                 problems.Add($"roles.{name}.assumeRoleArn '{role.AssumeRoleArn}' is not an ARN (arn:aws:iam::123456789012:role/name).");
+            if (role.HasOwnS3Keys())
+                ValidateRoleKeys(name, role, problems);
         }
         if (options.DefaultRole is not null && !options.Roles.ContainsKey(options.DefaultRole))
             problems.Add($"defaultRole '{options.DefaultRole}' is not one of the configured roles ({string.Join(", ", options.Roles.Keys)}).");
@@ -145,6 +150,32 @@ public static class OptionsValidator
         }
         foreach (var bucket in options.Buckets.Keys.Where(b => !ObjectKeys.IsValidBucketName(b)))
             problems.Add($"buckets.{bucket}: '{bucket}' is not a valid S3 bucket name.");
+    }
+
+    // Never names the secret itself: these lines are printed by `check` and logged at start.
+    private static void ValidateRoleKeys(string name, RoleOptions role, List<string> problems)
+    {
+        var where = $"roles.{name}";
+        if (string.IsNullOrEmpty(role.S3AccessKeyId))
+            problems.Add($"{where} has an S3 secret but no s3AccessKeyId: give the access key id of the role's S3 user too.");
+        var secrets = new[] { role.S3SecretAccessKey, role.S3SecretAccessKeyFile }.Count(s => !string.IsNullOrEmpty(s));
+        if (secrets == 0)
+            problems.Add($"{where}.s3AccessKeyId is set without a secret: set {where}.s3SecretAccessKeyFile, or the environment variable {ConfigurationLoader.EnvironmentPrefix}ROLES__{name}__S3SECRETACCESSKEY.");
+        if (secrets == 2)
+            problems.Add($"Both {where}.s3SecretAccessKey and {where}.s3SecretAccessKeyFile are set: keep one.");
+        if (role.AssumeRoleArn is not null)
+            problems.Add($"{where} has both assumeRoleArn and its own S3 keys: use one way to give the role its S3 rights.");
+        if (secrets == 1)
+        {
+            try
+            {
+                Storage.S3Access.ReadRoleSecret(name, role);
+            }
+            catch (GatewayConfigurationException ex)
+            {
+                problems.AddRange(ex.Problems);
+            }
+        }
     }
 
     private static void ValidateLimits(GatewayOptions options, List<string> problems)

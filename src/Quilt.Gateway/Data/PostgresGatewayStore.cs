@@ -46,6 +46,8 @@ public sealed class PostgresGatewayStore : SqlGatewayStore
           FOR EACH STATEMENT EXECUTE FUNCTION quilt_gateway_audit_append_only();
         """,
         StateTables,
+        // Databases made before parts went through the gateway.
+        "ALTER TABLE multipart_uploads ADD COLUMN IF NOT EXISTS part_secret_hash TEXT NULL",
         $"SELECT pg_advisory_unlock({SchemaLock})",
     ];
 

@@ -25,8 +25,12 @@ public abstract class SqlGatewayStore : IAuditStore, IStateStore, IAsyncDisposab
         {
             foreach (var sql in SchemaStatements)
                 await ExecuteAsync(connection, sql, [], cancellationToken).ConfigureAwait(false);
+            await MigrateAsync(connection, cancellationToken).ConfigureAwait(false);
         }
     }
+
+    /// <summary>Brings tables made by an older version up to date (columns added since); nothing for a new database.</summary>
+    protected virtual Task MigrateAsync(DbConnection connection, CancellationToken cancellationToken) => Task.CompletedTask;
 
     protected const string StateTables = """
         CREATE TABLE IF NOT EXISTS active_roles (
@@ -63,7 +67,15 @@ public abstract class SqlGatewayStore : IAuditStore, IStateStore, IAsyncDisposab
           part_size BIGINT NOT NULL,
           content_type TEXT NULL,
           created_ms BIGINT NOT NULL,
-          expires_ms BIGINT NOT NULL
+          expires_ms BIGINT NOT NULL,
+          part_secret_hash TEXT NULL
+        );
+        CREATE TABLE IF NOT EXISTS multipart_parts (
+          upload_id TEXT NOT NULL,
+          part_number INTEGER NOT NULL,
+          size BIGINT NOT NULL,
+          etag TEXT NOT NULL,
+          PRIMARY KEY (upload_id, part_number)
         );
         CREATE INDEX IF NOT EXISTS multipart_uploads_expires ON multipart_uploads (expires_ms);
         CREATE INDEX IF NOT EXISTS browsing_sessions_expires ON browsing_sessions (expires_ms);
@@ -249,12 +261,12 @@ public abstract class SqlGatewayStore : IAuditStore, IStateStore, IAsyncDisposab
         await using (connection.ConfigureAwait(false))
         {
             await ExecuteAsync(connection, """
-                INSERT INTO multipart_uploads (id, subject, role, bucket, object_key, s3_upload_id, size, part_size, content_type, created_ms, expires_ms)
-                VALUES (@id, @subject, @role, @bucket, @key, @upload, @size, @part, @type, @created, @expires)
+                INSERT INTO multipart_uploads (id, subject, role, bucket, object_key, s3_upload_id, size, part_size, content_type, created_ms, expires_ms, part_secret_hash)
+                VALUES (@id, @subject, @role, @bucket, @key, @upload, @size, @part, @type, @created, @expires, @secret)
                 """,
                 [("id", upload.Id), ("subject", upload.Subject), ("role", upload.Role), ("bucket", upload.Bucket), ("key", upload.Key),
                  ("upload", upload.S3UploadId), ("size", upload.Size), ("part", upload.PartSize), ("type", upload.ContentType),
-                 ("created", upload.Created.ToUnixTimeMilliseconds()), ("expires", upload.Expires.ToUnixTimeMilliseconds())],
+                 ("created", upload.Created.ToUnixTimeMilliseconds()), ("expires", upload.Expires.ToUnixTimeMilliseconds()), ("secret", upload.PartSecretHash)],
                 cancellationToken).ConfigureAwait(false);
         }
     }
@@ -269,7 +281,48 @@ public abstract class SqlGatewayStore : IAuditStore, IStateStore, IAsyncDisposab
     {
         var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
-            return await ExecuteAsync(connection, "DELETE FROM multipart_uploads WHERE id = @id", [("id", id)], cancellationToken).ConfigureAwait(false) > 0;
+        {
+            var deleted = await ExecuteAsync(connection, "DELETE FROM multipart_uploads WHERE id = @id", [("id", id)], cancellationToken).ConfigureAwait(false) > 0;
+            // After the upload: a part recorded meanwhile finds no upload (RecordPartAsync) and is not left behind.
+            await ExecuteAsync(connection, "DELETE FROM multipart_parts WHERE upload_id = @id", [("id", id)], cancellationToken).ConfigureAwait(false);
+            return deleted;
+        }
+    }
+
+    public async Task<bool> RecordPartAsync(string uploadId, UploadedPartRecord part, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(part);
+        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            // Only while the upload exists, so a part that lands after completion or abort records nothing.
+            return await ExecuteAsync(connection, """
+                INSERT INTO multipart_parts (upload_id, part_number, size, etag)
+                SELECT @id, @number, @size, @etag WHERE EXISTS (SELECT 1 FROM multipart_uploads WHERE id = @id)
+                ON CONFLICT (upload_id, part_number) DO UPDATE SET size = excluded.size, etag = excluded.etag
+                """,
+                [("id", uploadId), ("number", (long)part.PartNumber), ("size", part.Size), ("etag", part.ETag)], cancellationToken).ConfigureAwait(false) > 0;
+        }
+    }
+
+    public async Task<IReadOnlyList<UploadedPartRecord>> GetPartsAsync(string uploadId, CancellationToken cancellationToken = default)
+    {
+        var results = new List<UploadedPartRecord>();
+        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            var command = Command(connection, "SELECT part_number, size, etag FROM multipart_parts WHERE upload_id = @id ORDER BY part_number", [("id", uploadId)]);
+            await using (command.ConfigureAwait(false))
+            {
+                var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                await using (reader.ConfigureAwait(false))
+                {
+                    while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                        results.Add(new UploadedPartRecord(Convert.ToInt32(reader.GetValue(0), System.Globalization.CultureInfo.InvariantCulture), reader.GetInt64(1), reader.GetString(2)));
+                }
+            }
+        }
+        return results;
     }
 
     public Task<IReadOnlyList<MultipartUploadRecord>> ExpiredUploadsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken = default) =>
@@ -282,7 +335,7 @@ public abstract class SqlGatewayStore : IAuditStore, IStateStore, IAsyncDisposab
         await using (connection.ConfigureAwait(false))
         {
             var command = Command(connection,
-                "SELECT id, subject, role, bucket, object_key, s3_upload_id, size, part_size, content_type, created_ms, expires_ms FROM multipart_uploads " + where, args);
+                "SELECT id, subject, role, bucket, object_key, s3_upload_id, size, part_size, content_type, created_ms, expires_ms, part_secret_hash FROM multipart_uploads " + where, args);
             await using (command.ConfigureAwait(false))
             {
                 var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -292,7 +345,8 @@ public abstract class SqlGatewayStore : IAuditStore, IStateStore, IAsyncDisposab
                     {
                         results.Add(new MultipartUploadRecord(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
                             reader.GetString(4), reader.GetString(5), reader.GetInt64(6), reader.GetInt64(7), NullableString(reader, 8),
-                            DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(9)), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(10))));
+                            DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(9)), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(10)),
+                            NullableString(reader, 11)));
                     }
                 }
             }

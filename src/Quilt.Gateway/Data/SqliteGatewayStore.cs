@@ -54,6 +54,15 @@ public sealed class SqliteGatewayStore : SqlGatewayStore
         StateTables,
     ];
 
+    protected override async Task MigrateAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        // SQLite has no ADD COLUMN IF NOT EXISTS: databases made before parts went through the gateway lack this column.
+        using var check = connection.CreateCommand();
+        check.CommandText = "SELECT COUNT(*) FROM pragma_table_info('multipart_uploads') WHERE name = 'part_secret_hash'";
+        if (Convert.ToInt64(await check.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture) == 0)
+            await ExecuteAsync(connection, "ALTER TABLE multipart_uploads ADD COLUMN part_secret_hash TEXT NULL", [], cancellationToken).ConfigureAwait(false);
+    }
+
     protected override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
     {
         var connection = new SqliteConnection(_connectionString);

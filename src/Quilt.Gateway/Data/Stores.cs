@@ -45,10 +45,17 @@ public sealed record BrowsingSessionRecord(
     string IdHash, string Subject, string Role, string Scope, string Bucket, string? Prefix, string? Key,
     string? PackageName, string? TopHash, DateTimeOffset Created, DateTimeOffset Expires);
 
-/// <summary>A multipart upload the gateway started and has not completed or aborted yet.</summary>
+/// <summary>
+/// A multipart upload the gateway started and has not completed or aborted yet. <see cref="PartSecretHash"/> is the
+/// SHA-256 (hex) of the secret in its part URLs, so a copy of the database hands out no part URLs; null for uploads
+/// recorded before parts went through the gateway (those cannot take parts).
+/// </summary>
 public sealed record MultipartUploadRecord(
     string Id, string Subject, string Role, string Bucket, string Key, string S3UploadId, long Size, long PartSize,
-    string? ContentType, DateTimeOffset Created, DateTimeOffset Expires);
+    string? ContentType, DateTimeOffset Created, DateTimeOffset Expires, string? PartSecretHash = null);
+
+/// <summary>A part the gateway streamed to S3 itself: its number, the bytes it sent and the ETag S3 answered (the MD5 of those bytes).</summary>
+public sealed record UploadedPartRecord(int PartNumber, long Size, string ETag);
 
 /// <summary>State shared by every instance of the gateway: role choices, secrets, browsing sessions, uploads in progress.</summary>
 public interface IStateStore
@@ -73,8 +80,14 @@ public interface IStateStore
     Task CreateUploadAsync(MultipartUploadRecord upload, CancellationToken cancellationToken = default);
     Task<MultipartUploadRecord?> GetUploadAsync(string id, CancellationToken cancellationToken = default);
 
-    /// <summary>Removes the record; false when it was already gone (another request finished it first).</summary>
+    /// <summary>Removes the record and its parts; false when it was already gone (another request finished it first).</summary>
     Task<bool> DeleteUploadAsync(string id, CancellationToken cancellationToken = default);
+
+    /// <summary>Records (or replaces) a part of an upload in progress; false when the upload is gone.</summary>
+    Task<bool> RecordPartAsync(string uploadId, UploadedPartRecord part, CancellationToken cancellationToken = default);
+
+    /// <summary>The parts recorded for an upload, by part number.</summary>
+    Task<IReadOnlyList<UploadedPartRecord>> GetPartsAsync(string uploadId, CancellationToken cancellationToken = default);
 
     Task<IReadOnlyList<MultipartUploadRecord>> ExpiredUploadsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken = default);
 }

@@ -15,6 +15,9 @@ namespace Quilt.Gateway.GraphQL;
 public sealed class GatewayContext(Caller caller) : Dictionary<string, object?>
 {
     public Caller Caller { get; set; } = caller;
+
+    /// <summary>The gateway's address as this client reaches it (publicUrl, else the request's scheme and host): where part URLs point.</summary>
+    public string PartUrlBase { get; init; } = "";
 }
 
 /// <summary>The services the resolvers call; resolvers only translate between GraphQL and these.</summary>
@@ -307,7 +310,8 @@ public static class GatewaySchema
             if (size != Math.Floor(size) || size > long.MaxValue || (partSize is { } ps && (ps != Math.Floor(ps) || ps > long.MaxValue)))
                 throw GatewayException.Invalid("size and partSize must be whole numbers of bytes.", "size");
             var upload = await s.Uploads.CreateMultipartAsync(CallerOf(ctx), ctx.GetArgument<string>("bucket"), ctx.GetArgument<string>("key"),
-                (long)size, ctx.GetArgument<string?>("contentType"), partSize is null ? null : (long)partSize.Value, ctx.CancellationToken);
+                (long)size, ctx.GetArgument<string?>("contentType"), partSize is null ? null : (long)partSize.Value, ((GatewayContext)ctx.UserContext).PartUrlBase,
+                ctx.CancellationToken);
             return new MultipartUploadModel(upload.Id, upload.Bucket, upload.Key, upload.Size, upload.PartSize,
                 upload.Parts.Select(p => new MultipartUploadPartModel(p.PartNumber, p.Url, p.Size)).ToList(), upload.Expires);
         }));

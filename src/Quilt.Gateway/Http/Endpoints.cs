@@ -5,6 +5,7 @@ using GraphQL.Transport;
 using GraphQL.Types;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Microsoft.Net.Http.Headers;
 using Quilt.Gateway.Configuration;
@@ -31,7 +32,7 @@ public static partial class Endpoints
         ArgumentNullException.ThrowIfNull(http);
         ArgumentNullException.ThrowIfNull(next);
         var services = http.RequestServices;
-        // Endpoints marked anonymous (GET /healthz) need no token and are not audited.
+        // Endpoints marked anonymous need no token: GET /healthz (not audited) and part URLs, which carry their upload's secret.
         if (http.GetEndpoint()?.Metadata.GetMetadata<IAllowAnonymous>() is not null)
         {
             await next();
@@ -118,7 +119,7 @@ public static partial class Endpoints
                 Variables = request.Variables,
                 Extensions = request.Extensions,
                 OperationName = request.OperationName,
-                UserContext = new GatewayContext(CallerOf(http)),
+                UserContext = new GatewayContext(CallerOf(http)) { PartUrlBase = PublicBaseUrl(http) },
                 RequestServices = services,
                 CancellationToken = deadline.Token,
                 UnhandledExceptionDelegate = context =>
@@ -217,6 +218,66 @@ public static partial class Endpoints
         var stream = await store.OpenReadAsync(obj, byteRange, http.RequestAborted);
         await using (stream)
             await stream.CopyToAsync(response.Body, 1 << 16, http.RequestAborted);
+    }
+
+    /// <summary>
+    /// PUT /uploads/{id}/parts/{number}?secret=…: one part of a multipart upload, authorised by its URL (no token, as
+    /// an S3 part URL). The body is streamed to S3 UploadPart with exactly the part's length and none of the request's
+    /// headers; the answer carries the ETag to complete with. Errors are S3-style XML, so S3 clients show the message.
+    /// </summary>
+    public static async Task UploadPartAsync(HttpContext http)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        var uploads = http.RequestServices.GetRequiredService<UploadService>();
+        var id = http.GetRouteValue("id") as string ?? "";
+        var number = int.TryParse(http.GetRouteValue("number") as string, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0;
+        var client = http.Connection.RemoteIpAddress?.ToString();
+        try
+        {
+            var plan = await uploads.AuthorizePartAsync(id, number, http.Request.Query["secret"].ToString(), http.Request.ContentLength, client, http.RequestAborted);
+            // The global limit is for GraphQL documents; a part may be up to 5 GiB, and its length is already exact.
+            if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+                limit.MaxRequestBodySize = plan.Size;
+            var etag = await uploads.StorePartAsync(plan, http.Request.Body, client, http.RequestAborted);
+            http.Response.StatusCode = StatusCodes.Status200OK;
+            http.Response.Headers.ETag = etag;
+        }
+        catch (GatewayException ex)
+        {
+            // A client that went away hears nothing.
+            if (!http.RequestAborted.IsCancellationRequested && !http.Response.HasStarted)
+                await WriteS3ErrorAsync(http, StatusFor(ex.Code), ex.Code, ex.Message);
+        }
+        catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away before its part was checked.
+        }
+    }
+
+    private static async Task WriteS3ErrorAsync(HttpContext http, int status, string code, string message)
+    {
+        var s3Code = code switch
+        {
+            GatewayException.Forbidden => "AccessDenied",
+            GatewayException.NotFound => "NoSuchUpload",
+            GatewayException.BadRequest => "InvalidRequest",
+            _ => "InternalError",
+        };
+        http.Response.StatusCode = status;
+        http.Response.ContentType = "application/xml";
+        var xml = new System.Xml.Linq.XDocument(new System.Xml.Linq.XElement("Error",
+            new System.Xml.Linq.XElement("Code", s3Code), new System.Xml.Linq.XElement("Message", message)));
+        await http.Response.WriteAsync(xml.ToString(System.Xml.Linq.SaveOptions.DisableFormatting), http.RequestAborted);
+    }
+
+    /// <summary>The gateway's address as the client sees it: publicUrl when configured (behind a proxy), else this request's.</summary>
+    private static string PublicBaseUrl(HttpContext http)
+    {
+        if (http.RequestServices.GetRequiredService<Configuration.GatewayOptions>().PublicUrl is { Length: > 0 } configured)
+            return configured.TrimEnd('/');
+        var request = http.Request;
+        var host = request.Host.HasValue ? request.Host.Value : $"{http.Connection.LocalIpAddress}:{http.Connection.LocalPort}";
+        return $"{request.Scheme}://{host}{request.PathBase}";
     }
 
     /// <summary>A single "bytes=" range as (offset, length); null for none, several or malformed ones (the whole object is sent).</summary>

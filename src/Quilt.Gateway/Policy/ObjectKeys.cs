@@ -11,6 +11,16 @@ public static class ObjectKeys
 {
     public const int MaxKeyBytes = 1024;
 
+    /// <summary>Where quilt3 keeps a bucket's package registry: manifests and revision pointers.</summary>
+    public const string RegistryPrefix = ".quilt/";
+
+    /// <summary>
+    /// Whether <paramref name="key"/> is in the package registry, which only packageConstruct writes (a manifest is
+    /// never replaced, and a pointer names only a manifest that exists), never an upload.
+    /// </summary>
+    public static bool IsRegistryKey(string key) =>
+        key.StartsWith(RegistryPrefix, StringComparison.Ordinal) || string.Equals(key, RegistryPrefix.TrimEnd('/'), StringComparison.Ordinal);
+
     public static bool IsValidBucketName(string? bucket)
     {
         if (bucket is null || bucket.Length is < 3 or > 63)

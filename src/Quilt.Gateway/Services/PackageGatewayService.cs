@@ -205,6 +205,11 @@ public sealed class PackageGatewayService(RolePolicy policy, S3Access s3, AuditL
                 {
                     throw GatewayException.Invalid($"Entry '{e.LogicalKey}': {ex.Message}", $"src.entries[{i}].physicalKey");
                 }
+                catch (AccessDeniedException)
+                {
+                    // The role's own S3 credentials may read less than its grants say: S3 has the last word.
+                    throw GatewayException.Denied($"Entry '{e.LogicalKey}': S3 refused role '{caller.Role}' access to {e.PhysicalKey}.", $"src.entries[{i}].physicalKey");
+                }
                 if (e.Size is { } declared && (long)declared != info.Size)
                     throw GatewayException.Invalid($"Entry '{e.LogicalKey}' declares {(long)declared} bytes, but {e.PhysicalKey} holds {info.Size}.", $"src.entries[{i}].size");
                 // Pin the version that was checked, so the revision keeps pointing at these bytes.
@@ -217,6 +222,10 @@ public sealed class PackageGatewayService(RolePolicy policy, S3Access s3, AuditL
         catch (GatewayException ex)
         {
             throw await Deny(ex).ConfigureAwait(false);
+        }
+        catch (StorageException ex)
+        {
+            throw await Deny(new GatewayException("S3_ERROR", $"Reading the entries failed: {ex.Message}")).ConfigureAwait(false);
         }
 
         Manifest manifest;
@@ -240,6 +249,12 @@ public sealed class PackageGatewayService(RolePolicy policy, S3Access s3, AuditL
         {
             published = await registry.PublishAsync(parameters.Name, manifest, cancellationToken).ConfigureAwait(false);
         }
+        catch (ManifestConflictException ex)
+        {
+            // Someone else's revision with this top hash: left untouched, and no pointer names ours.
+            await audit.DeniedAsync(caller, Action, revisionTarget, ex.Message, null, CancellationToken.None).ConfigureAwait(false);
+            throw new GatewayException(GatewayException.Conflict, ex.Message, "src.entries");
+        }
         catch (Exception ex) when (ex is StorageException or PackageException)
         {
             await audit.FailedAsync(caller, Action, revisionTarget, ex.Message, null, CancellationToken.None).ConfigureAwait(false);
@@ -249,5 +264,6 @@ public sealed class PackageGatewayService(RolePolicy policy, S3Access s3, AuditL
         return (model, new RevisionModel(registry, manifest.TopHash, published.Time, manifest));
     }
 
-    private PackageRegistry Registry(Caller caller, string bucket) => new(s3.StoreFor(caller.Role), bucket);
+    // Manifests are written once and never replaced: see PackageRegistry.KeepExistingManifests.
+    private PackageRegistry Registry(Caller caller, string bucket) => new(s3.StoreFor(caller.Role), bucket) { KeepExistingManifests = true };
 }

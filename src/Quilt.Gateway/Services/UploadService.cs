@@ -20,10 +20,15 @@ public sealed record CompletedPart(int PartNumber, string ETag);
 
 public sealed record UploadedObject(string Bucket, string Key, string? VersionId, long Size, DateTimeOffset Modified, string? ETag);
 
+/// <summary>A part PUT the gateway has checked and will stream to S3: exactly <see cref="Size"/> bytes for this part of this upload.</summary>
+public sealed record PartUploadPlan(MultipartUploadRecord Upload, int PartNumber, long Size);
+
 /// <summary>
 /// Hands out upload rights for single keys: presigned POST policies (S3 enforces the key, the content type and the size)
-/// and gateway-controlled multipart uploads (presigned UploadPart URLs; the gateway checks the parts and completes).
-/// Every issue, completion and refusal is audited.
+/// and gateway-controlled multipart uploads. A multipart upload's parts go through the gateway itself (part URLs that
+/// point here): it streams exactly each part's bytes to S3 UploadPart with its own request, so no client header (an
+/// added x-amz-copy-source, say) ever reaches S3, records what S3 stored, and completes only with those parts.
+/// Every issue, part, completion and refusal is audited.
 /// </summary>
 public sealed class UploadService(GatewayOptions options, RolePolicy policy, S3Access s3, AuditLog audit, IStateStore state, TimeProvider time)
 {
@@ -65,8 +70,14 @@ public sealed class UploadService(GatewayOptions options, RolePolicy policy, S3A
         return new UploadUrl(url, new Dictionary<string, string>(response.Fields, StringComparer.Ordinal), expires, grant.MaxUploadBytes);
     }
 
-    public async Task<MultipartUpload> CreateMultipartAsync(Caller caller, string bucket, string key, long size, string? contentType, long? partSize, CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts a multipart upload whose part URLs are <paramref name="partUrlBase"/>/uploads/{id}/parts/{n}?secret=…
+    /// (the gateway's own address as the client reaches it).
+    /// </summary>
+    public async Task<MultipartUpload> CreateMultipartAsync(
+        Caller caller, string bucket, string key, long size, string? contentType, long? partSize, string partUrlBase, CancellationToken cancellationToken)
     {
+        ArgumentException.ThrowIfNullOrEmpty(partUrlBase);
         ArgumentNullException.ThrowIfNull(caller);
         const string Action = "multipartUploadCreate";
         var target = $"s3://{bucket}/{key}";
@@ -94,26 +105,17 @@ public sealed class UploadService(GatewayOptions options, RolePolicy policy, S3A
             initiate.ContentType = contentType;
         var started = await CallS3Async(caller, Action, target, () => client.InitiateMultipartUploadAsync(initiate, cancellationToken), cancellationToken).ConfigureAwait(false);
 
-        var count = (int)((size + part.Value - 1) / part.Value);
-        var parts = new MultipartPart[count];
-        for (var i = 0; i < count; i++)
-        {
-            var url = await client.GetPreSignedURLAsync(new GetPreSignedUrlRequest
-            {
-                BucketName = bucket,
-                Key = key,
-                Verb = HttpVerb.PUT,
-                UploadId = started.UploadId,
-                PartNumber = i + 1,
-                Expires = expires.UtcDateTime,
-                Protocol = s3.PresignHttp ? Protocol.HTTP : Protocol.HTTPS,
-            }).ConfigureAwait(false);
-            parts[i] = new MultipartPart(i + 1, url, Math.Min(part.Value, size - (long)i * part.Value));
-        }
-
         var id = NewId();
-        await state.CreateUploadAsync(new MultipartUploadRecord(id, caller.Subject, caller.Role, bucket, key, started.UploadId, size, part.Value, contentType, created, expires),
-            cancellationToken).ConfigureAwait(false);
+        // The part URLs' capability: only its hash is stored, so the database (or the audit trail) hands out no part URLs.
+        var secret = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
+        var count = PartCount(size, part.Value);
+        var parts = new MultipartPart[count];
+        var urlBase = $"{partUrlBase.TrimEnd('/')}/uploads/{id}/parts/";
+        for (var i = 0; i < count; i++)
+            parts[i] = new MultipartPart(i + 1, $"{urlBase}{i + 1}?secret={secret}", PartLength(size, part.Value, i + 1));
+
+        await state.CreateUploadAsync(new MultipartUploadRecord(id, caller.Subject, caller.Role, bucket, key, started.UploadId, size, part.Value, contentType, created, expires,
+            HashSecret(secret)), cancellationToken).ConfigureAwait(false);
         await audit.AllowedAsync(caller, Action, target,
             SqlGatewayStore.Details(("upload", id), ("size", size), ("partSize", part.Value), ("parts", count), ("expires", expires),
                 ("maxBytes", grant.MaxUploadBytes), ("contentType", contentType), ("grant", grant.ToString())),
@@ -136,8 +138,9 @@ public sealed class UploadService(GatewayOptions options, RolePolicy policy, S3A
             throw await DenyAsync(caller, Action, target, GatewayException.Denied($"multipart upload {id} expired at {upload.Expires:O}; start a new one."), cancellationToken).ConfigureAwait(false);
 
         var client = s3.ClientFor(upload.Role);
+        var recorded = (await state.GetPartsAsync(upload.Id, cancellationToken).ConfigureAwait(false)).ToDictionary(p => p.PartNumber);
         var listed = await ListPartsAsync(caller, Action, client, upload, cancellationToken).ConfigureAwait(false);
-        var problem = CheckParts(upload, parts, listed, decision.Grant!.MaxUploadBytes);
+        var problem = CheckParts(upload, parts, recorded, listed, decision.Grant!.MaxUploadBytes);
         if (problem is not null)
         {
             throw await DenyAsync(caller, Action, target, GatewayException.Invalid(problem + " Upload the missing or wrong parts again (same URLs) and complete again, or abort.", "parts"),
@@ -145,7 +148,8 @@ public sealed class UploadService(GatewayOptions options, RolePolicy policy, S3A
         }
 
         var complete = new CompleteMultipartUploadRequest { BucketName = upload.Bucket, Key = upload.Key, UploadId = upload.S3UploadId };
-        complete.AddPartETags(parts.OrderBy(p => p.PartNumber).Select(p => new PartETag(p.PartNumber, listed[p.PartNumber].ETag)));
+        // Exactly the parts the gateway streamed itself: their ETags are the MD5s of the bytes it sent.
+        complete.AddPartETags(parts.OrderBy(p => p.PartNumber).Select(p => new PartETag(p.PartNumber, recorded[p.PartNumber].ETag)));
         var done = await CallS3Async(caller, Action, target, () => client.CompleteMultipartUploadAsync(complete, cancellationToken), cancellationToken).ConfigureAwait(false);
         await state.DeleteUploadAsync(id, cancellationToken).ConfigureAwait(false);
         var versionId = string.IsNullOrEmpty(done.VersionId) ? null : done.VersionId;
@@ -154,6 +158,120 @@ public sealed class UploadService(GatewayOptions options, RolePolicy policy, S3A
             cancellationToken).ConfigureAwait(false);
         return new UploadedObject(upload.Bucket, upload.Key, versionId, upload.Size, time.GetUtcNow(), done.ETag);
     }
+
+    /// <summary>
+    /// Checks a part PUT before any byte is read: the upload exists, the URL's secret is its own, it has not expired,
+    /// the role may still write the key, the part number is one of its parts, and <paramref name="contentLength"/> is
+    /// exactly that part's size. Refusals are audited and say nothing about anything but this upload.
+    /// </summary>
+    public async Task<PartUploadPlan> AuthorizePartAsync(string id, int partNumber, string? secret, long? contentLength, string? clientAddress,
+        CancellationToken cancellationToken)
+    {
+        var upload = IsId(id) ? await state.GetUploadAsync(id, cancellationToken).ConfigureAwait(false) : null;
+        if (upload?.PartSecretHash is null || string.IsNullOrEmpty(secret) || !SecretMatches(secret, upload.PartSecretHash))
+        {
+            // Unknown upload or wrong secret: the same answer, so a URL cannot be used to probe for uploads.
+            var refusal = GatewayException.Denied(
+                "This part URL is not valid: its upload was completed, aborted or has expired, or the URL was altered. Use the part URLs multipartUploadCreate returned.");
+            await audit.WriteAsync("anonymous", null, PartAction, null, AuditOutcome.Denied,
+                SqlGatewayStore.Details(("reason", refusal.Message), ("upload", IsId(id) ? id : null), ("part", partNumber)), clientAddress, cancellationToken).ConfigureAwait(false);
+            throw refusal;
+        }
+
+        async Task<GatewayException> Refuse(GatewayException error)
+        {
+            await audit.WriteAsync(upload.Subject, upload.Role, PartAction, $"s3://{upload.Bucket}/{upload.Key}", AuditOutcome.Denied,
+                SqlGatewayStore.Details(("reason", error.Message), ("upload", upload.Id), ("part", partNumber), ("contentLength", contentLength)), clientAddress,
+                cancellationToken).ConfigureAwait(false);
+            return error;
+        }
+
+        if (time.GetUtcNow() > upload.Expires)
+            throw await Refuse(GatewayException.Denied($"Multipart upload {upload.Id} expired at {upload.Expires:O}; start a new one.")).ConfigureAwait(false);
+        var decision = policy.CheckObject(upload.Role, upload.Bucket, upload.Key, AccessKind.Write);
+        if (!decision.Allowed)
+            throw await Refuse(GatewayException.Denied(decision.Reason!)).ConfigureAwait(false);
+        var count = PartCount(upload.Size, upload.PartSize);
+        if (partNumber < 1 || partNumber > count)
+            throw await Refuse(GatewayException.Invalid($"This upload has parts 1 to {count}; there is no part {partNumber}.")).ConfigureAwait(false);
+        var size = PartLength(upload.Size, upload.PartSize, partNumber);
+        if (contentLength is null)
+            throw await Refuse(GatewayException.Invalid($"Send part {partNumber} with Content-Length: {size} (a body of unknown length is not accepted).")).ConfigureAwait(false);
+        if (contentLength != size)
+        {
+            throw await Refuse(GatewayException.Invalid(
+                $"Part {partNumber} holds exactly {size} bytes, but the request declares {contentLength}: send exactly that slice of the file.")).ConfigureAwait(false);
+        }
+        return new PartUploadPlan(upload, partNumber, size);
+    }
+
+    /// <summary>
+    /// Streams a checked part to S3 UploadPart with the gateway's own request (none of the client's headers), hashing
+    /// it (MD5) on the way; records the part when the ETag S3 answers is that MD5 and returns it, quoted as S3 does.
+    /// </summary>
+    public async Task<string> StorePartAsync(PartUploadPlan plan, Stream body, string? clientAddress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(body);
+        var upload = plan.Upload;
+        var target = $"s3://{upload.Bucket}/{upload.Key}";
+        Task Audit(string outcome, string? reason, string? etag) =>
+            audit.WriteAsync(upload.Subject, upload.Role, PartAction, target, outcome,
+                SqlGatewayStore.Details(("upload", upload.Id), ("part", plan.PartNumber), ("size", plan.Size), ("etag", etag), ("reason", reason)), clientAddress,
+                CancellationToken.None);
+
+        using var hashed = new PartBodyStream(body, plan.Size);
+        string? etag;
+        try
+        {
+            etag = await s3.UploadPartAsync(upload.Role, upload.Bucket, upload.Key, upload.S3UploadId, plan.PartNumber, hashed, plan.Size, cancellationToken)
+                .ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is AmazonS3Exception || (ex is HttpRequestException && !cancellationToken.IsCancellationRequested && hashed.BytesRead == plan.Size))
+        {
+            // A body that stopped short is the client's failure, handled by the caller; this is S3's.
+            var message = ex is AmazonS3Exception s3Error
+                ? $"S3 refused part {plan.PartNumber} of {target}: {s3Error.ErrorCode} ({(int)s3Error.StatusCode}). Try again; if it persists, tell an admin."
+                : $"S3 could not be reached for part {plan.PartNumber} of {target}. Try again; if it persists, tell an admin.";
+            await Audit(AuditOutcome.Failed, message, null).ConfigureAwait(false);
+            throw new GatewayException("S3_ERROR", message);
+        }
+        catch (Exception ex) when (ex is not GatewayException && hashed.Md5Hex is null)
+        {
+            // The client stopped sending (or went away) before the part was whole; S3 got no complete part.
+            var message = $"Part {plan.PartNumber} ended after {hashed.BytesRead} of its {plan.Size} bytes, so it was not stored; send it again.";
+            await Audit(AuditOutcome.Failed, message, null).ConfigureAwait(false);
+            throw GatewayException.Invalid(message);
+        }
+        if (hashed.Md5Hex is not { } sent)
+            throw GatewayException.Invalid($"Part {plan.PartNumber} ended after {hashed.BytesRead} of its {plan.Size} bytes; send it again.");
+
+        var stored = Unquote(etag);
+        if (!string.Equals(stored, sent, StringComparison.OrdinalIgnoreCase))
+        {
+            // Not recorded, so the upload cannot complete with it. SSE-KMS and SSE-C buckets answer ETags that are not MD5s.
+            var message = $"S3 answered part {plan.PartNumber} with ETag {stored}, not the MD5 of the bytes the gateway sent ({sent}); the part is not recorded. " +
+                "Upload it again; if this persists the bucket's encryption (SSE-KMS or SSE-C) hides the MD5, which multipart uploads through this gateway need.";
+            await Audit(AuditOutcome.Failed, message, stored).ConfigureAwait(false);
+            throw new GatewayException("S3_ERROR", message);
+        }
+        if (!await state.RecordPartAsync(upload.Id, new UploadedPartRecord(plan.PartNumber, plan.Size, sent), cancellationToken).ConfigureAwait(false))
+        {
+            throw GatewayException.Missing(
+                $"Multipart upload {upload.Id} was completed or aborted while part {plan.PartNumber} was being sent; the part is not part of anything.");
+        }
+        await Audit(AuditOutcome.Allowed, null, sent).ConfigureAwait(false);
+        return $"\"{sent}\"";
+    }
+
+    private const string PartAction = "multipartUploadPart";
+
+    private static bool IsId(string? id) => id is { Length: 32 } && id.All(char.IsAsciiHexDigitLower);
+
+    private static string HashSecret(string secret) => Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(secret)));
+
+    private static bool SecretMatches(string secret, string storedHash) =>
+        secret.Length <= 128 && CryptographicOperations.FixedTimeEquals(System.Text.Encoding.ASCII.GetBytes(HashSecret(secret)), System.Text.Encoding.ASCII.GetBytes(storedHash));
 
     public async Task AbortMultipartAsync(Caller caller, string id, CancellationToken cancellationToken)
     {
@@ -233,27 +351,39 @@ public sealed class UploadService(GatewayOptions options, RolePolicy policy, S3A
 
     private sealed record PartDetail(int Number, long Size, string ETag);
 
-    private static string? CheckParts(MultipartUploadRecord upload, IReadOnlyList<CompletedPart> given, Dictionary<int, PartDetail> listed, long maxBytes)
+    /// <summary>
+    /// Null when the given parts are exactly the ones the gateway streamed and recorded, S3 holds those, and they add up
+    /// to the declared size; else what is wrong. Never names a size the caller did not send (S3's view of a part that
+    /// did not come through the gateway stays unsaid).
+    /// </summary>
+    private static string? CheckParts(MultipartUploadRecord upload, IReadOnlyList<CompletedPart> given, Dictionary<int, UploadedPartRecord> recorded,
+        Dictionary<int, PartDetail> listed, long maxBytes)
     {
-        var count = (int)((upload.Size + upload.PartSize - 1) / upload.PartSize);
+        var count = PartCount(upload.Size, upload.PartSize);
         if (given.Count != count || given.Select(p => p.PartNumber).Distinct().Count() != count || given.Any(p => p.PartNumber < 1 || p.PartNumber > count))
             return $"Give each of the {count} parts (numbers 1 to {count}) exactly once.";
         long total = 0;
-        foreach (var p in given)
+        foreach (var p in given.OrderBy(p => p.PartNumber))
         {
-            if (!listed.TryGetValue(p.PartNumber, out var stored))
-                return $"Part {p.PartNumber} has not been uploaded.";
-            if (!string.Equals(Unquote(stored.ETag), Unquote(p.ETag), StringComparison.Ordinal))
-                return $"Part {p.PartNumber}'s ETag {p.ETag} is not the one S3 holds for it.";
-            var expected = Math.Min(upload.PartSize, upload.Size - (long)(p.PartNumber - 1) * upload.PartSize);
-            if (stored.Size != expected)
-                return $"Part {p.PartNumber} holds {stored.Size} bytes, but must hold {expected}.";
-            total += stored.Size;
+            if (!recorded.TryGetValue(p.PartNumber, out var sent))
+                return $"Part {p.PartNumber} has not been uploaded (PUT it to its part URL).";
+            if (!string.Equals(sent.ETag, Unquote(p.ETag), StringComparison.OrdinalIgnoreCase))
+                return $"Part {p.PartNumber}'s ETag {p.ETag} is not the one its upload was answered with.";
+            if (sent.Size != PartLength(upload.Size, upload.PartSize, p.PartNumber))
+                return $"Part {p.PartNumber} must hold {PartLength(upload.Size, upload.PartSize, p.PartNumber)} bytes.";
+            if (!listed.TryGetValue(p.PartNumber, out var stored) || stored.Size != sent.Size || !string.Equals(Unquote(stored.ETag), sent.ETag, StringComparison.OrdinalIgnoreCase))
+                return $"Part {p.PartNumber} in S3 is not the one uploaded through its part URL.";
+            total += sent.Size;
         }
         if (total != upload.Size || total > maxBytes)
-            return $"The parts add up to {total} bytes, not the declared {upload.Size} (limit {maxBytes}).";
+            return $"The parts do not add up to the declared {upload.Size} bytes (limit {maxBytes}).";
         return null;
     }
+
+    private static int PartCount(long size, long partSize) => (int)((size + partSize - 1) / partSize);
+
+    /// <summary>The bytes part <paramref name="number"/> (from 1) holds: the part size, or what is left for the last part.</summary>
+    private static long PartLength(long size, long partSize, int number) => Math.Min(partSize, size - (long)(number - 1) * partSize);
 
     private static string Unquote(string? etag) => (etag ?? "").Trim('"');
 
@@ -276,6 +406,13 @@ public sealed class UploadService(GatewayOptions options, RolePolicy policy, S3A
         var bad = ObjectKeys.Validate(key) ?? (key.EndsWith('/') ? "it ends with '/'" : null);
         if (bad is not null)
             throw await DenyAsync(caller, action, target, GatewayException.Invalid($"Key '{key}' cannot be uploaded: {bad}.", "key"), cancellationToken).ConfigureAwait(false);
+        // Manifests and revision pointers: an upload there could replace someone's published revision or forge a pointer.
+        if (ObjectKeys.IsRegistryKey(key))
+        {
+            throw await DenyAsync(caller, action, target, GatewayException.Denied(
+                $"Keys under {ObjectKeys.RegistryPrefix} hold the package registry (manifests and revision pointers) and are written only by packageConstruct: " +
+                "upload the files under another prefix, then publish them with packageConstruct.", "key"), cancellationToken).ConfigureAwait(false);
+        }
         if (contentType is not null && (contentType.Length is 0 or > 255 || contentType.Any(char.IsControl)))
             throw await DenyAsync(caller, action, target, GatewayException.Invalid("contentType must be a MIME type such as text/csv (1-255 characters).", "contentType"), cancellationToken).ConfigureAwait(false);
         var decision = policy.CheckObject(caller.Role, bucket, key, AccessKind.Write);
