@@ -30,6 +30,18 @@ public sealed class Quilt3EdgePackageToolTests : IAsyncLifetime
         _root.Dispose();
     }
 
+    [Fact]
+    public async Task Metadata_with_a_repeated_key_keeps_its_last_value_as_pythons_json_does()
+    {
+        var created = await _mcp.CallOkAsync<PackageRevisionResult>("package_create",
+            $$$"""{"package": "team/dup", "sources": [{"uri": "s3://{{{Bucket}}}/data/x", "logicalKey": "x.txt"}], "metadata": {"a": 1, "b": 2, "a": 3}}""");
+
+        var browsed = await _mcp.CallOkAsync<PackageBrowseResult>("package_browse", """{"package": "team/dup"}""");
+
+        Assert.Equal(created.TopHash, browsed.TopHash);
+        Assert.Equal("""{"a":3,"b":2}""", browsed.Metadata!.Value.GetRawText());
+    }
+
     [Theory]
     [MemberData(nameof(Cases))]
     public async Task Browse_reaches_every_entry_quilt3_lists_and_each_reads_back(string name)
