@@ -40,7 +40,7 @@ public sealed class ServeMessageCapTests : IDisposable
         try
         {
             await WriteAsync(input, """{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}""" + "\n");
-            Assert.Equal(1, JsonNode.Parse((await output.ReadLineAsync(Ct))!)!["id"]!.GetValue<int>());
+            Assert.Equal(1, JsonNode.Parse(await ReadLineAsync(output))!["id"]!.GetValue<int>());
             await WriteAsync(input, """{"jsonrpc":"2.0","method":"notifications/initialized"}""" + "\n");
 
             // 64 MiB of inline text, the id last (as the TypeScript SDK writes it), sent a piece at a time.
@@ -51,13 +51,13 @@ public sealed class ServeMessageCapTests : IDisposable
                 await input.WriteAsync(chunk, Ct);
             await WriteAsync(input, "\"}]}},\"id\":2}\n");
 
-            var refused = JsonNode.Parse((await output.ReadLineAsync(Ct))!)!;
+            var refused = JsonNode.Parse(await ReadLineAsync(output))!;
             Assert.Equal(2, refused["id"]!.GetValue<int>());
             Assert.Equal(-32600, refused["error"]!["code"]!.GetValue<int>());
             Assert.Contains("over this server's limit", refused["error"]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
 
             await WriteAsync(input, """{"jsonrpc":"2.0","id":3,"method":"tools/list"}""" + "\n");
-            var listed = JsonNode.Parse((await output.ReadLineAsync(Ct))!)!;
+            var listed = JsonNode.Parse(await ReadLineAsync(output))!;
             Assert.Equal(3, listed["id"]!.GetValue<int>());
             Assert.NotEmpty(listed["result"]!["tools"]!.AsArray());
 
@@ -75,6 +75,9 @@ public sealed class ServeMessageCapTests : IDisposable
         Assert.Equal(0, server.ExitCode);
         Assert.Contains("over this server's limit", await stderr, StringComparison.Ordinal);
     }
+
+    private static async Task<string> ReadLineAsync(StreamReader output) =>
+        await output.ReadLineAsync(Ct) ?? throw new Xunit.Sdk.XunitException("The server closed its output (it stopped) instead of answering.");
 
     private static async Task WriteAsync(Stream input, string text)
     {
