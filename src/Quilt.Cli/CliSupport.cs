@@ -102,7 +102,8 @@ internal static class CliSupport
             return null;
         try
         {
-            return JsonNode.Parse(text);
+            // As Python's json reads it (quilt3's own --meta): a repeated key keeps its last value instead of failing later.
+            return Quilt.Core.Json.PythonJson.Parse(System.Text.Encoding.UTF8.GetBytes(text));
         }
         catch (JsonException ex)
         {

@@ -265,7 +265,9 @@ internal static class PackageCommands
             var store = CliSupport.OpenStore(parse);
             var (registry, pkg, revision) = Target(parse, store, parse.GetValue(name)!, parse.GetValue(Revision));
             var (hash, manifest) = await registry.BrowseAsync(pkg, revision, ct).ConfigureAwait(false);
-            var p = parse.GetValue(prefix)?.TrimStart('/');
+            // As given when entries start with it (quilt3 keeps keys such as '/abs'), else without a leading '/'.
+            var p = parse.GetValue(prefix) is { } given && !manifest.Entries.Any(e => e.LogicalKey.StartsWith(given, StringComparison.Ordinal))
+                ? given.TrimStart('/') : parse.GetValue(prefix);
             var entries = manifest.Entries.Where(e => p is null || e.LogicalKey.StartsWith(p, StringComparison.Ordinal)).ToList();
             if (parse.GetValue(CliSupport.Json))
             {
@@ -279,9 +281,10 @@ internal static class PackageCommands
                 });
                 return 0;
             }
-            Console.WriteLine($"{pkg}@{hash}" + (manifest.Message is { } m ? $"  \"{m}\"" : ""));
+            Console.WriteLine($"{pkg}@{hash}" + (manifest.Message is { } m ? $"  \"{Names.Escaped(m)}\"" : ""));
+            // One line per entry: a tab or newline quilt3 allowed in a key is shown escaped, never printed as itself.
             foreach (var e in entries)
-                Console.WriteLine($"{e.Size,14}  {e.LogicalKey}");
+                Console.WriteLine($"{e.Size,14}  {Names.Escaped(e.LogicalKey)}");
             Console.WriteLine($"{entries.Count} entries, {CliSupport.FormatSize(entries.Sum(e => e.Size))}");
             return 0;
         }));

@@ -52,7 +52,12 @@ public static class Names
         return true;
     }
 
-    /// <summary>quilt3's validate_key: non-empty, no empty, '.' or '..' segment (so no leading or trailing '/').</summary>
+    /// <summary>
+    /// The key a new entry may have (creating, adding, renaming): quilt3's validate_key (non-empty, no empty, '.' or '..'
+    /// segment, so no leading, trailing or double '/') and, unlike quilt3, no control characters (tab, newline, ...):
+    /// such a key could not be fetched to a local folder, and it breaks every listing printed a line per key. Manifests
+    /// quilt3 wrote with such keys are still read (see <see cref="Manifests.ManifestReader"/>).
+    /// </summary>
     public static void ValidateLogicalKey(string? key)
     {
         if (string.IsNullOrEmpty(key))
@@ -70,7 +75,26 @@ public static class Names
             rest = rest[(slash + 1)..];
         }
         if (key.AsSpan().IndexOfAnyInRange('\0', '\u001f') >= 0)
-            throw new InvalidNameException($"Invalid logical key '{key}': control characters are not allowed.");
+            throw new InvalidNameException(
+                $"Invalid logical key '{Escaped(key)}': control characters (tab, newline, ...) are not allowed in a new entry's key, "
+                + "since it could not be fetched to a local folder; rename the file.");
+    }
+
+    /// <summary>A key fit to quote in a message: control characters shown as \uXXXX escapes.</summary>
+    public static string Escaped(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        if (!text.Any(char.IsControl))
+            return text;
+        var sb = new StringBuilder(text.Length + 8);
+        foreach (var c in text)
+        {
+            if (char.IsControl(c))
+                sb.Append(CultureInfo.InvariantCulture, $"\\u{(int)c:X4}");
+            else
+                sb.Append(c);
+        }
+        return sb.ToString();
     }
 
     private static readonly SearchValues<char> LowerHex = SearchValues.Create("0123456789abcdef");

@@ -28,8 +28,25 @@ public static class RegistryLayout
 
     public static string LatestKey(string packageName) => PointerKey(packageName, LatestTag);
 
-    /// <summary>Where push copies an entry by default: <c>&lt;user&gt;/&lt;name&gt;/&lt;logical key&gt;</c>.</summary>
-    public static string DataKey(string packageName, string logicalKey) => packageName + "/" + logicalKey;
+    /// <summary>
+    /// Where push copies an entry by default: <c>&lt;user&gt;/&lt;name&gt;/&lt;logical key&gt;</c>. A key with a '.' or '..'
+    /// segment (which quilt3 reads in a manifest) is refused: an HTTP client or server may resolve it to another key,
+    /// outside the package's folder.
+    /// </summary>
+    public static string DataKey(string packageName, string logicalKey)
+    {
+        ArgumentNullException.ThrowIfNull(logicalKey);
+        foreach (var segment in logicalKey.Split('/'))
+        {
+            if (segment is "." or "..")
+            {
+                throw new InvalidNameException(
+                    $"Entry '{logicalKey}' cannot be copied to {packageName}/{logicalKey}: its '{segment}' segment could name another object. "
+                    + "Rename the entry, or keep its data where it is (no copy).");
+            }
+        }
+        return packageName + "/" + logicalKey;
+    }
 
     /// <summary>A revision pointer name is a unix timestamp in whole seconds.</summary>
     public static bool IsTimestampPointer(string pointer, out long unixSeconds) =>

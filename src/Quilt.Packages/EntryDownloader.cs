@@ -1,6 +1,7 @@
 using Quilt.Core;
 using Quilt.Core.Hashing;
 using Quilt.Core.Manifests;
+using Quilt.Storage.Local;
 
 namespace Quilt.Packages;
 
@@ -17,6 +18,9 @@ public static class EntryDownloader
         ArgumentNullException.ThrowIfNull(locator);
         ArgumentNullException.ThrowIfNull(entries);
         var root = Path.GetFullPath(destinationRoot);
+        // Every key is checked before anything is written: a key that cannot be a local path stops the whole download.
+        foreach (var entry in entries)
+            SafeDestination(root, entry.LogicalKey);
         Directory.CreateDirectory(root);
         var written = new string[entries.Count];
         await Parallel.ForAsync(0, entries.Count, new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken }, async (i, ct) =>
@@ -26,10 +30,20 @@ public static class EntryDownloader
         return written;
     }
 
-    /// <summary>The path an entry lands at below <paramref name="root"/>; refuses keys or existing links that would leave it.</summary>
+    /// <summary>
+    /// The path an entry lands at below <paramref name="root"/>; refuses keys or existing links that would leave it.
+    /// quilt3 reads keys such as <c>/abs</c>, <c>a/../b</c>, <c>a//b</c> or a tab in a manifest; none of them is one safe
+    /// file name below the folder, so they are refused here (by the local store's rules), naming the key.
+    /// </summary>
     public static string SafeDestination(string root, string logicalKey)
     {
-        Names.ValidateLogicalKey(logicalKey);
+        ArgumentNullException.ThrowIfNull(logicalKey);
+        if (LocalPaths.KeyProblem(logicalKey, forWrite: true) is { } problem)
+        {
+            throw new PackageException(
+                $"Entry '{LocalPaths.Display(logicalKey)}' cannot be written below {root}: {problem}. Nothing was written. "
+                + "Fetch the other entries by path, or rename this one in a new revision.");
+        }
         var full = Path.GetFullPath(Path.Combine(root, logicalKey));
         if (!full.StartsWith(root.TrimEnd('/') + "/", StringComparison.Ordinal))
             throw new PackageException($"'{logicalKey}' would be written outside {root}; refusing.");

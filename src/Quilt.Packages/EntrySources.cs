@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Quilt.Core;
 using Quilt.Core.Manifests;
 using Quilt.Storage;
+using Quilt.Storage.Local;
 
 namespace Quilt.Packages;
 
@@ -61,13 +62,20 @@ public static class EntrySources
             ReturnSpecialDirectories = false,
         };
         var files = new FileSystemEnumerable<LocalFileSource>(full,
-            (ref FileSystemEntry e) => new LocalFileSource(prefix + Path.GetRelativePath(full, e.ToFullPath()).Replace('\\', '/'), e.ToFullPath()),
+            (ref FileSystemEntry e) => new LocalFileSource(prefix + LogicalPath(Path.GetRelativePath(full, e.ToFullPath())), e.ToFullPath()),
             options)
         {
             ShouldIncludePredicate = (ref FileSystemEntry e) => !e.IsDirectory,
         };
         return files.ToList();
     }
+
+    /// <summary>
+    /// A relative path as a logical key, as quilt3's set_dir makes it: folders joined by '/'. Only where '\\' separates
+    /// folders (Windows) does it become '/'; elsewhere it is part of a file's name (a file 'back\\slash.txt').
+    /// </summary>
+    private static string LogicalPath(string relativePath) =>
+        LocalPaths.BackslashIsSeparator ? relativePath.Replace('\\', '/') : relativePath;
 
     /// <summary>Every object below an S3 prefix (folder markers skipped), keyed by its path below the prefix.</summary>
     public static async Task<IReadOnlyList<StoreObjectSource>> FromStorePrefixAsync(

@@ -44,6 +44,14 @@ public sealed class PackageCreator(PackageRegistry registry, ObjectLocator locat
         {
             try
             {
+                if (source is ExistingEntrySource { NewLogicalKey: null } kept)
+                {
+                    // An entry carried over keeps its key as quilt3 read it (a//b, /abs, a tab: quilt3 keeps them too);
+                    // only copying its data to <name>/<key> needs a key that names one place.
+                    if (kept.CopyData)
+                        RegistryLayout.DataKey(name, kept.LogicalKey);
+                    continue;
+                }
                 Names.ValidateLogicalKey(source.LogicalKey);
             }
             catch (InvalidNameException ex)

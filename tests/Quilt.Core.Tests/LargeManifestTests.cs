@@ -80,8 +80,7 @@ public sealed class LargeManifestTests
     }
 
     [Theory]
-    [InlineData("a/../b", "Invalid logical key 'a/../b'")]
-    [InlineData("", "Invalid logical key ''")]
+    [InlineData("", "An entry has an empty logical key.")]
     public async Task A_bad_entry_deep_in_a_large_manifest_is_named_by_its_line(string logicalKey, string expected)
     {
         var lines = Lines(Create(EntryCount));

@@ -75,7 +75,7 @@ public sealed class ManifestTests
     [InlineData("{\"version\": \"v0\"}\n{\"logical_key\": \"a\", \"physical_keys\": [\"s3://b/a\"], \"size\": 1, \"hash\": {\"type\": \"SHA256\", \"value\": \"x\"}\n", "line 2")]
     [InlineData("{\"version\": \"v0\"}\nnot json\n", "line 2")]
     [InlineData("[1]\n", "package line")]
-    [InlineData("{\"version\": \"v0\"}\n{\"logical_key\": \"../a\", \"physical_keys\": [\"s3://b/a\"], \"size\": 1, \"hash\": {\"type\": \"SHA256\", \"value\": \"x\"}}\n", "'../a'")]
+    [InlineData("{\"version\": \"v0\"}\n{\"logical_key\": \"d\"}\n", "neither physical_keys")]
     [InlineData("{\"version\": \"v0\"}\n{\"logical_key\": \"a\", \"physical_keys\": [\"s3://b/a\"], \"size\": 1, \"hash\": {\"type\": \"SHA256\", \"value\": \"x\"}}\n{\"logical_key\": \"a\", \"physical_keys\": [\"s3://b/a\"], \"size\": 1, \"hash\": {\"type\": \"SHA256\", \"value\": \"x\"}}\n", "Duplicate")]
     [InlineData("{\"version\": \"v0\"}\n{\"logical_key\": \"a\", \"physical_keys\": [\"s3://b/a\"], \"size\": 1, \"hash\": {\"type\": \"SHA256\", \"value\": \"x\"}}\n{\"logical_key\": \"a/b\", \"physical_keys\": [\"s3://b/a\"], \"size\": 1, \"hash\": {\"type\": \"SHA256\", \"value\": \"x\"}}\n", "both a file and a folder")]
     public void Malformed_manifests_fail_with_a_message_naming_the_problem(string text, string expectedInMessage)

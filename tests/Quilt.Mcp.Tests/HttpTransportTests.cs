@@ -92,5 +92,35 @@ public sealed class HttpTransportTests : IDisposable
         Assert.Contains("Authorization: Bearer", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)] // sent chunked: Kestrel's limit stops it as it is read
+    public async Task A_request_body_over_the_message_cap_is_refused_with_413(bool withLength)
+    {
+        var (app, endpoint) = await StartAsync();
+        await using var _ = app;
+        // 20 MiB: over the 16 MiB cap, under Kestrel's own default of 30 MB.
+        var body = Encoding.UTF8.GetBytes(
+            "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"bucket_objects_put\",\"arguments\":{\"objects\":[{\"uri\":\"s3://web-bucket/big.txt\",\"text\":\""
+            + new string('a', 20 << 20) + "\"}]}}}");
+        using var http = new HttpClient();
+        using HttpContent content = withLength ? new ByteArrayContent(body) : new StreamContent(new MemoryStream(body));
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        if (!withLength)
+            content.Headers.ContentLength = null;
+        using var request = new HttpRequestMessage(HttpMethod.Post, endpoint) { Content = content };
+        request.Headers.Add("Accept", "application/json, text/event-stream");
+        if (withLength)
+            request.Headers.ExpectContinue = true; // the refusal comes before the body is sent
+        else
+            request.Headers.TransferEncodingChunked = true;
+
+        using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Contains($"over this server's limit of {ServerSettings.DefaultMaxMessageBytes:N0} bytes", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Join(_root.Path, "web-bucket", "big.txt")));
+    }
+
     public void Dispose() => _root.Dispose();
 }

@@ -25,10 +25,111 @@ public enum PythonJsonStyle
 /// <summary>
 /// Serializes System.Text.Json nodes exactly as Python's json module does, with Python's number model: a JSON number
 /// written with '.', 'e' or 'E' is a float (printed by repr: shortest round-trip digits, <c>1.0</c>, <c>1e+20</c>,
-/// <c>1e-07</c>), anything else an integer of any size.
+/// <c>1e-07</c>), anything else an integer of any size. Parses JSON as json.loads keeps it, where System.Text.Json would
+/// refuse it or fail later.
 /// </summary>
 public static class PythonJson
 {
+    /// <summary>
+    /// One whole JSON text (nothing but white space after it) as <see cref="ReadNode"/> reads it.
+    /// Throws <see cref="JsonException"/> for text that is not JSON.
+    /// </summary>
+    public static JsonNode? Parse(ReadOnlySpan<byte> utf8)
+    {
+        var reader = new Utf8JsonReader(utf8);
+        if (!reader.Read())
+            throw new JsonException("The text holds no JSON value.");
+        var node = ReadNode(ref reader);
+        if (reader.Read())
+            throw new JsonException($"More JSON follows the value at byte {reader.TokenStartIndex}.");
+        return node;
+    }
+
+    /// <summary>
+    /// The value at the reader's current token, read as Python's json.loads keeps it: a key repeated in an object keeps
+    /// its first place and its last value (a dict's assignment), and a string may hold a lone surrogate escape such as
+    /// <c>\ud800</c>. Numbers keep their text (as <see cref="JsonElement"/> values), so ints and floats stay apart. The
+    /// reader is left on the value's last token.
+    /// </summary>
+    public static JsonNode? ReadNode(ref Utf8JsonReader reader)
+    {
+        switch (reader.TokenType)
+        {
+            case JsonTokenType.StartObject:
+                var obj = new JsonObject();
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    var key = ReadString(ref reader);
+                    reader.Read();
+                    obj[key] = ReadNode(ref reader);
+                }
+                return obj;
+            case JsonTokenType.StartArray:
+                var array = new JsonArray();
+                while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                    array.Add(ReadNode(ref reader));
+                return array;
+            case JsonTokenType.String:
+                return JsonValue.Create(ReadString(ref reader));
+            case JsonTokenType.Number:
+                return JsonValue.Create(JsonElement.ParseValue(ref reader));
+            case JsonTokenType.True:
+                return JsonValue.Create(true);
+            case JsonTokenType.False:
+                return JsonValue.Create(false);
+            case JsonTokenType.Null:
+                return null;
+            default:
+                throw new JsonException($"Unexpected JSON token {reader.TokenType}.");
+        }
+    }
+
+    /// <summary>
+    /// The string (or property name) at the reader, as Python decodes it: unlike <see cref="Utf8JsonReader.GetString"/>,
+    /// a lone surrogate escape stays a lone UTF-16 unit instead of throwing.
+    /// </summary>
+    public static string ReadString(ref Utf8JsonReader reader)
+    {
+        try
+        {
+            return reader.GetString()!;
+        }
+        catch (InvalidOperationException) when (reader.ValueIsEscaped)
+        {
+            // The reader has checked each escape's form: only a lone surrogate escape fails to decode.
+            return Unescape(reader.HasValueSequence ? reader.ValueSequence.ToArray() : reader.ValueSpan);
+        }
+    }
+
+    private static string Unescape(ReadOnlySpan<byte> raw)
+    {
+        var sb = new StringBuilder(raw.Length);
+        while (!raw.IsEmpty)
+        {
+            var backslash = raw.IndexOf((byte)'\\');
+            var plain = backslash < 0 ? raw : raw[..backslash];
+            sb.Append(Encoding.UTF8.GetString(plain));
+            if (backslash < 0)
+                break;
+            var escape = raw[backslash + 1];
+            raw = raw[(backslash + 2)..];
+            switch (escape)
+            {
+                case (byte)'b': sb.Append('\b'); break;
+                case (byte)'f': sb.Append('\f'); break;
+                case (byte)'n': sb.Append('\n'); break;
+                case (byte)'r': sb.Append('\r'); break;
+                case (byte)'t': sb.Append('\t'); break;
+                case (byte)'u':
+                    sb.Append((char)int.Parse(raw[..4], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture));
+                    raw = raw[4..];
+                    break;
+                default: sb.Append((char)escape); break; // '"', '\\' and '/'
+            }
+        }
+        return sb.ToString();
+    }
+
     public static string Serialize(JsonNode? node, PythonJsonStyle style)
     {
         var sb = new StringBuilder();
@@ -142,7 +243,7 @@ public static class PythonJson
         switch (element.ValueKind)
         {
             case JsonValueKind.String:
-                WriteString(sb, element.GetString()!, style == PythonJsonStyle.Canonical);
+                WriteString(sb, ElementString(element), style == PythonJsonStyle.Canonical);
                 break;
             case JsonValueKind.Number:
                 WriteNumberText(sb, element.GetRawText(), style);
@@ -162,6 +263,21 @@ public static class PythonJson
                 break;
             default:
                 throw new JsonException($"Unsupported JSON value kind {element.ValueKind}.");
+        }
+    }
+
+    private static string ElementString(JsonElement element)
+    {
+        try
+        {
+            return element.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            // A lone surrogate escape (JsonElement cannot decode it): read it as Python does.
+            var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(element.GetRawText()));
+            reader.Read();
+            return ReadString(ref reader);
         }
     }
 
@@ -264,14 +380,14 @@ public static class PythonJson
             }
             sb.Append(rest[..i]);
             var c = rest[i];
-            if (!ensureAscii && char.IsSurrogate(c))
+            if (!ensureAscii && char.IsHighSurrogate(c) && i + 1 < rest.Length && char.IsLowSurrogate(rest[i + 1]))
             {
-                if (!char.IsHighSurrogate(c) || i + 1 >= rest.Length || !char.IsLowSurrogate(rest[i + 1]))
-                    throw new JsonException("A string holds a lone surrogate, which cannot be written as UTF-8.");
                 sb.Append(rest.Slice(i, 2));
                 rest = rest[(i + 2)..];
                 continue;
             }
+            // A lone surrogate (read from a \ud800 escape) has no UTF-8 form: Python would fail to write it; it is written
+            // as the same escape, which reads back as the same string (and top hash).
             switch (c)
             {
                 case '"': sb.Append("\\\""); break;

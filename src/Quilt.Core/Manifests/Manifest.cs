@@ -4,7 +4,9 @@ namespace Quilt.Core.Manifests;
 
 /// <summary>
 /// One package revision: the package line (message, user metadata, workflow) and its entries in quilt3's tree order.
-/// Construction validates what quilt3 would refuse: bad logical keys, duplicates, a key that is both a file and a folder.
+/// Construction validates what quilt3's Package.load would refuse: an empty key, duplicates, a key that is both a file and
+/// a folder. Keys quilt3 reads but would not let a new entry have (<c>a//b</c>, <c>/abs</c>, <c>a/../b</c>, a tab) are
+/// kept: <see cref="Names.ValidateLogicalKey"/> is for new keys, and writing an entry to a local path has its own check.
 /// </summary>
 public sealed class Manifest
 {
@@ -47,10 +49,11 @@ public sealed class Manifest
         DirectoryMetadata = dirs;
     }
 
-    /// <summary>What quilt3 refuses in one entry on its own: a bad logical key, no physical key, a negative size.</summary>
+    /// <summary>What quilt3 refuses in one entry on its own: an empty logical key, no physical key, a negative size.</summary>
     internal static void Check(ManifestEntry entry)
     {
-        Names.ValidateLogicalKey(entry.LogicalKey);
+        if (string.IsNullOrEmpty(entry.LogicalKey))
+            throw new ManifestFormatException("An entry has an empty logical key.");
         if (entry.PhysicalKeys.Count == 0)
             throw new ManifestFormatException($"Entry '{entry.LogicalKey}' has no physical key.");
         if (entry.Size < 0)
@@ -75,7 +78,8 @@ public sealed class Manifest
 
     public IReadOnlyList<DirectoryMetadata> DirectoryMetadata { get; }
 
-    public string? Message => PackageMeta["message"]?.GetValue<string>();
+    /// <summary>The message, or null (also when a writer put something other than a string there).</summary>
+    public string? Message => PackageMeta["message"] is JsonValue value && value.TryGetValue<string>(out var message) ? message : null;
 
     public JsonNode? UserMeta => PackageMeta["user_meta"];
 

@@ -1,21 +1,31 @@
 using System.Buffers;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Quilt.Core.Hashing;
+using Quilt.Core.Json;
 
 namespace Quilt.Core.Manifests;
 
 /// <summary>
-/// Reads a quilt3 manifest (JSON Lines) as quilt3's Package.load does, streaming. Unknown keys on entry lines are dropped
-/// (quilt3 drops them too); a line without physical keys is directory metadata.
+/// Reads a quilt3 manifest (JSON Lines) as quilt3's Package.load does, streaming: whatever quilt3 reads is read (odd
+/// logical keys such as <c>a//b</c> or <c>/abs</c> included; what is unsafe to do with them is refused where it is done),
+/// JSON as Python's json reads it (a repeated key keeps its last value, lone surrogate escapes stay). Unknown keys on
+/// entry lines are dropped (quilt3 drops them too); a line without physical keys is directory metadata.
 /// </summary>
 public static class ManifestReader
 {
     // The stream is read in blocks of whole lines; lines are independent, so blocks are parsed on every core while the
     // next ones are read, and their entries joined in file order. A few blocks per core are in flight at most.
     private const int BlockBytes = 1 << 20;
+
+    /// <summary>
+    /// The longest line read, newline included (64 MiB): far above any metadata quilt3 users keep on a package or entry
+    /// (the catalog shows a few KiB), and a bound on the memory one line takes instead of a buffer grown without end.
+    /// </summary>
+    public const int MaxLineBytes = 64 << 20;
 
     public static async Task<Manifest> ReadAsync(Stream stream, CancellationToken cancellationToken = default)
     {
@@ -48,8 +58,17 @@ public static class ManifestReader
                 {
                     if (!eof)
                     {
+                        if (buffer.Length >= MaxLineBytes)
+                        {
+                            // A problem on an earlier line is the one to report.
+                            while (inFlight.Count > 0)
+                                Join(await inFlight.Dequeue().ConfigureAwait(false));
+                            throw new ManifestFormatException(
+                                $"Manifest line {nextLineNumber} is longer than {MaxLineBytes >> 20} MiB, the most one line may hold; "
+                                + "metadata that large belongs in a file of the package, not in the manifest.");
+                        }
                         // One line longer than the buffer: grow it and read on.
-                        var bigger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                        var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, MaxLineBytes));
                         Buffer.BlockCopy(buffer, 0, bigger, 0, filled);
                         ArrayPool<byte>.Shared.Return(buffer);
                         buffer = bigger;
@@ -100,6 +119,9 @@ public static class ManifestReader
             if (block.Error is { } error)
                 throw error;
             packageMeta ??= block.PackageMeta;
+            // quilt3 gives a directory line naming no folder ('d', no '/') to the package: its user_meta.
+            if (block.HasRootMeta)
+                packageMeta!["user_meta"] = block.RootMeta;
             if (block.Entries.Count > 0)
             {
                 sorted &= block.Sorted && (entries.Count == 0
@@ -129,6 +151,11 @@ public static class ManifestReader
         public List<ManifestEntry> Entries { get; } = [];
 
         public List<DirectoryMetadata> Directories { get; } = [];
+
+        /// <summary>Whether a directory line without '/' set the package's user_meta (to <see cref="RootMeta"/>; the last one wins).</summary>
+        public bool HasRootMeta { get; private set; }
+
+        public JsonNode? RootMeta { get; private set; }
 
         /// <summary>Whether this block's entries come in tree order (manifests quilt3 writes do).</summary>
         public bool Sorted { get; private set; } = true;
@@ -174,12 +201,17 @@ public static class ManifestReader
                 {
                     if (lineNumber == 1)
                         PackageMeta = ReadPackageLine(line);
-                    else if (ReadEntryLine(line, Directories, keyCache) is { } entry)
+                    else if (ReadEntryLine(line, Directories, keyCache, out var rootMeta) is { } entry)
                     {
                         Manifest.Check(entry);
                         if (Entries.Count > 0 && LogicalKeyComparer.Instance.Compare(Entries[^1].LogicalKey, entry.LogicalKey) > 0)
                             Sorted = false;
                         Entries.Add(entry);
+                    }
+                    else if (rootMeta is { } meta)
+                    {
+                        HasRootMeta = true;
+                        RootMeta = meta.Value;
                     }
                 }
                 catch (InvalidNameException ex)
@@ -204,15 +236,20 @@ public static class ManifestReader
 
     private static JsonObject ReadPackageLine(ReadOnlySpan<byte> line)
     {
-        var node = JsonNode.Parse(line) as JsonObject
+        var node = PythonJson.Parse(line) as JsonObject
             ?? throw new ManifestFormatException("the package line must be a JSON object.");
         node.Remove("top_hash"); // obsolete field quilt3 drops on load
         return node;
     }
 
-    /// <summary>The entry on the line, or null for a directory metadata line (added to <paramref name="dirs"/>).</summary>
-    private static ManifestEntry? ReadEntryLine(ReadOnlySpan<byte> line, List<DirectoryMetadata> dirs, Dictionary<string, string> keyCache)
+    /// <summary>
+    /// The entry on the line, or null for a directory metadata line: added to <paramref name="dirs"/>, or, when its key
+    /// names no folder, returned as <paramref name="rootMeta"/> (the package's new user_meta).
+    /// </summary>
+    private static ManifestEntry? ReadEntryLine(
+        ReadOnlySpan<byte> line, List<DirectoryMetadata> dirs, Dictionary<string, string> keyCache, out StrongBox<JsonNode?>? rootMeta)
     {
+        rootMeta = null;
         var reader = new Utf8JsonReader(line);
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
             throw new ManifestFormatException("an entry line must be a JSON object.");
@@ -220,21 +257,24 @@ public static class ManifestReader
         string? logicalKey = null;
         string[]? physicalKeys = null;
         long? size = null;
+        var sizeIsFloat = false;
         ObjectHash? hash = null;
-        JsonObject? meta = null;
+        JsonNode? meta = null;
         var hasMeta = false;
 
+        // A key given twice keeps its last value, as Python's json does.
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             var name = reader.ValueSpan;
             reader.Read();
             if (name.SequenceEqual("logical_key"u8))
             {
-                logicalKey = reader.TokenType == JsonTokenType.String ? reader.GetString()
+                logicalKey = reader.TokenType == JsonTokenType.String ? PythonJson.ReadString(ref reader)
                     : throw new ManifestFormatException("logical_key must be a string.");
             }
             else if (name.SequenceEqual("physical_keys"u8))
             {
+                physicalKeys = null;
                 if (reader.TokenType == JsonTokenType.Null)
                     continue;
                 if (reader.TokenType != JsonTokenType.StartArray)
@@ -243,11 +283,10 @@ public static class ManifestReader
             }
             else if (name.SequenceEqual("size"u8))
             {
+                size = null;
                 if (reader.TokenType == JsonTokenType.Null)
                     continue;
-                if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt64(out var s) || reader.ValueSpan.IndexOfAny("."u8[0], (byte)'e', (byte)'E') >= 0)
-                    throw new ManifestFormatException("size must be a whole number of bytes.");
-                size = s;
+                (size, sizeIsFloat) = ReadSize(ref reader);
             }
             else if (name.SequenceEqual("hash"u8))
             {
@@ -256,16 +295,16 @@ public static class ManifestReader
             else if (name.SequenceEqual("meta"u8))
             {
                 hasMeta = true;
-                if (reader.TokenType == JsonTokenType.Null)
-                    continue;
-                if (reader.TokenType != JsonTokenType.StartObject)
-                    throw new ManifestFormatException("meta must be a JSON object.");
-                var checkpoint = reader;
-                reader.Read();
-                if (reader.TokenType == JsonTokenType.EndObject)
-                    continue; // {} is the common case: keep no object for it
-                reader = checkpoint;
-                meta = JsonNode.Parse(ref reader) as JsonObject;
+                meta = null;
+                if (reader.TokenType == JsonTokenType.StartObject)
+                {
+                    var checkpoint = reader;
+                    reader.Read();
+                    if (reader.TokenType == JsonTokenType.EndObject)
+                        continue; // {} is the common case: keep no object for it
+                    reader = checkpoint;
+                }
+                meta = PythonJson.ReadNode(ref reader);
             }
             else
             {
@@ -278,14 +317,41 @@ public static class ManifestReader
 
         if (physicalKeys is null || physicalKeys.Length == 0)
         {
-            dirs.Add(new DirectoryMetadata(logicalKey, hasMeta ? meta ?? new JsonObject() : null));
+            // quilt3 gives the line's meta to the folder holding its last segment: 'd/' to d, 'a/b' to a, 'd' to the package.
+            var slash = logicalKey.LastIndexOf('/');
+            if (slash >= 0)
+            {
+                dirs.Add(new DirectoryMetadata(logicalKey[..(slash + 1)], hasMeta ? meta ?? new JsonObject() : null));
+                return null;
+            }
+            if (!hasMeta)
+                throw new ManifestFormatException($"'{logicalKey}' has neither physical_keys (an entry) nor meta (directory metadata).");
+            rootMeta = new StrongBox<JsonNode?>(meta ?? new JsonObject());
             return null;
         }
         if (size is null)
             throw new ManifestFormatException($"entry '{logicalKey}' has no size.");
         if (hash is null)
             throw new ManifestFormatException($"entry '{logicalKey}' has no hash.");
-        return new ManifestEntry(logicalKey, physicalKeys, size.Value, hash, meta);
+        // Python's 'meta or {}': null is {}; another value than an object is no metadata this reader can keep.
+        if (meta is not null and not JsonObject)
+            throw new ManifestFormatException($"entry '{logicalKey}': meta must be a JSON object.");
+        return new ManifestEntry(logicalKey, physicalKeys, size.Value, hash, (JsonObject?)meta) { SizeIsFloat = sizeIsFloat };
+    }
+
+    /// <summary>A whole number of bytes; written as a float (<c>1.0</c>, as some writers do) it stays one for hashing.</summary>
+    private static (long Size, bool IsFloat) ReadSize(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType == JsonTokenType.Number)
+        {
+            var isFloat = reader.ValueSpan.IndexOfAny(".eE"u8) >= 0;
+            if (!isFloat && reader.TryGetInt64(out var whole))
+                return (whole, false);
+            // Below 2^63, and whole: a float that names a byte count exactly.
+            if (isFloat && reader.TryGetDouble(out var d) && Math.Abs(d) < 9.2e18 && d == Math.Floor(d))
+                return ((long)d, true);
+        }
+        throw new ManifestFormatException("size must be a whole number of bytes.");
     }
 
     private static string[] ReadPhysicalKeys(ref Utf8JsonReader reader)
@@ -295,7 +361,7 @@ public static class ManifestReader
         List<string>? more = null;
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
-            var key = reader.TokenType == JsonTokenType.String ? reader.GetString()!
+            var key = reader.TokenType == JsonTokenType.String ? PythonJson.ReadString(ref reader)
                 : throw new ManifestFormatException("physical_keys must be a list of URLs.");
             if (first is null)
                 first = key;
@@ -317,14 +383,14 @@ public static class ManifestReader
             reader.Read();
             if (isType && reader.TokenType == JsonTokenType.String)
             {
-                var t = reader.GetString()!;
+                var t = PythonJson.ReadString(ref reader);
                 // Hash type names repeat on every line: share one string.
                 if (!keyCache.TryGetValue(t, out type))
                     keyCache[t] = type = t;
             }
             else if (isValue && reader.TokenType == JsonTokenType.String)
             {
-                value = reader.GetString();
+                value = PythonJson.ReadString(ref reader);
             }
             else
             {

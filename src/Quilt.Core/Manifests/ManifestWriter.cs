@@ -59,7 +59,7 @@ public static class ManifestWriter
                     sb.Append(", ");
                 PythonJson.WriteString(sb, entry.PhysicalKeys[i], ensureAscii: false);
             }
-            sb.Append("], \"size\": ").Append(entry.Size.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            sb.Append("], \"size\": ").Append(entry.SizeText);
             sb.Append(", \"hash\": {\"type\": ");
             PythonJson.WriteString(sb, entry.Hash.Type, ensureAscii: false);
             sb.Append(", \"value\": ");

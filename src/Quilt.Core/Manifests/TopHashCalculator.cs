@@ -69,7 +69,7 @@ public static class TopHashCalculator
             sb.Append("{}");
         else
             PythonJson.Write(sb, entry.Meta, PythonJsonStyle.Canonical);
-        sb.Append(",\"size\":").Append(entry.Size.ToString(System.Globalization.CultureInfo.InvariantCulture)).Append('}');
+        sb.Append(",\"size\":").Append(entry.SizeText).Append('}');
     }
 
     /// <summary>The canonical bytes of some entries (buffers reused from round to round, pooled across calls).</summary>

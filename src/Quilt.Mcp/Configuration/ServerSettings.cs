@@ -26,6 +26,15 @@ public sealed record ServerSettings
     /// <summary>Largest byte range the text tool reads in one call.</summary>
     public int MaxTextBytes { get; init; } = DefaultMaxTextBytes;
 
+    /// <summary>
+    /// The longest JSON-RPC message the server reads (a line over stdio, a request body over HTTP): 16 MiB, or more when
+    /// the inline limit needs it (an inline object at the limit, base64 or escaped, with room to spare). Tool arguments are
+    /// otherwise small; a longer message is refused with an error instead of being held whole in memory.
+    /// </summary>
+    public int MaxMessageBytes => (int)Math.Max(DefaultMaxMessageBytes, 2 * MaxInlineBytes + (1 << 20));
+
+    public const int DefaultMaxMessageBytes = 16 * 1024 * 1024;
+
     /// <summary>A Quilt catalog host (e.g. <c>open.quiltdata.com</c>) for catalog links; null for none.</summary>
     public string? CatalogHost { get; init; }
 

@@ -8,7 +8,9 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
 using Quilt.Mcp.Configuration;
 using Quilt.Mcp.Models;
 using Quilt.Mcp.Services;
@@ -93,11 +95,61 @@ public static class QuiltMcpServer
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         ConfigureLogging(builder.Logging);
-        var mcp = builder.Services.AddQuiltMcpServer(settings).WithStdioServerTransport();
+        var mcp = builder.Services.AddQuiltMcpServer(settings)
+            .WithCappedStreamServerTransport(Console.OpenStandardInput(), new BufferedStream(Console.OpenStandardOutput()), settings.MaxMessageBytes);
         configure?.Invoke(builder.Services, mcp);
         using var host = builder.Build();
         LogStart(host.Services, settings, "stdio");
         await host.RunAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// The stdio transport (one JSON-RPC message per line) over <paramref name="input"/> and <paramref name="output"/>,
+    /// with a cap on one message: a longer line is read to its end without being kept, answered with a JSON-RPC error
+    /// when it was a request (its id is picked out on the way), and the server goes on with the next line. Without the cap,
+    /// the SDK's line reader holds a message whole, several times over (a 64 MiB message took the server to 921 MiB).
+    /// </summary>
+    public static IMcpServerBuilder WithCappedStreamServerTransport(this IMcpServerBuilder builder, Stream input, Stream output, int maxMessageBytes)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxMessageBytes, 1024);
+        // The SDK's single-session stdio server, with its transport replaced by one over the capped input.
+        builder.WithStdioServerTransport();
+        builder.Services.Replace(ServiceDescriptor.Singleton<ITransport>(services =>
+        {
+            var loggerFactory = services.GetService<ILoggerFactory>();
+            var logger = loggerFactory?.CreateLogger(Name) ?? (ILogger)Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+            // The transport starts reading as it is made: the input reaches it only once it exists.
+            var transport = new TaskCompletionSource<ITransport>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var capped = new CappedLineReadStream(input, maxMessageBytes,
+                async (line, ct) => await RefuseOverlongAsync(await transport.Task.ConfigureAwait(false), line, maxMessageBytes, logger, ct).ConfigureAwait(false));
+            var created = new StreamServerTransport(capped, output, Name, loggerFactory);
+            transport.SetResult(created);
+            return created;
+        }));
+        return builder;
+    }
+
+    private static async Task RefuseOverlongAsync(ITransport transport, OverlongLine line, int maxMessageBytes, ILogger logger, CancellationToken cancellationToken)
+    {
+        var what = line.Method is { } method ? $"A '{method}' message" : "A message";
+        var problem = $"{what} of {line.Bytes:N0} bytes is over this server's limit of {maxMessageBytes:N0} bytes for one JSON-RPC message; it was not read. "
+            + "Send large content as a file (localPath), or in several smaller calls.";
+        logger.LogWarning("{Problem}", problem);
+        // A request waits for its answer; a notification (no id) or a response (no method) gets none.
+        if (line.Id is not { } id || line.Method is null)
+            return;
+        var error = new JsonRpcError { Id = id, Error = new JsonRpcErrorDetail { Code = (int)McpErrorCode.InvalidRequest, Message = problem } };
+        try
+        {
+            await transport.SendMessageAsync(error, cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException e)
+        {
+            logger.LogWarning(e, "Could not answer the message that was too long.");
+        }
     }
 
     private static async Task RunHttpAsync(ServerSettings settings, HttpSettings http, Action<IServiceCollection, IMcpServerBuilder>? configure,
@@ -120,6 +172,8 @@ public static class QuiltMcpServer
         ArgumentNullException.ThrowIfNull(http);
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.WebHost.UseKestrelCore();
+        // The same cap on one message as over stdio (Kestrel's own default is 30 MB).
+        builder.WebHost.ConfigureKestrel(options => options.Limits.MaxRequestBodySize = settings.MaxMessageBytes);
         builder.WebHost.UseUrls([.. http.Urls]);
         builder.Services.AddRoutingCore();
         ConfigureLogging(builder.Logging);
@@ -127,6 +181,7 @@ public static class QuiltMcpServer
         var mcp = builder.Services.AddQuiltMcpServer(settings, storeFactory).WithHttpTransport(options => options.Stateless = true);
         configure?.Invoke(builder.Services, mcp);
         var app = builder.Build();
+        app.Use((context, next) => RejectOverlongBodies(context, next, settings.MaxMessageBytes));
         if (!http.AllowRemote)
             app.Use(RejectForeignOrigins);
         if (settings.IsRegistryMode)
@@ -142,6 +197,34 @@ public static class QuiltMcpServer
         ArgumentNullException.ThrowIfNull(http);
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
         return addresses.Select(a => a.TrimEnd('/') + http.Path).ToList();
+    }
+
+    /// <summary>
+    /// A body over the cap is refused with 413 and a sentence saying why: before it is read when its length is given, and
+    /// when Kestrel's limit stops it as it is read (a body sent without a length) instead of an error logged as unhandled.
+    /// </summary>
+    private static async Task RejectOverlongBodies(HttpContext context, Func<Task> next, int maxMessageBytes)
+    {
+        if (context.Request.ContentLength > maxMessageBytes)
+        {
+            await RefuseAsync();
+            return;
+        }
+        try
+        {
+            await next();
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge && !context.Response.HasStarted)
+        {
+            await RefuseAsync();
+        }
+
+        Task RefuseAsync()
+        {
+            context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
+            return context.Response.WriteAsync($"The request body is over this server's limit of {maxMessageBytes:N0} bytes for one JSON-RPC "
+                + "message. Send large content as a file (localPath), or in several smaller calls.");
+        }
     }
 
     /// <summary>

@@ -144,7 +144,7 @@ public sealed class PackageEntryResolver(PackageRegistries registries) : IPackag
             throw new McpException($"{uri} names a package, not an entry: add &path=<logical key>, or use package_browse to see its entries.");
         var target = new PackageTarget(new PackageRegistry(registries.Store, uri.Bucket), uri.PackageName!, uri.TopHash ?? uri.Tag);
         var (hash, manifest) = await registries.BrowseAsync(target, cancellationToken);
-        var entry = manifest.Find(uri.Path)
+        var entry = manifest.Find(uri.Path) ?? manifest.Find(uri.Path.Trim('/'))
             ?? throw new McpException($"{uri.PackageName}@{hash[..10]} has no entry '{uri.Path}'. Use package_browse to see its entries.");
         return new PackageEntryObject(registries.EntryObject(entry), entry);
     }

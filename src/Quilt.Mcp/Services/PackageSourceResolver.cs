@@ -120,7 +120,8 @@ public sealed class PackageSourceResolver(IObjectStore store, ObjectUriResolver 
             return null;
         if (e.ValueKind != JsonValueKind.Object)
             throw new McpException($"{argument} must be a JSON object such as {{\"source\": \"lab\"}}, not {e.ValueKind.ToString().ToLowerInvariant()}.");
-        return JsonNode.Parse(e.GetRawText());
+        // As Python's json reads it: a repeated key keeps its last value instead of failing when the metadata is written.
+        return Quilt.Core.Json.PythonJson.Parse(System.Text.Encoding.UTF8.GetBytes(e.GetRawText()));
     }
 
     public static JsonElement? ToElement(JsonNode? node)

@@ -78,8 +78,13 @@ public sealed class PackageReadTools(PackageRegistries registries, IObjectStore 
         var target = registries.Resolve(package, registry, revision, write: false);
         var (offset, size) = Page(pageSize, cursor);
         var (hash, manifest) = await registries.BrowseAsync(target, cancellationToken);
-        var folder = (path ?? "").Trim().Trim('/');
-        var prefix = folder.Length == 0 ? "" : folder + "/";
+        var given = (path ?? "").Trim();
+        var tidy = given.Trim('/');
+        // A folder as this tool lists it (ending in '/') is taken as it is when entries are below it: quilt3 keeps keys such
+        // as '/abs' or 'a//b', whose folders ('/', 'a//') no tidying of the path reaches.
+        var prefix = given.EndsWith('/') && manifest.Entries.Any(e => e.LogicalKey.StartsWith(given, StringComparison.Ordinal)) ? given
+            : tidy.Length == 0 ? "" : tidy + "/";
+        var folder = prefix.Length == 0 ? "" : prefix[..^1];
 
         var folders = new SortedDictionary<string, (int Count, long Size)>(StringComparer.Ordinal);
         var files = new List<ManifestEntry>();
@@ -97,7 +102,7 @@ public sealed class PackageReadTools(PackageRegistries registries, IObjectStore 
             var sub = prefix + rest[..(slash + 1)].ToString();
             folders[sub] = folders.TryGetValue(sub, out var f) ? (f.Count + 1, f.Size + entry.Size) : (1, entry.Size);
         }
-        if (folder.Length > 0 && folders.Count == 0 && files.Count == 0)
+        if (prefix.Length > 0 && folders.Count == 0 && files.Count == 0)
         {
             throw new McpException(manifest.Find(folder) is not null
                 ? $"'{folder}' is a file, not a folder: read it with package_entry_text or package_entry_fetch."
@@ -112,7 +117,7 @@ public sealed class PackageReadTools(PackageRegistries registries, IObjectStore 
             .ToList();
         return new PackageBrowseResult(target.Name, target.Registry.Bucket, hash, manifest.Message, PackageSourceResolver.ToElement(manifest.UserMeta),
             folder, folderItems, fileItems, total, manifest.Entries.Count, manifest.TotalSize, NextCursor(offset, size, total),
-            target.Uri(hash), CatalogUrl(settings, target, hash, folder.Length == 0 ? null : folder + "/"));
+            target.Uri(hash), CatalogUrl(settings, target, hash, prefix.Length == 0 ? null : prefix));
     }
 
     [McpServerTool(Name = "package_entry_text", Title = "Read a package entry", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false,
@@ -159,7 +164,8 @@ public sealed class PackageReadTools(PackageRegistries registries, IObjectStore 
     private async Task<string> EntryUriAsync(string package, string path, string? registry, string? revision, CancellationToken ct)
     {
         var target = registries.Resolve(package, registry, revision, write: false);
-        var key = ObjectUriResolver.Require(path, "path").Trim('/');
+        // As given: quilt3 keeps keys such as '/abs'; the resolver also tries it without surrounding '/'.
+        var key = ObjectUriResolver.Require(path, "path");
         // Resolve the revision here, so the entry read is the one of this revision even if latest moves meanwhile.
         var hash = await target.Registry.ResolveTopHashAsync(target.Name, target.Revision, ct);
         return target.Uri(hash, key);

@@ -8,8 +8,8 @@ namespace Quilt.Storage.Local;
 /// The zero-setup store: a folder whose subfolders are buckets, so s3://bucket/a/b.csv is &lt;root&gt;/bucket/a/b.csv.
 /// Behaves like S3 for everything above it, except that it has no versions and a bucket appears on the first put.
 /// <para>
-/// No bucket name or key reaches outside the root: '.', '..' and empty segments, absolute paths, backslashes and
-/// control characters are refused, and so is any symbolic link on the way, wherever it points.
+/// No bucket name or key reaches outside the root: '.', '..' and empty segments, absolute paths, backslashes where they
+/// separate folders (Windows) and control characters are refused, and so is any symbolic link on the way, wherever it points.
 /// Housekeeping (temp files, content types and user metadata) lives in the hidden folder &lt;root&gt;/.quilt-mcp,
 /// which no bucket name can reach.
 /// </para>

@@ -1,14 +1,20 @@
-using System.Globalization;
 using System.Text;
+using Quilt.Core;
 
 namespace Quilt.Storage.Local;
 
 /// <summary>
-/// The rules that keep bucket names and keys inside the store's root. Pure string checks: the symlink checks
-/// need the file system and live in <see cref="LocalFolderStore"/>.
+/// The rules that keep bucket names and keys inside the store's root, and a package entry's logical key inside the folder
+/// it is downloaded to. Pure string checks: the symlink checks need the file system and live with their callers.
 /// </summary>
-internal static class LocalPaths
+public static class LocalPaths
 {
+    /// <summary>
+    /// Whether '\' separates folders here (Windows). Elsewhere it is a character of a file name, as in S3 keys and
+    /// quilt3's logical keys (<c>back\slash.txt</c>).
+    /// </summary>
+    public static readonly bool BackslashIsSeparator = Path.DirectorySeparatorChar == '\\' || Path.AltDirectorySeparatorChar == '\\';
+
     /// <summary>S3's limit on a key, in UTF-8 bytes.</summary>
     public const int MaxKeyBytes = 1024;
 
@@ -102,8 +108,8 @@ internal static class LocalPaths
         for (var i = 0; i < text.Length; i++)
         {
             var c = text[i];
-            if (c == '\\')
-                return "it contains a backslash; use '/' to separate folders";
+            if (c == '\\' && BackslashIsSeparator)
+                return "it contains a backslash, which separates folders on this system; use '/' to separate folders";
             if (c == '\0')
                 return "it contains a NUL character";
             if (char.IsControl(c))
@@ -120,18 +126,5 @@ internal static class LocalPaths
     }
 
     /// <summary>A key fit to quote in a message: control characters shown as escapes.</summary>
-    public static string Display(string text)
-    {
-        if (!text.Any(char.IsControl))
-            return text;
-        var sb = new StringBuilder(text.Length + 8);
-        foreach (var c in text)
-        {
-            if (char.IsControl(c))
-                sb.Append(CultureInfo.InvariantCulture, $"\\u{(int)c:X4}");
-            else
-                sb.Append(c);
-        }
-        return sb.ToString();
-    }
+    public static string Display(string text) => Names.Escaped(text);
 }

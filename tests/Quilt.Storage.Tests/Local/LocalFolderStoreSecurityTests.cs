@@ -12,7 +12,22 @@ public sealed class LocalFolderStoreSecurityTests : IDisposable
 
     public void Dispose() => _f.Dispose();
 
-    public static TheoryData<string, string> BadKeys => new()
+    public static TheoryData<string, string> BadKeys
+    {
+        get
+        {
+            var keys = BadKeysEverywhere;
+            // Where a backslash separates folders (Windows) it could climb out; elsewhere it is a name character, as in S3.
+            if (LocalPaths.BackslashIsSeparator)
+            {
+                keys.Add("a\\..\\..\\x", "backslash");
+                keys.Add("..\\outside", "backslash");
+            }
+            return keys;
+        }
+    }
+
+    private static TheoryData<string, string> BadKeysEverywhere => new()
     {
         { "../outside/x", "'..' segment" },
         { "a/../../outside/x", "'..' segment" },
@@ -23,8 +38,6 @@ public sealed class LocalFolderStoreSecurityTests : IDisposable
         { "a//b", "empty segment" },
         { "/etc/passwd", "starts with '/'" },
         { "//x", "starts with '/'" },
-        { "a\\..\\..\\x", "backslash" },
-        { "..\\outside", "backslash" },
         { "a\0b", "NUL" },
         { "a\nb", "control character U+000A" },
         { "a\u001fb", "control character U+001F" },
@@ -266,11 +279,23 @@ public sealed class LocalFolderStoreSecurityTests : IDisposable
     public async Task Files_whose_names_no_key_can_have_are_not_listed()
     {
         await _f.PutTextAsync("data", "ok.txt", "1");
-        File.WriteAllText(_f.PathOf("data", "back\\slash"), "x");
         File.WriteAllText(_f.PathOf("data", "new\nline"), "x");
 
         var listing = await Store.ListAsync(new ListRequest("data"), Token);
 
         Assert.Equal(["ok.txt"], listing.Objects.Select(o => o.Key));
+    }
+
+    [Fact]
+    public async Task A_backslash_is_a_name_character_where_it_does_not_separate_folders()
+    {
+        Assert.SkipWhen(LocalPaths.BackslashIsSeparator, "On Windows a backslash separates folders and is refused.");
+        // As in S3 and in quilt3's logical keys: 'back\slash.txt' is one file, not a folder 'back'.
+        await _f.PutTextAsync("data", "dir/back\\slash.txt", "x");
+
+        Assert.Equal(["data/dir/back\\slash.txt"], _f.FilesUnderRoot());
+        var listing = await Store.ListAsync(new ListRequest("data"), Token);
+        Assert.Equal(["dir/back\\slash.txt"], listing.Objects.Select(o => o.Key));
+        await Assert.ThrowsAsync<InvalidObjectPathException>(() => _f.PutTextAsync("data", "..\\x/../y", "evil"));
     }
 }

@@ -37,7 +37,7 @@ internal sealed class LocalStoreFixture : IDisposable
     /// <summary>Every file under the root except housekeeping (hidden ones too), as paths relative to the root.</summary>
     public IReadOnlyList<string> FilesUnderRoot() =>
         [.. Directory.EnumerateFiles(Store.Root, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.None })
-            .Select(f => Path.GetRelativePath(Store.Root, f).Replace('\\', '/'))
+            .Select(f => Path.GetRelativePath(Store.Root, f).Replace(Path.DirectorySeparatorChar, '/'))
             .Where(f => !f.StartsWith(".quilt-mcp/", StringComparison.Ordinal))
             .Order(StringComparer.Ordinal)];
 
