@@ -2,8 +2,10 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Quilt.Gateway.Configuration;
+using Quilt.Gateway.Data;
 using Quilt.Testing;
 
 namespace Quilt.Gateway.Tests;
@@ -30,6 +32,8 @@ public sealed class GatewayInstance : IAsyncDisposable
     public GatewayOptions Options { get; }
     public Uri BaseUrl { get; }
     public IServiceProvider Services => _app.Services;
+    public IAuditStore AuditStore => _app.Services.GetRequiredService<IAuditStore>();
+    public IStateStore StateStore => _app.Services.GetRequiredService<IStateStore>();
 
     public static async Task<GatewayInstance> StartAsync(GatewayFixture shared, Action<GatewayOptions>? configure = null,
         ILoggerProvider? logs = null, TimeProvider? time = null)
@@ -74,6 +78,14 @@ public sealed class GatewayInstance : IAsyncDisposable
         return (response.StatusCode, JsonNode.Parse(text) ?? new JsonObject());
     }
 
+    /// <summary>Runs an operation that must succeed without GraphQL errors; returns "data".</summary>
+    public async Task<JsonNode> DataAsync(string token, string query, object? variables = null)
+    {
+        var (status, body) = await GraphQLAsync(token, query, variables, "/graphql", TestContext.Current.CancellationToken);
+        Assert.True((int)status is >= 200 and < 300 && body["errors"] is null, $"HTTP {(int)status}: {body.ToJsonString()}");
+        return body["data"]!;
+    }
+
     private async Task<HttpResponseMessage> SendCoreAsync(HttpMethod method, string pathAndQuery, string? token, HttpContent? content, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(method, new Uri(BaseUrl, pathAndQuery)) { Content = content };
@@ -88,4 +100,12 @@ public sealed class GatewayInstance : IAsyncDisposable
         await _app.DisposeAsync();
         _dir.Dispose();
     }
+}
+
+/// <summary>The system clock moved by an offset the test sets: for expiry, without waiting.</summary>
+public sealed class ShiftedClock : TimeProvider
+{
+    public TimeSpan Offset { get; set; }
+
+    public override DateTimeOffset GetUtcNow() => base.GetUtcNow() + Offset;
 }

@@ -13,16 +13,13 @@ namespace Quilt.Gateway.Tests;
 /// Multipart parts go through the gateway: whatever headers a client adds to a part PUT (x-amz-copy-source above all),
 /// S3 only ever gets the part's own bytes, of exactly the part's length, for the upload the URL was made for.
 /// </summary>
-public sealed class PartUploadTests(GatewayFixture gateway) : IDisposable
+public sealed class PartUploadTests(GatewayFixture gateway)
 {
     private const int MiB = 1024 * 1024;
-    private readonly TempDirectory _dir = new("quilt-gateway-parts");
-
-    public void Dispose() => _dir.Dispose();
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private async Task<JsonNode> CreateAsync(string token, string key, long size, long? partSize = null, ExtraGateway? via = null)
+    private async Task<JsonNode> CreateAsync(string token, string key, long size, long? partSize = null, GatewayInstance? via = null)
     {
         var variables = new { b = gateway.Data, k = key, size = (double)size, part = partSize is null ? (double?)null : partSize.Value };
         var data = via is null ? await gateway.DataAsync(token, UploadTests.CreateMultipart, variables) : await via.DataAsync(token, UploadTests.CreateMultipart, variables);
@@ -238,7 +235,7 @@ public sealed class PartUploadTests(GatewayFixture gateway) : IDisposable
 
         // Expired: a gateway whose clock is moved past the upload's expiry.
         var clock = new ShiftedClock();
-        await using var later = await ExtraGateway.StartAsync(gateway, _dir, _ => { }, clock);
+        await using var later = await GatewayInstance.StartAsync(gateway, time: clock);
         var expiring = await CreateAsync(aliceToken, $"big/{alice}-expiring.bin", 100, via: later);
         clock.Offset = TimeSpan.FromSeconds(later.Options.Uploads.UrlTtlSeconds + 60);
         using (var expired = await PutAsync(PartUrl(expiring, 1), bytes))
@@ -295,7 +292,7 @@ public sealed class PartUploadTests(GatewayFixture gateway) : IDisposable
     public async Task A_part_larger_than_the_graphql_body_limit_is_taken()
     {
         var subject = GatewayFixture.NewSubject("huge");
-        await using var roomy = await ExtraGateway.StartAsync(gateway, _dir, o => o.Roles["huge"] = new Configuration.RoleOptions
+        await using var roomy = await GatewayInstance.StartAsync(gateway, o => o.Roles["huge"] = new Configuration.RoleOptions
         {
             Grants = [new Configuration.GrantOptions { Bucket = gateway.Data, Prefix = "huge/", Read = true, Write = true, MaxUploadBytes = 64L * MiB }],
         });
@@ -316,7 +313,7 @@ public sealed class PartUploadTests(GatewayFixture gateway) : IDisposable
     {
         var subject = GatewayFixture.NewSubject("pub");
         var token = gateway.Tokens.Hs256(subject, "bulk");
-        await using var proxied = await ExtraGateway.StartAsync(gateway, _dir, o => o.PublicUrl = "https://quilt-gateway.example.com/base/");
+        await using var proxied = await GatewayInstance.StartAsync(gateway, o => o.PublicUrl = "https://quilt-gateway.example.com/base/");
         var created = await CreateAsync(token, $"big/{subject}.bin", 100, via: proxied);
         var url = PartUrl(created, 1);
         Assert.Equal($"https://quilt-gateway.example.com/base/uploads/{created["id"]!.GetValue<string>()}/parts/1", url.GetLeftPart(UriPartial.Path));
@@ -349,8 +346,8 @@ public sealed class PartUploadTests(GatewayFixture gateway) : IDisposable
     public async Task Instances_sharing_postgresql_take_parts_of_each_others_uploads()
     {
         var connection = await PostgresServer.CreateDatabaseAsync(Ct);
-        await using var a = await ExtraGateway.StartAsync(gateway, _dir, o => o.Audit.Postgres = connection);
-        await using var b = await ExtraGateway.StartAsync(gateway, _dir, o => o.Audit.Postgres = connection);
+        await using var a = await GatewayInstance.StartAsync(gateway, o => o.Audit.Postgres = connection);
+        await using var b = await GatewayInstance.StartAsync(gateway, o => o.Audit.Postgres = connection);
         var subject = GatewayFixture.NewSubject("pgpart");
         var token = gateway.Tokens.Hs256(subject, "bulk");
         var key = $"big/{subject}.bin";

@@ -50,7 +50,7 @@ public sealed class RoleCredentialTests(GatewayFixture gateway) : IDisposable
         // The role's secret comes from a file; a policy that (wrongly) lets the role read A's bucket changes nothing.
         var secretFile = _dir.Combine("role-secret");
         await File.WriteAllTextAsync(secretFile, secretKey + "\n", Ct);
-        await using var confined = await ExtraGateway.StartAsync(gateway, _dir, o => o.Roles["confined"] = new RoleOptions
+        await using var confined = await GatewayInstance.StartAsync(gateway, o => o.Roles["confined"] = new RoleOptions
         {
             S3AccessKeyId = accessKey,
             S3SecretAccessKeyFile = secretFile,
