@@ -54,6 +54,28 @@ public sealed class RefusalAuditTests(GatewayFixture gateway)
     }
 
     [Fact]
+    public async Task A_flood_of_forged_part_urls_shares_the_same_bounded_budget()
+    {
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        await using var instance = await GatewayInstance.StartAsync(gateway, o => o.Audit.RefusalsPerMinute = PerMinute, time: clock);
+        var store = instance.Services.GetRequiredService<IAuditStore>();
+
+        // Part URLs need no token (their secret is the proof), so anyone can send made-up ones.
+        const int Flood = 40;
+        for (var i = 0; i < Flood; i++)
+        {
+            using var body = new ByteArrayContent(new byte[16]);
+            using var response = await instance.SendAsync(HttpMethod.Put, $"/uploads/{i:x32}/parts/1?secret={new string('s', 2000)}", content: body);
+            Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        }
+        var lines = await AllAsync(store);
+        Assert.Equal(PerMinute, lines.Count);
+        Assert.All(lines, e => Assert.Equal("multipartUploadPart", e.Action));
+        Assert.All(lines, e => Assert.True((e.Details?.ToJsonString().Length ?? 0) <= 1024));
+        Assert.All(lines, e => Assert.DoesNotContain("sss", e.Details?.ToJsonString() ?? "", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Healthz_answers_without_a_token_and_writes_no_audit_line()
     {
         await using var instance = await GatewayInstance.StartAsync(gateway);

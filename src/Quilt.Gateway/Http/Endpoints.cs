@@ -44,7 +44,7 @@ public static partial class Endpoints
         if (!result.Succeeded)
         {
             var path = RequestLog.SafePath(http.Request);
-            var recorded = await services.GetRequiredService<RefusalAudit>().RecordAsync(result.ClaimedSubject, result.Reason!, http.Connection.RemoteIpAddress, path, CancellationToken.None);
+            var recorded = await services.GetRequiredService<RefusalAudit>().RecordAsync("token", result.ClaimedSubject, result.Reason!, http.Connection.RemoteIpAddress, path, CancellationToken.None);
             var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Quilt.Gateway.Auth");
             // Logged as often as audited, so a flood of bad requests floods neither.
             if (recorded && logger.IsEnabled(LogLevel.Information))

@@ -25,9 +25,12 @@ public sealed class AuditLog(IAuditStore store, TimeProvider time)
     internal const int MaxRefusedReasonLength = 300;
     internal const int MaxClaimedSubjectLength = 128;
 
-    /// <summary>A request refused before any user was known (no or bad token); every field is cut to a small bound.</summary>
-    public Task<long> TokenRefusedAsync(string? claimedSubject, string reason, string? clientAddress, string? path, CancellationToken cancellationToken = default) =>
-        WriteAsync("anonymous", null, "token", Bound(path, MaxRefusedPathLength), AuditOutcome.Denied,
+    /// <summary>
+    /// A request refused before any user was known (<paramref name="action"/> "token": no or bad token; or a part URL
+    /// with a wrong secret); every field is cut to a small bound.
+    /// </summary>
+    public Task<long> AnonymousRefusedAsync(string action, string? claimedSubject, string reason, string? clientAddress, string? path, CancellationToken cancellationToken = default) =>
+        WriteAsync("anonymous", null, action, Bound(path, MaxRefusedPathLength), AuditOutcome.Denied,
             SqlGatewayStore.Details(("reason", Bound(reason, MaxRefusedReasonLength)), ("claimedSubject", Bound(claimedSubject, MaxClaimedSubjectLength))),
             clientAddress, cancellationToken);
 

@@ -6,9 +6,10 @@ using Quilt.Gateway.Configuration;
 namespace Quilt.Gateway.Services;
 
 /// <summary>
-/// Audits requests refused for their token without letting anyone flood the trail: per client address (an IPv6 address
+/// Audits requests refused before any user is known (a missing or bad token, a part URL with a wrong secret) without
+/// letting anyone flood the trail: per client address (an IPv6 address
 /// by its /64, as one host usually holds a whole /64) and minute, the first <see cref="AuditOptions.RefusalsPerMinute"/>
-/// refusals get a line each (of bounded size, see <see cref="AuditLog.TokenRefusedAsync"/>); the rest are only
+/// refusals get a line each (of bounded size, see <see cref="AuditLog.AnonymousRefusedAsync"/>); the rest are only
 /// counted, and one line per client and minute says how many there were.
 /// </summary>
 public sealed class RefusalAudit(AuditLog audit, GatewayOptions options, TimeProvider time)
@@ -21,8 +22,11 @@ public sealed class RefusalAudit(AuditLog audit, GatewayOptions options, TimePro
 
     private readonly ConcurrentDictionary<string, ClientWindow> _clients = new(StringComparer.Ordinal);
 
-    /// <summary>Records one refusal; true when it got its own audit line, false when it was only counted.</summary>
-    public async Task<bool> RecordAsync(string? claimedSubject, string reason, IPAddress? client, string? path, CancellationToken cancellationToken)
+    /// <summary>
+    /// Records one refusal of <paramref name="action"/> ("token" for the token check); true when it got its own audit
+    /// line, false when it was only counted. All anonymous refusals of one client share one budget.
+    /// </summary>
+    public async Task<bool> RecordAsync(string action, string? claimedSubject, string reason, IPAddress? client, string? path, CancellationToken cancellationToken)
     {
         var address = client?.ToString();
         var key = ClientKey(client);
@@ -46,7 +50,7 @@ public sealed class RefusalAudit(AuditLog audit, GatewayOptions options, TimePro
         if (ended is not null)
             await WriteCountAsync(ended, cancellationToken).ConfigureAwait(false);
         if (record)
-            await audit.TokenRefusedAsync(claimedSubject, reason, address, path, cancellationToken).ConfigureAwait(false);
+            await audit.AnonymousRefusedAsync(action, claimedSubject, reason, address, path, cancellationToken).ConfigureAwait(false);
         return record;
     }
 

@@ -30,7 +30,7 @@ public sealed record PartUploadPlan(MultipartUploadRecord Upload, int PartNumber
 /// added x-amz-copy-source, say) ever reaches S3, records what S3 stored, and completes only with those parts.
 /// Every issue, part, completion and refusal is audited.
 /// </summary>
-public sealed class UploadService(GatewayOptions options, RolePolicy policy, S3Access s3, AuditLog audit, IStateStore state, TimeProvider time)
+public sealed class UploadService(GatewayOptions options, RolePolicy policy, S3Access s3, AuditLog audit, RefusalAudit refusals, IStateStore state, TimeProvider time)
 {
     public const long MinPartSize = 5L * 1024 * 1024;
     public const long MaxPartSize = 5L * 1024 * 1024 * 1024;
@@ -173,8 +173,9 @@ public sealed class UploadService(GatewayOptions options, RolePolicy policy, S3A
             // Unknown upload or wrong secret: the same answer, so a URL cannot be used to probe for uploads.
             var refusal = GatewayException.Denied(
                 "This part URL is not valid: its upload was completed, aborted or has expired, or the URL was altered. Use the part URLs multipartUploadCreate returned.");
-            await audit.WriteAsync("anonymous", null, PartAction, null, AuditOutcome.Denied,
-                SqlGatewayStore.Details(("reason", refusal.Message), ("upload", IsId(id) ? id : null), ("part", partNumber)), clientAddress, cancellationToken).ConfigureAwait(false);
+            // Anyone can send these: bounded and rate-limited per client like refused tokens, so they cannot flood the trail.
+            var path = IsId(id) ? $"/uploads/{id}/parts/{partNumber}" : "/uploads/…";
+            await refusals.RecordAsync(PartAction, null, refusal.Message, IPAddress.TryParse(clientAddress, out var ip) ? ip : null, path, cancellationToken).ConfigureAwait(false);
             throw refusal;
         }
 
