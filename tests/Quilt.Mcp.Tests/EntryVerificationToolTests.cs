@@ -122,4 +122,32 @@ public sealed class EntryVerificationToolTests : IAsyncLifetime
         Assert.Contains("300,000 bytes", error, StringComparison.Ordinal);
         Assert.Contains("300,001 bytes", error, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_package_made_from_a_changed_entry_of_another_copies_nothing_and_one_that_references_it_keeps_its_record()
+    {
+        const string Tampered = "name,count\nalpha,9\nbeta,2\n";
+        await TamperAsync(Tampered);
+        var entryUri = $"quilt+s3://{_bucket}#package=team/checked&path=table.csv";
+
+        // Copied into the new package: read whole, so checked against the entry's hash, and refused; nothing published.
+        var error = await Mcp.CallErrorAsync("package_create", JsonSerializer.Serialize(new { package = "team/copied", sources = new[] { new { uri = entryUri } } }));
+        Assert.Contains(Chunked(Original), error, StringComparison.Ordinal);
+        Assert.Contains(Chunked(Tampered), error, StringComparison.Ordinal);
+        Assert.Empty((await _store.ListAsync(new ListRequest(_bucket, "team/copied/"), Ct)).Objects);
+        Assert.Empty((await _store.ListAsync(new ListRequest(_bucket, ".quilt/named_packages/team/copied/"), Ct)).Objects);
+
+        // Referenced in place: nothing is read, and the entry keeps the size and hash its package recorded (so reads refuse).
+        await Mcp.CallOkAsync<PackageRevisionResult>("package_create", JsonSerializer.Serialize(new
+        {
+            package = "team/referenced",
+            copy = false,
+            sources = new[] { new { uri = entryUri, logicalKey = "data/table.csv" } },
+        }));
+        var browsed = await Mcp.CallOkAsync<PackageBrowseResult>("package_browse", """{"package": "team/referenced", "path": "data/"}""");
+        var file = Assert.Single(browsed.Files);
+        Assert.Equal(Original.Length, file.Size);
+        Assert.Contains(Chunked(Original), await Mcp.CallErrorAsync("package_entry_text", """{"package": "team/referenced", "path": "data/table.csv", "format": "text"}"""),
+            StringComparison.Ordinal);
+    }
 }

@@ -12,7 +12,8 @@ namespace Quilt.Mcp.Services;
 /// <summary>Turns package_create / package_patch source arguments into entry sources, checking each before anything is written.</summary>
 public sealed class PackageSourceResolver(IObjectStore store, ObjectUriResolver uris, BucketAccessPolicy policy, ServerSettings settings)
 {
-    public async Task<List<EntrySource>> ResolveAsync(IReadOnlyList<PackageSourceInput>? inputs, string argument, CancellationToken cancellationToken)
+    /// <param name="copyData">Whether the build copies data into the registry (entries of other packages are copied too, and checked).</param>
+    public async Task<List<EntrySource>> ResolveAsync(IReadOnlyList<PackageSourceInput>? inputs, string argument, bool copyData, CancellationToken cancellationToken)
     {
         var result = new List<EntrySource>();
         if (inputs is null)
@@ -51,7 +52,7 @@ public sealed class PackageSourceResolver(IObjectStore store, ObjectUriResolver 
             var uri = input.Uri!.Trim();
             if (uri.StartsWith("s3://", StringComparison.Ordinal) || QuiltUri.IsQuiltUri(uri))
             {
-                result.AddRange(await FromStoreAsync(uri, key, userMeta, where, cancellationToken));
+                result.AddRange(await FromStoreAsync(uri, key, userMeta, where, copyData, cancellationToken));
                 continue;
             }
 
@@ -75,12 +76,19 @@ public sealed class PackageSourceResolver(IObjectStore store, ObjectUriResolver 
         return result;
     }
 
-    private async Task<IEnumerable<EntrySource>> FromStoreAsync(string uri, string? key, JsonNode? userMeta, string where, CancellationToken ct)
+    private async Task<IEnumerable<EntrySource>> FromStoreAsync(string uri, string? key, JsonNode? userMeta, string where, bool copyData, CancellationToken ct)
     {
         var isPrefix = uri.StartsWith("s3://", StringComparison.Ordinal) && (uri.EndsWith('/') || uri["s3://".Length..].IndexOf('/', StringComparison.Ordinal) < 0);
         if (!isPrefix)
         {
-            var obj = await uris.ForReadAsync(uri, where + ".uri", ct);
+            var (obj, entry) = await uris.ForReadWithEntryAsync(uri, where + ".uri", ct);
+            if (entry is not null)
+            {
+                // An entry of another package keeps its recorded size and hash: referenced as it is, or copied and checked
+                // against that hash on the way; never taken as whatever bytes its object holds now.
+                var entryName = entry.LogicalKey[(entry.LogicalKey.LastIndexOf('/') + 1)..];
+                return [new ExistingEntrySource(entry, key ?? entryName) { UserMeta = userMeta, CopyData = copyData }];
+            }
             try
             {
                 await store.HeadAsync(obj, ct);

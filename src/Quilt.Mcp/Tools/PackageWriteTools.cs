@@ -44,7 +44,7 @@ public sealed class PackageWriteTools(PackageRegistries registries, PackageSourc
         if (sources is null || sources.Length == 0)
             throw new McpException("sources is required: give at least one item (an s3:// URI, a local path, or text with a logicalKey).");
         var userMeta = PackageSourceResolver.Metadata(metadata, "metadata");
-        var entries = await sourceResolver.ResolveAsync(sources, "sources", cancellationToken);
+        var entries = await sourceResolver.ResolveAsync(sources, "sources", CopiesData(copy), cancellationToken);
         var progress = ProgressNotifier.For(context);
         try
         {
@@ -86,7 +86,7 @@ public sealed class PackageWriteTools(PackageRegistries registries, PackageSourc
     {
         EnsureWritable();
         var target = registries.Resolve(package, registry, baseRevision, write: true);
-        var added = await sourceResolver.ResolveAsync(add, "add", cancellationToken);
+        var added = await sourceResolver.ResolveAsync(add, "add", CopiesData(copy), cancellationToken);
         var entryMeta = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
         foreach (var (key, value) in entryMetadata ?? [])
             entryMeta[key] = PackageSourceResolver.Metadata(value, $"entryMetadata['{key}']");
