@@ -132,6 +132,20 @@ public sealed class LocalFolderSourceTests : IDisposable
     }
 
     [Fact]
+    public void Rules_keep_their_spaces_and_a_bom_as_pythons_utf8_read_text_does()
+    {
+        // Python's 'utf-8' codec (not 'utf-8-sig') keeps a BOM as U+FEFF at the start of the first rule, and quilt3
+        // strips nothing: "\uFEFF*.tmp" matches no path below the folder and "*.log " only a name ending in a space.
+        var folder = Directory.CreateDirectory(_scratch.Combine("bom")).FullName;
+        Write(folder, "a.tmp");
+        Write(folder, "b.log");
+        Write(folder, "c.log ");
+        Write(folder, "d.csv");
+        File.WriteAllBytes(Path.Combine(folder, ".quiltignore"), [0xEF, 0xBB, 0xBF, .. "*.tmp\n*.log \n*.csv\n"u8]);
+        Assert.Equal([".quiltignore", "a.tmp", "b.log"], EntrySources.FromLocalPath(folder).Select(s => s.LogicalKey).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task A_link_to_a_file_inside_the_folder_is_followed_and_its_physical_key_is_the_target()
     {
         var folder = Directory.CreateDirectory(_scratch.Combine("linked")).FullName;
@@ -188,12 +202,13 @@ public sealed class LocalFolderSourceTests : IDisposable
         var outside = Write(_scratch.Path, "elsewhere/secret.txt");
         var folder = Directory.CreateDirectory(_scratch.Combine("ignored-link")).FullName;
         Write(folder, "ok.txt");
+        File.CreateSymbolicLink(Path.Combine(folder, "alias.txt"), "ok.txt"); // inside: followed
         File.CreateSymbolicLink(Path.Combine(folder, "secret.txt"), outside);
         File.CreateSymbolicLink(Path.Combine(folder, "dangling"), "nothing-here");
         Directory.CreateSymbolicLink(Path.Combine(folder, "mnt"), Path.GetDirectoryName(outside)!);
         // "dangling/" and "mnt/" match only what quilt3 does not take for a file: a dangling link and a link to a folder.
         Write(folder, ".quiltignore", "secret.txt\ndangling/\nmnt/\n");
-        Assert.Equal([".quiltignore", "ok.txt"], EntrySources.FromLocalPath(folder).Select(s => s.LogicalKey).Order(StringComparer.Ordinal));
+        Assert.Equal([".quiltignore", "alias.txt", "ok.txt"], EntrySources.FromLocalPath(folder).Select(s => s.LogicalKey).Order(StringComparer.Ordinal));
     }
 
     [Fact]
