@@ -95,9 +95,9 @@ public static class EntrySources
             if (ignore is not null && (isFile ? ignore.IgnoresFile(MatchPath(entryPath)) : ignore.IgnoresDirectory(MatchPath(entryPath))))
                 continue;
             if (link.Path is null)
-                refused.Add($"'{key}' -> '{link.Target}' ({link.Problem})");
+                refused.Add($"'{LocalPaths.Display(key)}' -> '{LocalPaths.Display(link.Target)}' ({link.Problem})");
             else if (!LocalLinks.IsWithin(link.Path, root))
-                refused.Add($"'{key}' -> '{link.Path}' ({(isFile ? "a file" : "a folder")} outside the folder)");
+                refused.Add($"'{LocalPaths.Display(key)}' -> '{LocalPaths.Display(link.Path)}' ({(isFile ? "a file" : "a folder")} outside the folder)");
             else if (isFile)
                 results.Add(new LocalFileSource(key, link.Path));
             // else: a link to a folder inside the folder, left out as quilt3 leaves it out.
