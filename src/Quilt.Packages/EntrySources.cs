@@ -37,8 +37,12 @@ public sealed record ExistingEntrySource(ManifestEntry Entry, string? NewLogical
 public static class EntrySources
 {
     /// <summary>
-    /// A file, or every file below a folder (symlinks are skipped, so nothing outside the folder is read), under
-    /// <paramref name="logicalPrefix"/> ("" for the package root; a file keeps its own name below the prefix).
+    /// A file, or every file below a folder under <paramref name="logicalPrefix"/> ("" for the package root; a file keeps
+    /// its own name below the prefix), as quilt3's set_dir takes a folder: what the folder's <c>.quiltignore</c> names is
+    /// left out (see <see cref="QuiltIgnore"/>), a link to a file in the folder is followed (the entry reads, and its
+    /// physical key is, the file it leads to), and a link to a folder is not descended into (Python's rglob does not).
+    /// A link that leads out of the folder, nowhere, or round in a loop is refused, naming each: quilt3 would follow
+    /// one out of the folder, but packaging a folder must not publish a file from elsewhere (a linked key) unseen.
     /// </summary>
     public static IReadOnlyList<LocalFileSource> FromLocalPath(string path, string logicalPrefix = "")
     {
@@ -54,21 +58,60 @@ public static class EntrySources
         if (!Directory.Exists(full))
             throw new PackageException($"'{path}' does not exist. Give an existing file or folder.");
 
+        // quilt3 resolves the folder first: rules match, and physical keys name, the real path.
+        var root = LocalLinks.Resolve(full).Path ?? full;
+        var ignore = QuiltIgnore.Load(root);
         var options = new EnumerationOptions
         {
             RecurseSubdirectories = true,
-            AttributesToSkip = FileAttributes.ReparsePoint,
+            AttributesToSkip = 0,
             IgnoreInaccessible = false,
             ReturnSpecialDirectories = false,
         };
-        var files = new FileSystemEnumerable<LocalFileSource>(full,
-            (ref FileSystemEntry e) => new LocalFileSource(prefix + LogicalPath(Path.GetRelativePath(full, e.ToFullPath())), e.ToFullPath()),
+        var found = new FileSystemEnumerable<(string Path, bool IsLink)>(root,
+            (ref FileSystemEntry e) => (e.ToFullPath(), IsLink(ref e)),
             options)
         {
-            ShouldIncludePredicate = (ref FileSystemEntry e) => !e.IsDirectory,
+            // Real folders only: quilt3 goes into neither a link to a folder nor a folder its rules leave out.
+            ShouldRecursePredicate = (ref FileSystemEntry e) => !IsLink(ref e) && ignore?.IgnoresDirectory(MatchPath(e.ToFullPath())) != true,
+            ShouldIncludePredicate = (ref FileSystemEntry e) => IsLink(ref e) || !e.IsDirectory,
         };
-        return files.ToList();
+
+        var results = new List<LocalFileSource>();
+        var refused = new List<string>();
+        foreach (var (entryPath, isLink) in found)
+        {
+            var key = prefix + LogicalPath(Path.GetRelativePath(root, entryPath));
+            if (!isLink)
+            {
+                if (ignore?.IgnoresFile(MatchPath(entryPath)) != true)
+                    results.Add(new LocalFileSource(key, entryPath));
+                continue;
+            }
+
+            var link = LocalLinks.Resolve(entryPath);
+            var isFile = link.Path is not null && File.Exists(link.Path);
+            // quilt3 takes a link to a file for a file; anything else (a link to a folder, a dangling one) it matches as a folder.
+            if (ignore is not null && (isFile ? ignore.IgnoresFile(MatchPath(entryPath)) : ignore.IgnoresDirectory(MatchPath(entryPath))))
+                continue;
+            if (link.Path is null)
+                refused.Add($"'{LocalPaths.Display(key)}' -> '{LocalPaths.Display(link.Target)}' ({link.Problem})");
+            else if (!LocalLinks.IsWithin(link.Path, root))
+                refused.Add($"'{LocalPaths.Display(key)}' -> '{LocalPaths.Display(link.Path)}' ({(isFile ? "a file" : "a folder")} outside the folder)");
+            else if (isFile)
+                results.Add(new LocalFileSource(key, link.Path));
+            // else: a link to a folder inside the folder, left out as quilt3 leaves it out.
+        }
+        if (refused.Count > 0)
+            throw new SymbolicLinkRefusedException(path, refused);
+        return results;
     }
+
+    private static bool IsLink(ref FileSystemEntry e) => (e.Attributes & FileAttributes.ReparsePoint) != 0;
+
+    /// <summary>The path quilt3 matches rules against: absolute, '/'-separated.</summary>
+    private static string MatchPath(string fullPath) =>
+        LocalPaths.BackslashIsSeparator ? fullPath.Replace('\\', '/') : fullPath;
 
     /// <summary>
     /// A relative path as a logical key, as quilt3's set_dir makes it: folders joined by '/'. Only where '\\' separates

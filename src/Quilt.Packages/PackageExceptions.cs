@@ -31,3 +31,25 @@ public sealed class ManifestConflictException(string topHash, string bucket)
 {
     public string TopHash { get; } = topHash;
 }
+
+/// <summary>
+/// A folder to package holds symbolic links that lead out of it, nowhere, or round in a loop: nothing is packaged, since
+/// following them could publish a file from elsewhere unseen, and leaving them out would lose what they name unsaid.
+/// </summary>
+public sealed class SymbolicLinkRefusedException(string folder, IReadOnlyList<string> links)
+    : PackageException(Describe(folder, links))
+{
+    /// <summary>Each refused link as "'logical key' -> 'target' (why)".</summary>
+    public IReadOnlyList<string> Links { get; } = links;
+
+    private const int Shown = 20;
+
+    private static string Describe(string folder, IReadOnlyList<string> links)
+    {
+        var listed = string.Join("; ", links.Take(Shown)) + (links.Count > Shown ? $"; and {links.Count - Shown} more" : "");
+        return $"'{folder}' has {(links.Count == 1 ? "a symbolic link" : $"{links.Count} symbolic links")} that cannot be packaged with it: {listed}. " +
+            "Nothing was packaged. To include what a link leads to on purpose, give that path as a source of its own under the key you want " +
+            "(KEY=/path/to/target on the command line; uri and logicalKey in package_create or package_patch), or copy it into the folder; " +
+            $"to leave a link out, remove it or name it in the folder's {QuiltIgnore.FileName}.";
+    }
+}

@@ -87,6 +87,62 @@ public sealed class PackageCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Create_from_a_folder_obeys_its_quiltignore_and_follows_links_inside_it_as_quilt3_does()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var data = Path.Combine(_scratch, "ignoring");
+        Directory.CreateDirectory(Path.Combine(data, "logs"));
+        Directory.CreateDirectory(Path.Combine(data, "sub"));
+        await File.WriteAllTextAsync(Path.Combine(data, "a.csv"), "x,y\n1,2\n", ct);
+        await File.WriteAllTextAsync(Path.Combine(data, "b.csv"), "ignored by [b].csv", ct);
+        await File.WriteAllTextAsync(Path.Combine(data, "sub", "t.tmp"), "ignored by *.tmp", ct);
+        await File.WriteAllTextAsync(Path.Combine(data, "logs", "run.log"), "ignored by logs", ct);
+        // CRLF, as Windows editors write it: Python's text mode reads it as LF.
+        await File.WriteAllTextAsync(Path.Combine(data, ".quiltignore"), "*.tmp\r\nlogs\r\n[b].csv\r\n", ct);
+        File.CreateSymbolicLink(Path.Combine(data, "sub", "link.csv"), Path.Combine("..", "a.csv"));
+
+        // prefix=folder and a local registry without copying: the entries reference the files in place.
+        var created = JsonNode.Parse(await _cli.OkAsync("package", "create", "team/ignoring", "in=" + data, "--no-copy", "--json"))!;
+        var browse = JsonNode.Parse(await _cli.OkAsync("package", "browse", "team/ignoring", "--json"))!["entries"]!.AsArray();
+        Assert.Equal(["in/.quiltignore", "in/a.csv", "in/sub/link.csv"], browse.Select(e => e!["logical_key"]!.GetValue<string>()));
+        // quilt3 records the link's resolved target (os.path.realpath) as the physical key.
+        var target = new Uri(Path.Combine(data, "a.csv")).AbsoluteUri;
+        Assert.Equal(target, browse.Single(e => e!["logical_key"]!.GetValue<string>() == "in/sub/link.csv")!["physical_key"]!.GetValue<string>());
+
+        // The top hash is that of the kept files alone.
+        var reference = JsonNode.Parse(await _cli.OkAsync("package", "create", "team/reference",
+            "in/.quiltignore=" + Path.Combine(data, ".quiltignore"), "in/a.csv=" + Path.Combine(data, "a.csv"),
+            "in/sub/link.csv=" + Path.Combine(data, "a.csv"), "--json"))!;
+        Assert.Equal(reference["top_hash"]!.GetValue<string>(), created["top_hash"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Create_from_a_folder_with_a_link_out_of_it_is_refused_naming_the_link_and_publishes_nothing()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var secret = Path.Combine(_scratch, "home", ".ssh", "id_ed25519");
+        Directory.CreateDirectory(Path.GetDirectoryName(secret)!);
+        await File.WriteAllTextAsync(secret, "secret", ct);
+        var data = Path.Combine(_scratch, "leaky");
+        Directory.CreateDirectory(data);
+        await File.WriteAllTextAsync(Path.Combine(data, "ok.txt"), "ok", ct);
+        File.CreateSymbolicLink(Path.Combine(data, "deploy-key"), secret);
+        File.CreateSymbolicLink(Path.Combine(data, "stale"), Path.Combine(_scratch, "no-such-file"));
+
+        var result = await _cli.RunAsync("package", "create", "team/leaky", data);
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains($"'deploy-key' -> '{secret}' (a file outside the folder)", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains($"'stale' -> '{Path.Combine(_scratch, "no-such-file")}' (it leads to nothing", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("KEY=/path/to/target", result.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", result.Stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_cli.Root, "local", ".quilt", "named_packages")));
+
+        // Given on purpose, the target is packaged under the key asked for.
+        var created = JsonNode.Parse(await _cli.OkAsync("package", "create", "team/leaky", "ok.txt=" + Path.Combine(data, "ok.txt"), "deploy-key=" + secret, "--json"))!;
+        Assert.Equal(2, created["entries"]!.GetValue<int>());
+    }
+
+    [Fact]
     public async Task Verify_fails_when_stored_data_changed()
     {
         var file = Path.Combine(_scratch, "f.txt");

@@ -270,6 +270,57 @@ public sealed class LocalPackageToolTests : PackageToolTests
         }
     }
 
+    [Fact]
+    public async Task A_local_folder_is_taken_as_quilt3_takes_it_quiltignore_obeyed_inner_links_followed_outer_links_refused()
+    {
+        using var outside = new TempFolder();
+        using var scratch = new TempFolder();
+        var folder = Directory.CreateDirectory(Path.Join(scratch.Path, "folder")).FullName;
+        var ct = TestContext.Current.CancellationToken;
+        Directory.CreateDirectory(Path.Join(folder, "logs"));
+        Directory.CreateDirectory(Path.Join(folder, "data"));
+        await File.WriteAllTextAsync(Path.Join(folder, "data", "a.csv"), "x,y\n1,2\n", ct);
+        await File.WriteAllTextAsync(Path.Join(folder, "scratch.tmp"), "temp", ct);
+        await File.WriteAllTextAsync(Path.Join(folder, "logs", "run.log"), "log", ct);
+        await File.WriteAllTextAsync(Path.Join(folder, ".quiltignore"), "*.tmp\nlogs/\n", ct);
+        File.CreateSymbolicLink(Path.Join(folder, "latest.csv"), Path.Join("data", "a.csv"));
+
+        // quilt3's set_dir: *.tmp and logs/ left out, the link followed (its entry has the target's bytes).
+        var created = await Mcp.CallOkAsync<PackageRevisionResult>("package_create",
+            JsonSerializer.Serialize(new { package = "team/folder", sources = new[] { new { uri = folder } } }));
+        var browse = await Mcp.CallOkAsync<PackageBrowseResult>("package_browse", """{"package": "team/folder", "path": ""}""");
+        Assert.Equal([".quiltignore", "latest.csv"], browse.Files.Select(f => f.Path));
+        Assert.Equal(["data/"], browse.Folders.Select(f => f.Path));
+        var text = await Mcp.CallAsync("package_entry_text", """{"package": "team/folder", "path": "latest.csv", "format": "text"}""");
+        Assert.Contains("1,2", McpHarness.Text(text), StringComparison.Ordinal);
+
+        // The same top hash as the kept files given one by one.
+        var reference = await Mcp.CallOkAsync<PackageRevisionResult>("package_create", JsonSerializer.Serialize(new
+        {
+            package = "team/reference",
+            sources = new[]
+            {
+                new { uri = Path.Join(folder, ".quiltignore"), logicalKey = ".quiltignore" },
+                new { uri = Path.Join(folder, "data", "a.csv"), logicalKey = "data/a.csv" },
+                new { uri = Path.Join(folder, "data", "a.csv"), logicalKey = "latest.csv" },
+            },
+        }));
+        Assert.Equal(reference.TopHash, created.TopHash);
+
+        // A link out of the folder: the patch is refused naming the link and its target, and nothing is published.
+        var secret = Path.Join(outside.Path, "id_ed25519");
+        await File.WriteAllTextAsync(secret, "secret", ct);
+        var more = Directory.CreateDirectory(Path.Join(scratch.Path, "more")).FullName;
+        await File.WriteAllTextAsync(Path.Join(more, "ok.txt"), "ok", ct);
+        File.CreateSymbolicLink(Path.Join(more, "key"), secret);
+        var error = await Mcp.CallErrorAsync("package_patch",
+            JsonSerializer.Serialize(new { package = "team/folder", add = new[] { new { uri = more, logicalKey = "more" } } }));
+        Assert.Contains($"'more/key' -> '{secret}' (a file outside the folder)", error, StringComparison.Ordinal);
+        Assert.Contains("logicalKey", error, StringComparison.Ordinal);
+        var after = await Mcp.CallOkAsync<PackageBrowseResult>("package_browse", """{"package": "team/folder"}""");
+        Assert.Equal(created.TopHash, after.TopHash);
+    }
+
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();

@@ -7,7 +7,8 @@ namespace Quilt.Mcp.Models;
 public sealed record PackageSourceInput
 {
     [Description("What to add: s3://bucket/key (one object), s3://bucket/prefix/ (every object below it), or an absolute local path "
-        + "(a file, or a folder and everything below it). Leave out when giving text or base64.")]
+        + "(a file, or a folder and everything below it, as quilt3 takes it: what its .quiltignore names is left out, links to files inside "
+        + "it are followed, and links out of it are refused by name). Leave out when giving text or base64.")]
     public string? Uri { get; init; }
 
     [Description("Where it goes in the package. For one object, file or inline content: its logical key (default: the file's name). "
