@@ -55,7 +55,7 @@ internal static class PackageCommands
             var uri = QuiltUri.Parse(nameOrUri);
             if (uri.PackageName is null)
                 throw new FormatException($"'{nameOrUri}' names no package: add #package=user/name.");
-            return (new PackageRegistry(store, uri.Bucket), uri.PackageName, revision ?? uri.TopHash ?? uri.Tag);
+            return (new PackageRegistry(store, uri.Bucket), uri.PackageName, revision ?? uri.Revision);
         }
         Names.ValidatePackageName(nameOrUri);
         return (RegistryFor(parse, store), nameOrUri, revision);
