@@ -20,8 +20,10 @@ public sealed record PackageSourceInput
     [Description("Inline content as base64; needs logicalKey.")]
     public string? Base64 { get; init; }
 
-    [Description("Metadata of the entry (stored as its user_meta): any JSON object. Only for one object, file or inline content.")]
-    public JsonElement? Metadata { get; init; }
+    // Not JsonElement?: JSON null must stay a Null element (quilt3's set_meta(None)), apart from leaving it out (Undefined).
+    [Description("Metadata of the entry (stored as its user_meta): any JSON object; null writes \"user_meta\": null, as quilt3's set_meta(None). "
+        + "Only for one object, file or inline content.")]
+    public JsonElement Metadata { get; init; }
 }
 
 public sealed record PackageNameList(
