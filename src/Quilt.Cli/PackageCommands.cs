@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json.Nodes;
 using Quilt.Core;
 using Quilt.Core.Hashing;
+using Quilt.Core.Json;
 using Quilt.Core.Manifests;
 using Quilt.Packages;
 using Quilt.Storage;
@@ -22,7 +23,8 @@ internal static class PackageCommands
 
     private static readonly Option<string?> Revision = new("--revision")
     {
-        Description = "A revision: 'latest' (default), a top hash or a unique prefix of at least 6 characters.",
+        Description = "A revision: 'latest' (default), a top hash or a unique prefix of at least 6 characters (or @hash), or :TAG for a pointer "
+            + "file such as a revision's unix timestamp.",
     };
 
     public static Command Create()
@@ -44,7 +46,7 @@ internal static class PackageCommands
 
     private static Argument<string> NameArgument() => new("package")
     {
-        Description = "The package name (user/name), or a quilt+s3://bucket#package=user/name[@hash] URI.",
+        Description = "The package name (user/name), or a quilt+s3://bucket#package=user/name[@hash|:tag][&path=key] URI.",
     };
 
     /// <summary>The registry and name (and revision, when the argument is a Quilt+ URI) a command works on.</summary>
@@ -55,7 +57,7 @@ internal static class PackageCommands
             var uri = QuiltUri.Parse(nameOrUri);
             if (uri.PackageName is null)
                 throw new FormatException($"'{nameOrUri}' names no package: add #package=user/name.");
-            return (new PackageRegistry(store, uri.Bucket), uri.PackageName, revision ?? uri.TopHash ?? uri.Tag);
+            return (new PackageRegistry(store, uri.Bucket), uri.PackageName, revision ?? uri.Revision);
         }
         Names.ValidatePackageName(nameOrUri);
         return (RegistryFor(parse, store), nameOrUri, revision);
@@ -89,8 +91,12 @@ internal static class PackageCommands
             Arity = ArgumentArity.OneOrMore,
         };
         var message = new Option<string?>("--message", "-m") { Description = "The revision message." };
-        var meta = new Option<string?>("--meta") { Description = "Package metadata as a JSON object." };
-        var entryMeta = new Option<string[]>("--entry-meta") { Description = "Metadata of one entry: KEY=JSON (repeatable)." };
+        var meta = new Option<string?>("--meta") { Description = "Package metadata as JSON ('null' writes \"user_meta\": null, as quilt3's set_meta(None))." };
+        var entryMeta = new Option<string[]>("--entry-meta") { Description = "Metadata of one entry: KEY=JSON (repeatable; KEY=null writes \"user_meta\": null)." };
+        var dirMeta = new Option<string[]>("--dir-meta")
+        {
+            Description = "Metadata of one folder, as quilt3's set_dir(FOLDER, meta=...): FOLDER/=JSON (repeatable; the folder must hold an entry).",
+        };
         var workflow = new Option<string?>("--workflow") { Description = "Workflow as a JSON value, recorded in the package line." };
         var noCopy = new Option<bool>("--no-copy")
         {
@@ -99,17 +105,20 @@ internal static class PackageCommands
         var overwrite = new Option<bool>("--overwrite") { Description = "Publish a new revision even if the package exists (its history stays)." };
         var command = new Command("create", "Create a package revision from files, folders and S3 objects, hashing them as quilt3 does.")
         {
-            name, sources, message, meta, entryMeta, workflow, noCopy, overwrite, CliSupport.Json,
+            name, sources, message, meta, entryMeta, dirMeta, workflow, noCopy, overwrite, CliSupport.Json,
         };
         command.SetAction((parse, ct) => CliSupport.RunAsync(async () =>
         {
             var store = CliSupport.OpenStore(parse);
             var registry = RegistryFor(parse, store);
             var entries = await ResolveSourcesAsync(store, parse.GetValue(sources)!, parse.GetValue(entryMeta) ?? [], ct).ConfigureAwait(false);
+            var userMeta = CliSupport.ParseJsonOption(parse.GetValue(meta), "--meta");
             var request = new CreatePackageRequest(parse.GetValue(name)!, entries)
             {
                 Message = parse.GetValue(message),
-                UserMeta = CliSupport.ParseJsonOption(parse.GetValue(meta), "--meta"),
+                UserMeta = userMeta,
+                NullUserMeta = userMeta is null && parse.GetValue(meta) is not null,
+                DirectoryMeta = ParseKeyedJson(parse.GetValue(dirMeta) ?? [], "--dir-meta", "FOLDER/=JSON"),
                 Workflow = CliSupport.ParseJsonOption(parse.GetValue(workflow), "--workflow"),
                 CopyData = !parse.GetValue(noCopy),
                 Overwrite = parse.GetValue(overwrite),
@@ -208,16 +217,27 @@ internal static class PackageCommands
             }
         }
 
-        foreach (var item in entryMeta)
+        foreach (var (key, value) in ParseKeyedJson(entryMeta, "--entry-meta", "KEY=JSON"))
         {
-            var eq = item.IndexOf('=', StringComparison.Ordinal);
-            if (eq <= 0)
-                throw new ArgumentException($"--entry-meta '{item}' must be KEY=JSON.");
-            var key = item[..eq];
             var index = result.FindIndex(s => s.LogicalKey == key);
             if (index < 0)
                 throw new ArgumentException($"--entry-meta names '{key}', which is not among the entries.");
-            result[index] = result[index] with { UserMeta = CliSupport.ParseJsonOption(item[(eq + 1)..], "--entry-meta") };
+            // JSON null is quilt3's set_meta(None): "user_meta": null.
+            result[index] = result[index] with { UserMeta = value, NullUserMeta = value is null };
+        }
+        return result;
+    }
+
+    /// <summary>KEY=JSON option values by key (JSON null kept as a null value); the last of a key given twice wins.</summary>
+    private static Dictionary<string, JsonNode?> ParseKeyedJson(string[] items, string optionName, string form)
+    {
+        var result = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
+        foreach (var item in items)
+        {
+            var eq = item.IndexOf('=', StringComparison.Ordinal);
+            if (eq <= 0)
+                throw new ArgumentException($"{optionName} '{item}' must be {form}.");
+            result[item[..eq]] = CliSupport.ParseJsonOption(item[(eq + 1)..], optionName);
         }
         return result;
     }
@@ -259,16 +279,34 @@ internal static class PackageCommands
     {
         var name = NameArgument();
         var prefix = new Option<string?>("--prefix") { Description = "Only entries below this logical key prefix (a folder)." };
-        var command = new Command("browse", "List the entries of a revision: size, hash and logical key.") { name, Revision, prefix, CliSupport.Json };
+        var command = new Command("browse", "List the entries of a revision (size, hash, logical key) and its folders' directory metadata; "
+            + "a URI's &path= shows that entry or folder.") { name, Revision, prefix, CliSupport.Json };
         command.SetAction((parse, ct) => CliSupport.RunAsync(async () =>
         {
             var store = CliSupport.OpenStore(parse);
-            var (registry, pkg, revision) = Target(parse, store, parse.GetValue(name)!, parse.GetValue(Revision));
+            var nameOrUri = parse.GetValue(name)!;
+            var (registry, pkg, revision) = Target(parse, store, nameOrUri, parse.GetValue(Revision));
+            var uriPath = PathInUri(nameOrUri);
+            if (uriPath is not null && parse.GetValue(prefix) is not null)
+                throw new ArgumentException($"'{nameOrUri}' names a path (&path=) and --prefix names another; give one of them.");
             var (hash, manifest) = await registry.BrowseAsync(pkg, revision, ct).ConfigureAwait(false);
-            // As given when entries start with it (quilt3 keeps keys such as '/abs'), else without a leading '/'.
-            var p = parse.GetValue(prefix) is { } given && !manifest.Entries.Any(e => e.LogicalKey.StartsWith(given, StringComparison.Ordinal))
-                ? given.TrimStart('/') : parse.GetValue(prefix);
-            var entries = manifest.Entries.Where(e => p is null || e.LogicalKey.StartsWith(p, StringComparison.Ordinal)).ToList();
+            List<ManifestEntry> entries;
+            if (uriPath is not null)
+            {
+                // The entry or folder the URI names, as the catalog opens it.
+                entries = [.. manifest.EntriesAt(uriPath)];
+                if (entries.Count == 0)
+                    throw new PackageException($"'{uriPath}' is not in {pkg}@{hash[..10]}; browse the package to see its keys.");
+            }
+            else
+            {
+                // As given when entries start with it (quilt3 keeps keys such as '/abs'), else without a leading '/'.
+                var p = parse.GetValue(prefix) is { } given && !manifest.Entries.Any(e => e.LogicalKey.StartsWith(given, StringComparison.Ordinal))
+                    ? given.TrimStart('/') : parse.GetValue(prefix);
+                entries = manifest.Entries.Where(e => p is null || e.LogicalKey.StartsWith(p, StringComparison.Ordinal)).ToList();
+            }
+            // The metadata of the folders the listed entries are in (quilt3's directory metadata lines).
+            var dirs = manifest.DirectoryMetadata.Where(d => entries.Any(e => e.LogicalKey.StartsWith(d.LogicalKey, StringComparison.Ordinal))).ToList();
             if (parse.GetValue(CliSupport.Json))
             {
                 CliSupport.WriteJson(new JsonObject
@@ -277,11 +315,14 @@ internal static class PackageCommands
                     ["top_hash"] = hash,
                     ["message"] = manifest.Message,
                     ["user_meta"] = manifest.UserMeta?.DeepClone(),
+                    ["directories"] = new JsonArray(dirs.Select(d => (JsonNode)new JsonObject { ["logical_key"] = d.LogicalKey, ["meta"] = d.Meta?.DeepClone() }).ToArray()),
                     ["entries"] = new JsonArray(entries.Select(e => (JsonNode)CliSupport.EntryJson(e)).ToArray()),
                 });
                 return 0;
             }
             Console.WriteLine($"{pkg}@{hash}" + (manifest.Message is { } m ? $"  \"{Names.Escaped(m)}\"" : ""));
+            foreach (var d in dirs)
+                Console.WriteLine($"{"folder",14}  {Names.Escaped(d.LogicalKey)}  {Names.Escaped(PythonJson.Serialize(d.Meta, PythonJsonStyle.Manifest))}");
             // One line per entry: a tab or newline quilt3 allowed in a key is shown escaped, never printed as itself.
             foreach (var e in entries)
                 Console.WriteLine($"{e.Size,14}  {Names.Escaped(e.LogicalKey)}");
@@ -291,20 +332,32 @@ internal static class PackageCommands
         return command;
     }
 
+    /// <summary>The entry or folder a Quilt+ URI's &amp;path= names, or null (also for a plain package name).</summary>
+    private static string? PathInUri(string nameOrUri) => QuiltUri.IsQuiltUri(nameOrUri) ? QuiltUri.Parse(nameOrUri).Path : null;
+
     private static Command GetCommand()
     {
         var name = NameArgument();
-        var path = new Argument<string?>("path") { Description = "A logical key or folder to fetch (default: the whole package).", Arity = ArgumentArity.ZeroOrOne };
+        var path = new Argument<string?>("path")
+        {
+            Description = "A logical key or folder to fetch (default: the URI's &path=, else the whole package).",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
         var dest = new Option<string>("--dest", "-o") { Description = "The folder to write into (default: the current folder).", DefaultValueFactory = _ => "." };
         var command = new Command("get", "Download package entries to a local folder, verifying each hash.") { name, path, Revision, dest, CliSupport.Json };
         command.SetAction((parse, ct) => CliSupport.RunAsync(async () =>
         {
             var store = CliSupport.OpenStore(parse);
-            var (registry, pkg, revision) = Target(parse, store, parse.GetValue(name)!, parse.GetValue(Revision));
+            var nameOrUri = parse.GetValue(name)!;
+            var (registry, pkg, revision) = Target(parse, store, nameOrUri, parse.GetValue(Revision));
+            var uriPath = PathInUri(nameOrUri);
+            var given = parse.GetValue(path);
+            if (uriPath is not null && given is not null && given.Trim('/') != uriPath.Trim('/'))
+                throw new ArgumentException($"'{nameOrUri}' names the path '{uriPath}' and the path argument '{given}' another; give one of them.");
             var (_, manifest) = await registry.BrowseAsync(pkg, revision, ct).ConfigureAwait(false);
-            var wanted = parse.GetValue(path)?.Trim('/');
-            var entries = manifest.Entries.Where(e => string.IsNullOrEmpty(wanted) || e.LogicalKey == wanted
-                || e.LogicalKey.StartsWith(wanted + "/", StringComparison.Ordinal)).ToList();
+            // Only that entry or that folder's entries, as quilt3's install(path=...) fetches them.
+            var wanted = given ?? uriPath;
+            var entries = manifest.EntriesAt(wanted ?? "");
             if (entries.Count == 0)
                 throw new PackageException($"'{wanted}' is not in {pkg}; browse the package to see its keys.");
             // Before anything is written: a package from S3 or a registry may not copy this machine's files into --dest.

@@ -4,7 +4,8 @@ namespace Quilt.Core;
 
 /// <summary>
 /// A Quilt+ URI: <c>quilt+s3://bucket#package=user/name@top_hash&amp;path=dir/file.csv&amp;catalog=host</c>, where the
-/// revision is <c>@hash</c> (a full hash or a unique prefix), <c>:tag</c> (such as <c>:latest</c>) or absent (latest).
+/// revision is <c>@hash</c> (a full hash or a unique prefix), <c>:tag</c> (the name of a pointer file, such as <c>:latest</c>
+/// or a revision's unix timestamp) or absent (latest). As the catalog's parser, a part given twice is refused.
 /// </summary>
 public sealed record QuiltUri
 {
@@ -16,6 +17,12 @@ public sealed record QuiltUri
     public string? Tag { get; init; }
     public string? Path { get; init; }
     public string? Catalog { get; init; }
+
+    /// <summary>
+    /// The revision as a spec <see cref="RevisionSpec"/> reads: <c>@hash</c> or <c>:tag</c>, so a tag such as a timestamp
+    /// (all digits, so hex-looking) is never taken for a hash prefix; null for latest.
+    /// </summary>
+    public string? Revision => TopHash is not null ? Core.RevisionSpec.HashPrefix + TopHash : Tag is not null ? Core.RevisionSpec.TagPrefix + Tag : null;
 
     public static bool IsQuiltUri(string? value) => value?.StartsWith(Scheme, StringComparison.Ordinal) == true;
 
@@ -34,11 +41,15 @@ public sealed record QuiltUri
         string? package = null, topHash = null, tag = null, path = null, catalog = null;
         if (hash >= 0)
         {
+            var seen = new HashSet<string>(StringComparer.Ordinal);
             foreach (var part in rest[(hash + 1)..].Split('&', StringSplitOptions.RemoveEmptyEntries))
             {
                 var eq = part.IndexOf('=', StringComparison.Ordinal);
                 var name = eq < 0 ? part : part[..eq];
                 var value = eq < 0 ? "" : UrlEncoding.Unquote(part[(eq + 1)..]);
+                // The catalog refuses a repeated part ("package=" specified multiple times): which one wins is anybody's guess.
+                if (!seen.Add(name))
+                    throw new FormatException($"'{uri}' gives \"{name}=\" more than once; give it once.");
                 switch (name)
                 {
                     case "package":
@@ -66,6 +77,8 @@ public sealed record QuiltUri
         string? topHash = null, tag = null;
         var at = value.IndexOf('@', StringComparison.Ordinal);
         var colon = value.IndexOf(':', StringComparison.Ordinal);
+        if (at >= 0 && colon >= 0)
+            throw new FormatException($"'{uri}' names its revision both by hash ('@') and by tag (':'); give one of them.");
         if (at >= 0)
         {
             name = value[..at];
@@ -77,8 +90,8 @@ public sealed record QuiltUri
         {
             name = value[..colon];
             tag = value[(colon + 1)..];
-            if (tag.Length == 0)
-                throw new FormatException($"'{uri}' has an empty tag after ':'.");
+            if (!RevisionSpec.IsValidTag(tag))
+                throw new FormatException($"'{uri}' has an invalid tag '{tag}' after ':': a tag names a pointer file (such as 'latest' or a unix timestamp).");
         }
         if (!Names.IsValidPackageName(name))
             throw new FormatException($"'{uri}' has an invalid package name '{name}': expected user/name.");

@@ -11,6 +11,15 @@ namespace Quilt.Packages;
 public abstract record EntrySource(string LogicalKey)
 {
     public JsonNode? UserMeta { get; init; }
+
+    /// <summary>
+    /// With no <see cref="UserMeta"/>: JSON null was given for it, written as <c>"meta": {"user_meta": null}</c> as quilt3's
+    /// set_meta(None) does (another top hash than no metadata, <c>{}</c>).
+    /// </summary>
+    public bool NullUserMeta { get; init; }
+
+    /// <summary>Whether metadata was given for the entry (an object, another JSON value, or JSON null).</summary>
+    public bool HasUserMeta => UserMeta is not null || NullUserMeta;
 }
 
 /// <summary>A file on this machine. With <see cref="AlwaysCopy"/> it is uploaded even when a build references data in place.</summary>

@@ -16,6 +16,9 @@ public sealed record BuildOptions
 
     /// <summary>Hashes known for object versions (physical key with versionId → hash), so they are not read again.</summary>
     public IReadOnlyDictionary<string, ObjectHash>? KnownHashes { get; init; }
+
+    /// <summary>The directory metadata lines the revision carries (not covered by the top hash).</summary>
+    public IReadOnlyList<DirectoryMetadata> DirectoryMetadata { get; init; } = [];
 }
 
 /// <summary>Bytes and entries done so far of a build or push.</summary>
@@ -94,7 +97,7 @@ public sealed class PackageCreator(PackageRegistry registry, ObjectLocator locat
                 entries[i] = await BuildEntryAsync(name, sources[i], sizes[i], refs[i], options, tracker, written, ct).ConfigureAwait(false);
                 tracker.EntryDone();
             }).ConfigureAwait(false);
-            return new Manifest(packageMeta, entries);
+            return new Manifest(packageMeta, entries, options.DirectoryMetadata);
         }
         catch (Exception ex)
         {
@@ -106,6 +109,19 @@ public sealed class PackageCreator(PackageRegistry registry, ObjectLocator locat
         }
     }
 
+    /// <summary>
+    /// An earlier entry's meta with new user metadata, when given: only user_meta is replaced, as quilt3's set_meta does;
+    /// whatever else the meta holds stays as it was.
+    /// </summary>
+    private static JsonObject? KeptMeta(ExistingEntrySource source)
+    {
+        if (!source.HasUserMeta)
+            return source.Entry.Meta;
+        var meta = (JsonObject?)source.Entry.Meta?.DeepClone() ?? [];
+        meta["user_meta"] = source.UserMeta?.DeepClone();
+        return meta;
+    }
+
     private static ParallelOptions ParallelOptionsFor(BuildOptions options, CancellationToken ct) =>
         new() { MaxDegreeOfParallelism = Math.Max(1, options.Concurrency), CancellationToken = ct };
 
@@ -113,17 +129,17 @@ public sealed class PackageCreator(PackageRegistry registry, ObjectLocator locat
         string name, EntrySource source, long size, ObjectRef? resolved, BuildOptions options, ProgressTracker tracker, WrittenObjects written,
         CancellationToken ct)
     {
-        var meta = source.UserMeta is null ? null : ManifestEntry.MetaWithUserMeta(source.UserMeta);
+        var meta = source.HasUserMeta ? new JsonObject { ["user_meta"] = source.UserMeta?.DeepClone() } : null;
         switch (source)
         {
             case ExistingEntrySource { CopyData: true } e:
                 // The bytes must be the ones the revision recorded, checked against its own hash whatever its type.
                 return await CopyInAsync(name, e.LogicalKey, token => locator.OpenReadAsync(e.Entry.PhysicalKey, null, token),
-                    size, source.UserMeta is null ? e.Entry.Meta : meta, options, tracker, written, ct, expected: e.Entry).ConfigureAwait(false);
+                    size, KeptMeta(e), options, tracker, written, ct, expected: e.Entry).ConfigureAwait(false);
 
             case ExistingEntrySource e:
                 tracker.Bytes(size);
-                return e.Entry with { LogicalKey = e.LogicalKey, Meta = source.UserMeta is null ? e.Entry.Meta : meta };
+                return e.Entry with { LogicalKey = e.LogicalKey, Meta = KeptMeta(e) };
 
             // Only a local registry may point at files on this machine: anywhere else they would be unreadable, and refused.
             case LocalFileSource f when !options.CopyData && !f.AlwaysCopy && Registry.IsLocal:

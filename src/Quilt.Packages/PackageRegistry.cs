@@ -174,50 +174,64 @@ public sealed class PackageRegistry
     }
 
     /// <summary>
-    /// The top hash a revision spec names: null or "latest" for the newest, another tag's pointer, a full hash, or a
-    /// unique prefix of at least 6 hex characters among the package's revisions.
+    /// The top hash a revision spec names (see <see cref="RevisionSpec"/>): null or "latest" for the newest; ":tag" for the
+    /// pointer file of that name (a unix timestamp or "latest"); "@hash" for a full hash or a unique prefix of at least 6 hex
+    /// characters among the package's revisions; a bare word as a hash or prefix when it is hex and matches one, else as a tag.
     /// </summary>
     public async Task<string> ResolveTopHashAsync(string name, string? revision, CancellationToken cancellationToken = default)
     {
         Names.ValidatePackageName(name);
         if (string.IsNullOrEmpty(revision) || revision == RegistryLayout.LatestTag)
-        {
-            try
-            {
-                return await ReadPointerAsync(RegistryLayout.LatestKey(name), cancellationToken).ConfigureAwait(false);
-            }
-            catch (ObjectNotFoundException)
-            {
-                throw new PackageNotFoundException(name, Bucket);
-            }
-            catch (BucketNotFoundException)
-            {
-                throw new PackageNotFoundException(name, Bucket);
-            }
-        }
-        if (Names.IsTopHash(revision))
-            return revision;
-        if (Names.IsTopHashPrefix(revision))
+            return await ReadTagAsync(name, RegistryLayout.LatestTag, cancellationToken).ConfigureAwait(false);
+        if (revision.StartsWith(RevisionSpec.TagPrefix, StringComparison.Ordinal))
+            return await ReadTagAsync(name, revision[RevisionSpec.TagPrefix.Length..], cancellationToken).ConfigureAwait(false);
+        var explicitHash = revision.StartsWith(RevisionSpec.HashPrefix, StringComparison.Ordinal);
+        var hash = explicitHash ? revision[RevisionSpec.HashPrefix.Length..] : revision;
+        if (Names.IsTopHash(hash))
+            return hash;
+        if (Names.IsTopHashPrefix(hash))
         {
             var matches = (await ListRevisionsAsync(name, cancellationToken).ConfigureAwait(false))
-                .Select(r => r.TopHash).Where(h => h.StartsWith(revision, StringComparison.Ordinal)).Distinct().ToArray();
-            return matches.Length switch
-            {
-                1 => matches[0],
-                0 => throw new PackageException($"No revision of {name} has a top hash starting with '{revision}'. List the revisions to see them."),
-                _ => throw new PackageException($"'{revision}' matches {matches.Length} revisions of {name}; give more characters of the hash."),
-            };
+                .Select(r => r.TopHash).Where(h => h.StartsWith(hash, StringComparison.Ordinal)).Distinct().ToArray();
+            if (matches.Length == 1)
+                return matches[0];
+            if (matches.Length > 1)
+                throw new PackageException($"'{hash}' matches {matches.Length} revisions of {name}; give more characters of the hash.");
+            if (explicitHash)
+                throw new PackageException($"No revision of {name} has a top hash starting with '{hash}'. List the revisions to see them.");
+            // A bare word of hex digits may still be a tag: a revision's unix timestamp is all digits.
+            if (await TryReadTagAsync(name, hash, cancellationToken).ConfigureAwait(false) is { } tagged)
+                return tagged;
+            throw new PackageException($"No revision of {name} has a top hash starting with '{hash}', and it has no tag '{hash}'. "
+                + "List the revisions to see them.");
         }
-        // Any other word is a tag pointer, as quilt3 keeps "latest".
+        if (explicitHash)
+            throw new PackageException($"'{hash}' is not a top hash: give 6 to 64 lowercase hex characters after '@'.");
+        return await ReadTagAsync(name, revision, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The top hash in the package's pointer file <paramref name="tag"/>; refuses a tag that names no pointer of it.</summary>
+    private async Task<string> ReadTagAsync(string name, string tag, CancellationToken cancellationToken)
+    {
+        if (await TryReadTagAsync(name, tag, cancellationToken).ConfigureAwait(false) is { } hash)
+            return hash;
+        // Say first that the package is missing, if it is: that is the mistake to fix.
+        if (tag == RegistryLayout.LatestTag || await TryReadTagAsync(name, RegistryLayout.LatestTag, cancellationToken).ConfigureAwait(false) is null)
+            throw new PackageNotFoundException(name, Bucket);
+        throw new PackageException($"{name} has no tag '{tag}': a tag is 'latest' or the unix timestamp of a revision (list the revisions to see them).");
+    }
+
+    private async Task<string?> TryReadTagAsync(string name, string tag, CancellationToken cancellationToken)
+    {
+        if (!RevisionSpec.IsValidTag(tag))
+            throw new PackageException($"'{tag}' is not a tag: a tag names one pointer file ('latest' or a unix timestamp), without '/'.");
         try
         {
-            return await ReadPointerAsync(RegistryLayout.PointerKey(name, revision), cancellationToken).ConfigureAwait(false);
+            return await ReadPointerAsync(RegistryLayout.PointerKey(name, tag), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is ObjectNotFoundException or BucketNotFoundException)
         {
-            // Say first that the package is missing, if it is: that is the mistake to fix.
-            await ResolveTopHashAsync(name, null, cancellationToken).ConfigureAwait(false);
-            throw new PackageException($"'{revision}' is neither a top hash (6-64 lowercase hex characters) nor a tag of {name}.");
+            return null;
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Quilt.Core;
 using Quilt.Core.Hashing;
+using Quilt.Core.Json;
 using Quilt.Core.Manifests;
 using Quilt.Storage;
 
@@ -10,6 +11,13 @@ public sealed record CreatePackageRequest(string Name, IReadOnlyList<EntrySource
 {
     public string? Message { get; init; }
     public JsonNode? UserMeta { get; init; }
+
+    /// <summary>With no <see cref="UserMeta"/>: write <c>"user_meta": null</c>, as quilt3's set_meta(None) and a plain set_dir do.</summary>
+    public bool NullUserMeta { get; init; }
+
+    /// <summary>Directory metadata by folder (<c>sub/</c>): quilt3's set_dir(folder, meta=...); null or <c>{}</c> writes none.</summary>
+    public IReadOnlyDictionary<string, JsonNode?> DirectoryMeta { get; init; } = new Dictionary<string, JsonNode?>();
+
     public JsonNode? Workflow { get; init; }
     public bool CopyData { get; init; } = true;
 
@@ -43,17 +51,21 @@ public sealed class PackageService(ObjectLocator locator)
         if (previous is not null && !request.Overwrite)
             throw new PackageExistsException(request.Name, registry.Bucket, previous.TopHash);
 
-        var meta = Manifest.CreatePackageMeta(request.Message, request.UserMeta, request.Workflow);
+        var meta = Manifest.CreatePackageMeta(request.Message, request.UserMeta, request.Workflow, request.NullUserMeta);
+        var dirs = DirectoryMetadataFor([], request.DirectoryMeta, request.Sources.Select(s => s.LogicalKey).ToList(), request.Name);
+        EnsureReadableByQuilt3(meta, request.Sources, dirs);
         var creator = new PackageCreator(registry, Locator);
         var manifest = await creator.BuildAsync(request.Name, request.Sources, meta,
-            new BuildOptions { CopyData = request.CopyData, KnownHashes = KnownHashes(previous) }, progress, cancellationToken).ConfigureAwait(false);
+            new BuildOptions { CopyData = request.CopyData, KnownHashes = KnownHashes(previous), DirectoryMetadata = dirs }, progress, cancellationToken)
+            .ConfigureAwait(false);
         var revision = await registry.PublishAsync(request.Name, manifest, cancellationToken).ConfigureAwait(false);
         return new PackageWriteResult(revision, manifest, previous is null ? null : PackageDiff.Compute(previous, manifest));
     }
 
     /// <summary>
     /// A new revision from the latest: entries added or replaced by <paramref name="changes"/>, keys removed, keys renamed
-    /// (old → new), and the message and metadata replaced when given (kept otherwise).
+    /// (old → new), and the message and metadata (package, entry, directory) replaced when given. Everything else of the base
+    /// revision is kept as it was: entries, their whole meta, directory metadata lines (but those of a folder removed whole).
     /// </summary>
     public async Task<PackageWriteResult> UpdateAsync(
         PackageRegistry registry, string name, PackageUpdate changes, IProgress<PackageProgress>? progress = null, CancellationToken cancellationToken = default)
@@ -63,10 +75,16 @@ public sealed class PackageService(ObjectLocator locator)
         var (_, previous) = await registry.BrowseAsync(name, changes.BaseRevision, cancellationToken).ConfigureAwait(false);
         var entries = previous.Entries.ToDictionary(e => e.LogicalKey, e => (EntrySource)new ExistingEntrySource(e), StringComparer.Ordinal);
 
+        var dirs = previous.DirectoryMetadata.ToList();
         foreach (var key in changes.Remove)
         {
-            if (!entries.Remove(key) && !RemovePrefix(entries, key))
+            if (entries.Remove(key))
+                continue;
+            if (!RemovePrefix(entries, key))
                 throw new PackageException($"'{key}' is not in {name}; browse the package to see its keys.");
+            // A folder removed whole takes its metadata along, and that of the folders in it (quilt3's delete of a subpackage).
+            var folder = key.TrimEnd('/') + "/";
+            dirs.RemoveAll(d => d.LogicalKey.StartsWith(folder, StringComparison.Ordinal));
         }
         foreach (var (from, to) in changes.Rename)
         {
@@ -81,23 +99,91 @@ public sealed class PackageService(ObjectLocator locator)
         {
             if (!entries.TryGetValue(key, out var source))
                 throw new PackageException($"Cannot set metadata of '{key}': it is not in {name}.");
-            entries[key] = source with { UserMeta = userMeta ?? new JsonObject() };
+            // JSON null is quilt3's set_meta(None): "user_meta": null in the entry's meta.
+            entries[key] = source with { UserMeta = userMeta, NullUserMeta = userMeta is null };
         }
         foreach (var source in changes.Add)
             entries[source.LogicalKey] = source;
 
         var meta = (JsonObject)previous.PackageMeta.DeepClone();
-        if (changes.UserMeta is not null)
-            meta["user_meta"] = changes.UserMeta.DeepClone();
+        if (changes.UserMeta is not null || changes.NullUserMeta)
+            meta["user_meta"] = changes.UserMeta?.DeepClone();
         if (changes.Workflow is not null)
             meta["workflow"] = changes.Workflow.DeepClone();
         meta["message"] = changes.Message;
 
+        var sources = entries.Values.ToList();
+        var newDirs = DirectoryMetadataFor(dirs, changes.SetDirectoryMeta, sources.Select(s => s.LogicalKey).ToList(), name);
+        EnsureReadableByQuilt3(meta, sources, newDirs);
         var creator = new PackageCreator(registry, Locator);
-        var manifest = await creator.BuildAsync(name, entries.Values.ToList(), meta,
-            new BuildOptions { CopyData = changes.CopyData, KnownHashes = KnownHashes(previous) }, progress, cancellationToken).ConfigureAwait(false);
+        var manifest = await creator.BuildAsync(name, sources, meta,
+            new BuildOptions { CopyData = changes.CopyData, KnownHashes = KnownHashes(previous), DirectoryMetadata = newDirs }, progress, cancellationToken)
+            .ConfigureAwait(false);
         var revision = await registry.PublishAsync(name, manifest, cancellationToken).ConfigureAwait(false);
         return new PackageWriteResult(revision, manifest, PackageDiff.Compute(previous, manifest));
+    }
+
+    /// <summary>
+    /// The directory metadata lines of a new revision: <paramref name="kept"/> (as the base revision has them) with
+    /// <paramref name="changes"/> applied by folder. Null or an empty object writes no line for the folder, as quilt3 writes
+    /// none for a folder whose metadata is empty. A folder must hold an entry of the revision, and not be the root (whose
+    /// metadata is the package's).
+    /// </summary>
+    private static List<DirectoryMetadata> DirectoryMetadataFor(
+        IReadOnlyList<DirectoryMetadata> kept, IReadOnlyDictionary<string, JsonNode?> changes, IReadOnlyList<string> logicalKeys, string name)
+    {
+        var dirs = kept.ToList();
+        foreach (var (given, dirMeta) in changes)
+        {
+            var folder = given.TrimEnd('/');
+            if (folder.Length == 0)
+                throw new PackageException("Directory metadata for the package's root is the package metadata: give it as the package's metadata instead.");
+            try
+            {
+                Names.ValidateLogicalKey(folder);
+            }
+            catch (InvalidNameException ex)
+            {
+                throw new PackageException($"Cannot set the metadata of folder '{given}': {ex.Message}", ex);
+            }
+            folder += "/";
+            if (!logicalKeys.Any(k => k.StartsWith(folder, StringComparison.Ordinal)))
+                throw new PackageException($"Cannot set the metadata of folder '{folder}': no entry of {name} is in it. Browse the package to see its folders.");
+            dirs.RemoveAll(d => d.LogicalKey == folder);
+            if (dirMeta is not null && dirMeta is not JsonObject { Count: 0 })
+                dirs.Add(new DirectoryMetadata(folder, dirMeta.DeepClone()));
+        }
+        return dirs;
+    }
+
+    /// <summary>
+    /// Refuses metadata quilt3 could not read back (see <see cref="PythonNumberLimits"/>), before any data is copied: the
+    /// package line, each entry's metadata and each directory metadata line.
+    /// </summary>
+    private static void EnsureReadableByQuilt3(JsonObject packageMeta, IEnumerable<EntrySource> sources, IEnumerable<DirectoryMetadata> dirs)
+    {
+        Check(packageMeta, "The package line");
+        foreach (var source in sources)
+        {
+            var meta = source switch
+            {
+                { HasUserMeta: true } => source.UserMeta,
+                ExistingEntrySource e => e.Entry.Meta,
+                _ => null,
+            };
+            Check(meta, $"The metadata of entry '{Names.Escaped(source.LogicalKey)}'");
+        }
+        foreach (var dir in dirs)
+            Check(dir.Meta, $"The metadata of folder '{Names.Escaped(dir.LogicalKey)}'");
+
+        static void Check(JsonNode? node, string where)
+        {
+            if (PythonNumberLimits.Find(node) is { } found)
+            {
+                throw new PackageException($"{where} holds {found.Problem} at {found.Path}. Nothing was written: quilt3 and the catalog "
+                    + "could not read it back. Store such a number as a string, or the data in a file of the package.");
+            }
+        }
     }
 
     private static bool RemovePrefix(Dictionary<string, EntrySource> entries, string folder)
@@ -124,11 +210,12 @@ public sealed class PackageService(ObjectLocator locator)
         source.EnsureLocalFileKeysAllowed(manifest.Entries);
         var targetName = destinationName ?? name;
         var sources = manifest.Entries.Select(e => (EntrySource)new ExistingEntrySource(e) { CopyData = copyData }).ToList();
+        EnsureReadableByQuilt3(manifest.PackageMeta, sources, manifest.DirectoryMetadata);
         var creator = new PackageCreator(destination, Locator);
         // Data copied on the way is checked against the hash the revision recorded (of its own type) before its upload
         // completes; on a mismatch the build removes what it wrote and nothing is published.
         var built = await creator.BuildAsync(targetName, sources, (JsonObject)manifest.PackageMeta.DeepClone(),
-            new BuildOptions { CopyData = copyData }, progress, cancellationToken).ConfigureAwait(false);
+            new BuildOptions { CopyData = copyData, DirectoryMetadata = manifest.DirectoryMetadata }, progress, cancellationToken).ConfigureAwait(false);
         var previous = await TryLatestAsync(destination, targetName, cancellationToken).ConfigureAwait(false);
         var published = await destination.PublishAsync(targetName, built, cancellationToken).ConfigureAwait(false);
         return new PackageWriteResult(published, built, previous is null ? null : PackageDiff.Compute(previous, built));
@@ -196,9 +283,19 @@ public sealed record PackageUpdate
     public IReadOnlyList<EntrySource> Add { get; init; } = [];
     public IReadOnlyList<string> Remove { get; init; } = [];
     public IReadOnlyDictionary<string, string> Rename { get; init; } = new Dictionary<string, string>();
+    /// <summary>User metadata by logical key; JSON null (a null value) is quilt3's set_meta(None): <c>"user_meta": null</c>.</summary>
     public IReadOnlyDictionary<string, JsonNode?> SetEntryMeta { get; init; } = new Dictionary<string, JsonNode?>();
+
+    /// <summary>Directory metadata by folder (<c>sub/</c>); null or <c>{}</c> removes the folder's line.</summary>
+    public IReadOnlyDictionary<string, JsonNode?> SetDirectoryMeta { get; init; } = new Dictionary<string, JsonNode?>();
+
     public string? Message { get; init; }
+
+    /// <summary>New package metadata; null keeps the base revision's (unless <see cref="NullUserMeta"/>).</summary>
     public JsonNode? UserMeta { get; init; }
+
+    /// <summary>With no <see cref="UserMeta"/>: set <c>"user_meta": null</c>, as quilt3's set_meta(None) does.</summary>
+    public bool NullUserMeta { get; init; }
     public JsonNode? Workflow { get; init; }
     public bool CopyData { get; init; } = true;
     public string? BaseRevision { get; init; }

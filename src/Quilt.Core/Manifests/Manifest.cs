@@ -44,7 +44,11 @@ public sealed class Manifest
             }
         }
         Entries = entries;
-        var dirs = (directoryMetadata ?? []).ToArray();
+        // A folder's metadata given twice keeps the last, as quilt3's load sets it line by line (and writes it once).
+        var byFolder = new Dictionary<string, DirectoryMetadata>(StringComparer.Ordinal);
+        foreach (var dir in directoryMetadata ?? [])
+            byFolder[dir.LogicalKey] = dir;
+        var dirs = byFolder.Values.ToArray();
         Array.Sort(dirs, static (a, b) => LogicalKeyComparer.Instance.Compare(a.LogicalKey, b.LogicalKey));
         DirectoryMetadata = dirs;
     }
@@ -96,14 +100,50 @@ public sealed class Manifest
         return _byKey.GetValueOrDefault(logicalKey);
     }
 
+    /// <summary>The directory metadata line of a folder (its key ending in '/'), or null.</summary>
+    public DirectoryMetadata? FindDirectoryMetadata(string folderKey)
+    {
+        ArgumentNullException.ThrowIfNull(folderKey);
+        foreach (var dir in DirectoryMetadata)
+        {
+            if (dir.LogicalKey == folderKey)
+                return dir;
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// The entries a path names, as quilt3's install(path=...) takes it: the entry with that logical key, or every entry in
+    /// that folder, at any depth ("" names them all). The path is tried as given first, then without surrounding '/'
+    /// (quilt3 keeps keys such as '/abs'). Empty when it names nothing.
+    /// </summary>
+    public IReadOnlyList<ManifestEntry> EntriesAt(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        foreach (var candidate in new[] { path, path.Trim('/') }.Distinct(StringComparer.Ordinal))
+        {
+            if (candidate.Length == 0)
+                return Entries;
+            if (Find(candidate) is { } entry)
+                return [entry];
+            var folder = candidate.EndsWith('/') ? candidate : candidate + "/";
+            var below = Entries.Where(e => e.LogicalKey.StartsWith(folder, StringComparison.Ordinal)).ToArray();
+            if (below.Length > 0)
+                return below;
+        }
+        return [];
+    }
+
     /// <summary>
     /// The package line quilt3 writes for a new revision: version, user_meta (when set), workflow (when set), message.
     /// </summary>
-    public static JsonObject CreatePackageMeta(string? message, JsonNode? userMeta = null, JsonNode? workflow = null)
+    /// <param name="nullUserMeta">Write <c>"user_meta": null</c> when <paramref name="userMeta"/> is null, as quilt3's
+    /// set_meta(None) and a plain set_dir do (another top hash than no user_meta at all).</param>
+    public static JsonObject CreatePackageMeta(string? message, JsonNode? userMeta = null, JsonNode? workflow = null, bool nullUserMeta = false)
     {
         var meta = new JsonObject { ["version"] = "v0" };
-        if (userMeta is not null)
-            meta["user_meta"] = userMeta.DeepClone();
+        if (userMeta is not null || nullUserMeta)
+            meta["user_meta"] = userMeta?.DeepClone();
         if (workflow is not null)
             meta["workflow"] = workflow.DeepClone();
         meta["message"] = message;

@@ -21,8 +21,10 @@ public sealed record PackageSourceInput
     [Description("Inline content as base64; needs logicalKey.")]
     public string? Base64 { get; init; }
 
-    [Description("Metadata of the entry (stored as its user_meta): any JSON object. Only for one object, file or inline content.")]
-    public JsonElement? Metadata { get; init; }
+    // Not JsonElement?: JSON null must stay a Null element (quilt3's set_meta(None)), apart from leaving it out (Undefined).
+    [Description("Metadata of the entry (stored as its user_meta): any JSON object; null writes \"user_meta\": null, as quilt3's set_meta(None). "
+        + "Only for one object, file or inline content.")]
+    public JsonElement Metadata { get; init; }
 }
 
 public sealed record PackageNameList(
@@ -49,7 +51,8 @@ public sealed record PackageRevisionList(
 public sealed record PackageFolderItem(
     [property: Description("Logical key of the folder, ending in '/'.")] string Path,
     [property: Description("Entries below it, at any depth.")] int Entries,
-    [property: Description("Total bytes below it.")] long Size);
+    [property: Description("Total bytes below it.")] long Size,
+    [property: Description("The folder's own metadata (its directory metadata line, quilt3's set_dir meta), or null.")] JsonElement? Metadata);
 
 public sealed record PackageFileItem(
     [property: Description("Logical key.")] string Path,
@@ -64,7 +67,7 @@ public sealed record PackageBrowseResult(
     [property: Description("Top hash of the revision shown.")] string TopHash,
     [property: Description("The revision's message.")] string? Message,
     [property: Description("The package metadata (user_meta).")] JsonElement? Metadata,
-    [property: Description("The folder shown ('' for the root).")] string Path,
+    [property: Description("The folder shown ('' for the root); for a path naming a file, the folder holding it (Files lists only that file).")] string Path,
     [property: Description("Sub-folders on this page.")] IReadOnlyList<PackageFolderItem> Folders,
     [property: Description("Files on this page.")] IReadOnlyList<PackageFileItem> Files,
     [property: Description("Folders plus files in this folder in all.")] int Total,
@@ -72,7 +75,8 @@ public sealed record PackageBrowseResult(
     [property: Description("Total bytes of the whole revision.")] long PackageSize,
     [property: Description("Pass as cursor for the next page; null on the last page.")] string? NextCursor,
     [property: Description("quilt+s3 URI of the revision.")] string Uri,
-    [property: Description("The Quilt catalog page, when a catalog host is configured.")] string? CatalogUrl);
+    [property: Description("The Quilt catalog page, when a catalog host is configured.")] string? CatalogUrl,
+    [property: Description("The shown folder's own metadata (its directory metadata line, quilt3's set_dir meta), or null.")] JsonElement? FolderMetadata);
 
 public sealed record PackageChanges(
     [property: Description("Logical keys added (at most 200 listed).")] IReadOnlyList<string> Added,

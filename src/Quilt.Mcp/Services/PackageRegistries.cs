@@ -7,9 +7,15 @@ using Quilt.Storage;
 
 namespace Quilt.Mcp.Services;
 
-/// <summary>What a package argument names: the registry, the package and (optionally) a revision.</summary>
+/// <summary>
+/// What a package argument names: the registry, the package, (optionally) a revision and, from a URI's <c>&amp;path=</c>,
+/// an entry or folder in it.
+/// </summary>
 public sealed record PackageTarget(PackageRegistry Registry, string Name, string? Revision)
 {
+    /// <summary>The logical key or folder a quilt+s3 URI's <c>&amp;path=</c> names, or null.</summary>
+    public string? Path { get; init; }
+
     public string Uri(string topHash, string? path = null) =>
         new QuiltUri { Bucket = Registry.Bucket, PackageName = Name, TopHash = topHash, Path = path }.ToString();
 }
@@ -48,7 +54,7 @@ public sealed class PackageRegistries(IObjectStore store, BucketAccessPolicy pol
                 throw new McpException($"registry '{registry}' disagrees with the bucket of package '{text}'; give one of them.");
             if (!string.IsNullOrEmpty(revision) && (uri.TopHash ?? uri.Tag) is { } inUri && inUri != revision)
                 throw new McpException($"revision '{revision}' disagrees with the revision in package '{text}'; give one of them.");
-            target = new PackageTarget(new PackageRegistry(Store, uri.Bucket), uri.PackageName, NullIfEmpty(revision) ?? uri.TopHash ?? uri.Tag);
+            target = new PackageTarget(new PackageRegistry(Store, uri.Bucket), uri.PackageName, NullIfEmpty(revision) ?? uri.Revision) { Path = uri.Path };
         }
         else
         {
@@ -142,7 +148,7 @@ public sealed class PackageEntryResolver(PackageRegistries registries) : IPackag
         ArgumentNullException.ThrowIfNull(uri);
         if (uri.Path is null)
             throw new McpException($"{uri} names a package, not an entry: add &path=<logical key>, or use package_browse to see its entries.");
-        var target = new PackageTarget(new PackageRegistry(registries.Store, uri.Bucket), uri.PackageName!, uri.TopHash ?? uri.Tag);
+        var target = new PackageTarget(new PackageRegistry(registries.Store, uri.Bucket), uri.PackageName!, uri.Revision);
         var (hash, manifest) = await registries.BrowseAsync(target, cancellationToken);
         var entry = manifest.Find(uri.Path) ?? manifest.Find(uri.Path.Trim('/'))
             ?? throw new McpException($"{uri.PackageName}@{hash[..10]} has no entry '{uri.Path}'. Use package_browse to see its entries.");

@@ -45,14 +45,14 @@ public sealed class PackageSourceResolver(IObjectStore store, ObjectUriResolver 
                 }
                 if (bytes.LongLength > settings.MaxInlineBytes)
                     throw new McpException($"{where}: inline content of {bytes.LongLength:N0} bytes is over this server's limit of {settings.MaxInlineBytes:N0}; upload it with bucket_objects_put first and add it by its s3:// URI.");
-                result.Add(new InlineSource(key, bytes) { UserMeta = userMeta });
+                result.Add(new InlineSource(key, bytes) { UserMeta = userMeta, NullUserMeta = IsNull(input.Metadata) });
                 continue;
             }
 
             var uri = input.Uri!.Trim();
             if (uri.StartsWith("s3://", StringComparison.Ordinal) || QuiltUri.IsQuiltUri(uri))
             {
-                result.AddRange(await FromStoreAsync(uri, key, userMeta, where, copyData, cancellationToken));
+                result.AddRange(await FromStoreAsync(uri, key, userMeta, IsNull(input.Metadata), where, copyData, cancellationToken));
                 continue;
             }
 
@@ -60,7 +60,7 @@ public sealed class PackageSourceResolver(IObjectStore store, ObjectUriResolver 
             var path = LocalFiles.RequireAbsolute(uri, where + ".uri");
             if (File.Exists(path))
             {
-                result.Add(new LocalFileSource(key ?? Path.GetFileName(path), path) { UserMeta = userMeta, AlwaysCopy = true });
+                result.Add(new LocalFileSource(key ?? Path.GetFileName(path), path) { UserMeta = userMeta, NullUserMeta = IsNull(input.Metadata), AlwaysCopy = true });
             }
             else if (Directory.Exists(path))
             {
@@ -76,7 +76,7 @@ public sealed class PackageSourceResolver(IObjectStore store, ObjectUriResolver 
         return result;
     }
 
-    private async Task<IEnumerable<EntrySource>> FromStoreAsync(string uri, string? key, JsonNode? userMeta, string where, bool copyData, CancellationToken ct)
+    private async Task<IEnumerable<EntrySource>> FromStoreAsync(string uri, string? key, JsonNode? userMeta, bool nullUserMeta, string where, bool copyData, CancellationToken ct)
     {
         var isPrefix = uri.StartsWith("s3://", StringComparison.Ordinal) && (uri.EndsWith('/') || uri["s3://".Length..].IndexOf('/', StringComparison.Ordinal) < 0);
         if (!isPrefix)
@@ -87,13 +87,13 @@ public sealed class PackageSourceResolver(IObjectStore store, ObjectUriResolver 
                 // An entry of another package keeps its recorded size and hash: referenced as it is, or copied and checked
                 // against that hash on the way; never taken as whatever bytes its object holds now.
                 var entryName = entry.LogicalKey[(entry.LogicalKey.LastIndexOf('/') + 1)..];
-                return [new ExistingEntrySource(entry, key ?? entryName) { UserMeta = userMeta, CopyData = copyData }];
+                return [new ExistingEntrySource(entry, key ?? entryName) { UserMeta = userMeta, NullUserMeta = nullUserMeta, CopyData = copyData }];
             }
             try
             {
                 await store.HeadAsync(obj, ct);
                 var name = obj.Key[(obj.Key.LastIndexOf('/') + 1)..];
-                return [new StoreObjectSource(key ?? name, store, obj) { UserMeta = userMeta }];
+                return [new StoreObjectSource(key ?? name, store, obj) { UserMeta = userMeta, NullUserMeta = nullUserMeta }];
             }
             catch (ObjectNotFoundException) when (obj.VersionId is null && uri.StartsWith("s3://", StringComparison.Ordinal))
             {
@@ -130,6 +130,20 @@ public sealed class PackageSourceResolver(IObjectStore store, ObjectUriResolver 
             throw new McpException($"{argument} must be a JSON object such as {{\"source\": \"lab\"}}, not {e.ValueKind.ToString().ToLowerInvariant()}.");
         // As Python's json reads it: a repeated key keeps its last value instead of failing when the metadata is written.
         return Quilt.Core.Json.PythonJson.Parse(System.Text.Encoding.UTF8.GetBytes(e.GetRawText()));
+    }
+
+    /// <summary>Whether a metadata argument is JSON null itself (quilt3's set_meta(None)), not left out.</summary>
+    public static bool IsNull(JsonElement? element) => element is { ValueKind: JsonValueKind.Null };
+
+    /// <summary>
+    /// Metadata by key (an entry's logical key, a folder): each a JSON object, or JSON null kept as a null value.
+    /// </summary>
+    public static Dictionary<string, JsonNode?> KeyedMetadata(Dictionary<string, JsonElement>? given, string argument)
+    {
+        var result = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
+        foreach (var (key, value) in given ?? [])
+            result[key] = Metadata(value, $"{argument}['{key}']");
+        return result;
     }
 
     public static JsonElement? ToElement(JsonNode? node)

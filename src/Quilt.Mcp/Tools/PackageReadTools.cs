@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.Globalization;
+using System.Text.Json;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
@@ -64,13 +65,14 @@ public sealed class PackageReadTools(PackageRegistries registries, IObjectStore 
 
     [McpServerTool(Name = "package_browse", Title = "Browse a package", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false,
         UseStructuredContent = true)]
-    [Description("One folder level of a package revision: its sub-folders (with entry counts and sizes) and files (size, hash, metadata), "
-        + "a page at a time, plus the revision's message and metadata. Required: package. Read a file with package_entry_text or package_entry_fetch.")]
+    [Description("One folder level of a package revision: its sub-folders (with entry counts, sizes and folder metadata) and files (size, "
+        + "hash, metadata), a page at a time, plus the revision's message and metadata and the folder's own metadata. A path naming a file "
+        + "shows that file. Required: package. Read a file with package_entry_text or package_entry_fetch.")]
     public async Task<PackageBrowseResult> Browse(
-        [Description("Required. The package: user/name, or quilt+s3://bucket#package=user/name[@hash|:tag].")] string package,
+        [Description("Required. The package: user/name, or quilt+s3://bucket#package=user/name[@hash|:tag][&path=folder-or-key].")] string package,
         [Description("The registry bucket, when package is a plain name.")] string? registry = null,
-        [Description("The revision: 'latest' (default), a top hash or a unique prefix of 6+ characters.")] string? revision = null,
-        [Description("The folder to show, such as 'data/raw' ('' or leave out for the root).")] string? path = null,
+        [Description(RevisionDescription)] string? revision = null,
+        [Description("The folder to show, such as 'data/raw' ('' or leave out for the root, or the package URI's &path=); a file's key shows that file.")] string? path = null,
         [Description("Folders plus files per page, 1 to 1000; default 100.")] int pageSize = 100,
         [Description("The nextCursor of the previous page; leave out for the first page.")] string? cursor = null,
         CancellationToken cancellationToken = default)
@@ -78,8 +80,16 @@ public sealed class PackageReadTools(PackageRegistries registries, IObjectStore 
         var target = registries.Resolve(package, registry, revision, write: false);
         var (offset, size) = Page(pageSize, cursor);
         var (hash, manifest) = await registries.BrowseAsync(target, cancellationToken);
-        var given = (path ?? "").Trim();
+        var given = PathOf(path, target).Trim();
         var tidy = given.Trim('/');
+        if ((manifest.Find(given) ?? manifest.Find(tidy)) is { } file)
+        {
+            // A path naming a file (a URI's &path= to an entry, as the catalog opens it): that file, in its folder.
+            var parent = file.LogicalKey.LastIndexOf('/') is var slash and >= 0 ? file.LogicalKey[..slash] : "";
+            return new PackageBrowseResult(target.Name, target.Registry.Bucket, hash, manifest.Message, PackageSourceResolver.ToElement(manifest.UserMeta),
+                parent, [], [FileItem(target, hash, file)], 1, manifest.Entries.Count, manifest.TotalSize, null,
+                target.Uri(hash), CatalogUrl(settings, target, hash, file.LogicalKey), FolderMetadata(manifest, parent.Length == 0 ? "" : parent + "/"));
+        }
         // A folder as this tool lists it (ending in '/') is taken as it is when entries are below it: quilt3 keeps keys such
         // as '/abs' or 'a//b', whose folders ('/', 'a//') no tidying of the path reaches.
         var prefix = given.EndsWith('/') && manifest.Entries.Any(e => e.LogicalKey.StartsWith(given, StringComparison.Ordinal)) ? given
@@ -103,21 +113,36 @@ public sealed class PackageReadTools(PackageRegistries registries, IObjectStore 
             folders[sub] = folders.TryGetValue(sub, out var f) ? (f.Count + 1, f.Size + entry.Size) : (1, entry.Size);
         }
         if (prefix.Length > 0 && folders.Count == 0 && files.Count == 0)
-        {
-            throw new McpException(manifest.Find(folder) is not null
-                ? $"'{folder}' is a file, not a folder: read it with package_entry_text or package_entry_fetch."
-                : $"{target.Name}@{hash[..10]} has no folder '{folder}'. Browse the root to see its folders.");
-        }
+            throw new McpException($"{target.Name}@{hash[..10]} has no folder '{folder}'. Browse the root to see its folders.");
 
         var total = folders.Count + files.Count;
         var folderItems = folders.Skip(offset).Take(size)
-            .Select(kv => new PackageFolderItem(kv.Key, kv.Value.Count, kv.Value.Size)).ToList();
+            .Select(kv => new PackageFolderItem(kv.Key, kv.Value.Count, kv.Value.Size, FolderMetadata(manifest, kv.Key))).ToList();
         var fileItems = files.Skip(Math.Max(0, offset - folders.Count)).Take(size - folderItems.Count)
-            .Select(e => new PackageFileItem(e.LogicalKey, e.Size, $"{e.Hash.Type}:{e.Hash.Value}", PackageSourceResolver.ToElement(e.UserMeta), target.Uri(hash, e.LogicalKey)))
+            .Select(e => FileItem(target, hash, e))
             .ToList();
         return new PackageBrowseResult(target.Name, target.Registry.Bucket, hash, manifest.Message, PackageSourceResolver.ToElement(manifest.UserMeta),
             folder, folderItems, fileItems, total, manifest.Entries.Count, manifest.TotalSize, NextCursor(offset, size, total),
-            target.Uri(hash), CatalogUrl(settings, target, hash, prefix.Length == 0 ? null : prefix));
+            target.Uri(hash), CatalogUrl(settings, target, hash, prefix.Length == 0 ? null : prefix), FolderMetadata(manifest, prefix));
+    }
+
+    private const string RevisionDescription = "The revision: 'latest' (default), a top hash or a unique prefix of 6+ characters (or @hash), "
+        + "or :TAG for a pointer file such as a revision's unix timestamp.";
+
+    private static PackageFileItem FileItem(PackageTarget target, string hash, ManifestEntry e) =>
+        new(e.LogicalKey, e.Size, $"{e.Hash.Type}:{e.Hash.Value}", PackageSourceResolver.ToElement(e.UserMeta), target.Uri(hash, e.LogicalKey));
+
+    private static JsonElement? FolderMetadata(Manifest manifest, string folderKey) =>
+        folderKey.Length == 0 ? null : PackageSourceResolver.ToElement(manifest.FindDirectoryMetadata(folderKey)?.Meta);
+
+    /// <summary>The path argument, else the package URI's &amp;path=; both given must agree.</summary>
+    private static string PathOf(string? path, PackageTarget target)
+    {
+        if (string.IsNullOrEmpty(path))
+            return target.Path ?? "";
+        if (target.Path is not null && target.Path.Trim('/') != path.Trim().Trim('/'))
+            throw new McpException($"path '{path}' disagrees with the package URI's &path= '{target.Path}'; give one of them.");
+        return path;
     }
 
     [McpServerTool(Name = "package_entry_text", Title = "Read a package entry", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false,
@@ -127,10 +152,10 @@ public sealed class PackageReadTools(PackageRegistries registries, IObjectStore 
         + "against the size and hash its manifest records (a mismatch is an error); a page of a larger entry cannot be, and says so (verified false). "
         + "Required: package, path.")]
     public async Task<CallToolResult> ReadEntryText(
-        [Description("Required. The package: user/name, or quilt+s3://bucket#package=user/name[@hash].")] string package,
-        [Description("Required. The entry's logical key, such as 'data/table.csv'.")] string path,
+        [Description("Required. The package: user/name, or quilt+s3://bucket#package=user/name[@hash|:tag][&path=key].")] string package,
+        [Description("The entry's logical key, such as 'data/table.csv'. Required unless the package URI has &path=.")] string? path = null,
         [Description("The registry bucket, when package is a plain name.")] string? registry = null,
-        [Description("The revision: 'latest' (default), a top hash or a unique prefix.")] string? revision = null,
+        [Description(RevisionDescription)] string? revision = null,
         [Description("'auto' (default), 'text' or 'preview', as in bucket_object_text.")] string format = "auto",
         [Description("Byte offset to start at (format 'text'); default 0.")] long offset = 0,
         [Description("Most bytes to read; default 65536.")] int? maxBytes = null,
@@ -148,10 +173,10 @@ public sealed class PackageReadTools(PackageRegistries registries, IObjectStore 
         + "absolute local path with progress. The bytes are checked against the size and hash the entry's manifest records: on a mismatch "
         + "nothing is returned or saved (an existing file stays as it was). Required: package, path.")]
     public async Task<CallToolResult> FetchEntry(
-        [Description("Required. The package: user/name, or quilt+s3://bucket#package=user/name[@hash].")] string package,
-        [Description("Required. The entry's logical key.")] string path,
+        [Description("Required. The package: user/name, or quilt+s3://bucket#package=user/name[@hash|:tag][&path=key].")] string package,
+        [Description("The entry's logical key. Required unless the package URI has &path=.")] string? path = null,
         [Description("The registry bucket, when package is a plain name.")] string? registry = null,
-        [Description("The revision: 'latest' (default), a top hash or a unique prefix.")] string? revision = null,
+        [Description(RevisionDescription)] string? revision = null,
         [Description("Absolute local path to write to; leave out to get the content inline.")] string? destination = null,
         [Description("With a destination: replace an existing file. Default false.")] bool overwrite = false,
         RequestContext<CallToolRequestParams>? context = null,
@@ -161,11 +186,13 @@ public sealed class PackageReadTools(PackageRegistries registries, IObjectStore 
         return await new BucketReadTools(store, uris, policy, settings).FetchObject(uri, destination, overwrite, context, cancellationToken);
     }
 
-    private async Task<string> EntryUriAsync(string package, string path, string? registry, string? revision, CancellationToken ct)
+    private async Task<string> EntryUriAsync(string package, string? path, string? registry, string? revision, CancellationToken ct)
     {
         var target = registries.Resolve(package, registry, revision, write: false);
         // As given: quilt3 keeps keys such as '/abs'; the resolver also tries it without surrounding '/'.
-        var key = ObjectUriResolver.Require(path, "path");
+        var key = PathOf(path, target);
+        if (key.Length == 0)
+            throw new McpException("path is required: give the entry's logical key (or a package URI with &path=). Use package_browse to see the keys.");
         // Resolve the revision here, so the entry read is the one of this revision even if latest moves meanwhile.
         var hash = await target.Registry.ResolveTopHashAsync(target.Name, target.Revision, ct);
         return target.Uri(hash, key);

@@ -29,11 +29,12 @@ public sealed class PackageWriteTools(PackageRegistries registries, PackageSourc
         [Description("Required. What goes in, one item per object, prefix, file, folder or inline content.")] PackageSourceInput[] sources,
         [Description("The registry bucket to publish in, when package is a plain name.")] string? registry = null,
         [Description("The revision message.")] string? message = null,
-        [Description("Package metadata: a JSON object (quilt3's user_meta).")] JsonElement? metadata = null,
+        [Description("Package metadata: a JSON object (quilt3's user_meta); null writes \"user_meta\": null, as quilt3's set_meta(None).")] JsonElement? metadata = null,
         [Description("A workflow name, recorded in the package line as the catalog's workflows do.")] string? workflow = null,
         [Description("true (default): copy data into the registry bucket; false: reference S3 objects in place. Through a Quilt registry "
             + "(registry mode) S3 objects are always referenced in place: a registry cannot copy.")] bool copy = true,
         [Description("Publish a new revision even if the package exists (its history stays). Default false.")] bool overwrite = false,
+        [Description(DirectoryMetadataDescription)] Dictionary<string, JsonElement>? directoryMetadata = null,
         RequestContext<CallToolRequestParams>? context = null,
         CancellationToken cancellationToken = default)
     {
@@ -52,6 +53,8 @@ public sealed class PackageWriteTools(PackageRegistries registries, PackageSourc
             {
                 Message = message,
                 UserMeta = userMeta,
+                NullUserMeta = PackageSourceResolver.IsNull(metadata),
+                DirectoryMeta = PackageSourceResolver.KeyedMetadata(directoryMetadata, "directoryMetadata"),
                 Workflow = Workflow(workflow),
                 CopyData = CopiesData(copy),
                 Overwrite = overwrite,
@@ -67,32 +70,35 @@ public sealed class PackageWriteTools(PackageRegistries registries, PackageSourc
     [McpServerTool(Name = "package_patch", Title = "Change a package", ReadOnly = false, Destructive = false, Idempotent = false, OpenWorld = false,
         UseStructuredContent = true)]
     [Description("Publish a new revision of an existing package from its latest (or a given) revision: add or replace entries, rename or remove "
-        + "entries or folders, change entry metadata, the message and the package metadata. Everything not named stays as it was; earlier "
-        + "revisions are kept. Reports what changed. Required: package and at least one change.")]
+        + "entries or folders, change entry metadata, folder (directory) metadata, the message and the package metadata. Everything not named "
+        + "stays as it was, directory metadata included; earlier revisions are kept. Reports what changed. Required: package and at least one change.")]
     public async Task<PackageRevisionResult> Patch(
         [Description("Required. The package: user/name, or quilt+s3://bucket#package=user/name.")] string package,
         [Description("Entries to add or replace (same items as package_create's sources).")] PackageSourceInput[]? add = null,
         [Description("Logical keys (or folders) to remove.")] string[]? remove = null,
         [Description("Entries to rename: an object mapping old logical key to new logical key.")] Dictionary<string, string>? rename = null,
-        [Description("Entry metadata to set: an object mapping logical key to a JSON object (null clears it).")] Dictionary<string, JsonElement>? entryMetadata = null,
+        [Description("Entry metadata to set: an object mapping logical key to a JSON object (its user_meta); null writes \"user_meta\": null, "
+            + "as quilt3's set_meta(None).")] Dictionary<string, JsonElement>? entryMetadata = null,
         [Description("The new revision's message.")] string? message = null,
-        [Description("New package metadata (a JSON object); leave out to keep the current one.")] JsonElement? metadata = null,
+        [Description("New package metadata (a JSON object); leave out to keep the current one; null writes \"user_meta\": null.")] JsonElement? metadata = null,
         [Description("The revision to start from; default 'latest'.")] string? baseRevision = null,
         [Description("The registry bucket, when package is a plain name.")] string? registry = null,
         [Description("true (default): copy added data into the registry bucket; false: reference added S3 objects in place. Through a Quilt "
             + "registry S3 objects are always referenced in place.")] bool copy = true,
+        [Description(DirectoryMetadataDescription)] Dictionary<string, JsonElement>? directoryMetadata = null,
         RequestContext<CallToolRequestParams>? context = null,
         CancellationToken cancellationToken = default)
     {
         EnsureWritable();
         var target = registries.Resolve(package, registry, baseRevision, write: true);
         var added = await sourceResolver.ResolveAsync(add, "add", CopiesData(copy), cancellationToken);
-        var entryMeta = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
-        foreach (var (key, value) in entryMetadata ?? [])
-            entryMeta[key] = PackageSourceResolver.Metadata(value, $"entryMetadata['{key}']");
+        var entryMeta = PackageSourceResolver.KeyedMetadata(entryMetadata, "entryMetadata");
+        var dirMeta = PackageSourceResolver.KeyedMetadata(directoryMetadata, "directoryMetadata");
         var userMeta = PackageSourceResolver.Metadata(metadata, "metadata");
-        if (added.Count == 0 && (remove?.Length ?? 0) == 0 && (rename?.Count ?? 0) == 0 && entryMeta.Count == 0 && userMeta is null && message is null)
-            throw new McpException("Nothing to change: give add, remove, rename, entryMetadata, message or metadata.");
+        var nullUserMeta = PackageSourceResolver.IsNull(metadata);
+        if (added.Count == 0 && (remove?.Length ?? 0) == 0 && (rename?.Count ?? 0) == 0 && entryMeta.Count == 0 && dirMeta.Count == 0
+            && userMeta is null && !nullUserMeta && message is null)
+            throw new McpException("Nothing to change: give add, remove, rename, entryMetadata, directoryMetadata, message or metadata.");
         foreach (var (from, to) in rename ?? [])
             Guard(() => Names.ValidateLogicalKey(to), $"rename['{from}']");
 
@@ -105,8 +111,10 @@ public sealed class PackageWriteTools(PackageRegistries registries, PackageSourc
                 Remove = remove ?? [],
                 Rename = rename ?? [],
                 SetEntryMeta = entryMeta,
+                SetDirectoryMeta = dirMeta,
                 Message = message,
                 UserMeta = userMeta,
+                NullUserMeta = nullUserMeta,
                 CopyData = CopiesData(copy),
                 BaseRevision = target.Revision,
             }, Progress(progress), cancellationToken);
@@ -150,6 +158,9 @@ public sealed class PackageWriteTools(PackageRegistries registries, PackageSourc
         }
         return new PackageDeleteResult(target.Name, hash, latest);
     }
+
+    private const string DirectoryMetadataDescription = "Folder (directory) metadata to set, as quilt3's set_dir(folder, meta=...): an object "
+        + "mapping a folder such as 'data/raw/' to a JSON object; null or {} removes it. The folder must hold an entry. Not covered by the top hash.";
 
     // A registry has no copy: S3 objects are referenced where they are (local files and inline content are still uploaded).
     private bool CopiesData(bool copy) => copy && !settings.IsRegistryMode;
