@@ -91,7 +91,11 @@ internal static class PackageCommands
         var message = new Option<string?>("--message", "-m") { Description = "The revision message." };
         var meta = new Option<string?>("--meta") { Description = "Package metadata as a JSON object." };
         var entryMeta = new Option<string[]>("--entry-meta") { Description = "Metadata of one entry: KEY=JSON (repeatable)." };
-        var workflow = new Option<string?>("--workflow") { Description = "Workflow as a JSON value, recorded in the package line." };
+        var workflow = new Option<string?>("--workflow")
+        {
+            Description = "The workflow of the registry's .quilt/workflows/config.yml to validate against and record (a name; '' for none). "
+                + "Default: the config's default_workflow.",
+        };
         var noCopy = new Option<bool>("--no-copy")
         {
             Description = "Reference the data where it is instead of copying it into the registry (local files only in a local registry: elsewhere they are copied).",
@@ -110,7 +114,7 @@ internal static class PackageCommands
             {
                 Message = parse.GetValue(message),
                 UserMeta = CliSupport.ParseJsonOption(parse.GetValue(meta), "--meta"),
-                Workflow = CliSupport.ParseJsonOption(parse.GetValue(workflow), "--workflow"),
+                Workflow = CliSupport.ParseWorkflowOption(parse.GetValue(workflow)),
                 CopyData = !parse.GetValue(noCopy),
                 Overwrite = parse.GetValue(overwrite),
             };

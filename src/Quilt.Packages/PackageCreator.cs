@@ -16,6 +16,12 @@ public sealed record BuildOptions
 
     /// <summary>Hashes known for object versions (physical key with versionId → hash), so they are not read again.</summary>
     public IReadOnlyDictionary<string, ObjectHash>? KnownHashes { get; init; }
+
+    /// <summary>
+    /// Checks the entries once their sizes are known and before any data is read or copied (a workflow's entries_schema):
+    /// given in the manifest's tree order; throwing stops the build with nothing written.
+    /// </summary>
+    public Action<IReadOnlyList<Workflows.WorkflowEntry>>? CheckEntries { get; init; }
 }
 
 /// <summary>Bytes and entries done so far of a build or push.</summary>
@@ -84,6 +90,15 @@ public sealed class PackageCreator(PackageRegistry registry, ObjectLocator locat
             }
         }).ConfigureAwait(false);
 
+        if (options.CheckEntries is { } check)
+        {
+            var listed = new Workflows.WorkflowEntry[sources.Count];
+            for (var i = 0; i < sources.Count; i++)
+                listed[i] = new Workflows.WorkflowEntry(sources[i].LogicalKey, sizes[i], UserMetaOf(EntryMeta(sources[i])));
+            Array.Sort(listed, (a, b) => LogicalKeyComparer.Instance.Compare(a.LogicalKey, b.LogicalKey));
+            check(listed);
+        }
+
         var tracker = new ProgressTracker(progress, sizes.Sum(), sources.Count);
         var written = new WrittenObjects(Registry.Store);
         var entries = new ManifestEntry[sources.Count];
@@ -105,6 +120,14 @@ public sealed class PackageCreator(PackageRegistry registry, ObjectLocator locat
             throw;
         }
     }
+
+    /// <summary>The entry meta a source gets in the manifest: its own user metadata when given, else what it had.</summary>
+    private static JsonObject? EntryMeta(EntrySource source) =>
+        source.UserMeta is not null ? ManifestEntry.MetaWithUserMeta(source.UserMeta) : (source as ExistingEntrySource)?.Entry.Meta;
+
+    // quilt3's PackageEntry.meta: the user_meta it holds (null when it holds null), {} when it has none.
+    private static JsonNode? UserMetaOf(JsonObject? meta) =>
+        meta is not null && meta.TryGetPropertyValue("user_meta", out var userMeta) ? userMeta : new JsonObject();
 
     private static ParallelOptions ParallelOptionsFor(BuildOptions options, CancellationToken ct) =>
         new() { MaxDegreeOfParallelism = Math.Max(1, options.Concurrency), CancellationToken = ct };
