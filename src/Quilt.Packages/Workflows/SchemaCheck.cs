@@ -72,6 +72,7 @@ internal sealed class SchemaCheck
             return null;
         var errors = new List<Failure>();
         Collect(results, instance, errors);
+        Merge(errors);
         var best = BestMatch(errors);
         return best?.Message ?? "the instance is not valid under the schema";
     }
@@ -118,7 +119,7 @@ internal sealed class SchemaCheck
         if (node.IsValid)
             return;
         var evalPath = Segments(node.EvaluationPath.ToString());
-        var schemaPath = Segments(Uri.UnescapeDataString(node.SchemaLocation.Fragment.TrimStart('#')));
+        var schemaPath = SchemaPathOf(node, evalPath);
         var instancePath = Segments(node.InstanceLocation.ToString());
         var schema = Resolve(_schemaJson, schemaPath);
         var instance = Resolve(instanceRoot, instancePath);
@@ -180,12 +181,13 @@ internal sealed class SchemaCheck
                 continue;
             Collect(child, instanceRoot, into);
         }
-        Merge(into);
     }
 
     // additionalProperties: false fails once per extra property; jsonschema says it once, naming them all.
     private static void Merge(List<Failure> errors)
     {
+        foreach (var error in errors)
+            Merge(error.Context);
         var groups = errors.Where(e => e.Keyword == "additionalProperties" && e.Message.StartsWith('\0')).GroupBy(e => string.Join("/", e.Path)).ToList();
         foreach (var group in groups)
         {
@@ -338,6 +340,25 @@ internal sealed class SchemaCheck
         }
         return int.MaxValue;
     }
+
+    /// <summary>
+    /// Where in the schema a result node's keywords are. The library's schema location is right for most nodes and its
+    /// evaluation path for the others (each misnames a few nested cases): the first that names a schema is taken.
+    /// </summary>
+    private List<string> SchemaPathOf(EvaluationResults node, List<string> evalPath)
+    {
+        var location = Segments(Uri.UnescapeDataString(node.SchemaLocation.Fragment.TrimStart('#')));
+        if (IsSchema(Resolve(_schemaJson, location)))
+            return location;
+        if (IsSchema(Resolve(_schemaJson, evalPath)))
+            return evalPath;
+        while (location.Count > 0 && !IsSchema(Resolve(_schemaJson, location)))
+            location.RemoveAt(location.Count - 1);
+        return location;
+    }
+
+    private static bool IsSchema(JsonNode? node) =>
+        node is JsonObject || (node is JsonValue v && v.GetValueKind() is JsonValueKind.True or JsonValueKind.False);
 
     private static int Index(string rest)
     {
