@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using Quilt.Core;
 using Quilt.Core.Manifests;
 using Quilt.Packages;
+using Quilt.Packages.Workflows;
 using Quilt.Registry;
 using Quilt.Storage;
 
@@ -95,6 +96,28 @@ internal static class CliSupport
         ["hash"] = new JsonObject { ["type"] = e.Hash.Type, ["value"] = e.Hash.Value },
         ["meta"] = e.Meta?.DeepClone() ?? new JsonObject(),
     };
+
+    /// <summary>
+    /// --workflow: a workflow name of the registry's config; '' for none (leave it out for the config's default). The
+    /// old JSON string form ('"alpha"') is still read as that name, with a note; JSON objects and arrays are refused.
+    /// </summary>
+    public static WorkflowChoice ParseWorkflowOption(string? text)
+    {
+        if (text is null || text.Length == 0)
+            return WorkflowChoice.Parse(text);
+        if (text[0] is '{' or '[')
+        {
+            throw new ArgumentException("--workflow takes a workflow name from the registry's .quilt/workflows/config.yml (e.g. --workflow alpha), "
+                + "not JSON; give --workflow '' for none, or leave it out for the config's default_workflow.");
+        }
+        if (text[0] == '"' && ParseJsonOption(text, "--workflow") is JsonValue quoted && quoted.GetValueKind() == JsonValueKind.String)
+        {
+            var name = quoted.GetValue<string>();
+            Console.Error.WriteLine($"note: --workflow takes a plain name now; write --workflow {(name.Length == 0 ? "''" : name)} (the JSON string form is deprecated).");
+            return WorkflowChoice.Parse(name);
+        }
+        return WorkflowChoice.Named(text);
+    }
 
     public static JsonNode? ParseJsonOption(string? text, string optionName)
     {

@@ -97,7 +97,11 @@ internal static class PackageCommands
         {
             Description = "Metadata of one folder, as quilt3's set_dir(FOLDER, meta=...): FOLDER/=JSON (repeatable; the folder must hold an entry).",
         };
-        var workflow = new Option<string?>("--workflow") { Description = "Workflow as a JSON value, recorded in the package line." };
+        var workflow = new Option<string?>("--workflow")
+        {
+            Description = "The workflow of the registry's .quilt/workflows/config.yml to validate against and record (a name; '' for none). "
+                + "Default: the config's default_workflow.",
+        };
         var noCopy = new Option<bool>("--no-copy")
         {
             Description = "Reference the data where it is instead of copying it into the registry (local files only in a local registry: elsewhere they are copied).",
@@ -119,7 +123,7 @@ internal static class PackageCommands
                 UserMeta = userMeta,
                 NullUserMeta = userMeta is null && parse.GetValue(meta) is not null,
                 DirectoryMeta = ParseKeyedJson(parse.GetValue(dirMeta) ?? [], "--dir-meta", "FOLDER/=JSON"),
-                Workflow = CliSupport.ParseJsonOption(parse.GetValue(workflow), "--workflow"),
+                Workflow = CliSupport.ParseWorkflowOption(parse.GetValue(workflow)),
                 CopyData = !parse.GetValue(noCopy),
                 Overwrite = parse.GetValue(overwrite),
             };

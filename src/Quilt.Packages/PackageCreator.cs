@@ -19,6 +19,12 @@ public sealed record BuildOptions
 
     /// <summary>The directory metadata lines the revision carries (not covered by the top hash).</summary>
     public IReadOnlyList<DirectoryMetadata> DirectoryMetadata { get; init; } = [];
+
+    /// <summary>
+    /// Checks the entries once their sizes are known and before any data is read or copied (a workflow's entries_schema):
+    /// given in the manifest's tree order; throwing stops the build with nothing written.
+    /// </summary>
+    public Action<IReadOnlyList<Workflows.WorkflowEntry>>? CheckEntries { get; init; }
 }
 
 /// <summary>Bytes and entries done so far of a build or push.</summary>
@@ -87,6 +93,15 @@ public sealed class PackageCreator(PackageRegistry registry, ObjectLocator locat
             }
         }).ConfigureAwait(false);
 
+        if (options.CheckEntries is { } check)
+        {
+            var listed = new Workflows.WorkflowEntry[sources.Count];
+            for (var i = 0; i < sources.Count; i++)
+                listed[i] = new Workflows.WorkflowEntry(sources[i].LogicalKey, sizes[i], UserMetaOf(EntryMeta(sources[i])));
+            Array.Sort(listed, (a, b) => LogicalKeyComparer.Instance.Compare(a.LogicalKey, b.LogicalKey));
+            check(listed);
+        }
+
         var tracker = new ProgressTracker(progress, sizes.Sum(), sources.Count);
         var written = new WrittenObjects(Registry.Store);
         var entries = new ManifestEntry[sources.Count];
@@ -121,6 +136,14 @@ public sealed class PackageCreator(PackageRegistry registry, ObjectLocator locat
         meta["user_meta"] = source.UserMeta?.DeepClone();
         return meta;
     }
+
+    /// <summary>The entry meta a source gets in the manifest (what the build writes for it).</summary>
+    private static JsonObject? EntryMeta(EntrySource source) =>
+        source is ExistingEntrySource e ? KeptMeta(e) : source.HasUserMeta ? new JsonObject { ["user_meta"] = source.UserMeta?.DeepClone() } : null;
+
+    // quilt3's PackageEntry.meta: the user_meta it holds (null when it holds null), {} when it has none.
+    private static JsonNode? UserMetaOf(JsonObject? meta) =>
+        meta is not null && meta.TryGetPropertyValue("user_meta", out var userMeta) ? userMeta : new JsonObject();
 
     private static ParallelOptions ParallelOptionsFor(BuildOptions options, CancellationToken ct) =>
         new() { MaxDegreeOfParallelism = Math.Max(1, options.Concurrency), CancellationToken = ct };

@@ -3,6 +3,7 @@ using Quilt.Core;
 using Quilt.Core.Hashing;
 using Quilt.Core.Json;
 using Quilt.Core.Manifests;
+using Quilt.Packages.Workflows;
 using Quilt.Storage;
 
 namespace Quilt.Packages;
@@ -18,7 +19,9 @@ public sealed record CreatePackageRequest(string Name, IReadOnlyList<EntrySource
     /// <summary>Directory metadata by folder (<c>sub/</c>): quilt3's set_dir(folder, meta=...); null or <c>{}</c> writes none.</summary>
     public IReadOnlyDictionary<string, JsonNode?> DirectoryMeta { get; init; } = new Dictionary<string, JsonNode?>();
 
-    public JsonNode? Workflow { get; init; }
+    /// <summary>The workflow of the registry's workflows config to apply (by default its default_workflow).</summary>
+    public WorkflowChoice Workflow { get; init; } = WorkflowChoice.Default;
+
     public bool CopyData { get; init; } = true;
 
     /// <summary>Publish even when the package already exists (its earlier revisions stay).</summary>
@@ -51,13 +54,16 @@ public sealed class PackageService(ObjectLocator locator)
         if (previous is not null && !request.Overwrite)
             throw new PackageExistsException(request.Name, registry.Bucket, previous.TopHash);
 
-        var meta = Manifest.CreatePackageMeta(request.Message, request.UserMeta, request.Workflow, request.NullUserMeta);
+        // The registry's workflow first: message, name and metadata are refused before any data is read.
+        var rules = await WorkflowRules.PrepareAsync(registry, Locator, request.Workflow, cancellationToken).ConfigureAwait(false);
+        var meta = Manifest.CreatePackageMeta(request.Message, request.UserMeta, rules?.StoredWorkflow, request.NullUserMeta);
+        rules?.ValidatePackage(request.Name, request.Message, PackageUserMeta(meta));
         var dirs = DirectoryMetadataFor([], request.DirectoryMeta, request.Sources.Select(s => s.LogicalKey).ToList(), request.Name);
         EnsureReadableByQuilt3(meta, request.Sources, dirs);
         var creator = new PackageCreator(registry, Locator);
         var manifest = await creator.BuildAsync(request.Name, request.Sources, meta,
-            new BuildOptions { CopyData = request.CopyData, KnownHashes = KnownHashes(previous), DirectoryMetadata = dirs }, progress, cancellationToken)
-            .ConfigureAwait(false);
+            new BuildOptions { CopyData = request.CopyData, KnownHashes = KnownHashes(previous), DirectoryMetadata = dirs, CheckEntries = EntriesCheck(rules) },
+            progress, cancellationToken).ConfigureAwait(false);
         var revision = await registry.PublishAsync(request.Name, manifest, cancellationToken).ConfigureAwait(false);
         return new PackageWriteResult(revision, manifest, previous is null ? null : PackageDiff.Compute(previous, manifest));
     }
@@ -108,17 +114,24 @@ public sealed class PackageService(ObjectLocator locator)
         var meta = (JsonObject)previous.PackageMeta.DeepClone();
         if (changes.UserMeta is not null || changes.NullUserMeta)
             meta["user_meta"] = changes.UserMeta?.DeepClone();
-        if (changes.Workflow is not null)
-            meta["workflow"] = changes.Workflow.DeepClone();
         meta["message"] = changes.Message;
+
+        // As quilt3 pushes a revision it browsed: the workflow is chosen again from the registry's config (the base
+        // revision's is not carried over), and without a config the revision records none.
+        var rules = await WorkflowRules.PrepareAsync(registry, Locator, changes.Workflow, cancellationToken).ConfigureAwait(false);
+        if (rules is null)
+            meta.Remove("workflow");
+        else
+            meta["workflow"] = rules.StoredWorkflow.DeepClone();
+        rules?.ValidatePackage(name, changes.Message, PackageUserMeta(meta));
 
         var sources = entries.Values.ToList();
         var newDirs = DirectoryMetadataFor(dirs, changes.SetDirectoryMeta, sources.Select(s => s.LogicalKey).ToList(), name);
         EnsureReadableByQuilt3(meta, sources, newDirs);
         var creator = new PackageCreator(registry, Locator);
         var manifest = await creator.BuildAsync(name, sources, meta,
-            new BuildOptions { CopyData = changes.CopyData, KnownHashes = KnownHashes(previous), DirectoryMetadata = newDirs }, progress, cancellationToken)
-            .ConfigureAwait(false);
+            new BuildOptions { CopyData = changes.CopyData, KnownHashes = KnownHashes(previous), DirectoryMetadata = newDirs, CheckEntries = EntriesCheck(rules) },
+            progress, cancellationToken).ConfigureAwait(false);
         var revision = await registry.PublishAsync(name, manifest, cancellationToken).ConfigureAwait(false);
         return new PackageWriteResult(revision, manifest, PackageDiff.Compute(previous, manifest));
     }
@@ -185,6 +198,13 @@ public sealed class PackageService(ObjectLocator locator)
             }
         }
     }
+
+    // quilt3's Package.meta, which its metadata_schema validates: the user_meta held (null when null), {} when there is none.
+    private static JsonNode? PackageUserMeta(JsonObject meta) =>
+        meta.TryGetPropertyValue("user_meta", out var userMeta) ? userMeta : new JsonObject();
+
+    private static Action<IReadOnlyList<WorkflowEntry>>? EntriesCheck(WorkflowRules? rules) =>
+        rules is { ChecksEntries: true } ? rules.ValidateEntries : null;
 
     private static bool RemovePrefix(Dictionary<string, EntrySource> entries, string folder)
     {
@@ -296,7 +316,10 @@ public sealed record PackageUpdate
 
     /// <summary>With no <see cref="UserMeta"/>: set <c>"user_meta": null</c>, as quilt3's set_meta(None) does.</summary>
     public bool NullUserMeta { get; init; }
-    public JsonNode? Workflow { get; init; }
+
+    /// <summary>The workflow to apply to the new revision (by default the registry config's default_workflow).</summary>
+    public WorkflowChoice Workflow { get; init; } = WorkflowChoice.Default;
+
     public bool CopyData { get; init; } = true;
     public string? BaseRevision { get; init; }
 }

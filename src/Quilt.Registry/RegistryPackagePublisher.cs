@@ -43,8 +43,12 @@ public sealed class RegistryPackagePublisher(RegistryClient client) : IPackagePu
             ["message"] = manifest.Message,
             ["userMeta"] = manifest.UserMeta is JsonObject userMeta ? userMeta.DeepClone() : null,
         };
-        if (manifest.Workflow is JsonObject { } workflow && workflow["id"]?.GetValueKind() == JsonValueKind.String)
-            parameters["workflow"] = workflow["id"]!.GetValue<string>();
+        // The registry applies its workflows config itself (as quilt3 does here, through the same store): the workflow
+        // validated here is named, "" says none (a workflow object whose id is null), and leaving it out takes the
+        // config's default, which with no config records none. Its recorded object must come out as built here, or the
+        // top hash check below fails.
+        if (manifest.Workflow is JsonObject workflow)
+            parameters["workflow"] = workflow["id"]?.GetValueKind() == JsonValueKind.String ? workflow["id"]!.GetValue<string>() : "";
 
         var operation = $"publish {name} in s3://{registry.Bucket}";
         var data = await client.ExecuteAsync(RegistryOperations.PackageConstruct,

@@ -34,6 +34,9 @@ public sealed class RegistryFixture : IAsyncLifetime
 
     /// <summary>A versioned bucket: "reader" reads all of it, "writer" also writes it, "limited" reads only limited/.</summary>
     public string Data { get; private set; } = "";
+
+    /// <summary>A versioned bucket of its own for workflows tests: its .quilt/workflows/config.yml would bind every package in <see cref="Data"/>.</summary>
+    public string Workflows { get; private set; } = "";
     public Uri Gateway { get; private set; } = null!;
     public Uri StockRegistry { get; private set; } = null!;
     public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromMinutes(2) };
@@ -42,6 +45,7 @@ public sealed class RegistryFixture : IAsyncLifetime
     {
         S3 = await S3TestServer.GetAsync();
         Data = await S3.CreateBucketAsync(versioned: true);
+        Workflows = await S3.CreateBucketAsync(versioned: true);
         Gateway = await StartAsync("gateway.db", uploads: true);
         StockRegistry = await StartAsync("stock.db", uploads: false);
     }
@@ -55,10 +59,17 @@ public sealed class RegistryFixture : IAsyncLifetime
             S3 = new S3Options { Endpoint = S3.EndpointUrl, Region = S3.Region },
             Audit = new AuditOptions { SqlitePath = _dir.Combine(database), SqliteDurable = false },
             Uploads = new UploadOptions { Enabled = uploads },
-            Buckets = { [Data] = new BucketOptions { Title = "Registry test data" } },
+            Buckets = { [Data] = new BucketOptions { Title = "Registry test data" }, [Workflows] = new BucketOptions { Title = "Workflows test data" } },
         };
         options.Roles["reader"] = new RoleOptions { Grants = [new GrantOptions { Bucket = Data, Prefix = "", Read = true }] };
-        options.Roles["writer"] = new RoleOptions { Grants = [new GrantOptions { Bucket = Data, Prefix = "", Read = true, Write = true, MaxUploadBytes = WriterLimit }] };
+        options.Roles["writer"] = new RoleOptions
+        {
+            Grants =
+            [
+                new GrantOptions { Bucket = Data, Prefix = "", Read = true, Write = true, MaxUploadBytes = WriterLimit },
+                new GrantOptions { Bucket = Workflows, Prefix = "", Read = true, Write = true, MaxUploadBytes = WriterLimit },
+            ],
+        };
         options.Roles["limited"] = new RoleOptions { Grants = [new GrantOptions { Bucket = Data, Prefix = "limited/", Read = true }] };
         var app = await GatewayHost.BuildAsync(options, logging => logging.ClearProviders());
         await app.StartAsync();

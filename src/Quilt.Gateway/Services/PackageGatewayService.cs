@@ -6,6 +6,7 @@ using Quilt.Gateway.Data;
 using Quilt.Gateway.Policy;
 using Quilt.Gateway.Storage;
 using Quilt.Packages;
+using Quilt.Packages.Workflows;
 using Quilt.Storage;
 
 namespace Quilt.Gateway.Services;
@@ -146,8 +147,6 @@ public sealed class PackageGatewayService(RolePolicy policy, S3Access s3, AuditL
             throw await Deny(GatewayException.Invalid($"'{parameters.Bucket}' is not a valid bucket name.", "params.bucket")).ConfigureAwait(false);
         if (!Names.IsValidPackageName(parameters.Name))
             throw await Deny(GatewayException.Invalid($"Invalid package name '{parameters.Name}': use user/name (letters, digits, '_' or '-').", "params.name")).ConfigureAwait(false);
-        if (parameters.Workflow is not null)
-            throw await Deny(GatewayException.Invalid("This gateway does not validate workflows: leave params.workflow out.", "params.workflow")).ConfigureAwait(false);
         if (entries.Count == 0)
             throw await Deny(GatewayException.Invalid("A package needs at least one entry.", "src.entries")).ConfigureAwait(false);
         foreach (var key in new[] { RegistryLayout.PointersPrefix(parameters.Name), RegistryLayout.ManifestKey(new string('0', 64)) })
@@ -189,7 +188,23 @@ public sealed class PackageGatewayService(RolePolicy policy, S3Access s3, AuditL
         }
 
         var store = s3.StoreFor(caller.Role);
+        var registry = Registry(caller, parameters.Bucket);
+        // The bucket's workflows config, read with the role's own rights as Quilt's registry reads it with the user's: the
+        // message, name and metadata are refused before any entry is read, the entries once their sizes are known.
+        WorkflowRules? rules;
+        try
+        {
+            rules = await WorkflowRules.PrepareAsync(registry, new ObjectLocator([store], allowLocalFilesOutsideStores: false),
+                WorkflowChoice.Parse(parameters.Workflow), cancellationToken).ConfigureAwait(false);
+            rules?.ValidatePackage(parameters.Name, parameters.Message, parameters.UserMeta ?? new JsonObject());
+        }
+        catch (WorkflowException ex)
+        {
+            throw await Deny(GatewayException.Invalid(ex.Message, "params.workflow")).ConfigureAwait(false);
+        }
+
         var built = new ManifestEntry[entries.Count];
+        var infos = new ObjectInfo[entries.Count];
         try
         {
             await Parallel.ForAsync(0, entries.Count, new ParallelOptions { MaxDegreeOfParallelism = HeadConcurrency, CancellationToken = cancellationToken }, async (i, ct) =>
@@ -212,6 +227,29 @@ public sealed class PackageGatewayService(RolePolicy policy, S3Access s3, AuditL
                 }
                 if (e.Size is { } declared && (long)declared != info.Size)
                     throw GatewayException.Invalid($"Entry '{e.LogicalKey}' declares {(long)declared} bytes, but {e.PhysicalKey} holds {info.Size}.", $"src.entries[{i}].size");
+                infos[i] = info;
+            }).ConfigureAwait(false);
+
+            if (rules is { ChecksEntries: true })
+            {
+                var listed = entries.Select((e, i) => new WorkflowEntry(e.LogicalKey, infos[i].Size,
+                        e.Meta is { } m && m.TryGetPropertyValue("user_meta", out var userMeta) ? userMeta : new JsonObject()))
+                    .OrderBy(e => e.LogicalKey, LogicalKeyComparer.Instance).ToList();
+                try
+                {
+                    rules.ValidateEntries(listed);
+                }
+                catch (WorkflowException ex)
+                {
+                    throw GatewayException.Invalid(ex.Message, "src.entries");
+                }
+            }
+
+            await Parallel.ForAsync(0, entries.Count, new ParallelOptions { MaxDegreeOfParallelism = HeadConcurrency, CancellationToken = cancellationToken }, async (i, ct) =>
+            {
+                var e = entries[i];
+                var info = infos[i];
+                var obj = new ObjectRef(physical[i].Bucket!, physical[i].Path, physical[i].VersionId);
                 // Pin the version that was checked, so the revision keeps pointing at these bytes.
                 var pinned = obj with { VersionId = obj.VersionId ?? info.VersionId };
                 var hash = e.Hash ?? await ObjectHashing.ComputeParallelAsync(info.Size, ObjectHash.Sha256ChunkedType,
@@ -231,7 +269,7 @@ public sealed class PackageGatewayService(RolePolicy policy, S3Access s3, AuditL
         Manifest manifest;
         try
         {
-            manifest = new Manifest(Manifest.CreatePackageMeta(parameters.Message, parameters.UserMeta), built);
+            manifest = new Manifest(Manifest.CreatePackageMeta(parameters.Message, parameters.UserMeta, rules?.StoredWorkflow), built);
         }
         catch (Exception ex) when (ex is ManifestFormatException or FormatException)
         {
@@ -239,7 +277,6 @@ public sealed class PackageGatewayService(RolePolicy policy, S3Access s3, AuditL
         }
 
         // Recorded before it is published, so no revision exists that the trail does not name.
-        var registry = Registry(caller, parameters.Bucket);
         var revisionTarget = $"{target}@{manifest.TopHash}";
         await audit.AllowedAsync(caller, Action, revisionTarget,
             SqlGatewayStore.Details(("topHash", manifest.TopHash), ("entries", manifest.Entries.Count), ("bytes", manifest.TotalSize), ("message", parameters.Message)),

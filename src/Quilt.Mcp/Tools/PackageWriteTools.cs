@@ -9,6 +9,7 @@ using Quilt.Mcp.Configuration;
 using Quilt.Mcp.Models;
 using Quilt.Mcp.Services;
 using Quilt.Packages;
+using Quilt.Packages.Workflows;
 
 namespace Quilt.Mcp.Tools;
 
@@ -30,7 +31,8 @@ public sealed class PackageWriteTools(PackageRegistries registries, PackageSourc
         [Description("The registry bucket to publish in, when package is a plain name.")] string? registry = null,
         [Description("The revision message.")] string? message = null,
         [Description("Package metadata: a JSON object (quilt3's user_meta); null writes \"user_meta\": null, as quilt3's set_meta(None).")] JsonElement? metadata = null,
-        [Description("A workflow name, recorded in the package line as the catalog's workflows do.")] string? workflow = null,
+        [Description("The workflow of the registry's .quilt/workflows/config.yml to validate against (its name); \"\" for none. Default: the "
+            + "config's default_workflow. The revision is refused, with quilt3's reason, when it fails the workflow.")] string? workflow = null,
         [Description("true (default): copy data into the registry bucket; false: reference S3 objects in place. Through a Quilt registry "
             + "(registry mode) S3 objects are always referenced in place: a registry cannot copy.")] bool copy = true,
         [Description("Publish a new revision even if the package exists (its history stays). Default false.")] bool overwrite = false,
@@ -55,7 +57,7 @@ public sealed class PackageWriteTools(PackageRegistries registries, PackageSourc
                 UserMeta = userMeta,
                 NullUserMeta = PackageSourceResolver.IsNull(metadata),
                 DirectoryMeta = PackageSourceResolver.KeyedMetadata(directoryMetadata, "directoryMetadata"),
-                Workflow = Workflow(workflow),
+                Workflow = WorkflowChoice.Parse(workflow),
                 CopyData = CopiesData(copy),
                 Overwrite = overwrite,
             }, Progress(progress), cancellationToken);
@@ -82,6 +84,8 @@ public sealed class PackageWriteTools(PackageRegistries registries, PackageSourc
         [Description("The new revision's message.")] string? message = null,
         [Description("New package metadata (a JSON object); leave out to keep the current one; null writes \"user_meta\": null.")] JsonElement? metadata = null,
         [Description("The revision to start from; default 'latest'.")] string? baseRevision = null,
+        [Description("The workflow of the registry's workflows config for the new revision (its name); \"\" for none. Default: the config's "
+            + "default_workflow (as quilt3, the base revision's workflow is not carried over).")] string? workflow = null,
         [Description("The registry bucket, when package is a plain name.")] string? registry = null,
         [Description("true (default): copy added data into the registry bucket; false: reference added S3 objects in place. Through a Quilt "
             + "registry S3 objects are always referenced in place.")] bool copy = true,
@@ -97,8 +101,8 @@ public sealed class PackageWriteTools(PackageRegistries registries, PackageSourc
         var userMeta = PackageSourceResolver.Metadata(metadata, "metadata");
         var nullUserMeta = PackageSourceResolver.IsNull(metadata);
         if (added.Count == 0 && (remove?.Length ?? 0) == 0 && (rename?.Count ?? 0) == 0 && entryMeta.Count == 0 && dirMeta.Count == 0
-            && userMeta is null && !nullUserMeta && message is null)
-            throw new McpException("Nothing to change: give add, remove, rename, entryMetadata, directoryMetadata, message or metadata.");
+            && userMeta is null && !nullUserMeta && message is null && workflow is null)
+            throw new McpException("Nothing to change: give add, remove, rename, entryMetadata, directoryMetadata, message, metadata or workflow.");
         foreach (var (from, to) in rename ?? [])
             Guard(() => Names.ValidateLogicalKey(to), $"rename['{from}']");
 
@@ -115,6 +119,7 @@ public sealed class PackageWriteTools(PackageRegistries registries, PackageSourc
                 Message = message,
                 UserMeta = userMeta,
                 NullUserMeta = nullUserMeta,
+                Workflow = WorkflowChoice.Parse(workflow),
                 CopyData = CopiesData(copy),
                 BaseRevision = target.Revision,
             }, Progress(progress), cancellationToken);
@@ -170,9 +175,6 @@ public sealed class PackageWriteTools(PackageRegistries registries, PackageSourc
         if (settings.ReadOnly)
             throw new McpException("This server is read-only (--read-only): packages cannot be created or changed. Ask for a server started without it.");
     }
-
-    private static JsonNode? Workflow(string? workflow) =>
-        string.IsNullOrWhiteSpace(workflow) ? null : new JsonObject { ["id"] = workflow.Trim() };
 
     private static void Guard(Action action, string argument)
     {
