@@ -7,7 +7,10 @@ namespace Quilt.Packages;
 
 public sealed record EntryChange(string LogicalKey, ManifestEntry? Before, ManifestEntry? After);
 
-/// <summary>What differs between two revisions: entries added, removed, changed (by hash, size or metadata), and the package line.</summary>
+/// <summary>
+/// What differs between two revisions: entries added, removed, changed (by hash, size or metadata), the package line and
+/// folder (directory) metadata.
+/// </summary>
 public sealed record PackageDiff(
     IReadOnlyList<ManifestEntry> Added,
     IReadOnlyList<ManifestEntry> Removed,
@@ -43,8 +46,16 @@ public sealed record PackageDiff(
         }
         return new PackageDiff(added, removed, modified, unchanged,
             before.Message != after.Message,
-            Canonical(before.UserMeta) != Canonical(after.UserMeta) || Canonical(before.Workflow) != Canonical(after.Workflow));
+            PackageMetaText(before) != PackageMetaText(after) || Canonical(before.Workflow) != Canonical(after.Workflow)
+                || DirectoryMetaText(before) != DirectoryMetaText(after));
     }
+
+    // "user_meta": null is not the same as no user_meta (quilt3's set_meta(None): another top hash).
+    private static string PackageMetaText(Manifest m) => m.PackageMeta.ContainsKey("user_meta") ? "=" + Canonical(m.UserMeta) : "";
+
+    // Folder metadata is left out of the top hash, so only a comparison sees it change.
+    private static string DirectoryMetaText(Manifest m) =>
+        string.Join('\n', m.DirectoryMetadata.Select(d => d.LogicalKey + "\t" + Canonical(d.Meta)));
 
     /// <summary>Same bytes and same metadata: what the top hash sees (physical keys aside).</summary>
     public static bool SameContent(ManifestEntry a, ManifestEntry b) =>

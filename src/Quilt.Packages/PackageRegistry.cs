@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Json.Nodes;
 using Quilt.Core;
 using Quilt.Core.Manifests;
 using Quilt.Storage;
@@ -14,6 +15,12 @@ public interface IPackagePublisher
 {
     /// <summary>Publishes <paramref name="manifest"/> as the newest revision of <paramref name="name"/> in <paramref name="registry"/>.</summary>
     Task<PackageRevision> PublishAsync(PackageRegistry registry, string name, Manifest manifest, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Refuses (with <see cref="PackageException"/>), before any data is built or written, a revision this publisher could
+    /// not publish as it is: what its API cannot carry would be lost, and the top hash does not cover all of it.
+    /// </summary>
+    void EnsureCanPublish(string name, JsonObject packageMeta, IReadOnlyList<DirectoryMetadata> directoryMetadata);
 }
 
 /// <summary>A store whose package revisions are published through its own API (a Quilt registry's packageConstruct).</summary>

@@ -60,6 +60,7 @@ public sealed class PackageService(ObjectLocator locator)
         rules?.ValidatePackage(request.Name, request.Message, PackageUserMeta(meta));
         var dirs = DirectoryMetadataFor([], request.DirectoryMeta, request.Sources.Select(s => s.LogicalKey).ToList(), request.Name);
         EnsureReadableByQuilt3(meta, request.Sources, dirs);
+        registry.Publisher?.EnsureCanPublish(request.Name, meta, dirs);
         var creator = new PackageCreator(registry, Locator);
         var manifest = await creator.BuildAsync(request.Name, request.Sources, meta,
             new BuildOptions { CopyData = request.CopyData, KnownHashes = KnownHashes(previous), DirectoryMetadata = dirs, CheckEntries = EntriesCheck(rules) },
@@ -128,6 +129,7 @@ public sealed class PackageService(ObjectLocator locator)
         var sources = entries.Values.ToList();
         var newDirs = DirectoryMetadataFor(dirs, changes.SetDirectoryMeta, sources.Select(s => s.LogicalKey).ToList(), name);
         EnsureReadableByQuilt3(meta, sources, newDirs);
+        registry.Publisher?.EnsureCanPublish(name, meta, newDirs);
         var creator = new PackageCreator(registry, Locator);
         var manifest = await creator.BuildAsync(name, sources, meta,
             new BuildOptions { CopyData = changes.CopyData, KnownHashes = KnownHashes(previous), DirectoryMetadata = newDirs, CheckEntries = EntriesCheck(rules) },
@@ -231,6 +233,7 @@ public sealed class PackageService(ObjectLocator locator)
         var targetName = destinationName ?? name;
         var sources = manifest.Entries.Select(e => (EntrySource)new ExistingEntrySource(e) { CopyData = copyData }).ToList();
         EnsureReadableByQuilt3(manifest.PackageMeta, sources, manifest.DirectoryMetadata);
+        destination.Publisher?.EnsureCanPublish(targetName, manifest.PackageMeta, manifest.DirectoryMetadata);
         var creator = new PackageCreator(destination, Locator);
         // Data copied on the way is checked against the hash the revision recorded (of its own type) before its upload
         // completes; on a mismatch the build removes what it wrote and nothing is published.

@@ -13,10 +13,35 @@ namespace Quilt.Registry;
 /// </summary>
 public sealed class RegistryPackagePublisher(RegistryClient client) : IPackagePublisher
 {
+    /// <summary>
+    /// packageConstruct builds a revision from entries and package metadata only (quilt3's set_meta, or no user_meta for
+    /// null): directory metadata lines, which the top hash leaves out, would be lost without the check noticing, and
+    /// "user_meta": null cannot be asked for.
+    /// </summary>
+    public void EnsureCanPublish(string name, JsonObject packageMeta, IReadOnlyList<DirectoryMetadata> directoryMetadata)
+    {
+        ArgumentNullException.ThrowIfNull(packageMeta);
+        ArgumentNullException.ThrowIfNull(directoryMetadata);
+        if (directoryMetadata.Count > 0)
+        {
+            throw new PackageException(
+                $"{name} would have folder metadata ({string.Join(", ", directoryMetadata.Take(3).Select(d => $"'{Names.Escaped(d.LogicalKey)}'"))}"
+                + $"{(directoryMetadata.Count > 3 ? ", ..." : "")}), which a Quilt registry's packageConstruct cannot publish: it would be lost. Nothing was "
+                + "written. Remove it (directory metadata null), or publish with S3 access instead of through the registry.");
+        }
+        if (packageMeta.TryGetPropertyValue("user_meta", out var userMeta) && userMeta is null)
+        {
+            throw new PackageException(
+                $"Package metadata null (\"user_meta\": null) cannot be published through a Quilt registry: its packageConstruct takes null as no "
+                + "metadata, another top hash. Nothing was written. Give metadata as a JSON object, or leave it out.");
+        }
+    }
+
     public async Task<PackageRevision> PublishAsync(PackageRegistry registry, string name, Manifest manifest, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(registry);
         ArgumentNullException.ThrowIfNull(manifest);
+        EnsureCanPublish(name, manifest.PackageMeta, manifest.DirectoryMetadata);
         var entries = new JsonArray();
         foreach (var e in manifest.Entries)
         {

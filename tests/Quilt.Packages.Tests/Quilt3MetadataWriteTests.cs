@@ -81,6 +81,9 @@ public sealed class Quilt3MetadataWriteTests : IDisposable
         Assert.Equal("{\"logical_key\": \"sub/deeper/\", \"meta\": {\"level\": 3}}", lines[1]);
         Assert.DoesNotContain(lines, l => l.StartsWith("{\"logical_key\": \"sub/\", \"meta\"", StringComparison.Ordinal));
         Assert.Equal(3, set.Manifest.Entries.Count);
+        // The top hash leaves folder metadata out; the changes say it changed.
+        Assert.True(set.ChangesFromPrevious!.MetadataChanged);
+        Assert.Equal(3, set.ChangesFromPrevious.Unchanged);
 
         var removed = await _service.UpdateAsync(_registry, package, new PackageUpdate { Remove = ["sub/deeper"], Message = "m" }, null, Ct);
         Assert.Empty(removed.Manifest.DirectoryMetadata);

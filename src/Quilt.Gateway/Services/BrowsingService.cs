@@ -184,7 +184,7 @@ public sealed class BrowsingService(GatewayOptions options, RolePolicy policy, S
             try
             {
                 var registry = new PackageRegistry(s3.StoreFor(caller.Role), uri.Bucket);
-                topHash = await registry.ResolveTopHashAsync(uri.PackageName, uri.TopHash ?? uri.Tag, cancellationToken).ConfigureAwait(false);
+                topHash = await registry.ResolveTopHashAsync(uri.PackageName, uri.Revision, cancellationToken).ConfigureAwait(false);
             }
             catch (PackageException ex)
             {

@@ -87,7 +87,7 @@ public sealed record PackageChanges(
     [property: Description("How many were modified in all.")] int ModifiedCount,
     [property: Description("How many stayed the same.")] int Unchanged,
     [property: Description("Whether the message differs.")] bool MessageChanged,
-    [property: Description("Whether the package metadata or workflow differs.")] bool MetadataChanged);
+    [property: Description("Whether the package metadata, workflow or folder metadata differs.")] bool MetadataChanged);
 
 public sealed record PackageRevisionResult(
     [property: Description("The package.")] string Package,
