@@ -10,7 +10,7 @@ namespace Quilt.Packages.Workflows;
 
 /// <summary>
 /// Reads one YAML document into JSON nodes as PyYAML's <c>yaml.safe_load</c> (YAML 1.1) types it: plain <c>yes</c>/<c>on</c>
-/// are booleans, <c>~</c> and empty are null, <c>0x1F</c>/<c>0o17</c>/<c>017</c>/<c>1_000</c> integers, only numbers with a
+/// are booleans, <c>~</c> and empty are null, <c>0x1F</c>/<c>017</c> (octal)/<c>1_000</c>/<c>1:30</c> integers, only numbers with a
 /// dot (<c>1.5</c>, not <c>1e3</c>) floats, a repeated key keeps its last value, <c>&lt;&lt;</c> merges, aliases copy their
 /// anchor. Timestamps stay strings (no JSON type for them). Built from the parser's events: no reflection, so Native AOT
 /// and trimming keep working.
