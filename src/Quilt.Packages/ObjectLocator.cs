@@ -21,13 +21,6 @@ public sealed class ObjectLocator(IReadOnlyList<IObjectStore> stores, bool allow
         return null;
     }
 
-    public async Task<long> GetSizeAsync(string physicalKey, CancellationToken cancellationToken = default)
-    {
-        if (Resolve(physicalKey) is var (store, objectRef))
-            return (await store.HeadAsync(objectRef, cancellationToken).ConfigureAwait(false)).Size;
-        return new FileInfo(LocalPath(physicalKey)).Length;
-    }
-
     public async Task<Stream> OpenReadAsync(string physicalKey, ByteRange? range = null, CancellationToken cancellationToken = default)
     {
         if (Resolve(physicalKey) is var (store, objectRef))

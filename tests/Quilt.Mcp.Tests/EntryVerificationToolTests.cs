@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Quilt.Core.Hashing;
 using Quilt.Mcp.Models;
+using Quilt.Operations.Models;
 using Quilt.Storage;
 using Quilt.Testing;
 

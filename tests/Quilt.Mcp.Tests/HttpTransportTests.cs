@@ -5,6 +5,7 @@ using ModelContextProtocol.Client;
 using Quilt.Mcp.Configuration;
 using Quilt.Mcp.Hosting;
 using Quilt.Mcp.Models;
+using Quilt.Operations.Models;
 using Quilt.Storage.Local;
 
 namespace Quilt.Mcp.Tests;

@@ -8,6 +8,7 @@ using ModelContextProtocol.Server;
 using Quilt.Mcp.Configuration;
 using Quilt.Mcp.Hosting;
 using Quilt.Mcp.Models;
+using Quilt.Operations.Models;
 using Quilt.Storage;
 
 namespace Quilt.Mcp.Tests;

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using ModelContextProtocol.Server;
 using Quilt.Mcp.Models;
+using Quilt.Operations.Models;
 
 namespace Quilt.Mcp.Tests;
 

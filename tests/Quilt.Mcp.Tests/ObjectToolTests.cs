@@ -4,6 +4,7 @@ using System.Text.Json;
 using ModelContextProtocol.Protocol;
 using Parquet.Serialization;
 using Quilt.Mcp.Models;
+using Quilt.Operations.Models;
 using Quilt.Storage;
 
 namespace Quilt.Mcp.Tests;

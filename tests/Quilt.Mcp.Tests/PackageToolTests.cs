@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using ModelContextProtocol.Protocol;
 using Quilt.Mcp.Models;
+using Quilt.Operations.Models;
 using Quilt.Storage;
 using Quilt.Storage.Local;
 using Quilt.Testing;

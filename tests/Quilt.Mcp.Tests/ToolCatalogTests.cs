@@ -6,6 +6,7 @@ using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 using Quilt.Mcp.Models;
+using Quilt.Operations.Models;
 using Quilt.Mcp.Tools;
 using Quilt.Storage.Local;
 using Quilt.Testing;

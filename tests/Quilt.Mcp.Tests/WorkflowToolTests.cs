@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Quilt.Mcp.Models;
+using Quilt.Operations.Models;
 using Quilt.Packages;
 using Quilt.Storage;
 using Quilt.Testing;

@@ -2,6 +2,7 @@ using System.Text;
 using Quilt.Core.Hashing;
 using Quilt.Mcp.Configuration;
 using Quilt.Mcp.Services;
+using Quilt.Operations;
 using Quilt.Mcp.Tools;
 using Quilt.Packages;
 using Quilt.Storage;

@@ -26,7 +26,6 @@ public static class ServerSettingsResolver
     public const string UrlsVariable = "QUILT_MCP_URLS";
     public const string PortVariable = "QUILT_MCP_PORT";
     public const string AllowRemoteVariable = "QUILT_MCP_ALLOW_REMOTE";
-    public const string RegistryVariable = "QUILT_MCP_REGISTRY";
 
     /// <summary>Resolves against the process environment.</summary>
     public static ResolvedSettings Resolve(ServeInput input, StorageSettings storage) => Resolve(input, storage, Environment.GetEnvironmentVariable);
@@ -50,7 +49,7 @@ public static class ServerSettingsResolver
         foreach (var raw in rawBuckets)
         {
             var bucket = raw.StartsWith("s3://", StringComparison.Ordinal) ? raw["s3://".Length..].TrimEnd('/') : raw;
-            if (Services.ObjectNames.BucketError(bucket) is { } error)
+            if (Quilt.Operations.ObjectNames.BucketError(bucket) is { } error)
                 errors.Add($"{bucketSource}: {error}. List bucket names, such as --bucket my-data or {BucketsVariable}=my-data,other-data.");
             else if (!buckets.Contains(bucket, StringComparer.Ordinal))
                 buckets.Add(bucket);

@@ -13,7 +13,9 @@ using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 using Quilt.Mcp.Configuration;
 using Quilt.Mcp.Models;
+using Quilt.Operations.Models;
 using Quilt.Mcp.Services;
+using Quilt.Operations;
 using Quilt.Mcp.Tools;
 using Quilt.Registry;
 using Quilt.Storage;
@@ -39,15 +41,15 @@ public static class QuiltMcpServer
         + "package_entry_fetch and package_diff read; package_create, package_patch and package_revision_delete write.";
 
     /// <summary>
-    /// Registers the server's services and the object tools. The storage comes from <paramref name="storeFactory"/>
-    /// (default: <see cref="ObjectStoreFactory"/> over the settings). Register your own <see cref="IPackageEntryResolver"/>
-    /// before or after this call to serve package entry URIs. Add a transport to the returned builder.
+    /// Registers the operations and every tool over them. The storage comes from <paramref name="storeFactory"/> (default:
+    /// <see cref="OpenStore"/> over the settings: a local folder, S3, or a Quilt registry). Add a transport to the returned builder.
     /// </summary>
     public static IMcpServerBuilder AddQuiltMcpServer(this IServiceCollection services, ServerSettings settings, Func<IServiceProvider, IObjectStore>? storeFactory = null)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(settings);
         services.AddSingleton(settings);
+        services.AddSingleton<OperationSettings>(settings);
         services.AddSingleton(storeFactory ?? (Func<IServiceProvider, IObjectStore>)(_ => OpenStore(settings)));
         services.AddSingleton<BucketAccessPolicy>();
         services.AddSingleton<PackageRegistries>();

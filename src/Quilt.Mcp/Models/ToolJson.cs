@@ -5,6 +5,7 @@ using System.Text.Json.Serialization;
 using Microsoft.Extensions.AI;
 using ModelContextProtocol;
 using ModelContextProtocol.Server;
+using Quilt.Operations.Models;
 
 namespace Quilt.Mcp.Models;
 
@@ -80,7 +81,3 @@ public static class ToolJson
     public static JsonElement ToElement<T>(T value) =>
         JsonSerializer.SerializeToElement(value, (System.Text.Json.Serialization.Metadata.JsonTypeInfo<T>)Options.GetTypeInfo(typeof(T)));
 }
-
-/// <summary>The innermost items of this (nested) array property may be null: its output schema says so.</summary>
-[AttributeUsage(AttributeTargets.Property | AttributeTargets.Parameter)]
-public sealed class NullableCellsAttribute : Attribute;

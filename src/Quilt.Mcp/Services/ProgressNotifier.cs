@@ -1,6 +1,7 @@
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
+using Quilt.Operations;
 
 namespace Quilt.Mcp.Services;
 
@@ -9,7 +10,7 @@ namespace Quilt.Mcp.Services;
 /// (The SDK's own IProgress sends fire-and-forget, so the last notifications can arrive after the result, when
 /// clients have stopped listening for them.)
 /// </summary>
-public sealed class ProgressNotifier : IProgress<ProgressNotificationValue>
+public sealed class ProgressNotifier : IProgress<ProgressNotificationValue>, IProgress<ProgressUpdate>
 {
     private readonly McpServer? _server;
     private readonly ProgressToken? _token;
@@ -29,6 +30,9 @@ public sealed class ProgressNotifier : IProgress<ProgressNotificationValue>
         lock (_lock)
             _tail = SendAfterAsync(_tail, _server, token, value);
     }
+
+    public void Report(ProgressUpdate value) =>
+        Report(new ProgressNotificationValue { Progress = (float)value.Done, Total = (float?)value.Total, Message = value.Message });
 
     /// <summary>Waits until every notification reported so far has been sent.</summary>
     public Task FlushAsync()

@@ -6,7 +6,9 @@ using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 using Quilt.Mcp.Configuration;
 using Quilt.Mcp.Models;
+using Quilt.Operations.Models;
 using Quilt.Mcp.Services;
+using Quilt.Operations;
 using Quilt.Packages;
 using Quilt.Storage;
 
@@ -139,20 +141,20 @@ public sealed class BucketReadTools(IObjectStore store, ObjectUriResolver locato
         }
         if (rows is < 0 or > 1000)
             throw new McpException($"rows {rows} is out of range: use 0 to 1000.");
-        if (Previews.TextDecoding.Find(encoding) is not var (textEncoding, encodingName))
-            throw new McpException($"Unknown encoding '{encoding}'. Valid encodings: {Previews.TextDecoding.Names}.");
+        if (Quilt.Operations.Previews.TextDecoding.Find(encoding) is not var (textEncoding, encodingName))
+            throw new McpException($"Unknown encoding '{encoding}'. Valid encodings: {Quilt.Operations.Previews.TextDecoding.Names}.");
 
         var info = await store.HeadAsync(obj, cancellationToken);
         var contentType = ContentTypes.Effective(info.ContentType, info.Key);
         // Pin the version read so that several range reads see the same bytes even if the object is replaced meanwhile.
         var pinned = obj.VersionId is null && info.VersionId is { Length: > 0 } v && v != "null" ? obj with { VersionId = v } : obj;
-        var kind = Previews.ObjectText.Detect(info.Key, contentType);
-        var reader = new Previews.ObjectText(store, pinned, info, contentType, textEncoding, encodingName, entry);
+        var kind = Quilt.Operations.Previews.ObjectText.Detect(info.Key, contentType);
+        var reader = new Quilt.Operations.Previews.ObjectText(store, pinned, info, contentType, textEncoding, encodingName, entry);
 
         ObjectTextResult result;
-        if (mode == "preview" || (mode == "auto" && offset == 0 && kind != Previews.TextKind.Text))
+        if (mode == "preview" || (mode == "auto" && offset == 0 && kind != Quilt.Operations.Previews.TextKind.Text))
         {
-            if (kind == Previews.TextKind.Text)
+            if (kind == Quilt.Operations.Previews.TextKind.Text)
             {
                 throw new McpException($"There is no preview for {info.Key} ({contentType}); previews cover CSV, TSV, JSON, JSONL and Parquet. "
                     + "Use format 'text' to read it as text.");
@@ -163,7 +165,7 @@ public sealed class BucketReadTools(IObjectStore store, ObjectUriResolver locato
         }
         else
         {
-            if (kind == Previews.TextKind.Parquet)
+            if (kind == Quilt.Operations.Previews.TextKind.Parquet)
             {
                 throw new McpException($"{info.Key} is Parquet, a binary format: use format 'preview' (schema and first rows), "
                     + "or bucket_object_fetch with a destination path to get the file.");
@@ -172,7 +174,7 @@ public sealed class BucketReadTools(IObjectStore store, ObjectUriResolver locato
         }
 
         var content = new List<ContentBlock> { new TextContentBlock { Text = result.Text } };
-        content.Add(new TextContentBlock { Text = Previews.ObjectText.Footer(result) });
+        content.Add(new TextContentBlock { Text = Quilt.Operations.Previews.ObjectText.Footer(result) });
         return new CallToolResult { Content = content, StructuredContent = ToolJson.ToElement(result) };
     }
 

@@ -5,7 +5,9 @@ using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 using Quilt.Mcp.Configuration;
 using Quilt.Mcp.Models;
+using Quilt.Operations.Models;
 using Quilt.Mcp.Services;
+using Quilt.Operations;
 using Quilt.Storage;
 
 namespace Quilt.Mcp.Tools;

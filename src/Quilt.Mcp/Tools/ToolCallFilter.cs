@@ -32,6 +32,10 @@ internal static class ToolCallFilter
             {
                 return Refuse(request, name, e.Message);
             }
+            catch (Quilt.Operations.OperationException e)
+            {
+                return Refuse(request, name, e.Message);
+            }
             catch (Quilt.Registry.UploadNotSupportedException e)
             {
                 // The structured error (what failed, why, workarounds, the backend feature needed) after the sentence.

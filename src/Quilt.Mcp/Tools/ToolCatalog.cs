@@ -8,6 +8,7 @@ using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 using Quilt.Mcp.Models;
+using Quilt.Operations.Models;
 
 namespace Quilt.Mcp.Tools;
 

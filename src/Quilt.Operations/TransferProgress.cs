@@ -1,26 +1,15 @@
-using ModelContextProtocol;
-
-namespace Quilt.Mcp.Services;
+namespace Quilt.Operations;
 
 /// <summary>
-/// Turns byte counts into MCP progress notifications: about a hundred per transfer at most (each 1% or 1 MiB,
+/// Turns byte counts into progress updates: about a hundred per transfer at most (each 1% or 1 MiB,
 /// whichever is larger), plus the final one. Safe to call from parallel part uploads.
 /// </summary>
-internal sealed class TransferProgress(IProgress<ProgressNotificationValue>? sink, long total, string verb)
+public sealed class TransferProgress(IProgress<ProgressUpdate>? sink, long total, string verb)
 {
     private readonly Lock _lock = new();
     private readonly long _step = Math.Max(total / 100, 1024 * 1024);
     private long _done;
     private long _lastReported = -1;
-
-    public long Done
-    {
-        get
-        {
-            lock (_lock)
-                return _done;
-        }
-    }
 
     /// <summary>Sets the absolute number of bytes done (store progress reports the running total of one object).</summary>
     public void Set(long done) => Update(() => _done = Math.Max(_done, done));
@@ -42,12 +31,7 @@ internal sealed class TransferProgress(IProgress<ProgressNotificationValue>? sin
             if (_done - _lastReported >= _step || (_done >= total && _lastReported < total))
             {
                 _lastReported = _done;
-                sink.Report(new ProgressNotificationValue
-                {
-                    Progress = _done,
-                    Total = total,
-                    Message = $"{verb} {FormatBytes(_done)} of {FormatBytes(total)}",
-                });
+                sink.Report(new ProgressUpdate(_done, total, $"{verb} {FormatBytes(_done)} of {FormatBytes(total)}"));
             }
         }
     }

@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 
-namespace Quilt.Mcp.Previews;
+namespace Quilt.Operations.Previews;
 
 /// <summary>Indents JSON for reading, including a cut prefix of a large document (as far as it goes).</summary>
 internal static class JsonPreview

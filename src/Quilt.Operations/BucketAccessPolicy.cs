@@ -1,10 +1,9 @@
-using ModelContextProtocol;
-using Quilt.Mcp.Configuration;
 
-namespace Quilt.Mcp.Services;
+
+namespace Quilt.Operations;
 
 /// <summary>The server's rules on which buckets the tools may read and whether they may write at all.</summary>
-public sealed class BucketAccessPolicy(ServerSettings settings)
+public sealed class BucketAccessPolicy(OperationSettings settings)
 {
     private readonly HashSet<string> _allowed = new(settings.AllowedBuckets, StringComparer.Ordinal);
 
@@ -25,14 +24,14 @@ public sealed class BucketAccessPolicy(ServerSettings settings)
     {
         if (settings.ReadOnly)
         {
-            throw new McpException(
+            throw new OperationException(
                 "This server is read-only (--read-only or QUILT_MCP_READ_ONLY): it does not put, copy or delete objects. "
                 + "Nothing was written. Restart the server without read-only to allow writes.");
         }
         EnsureCanRead(bucket, argument);
     }
 
-    private McpException NotAllowed(string bucket, string? argument) => new(
+    private OperationException NotAllowed(string bucket, string? argument) => new(
         (argument is null ? "" : argument + ": ") + $"Bucket '{bucket}' is not one this server may use; it may use: {string.Join(", ", settings.AllowedBuckets)}. "
         + $"Use one of those (buckets_list shows them), or restart the server with --bucket {bucket}.");
 }

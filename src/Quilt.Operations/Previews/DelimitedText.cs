@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Quilt.Mcp.Previews;
+namespace Quilt.Operations.Previews;
 
 /// <summary>A small RFC 4180 reader (quotes, doubled quotes, line breaks inside quotes) for previews of CSV and TSV.</summary>
 internal static class DelimitedText

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Quilt.Mcp.Previews;
+namespace Quilt.Operations.Previews;
 
 /// <summary>Decoding a byte range that may begin or end in the middle of a character.</summary>
 internal static class TextDecoding

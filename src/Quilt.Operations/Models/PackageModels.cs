@@ -1,7 +1,7 @@
 using System.ComponentModel;
 using System.Text.Json;
 
-namespace Quilt.Mcp.Models;
+namespace Quilt.Operations.Models;
 
 /// <summary>One source of entries for package_create / package_patch.</summary>
 public sealed record PackageSourceInput

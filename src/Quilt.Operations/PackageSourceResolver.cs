@@ -1,16 +1,15 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using ModelContextProtocol;
 using Quilt.Core;
-using Quilt.Mcp.Configuration;
-using Quilt.Mcp.Models;
+
+using Quilt.Operations.Models;
 using Quilt.Packages;
 using Quilt.Storage;
 
-namespace Quilt.Mcp.Services;
+namespace Quilt.Operations;
 
 /// <summary>Turns package_create / package_patch source arguments into entry sources, checking each before anything is written.</summary>
-public sealed class PackageSourceResolver(IObjectStore store, ObjectUriResolver uris, BucketAccessPolicy policy, ServerSettings settings)
+public sealed class PackageSourceResolver(IObjectStore store, ObjectUriResolver uris, BucketAccessPolicy policy, OperationSettings settings)
 {
     /// <param name="copyData">Whether the build copies data into the registry (entries of other packages are copied too, and checked).</param>
     public async Task<List<EntrySource>> ResolveAsync(IReadOnlyList<PackageSourceInput>? inputs, string argument, bool copyData, CancellationToken cancellationToken)
@@ -21,10 +20,10 @@ public sealed class PackageSourceResolver(IObjectStore store, ObjectUriResolver 
         for (var i = 0; i < inputs.Count; i++)
         {
             var where = $"{argument}[{i}]";
-            var input = inputs[i] ?? throw new McpException($"{where} is empty: give uri, text or base64.");
+            var input = inputs[i] ?? throw new OperationException($"{where} is empty: give uri, text or base64.");
             var given = (input.Uri is not null ? 1 : 0) + (input.Text is not null ? 1 : 0) + (input.Base64 is not null ? 1 : 0);
             if (given != 1)
-                throw new McpException($"{where}: give exactly one of uri, text or base64.");
+                throw new OperationException($"{where}: give exactly one of uri, text or base64.");
             var userMeta = Metadata(input.Metadata, where + ".metadata");
             var key = input.LogicalKey?.Trim();
             if (key is { Length: 0 })
@@ -33,7 +32,7 @@ public sealed class PackageSourceResolver(IObjectStore store, ObjectUriResolver 
             if (input.Text is not null || input.Base64 is not null)
             {
                 if (key is null)
-                    throw new McpException($"{where}: inline content needs a logicalKey (such as 'notes/readme.md').");
+                    throw new OperationException($"{where}: inline content needs a logicalKey (such as 'notes/readme.md').");
                 byte[] bytes;
                 try
                 {
@@ -41,10 +40,10 @@ public sealed class PackageSourceResolver(IObjectStore store, ObjectUriResolver 
                 }
                 catch (FormatException)
                 {
-                    throw new McpException($"{where}.base64 is not valid base64.");
+                    throw new OperationException($"{where}.base64 is not valid base64.");
                 }
                 if (bytes.LongLength > settings.MaxInlineBytes)
-                    throw new McpException($"{where}: inline content of {bytes.LongLength:N0} bytes is over this server's limit of {settings.MaxInlineBytes:N0}; upload it with bucket_objects_put first and add it by its s3:// URI.");
+                    throw new OperationException($"{where}: inline content of {bytes.LongLength:N0} bytes is over this server's limit of {settings.MaxInlineBytes:N0}; upload it with bucket_objects_put first and add it by its s3:// URI.");
                 result.Add(new InlineSource(key, bytes) { UserMeta = userMeta, NullUserMeta = IsNull(input.Metadata) });
                 continue;
             }
@@ -65,12 +64,12 @@ public sealed class PackageSourceResolver(IObjectStore store, ObjectUriResolver 
             else if (Directory.Exists(path))
             {
                 if (userMeta is not null)
-                    throw new McpException($"{where}: metadata goes on single entries; give it per file, not for a folder.");
+                    throw new OperationException($"{where}: metadata goes on single entries; give it per file, not for a folder.");
                 result.AddRange(Guard(() => EntrySources.FromLocalPath(path, key ?? "")).Select(s => s with { AlwaysCopy = true }));
             }
             else
             {
-                throw new McpException($"{where}.uri '{uri}' is neither an s3:// URI nor an existing local file or folder.");
+                throw new OperationException($"{where}.uri '{uri}' is neither an s3:// URI nor an existing local file or folder.");
             }
         }
         return result;
@@ -104,7 +103,7 @@ public sealed class PackageSourceResolver(IObjectStore store, ObjectUriResolver 
         var (bucket, prefix) = uris.ForListing(uri, where + ".uri");
         policy.EnsureCanRead(bucket, where + ".uri");
         if (userMeta is not null)
-            throw new McpException($"{where}: metadata goes on single entries; give it per object, not for a prefix.");
+            throw new OperationException($"{where}: metadata goes on single entries; give it per object, not for a prefix.");
         var sources = await EntrySources.FromStorePrefixAsync(store, bucket, prefix, key ?? "", ct).ConfigureAwait(false);
         return sources;
     }
@@ -117,7 +116,7 @@ public sealed class PackageSourceResolver(IObjectStore store, ObjectUriResolver 
         }
         catch (PackageException e)
         {
-            throw new McpException(e.Message);
+            throw new OperationException(e.Message);
         }
     }
 
@@ -127,7 +126,7 @@ public sealed class PackageSourceResolver(IObjectStore store, ObjectUriResolver 
         if (element is not { } e || e.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null)
             return null;
         if (e.ValueKind != JsonValueKind.Object)
-            throw new McpException($"{argument} must be a JSON object such as {{\"source\": \"lab\"}}, not {e.ValueKind.ToString().ToLowerInvariant()}.");
+            throw new OperationException($"{argument} must be a JSON object such as {{\"source\": \"lab\"}}, not {e.ValueKind.ToString().ToLowerInvariant()}.");
         // As Python's json reads it: a repeated key keeps its last value instead of failing when the metadata is written.
         return Quilt.Core.Json.PythonJson.Parse(System.Text.Encoding.UTF8.GetBytes(e.GetRawText()));
     }

@@ -5,10 +5,10 @@ using System.Text;
 using Parquet;
 using Parquet.Schema;
 using Parquet.Data;
-using Quilt.Mcp.Models;
+using Quilt.Operations.Models;
 using Quilt.Storage;
 
-namespace Quilt.Mcp.Previews;
+namespace Quilt.Operations.Previews;
 
 /// <summary>Schema, row count and first rows of a Parquet object, read by byte ranges (footer, then one row group).</summary>
 internal static class ParquetPreview
@@ -35,7 +35,7 @@ internal static class ParquetPreview
         }
         catch (Exception e) when (e is IOException or InvalidDataException or NotSupportedException or InvalidOperationException or ArgumentException or FormatException)
         {
-            throw new ModelContextProtocol.McpException(
+            throw new OperationException(
                 $"s3://{obj.Bucket}/{obj.Key} could not be read as Parquet ({e.Message}). Use format 'text' to see its bytes, or bucket_object_fetch.");
         }
 

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Quilt.Mcp.Previews;
+namespace Quilt.Operations.Previews;
 
 /// <summary>Renders preview rows as a Markdown table, which people and models both read well.</summary>
 internal static class TableText

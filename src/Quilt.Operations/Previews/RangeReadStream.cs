@@ -1,6 +1,6 @@
 using Quilt.Storage;
 
-namespace Quilt.Mcp.Previews;
+namespace Quilt.Operations.Previews;
 
 /// <summary>
 /// A seekable read-only view of an object that fetches byte ranges on demand, so a reader that needs random access

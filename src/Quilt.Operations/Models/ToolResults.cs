@@ -1,6 +1,6 @@
 using System.ComponentModel;
 
-namespace Quilt.Mcp.Models;
+namespace Quilt.Operations.Models;
 
 // The structured results of the object tools. Descriptions end up in each tool's output schema.
 

@@ -1,9 +1,8 @@
-using ModelContextProtocol;
 using Quilt.Core;
 using Quilt.Core.Manifests;
 using Quilt.Storage;
 
-namespace Quilt.Mcp.Services;
+namespace Quilt.Operations;
 
 /// <summary>
 /// Turns what a client typed (<c>s3://bucket/key?versionId=v</c>, <c>quilt+s3://bucket#path=key</c>, or a package entry URI)
@@ -65,7 +64,7 @@ public sealed class ObjectUriResolver(BucketAccessPolicy policy, IPackageEntryRe
             var quilt = ParseQuilt(text, argument);
             if (quilt.PackageName is not null)
             {
-                throw new McpException(
+                throw new OperationException(
                     $"{argument} '{text}' names an entry of package {quilt.PackageName}; package revisions cannot be changed in place. "
                     + $"Write to an s3://{quilt.Bucket}/key URI instead.");
             }
@@ -78,7 +77,7 @@ public sealed class ObjectUriResolver(BucketAccessPolicy policy, IPackageEntryRe
         Check(obj, text, argument);
         if (obj.VersionId is not null && !allowVersion)
         {
-            throw new McpException(
+            throw new OperationException(
                 $"{argument} '{text}' names a version (?versionId=); a write always makes a new current version. Remove ?versionId= from the URI.");
         }
         policy.EnsureCanWrite(obj.Bucket, argument);
@@ -94,28 +93,28 @@ public sealed class ObjectUriResolver(BucketAccessPolicy policy, IPackageEntryRe
         {
             var key = ParsePhysical(text, argument);
             if (key.VersionId is not null)
-                throw new McpException($"{argument} '{text}' has a ?versionId=, which a listing cannot use. Give s3://bucket/prefix.");
+                throw new OperationException($"{argument} '{text}' has a ?versionId=, which a listing cannot use. Give s3://bucket/prefix.");
             (bucket, prefix) = (key.Bucket!, key.Path);
         }
         else if (QuiltUri.IsQuiltUri(text))
         {
             var quilt = ParseQuilt(text, argument);
             if (quilt.PackageName is not null)
-                throw new McpException($"{argument} '{text}' names a package; this tool lists bucket objects. Give s3://{quilt.Bucket}/prefix.");
+                throw new OperationException($"{argument} '{text}' names a package; this tool lists bucket objects. Give s3://{quilt.Bucket}/prefix.");
             (bucket, prefix) = (quilt.Bucket, quilt.Path ?? "");
         }
         else if (text.Contains('/', StringComparison.Ordinal) || text.Contains(':', StringComparison.Ordinal))
         {
-            throw new McpException($"{argument} '{text}' is neither a bucket name nor an s3://bucket/prefix URI. Did you mean s3://{text.TrimStart('/')}?");
+            throw new OperationException($"{argument} '{text}' is neither a bucket name nor an s3://bucket/prefix URI. Did you mean s3://{text.TrimStart('/')}?");
         }
         else
         {
             (bucket, prefix) = (text, "");
         }
         if (ObjectNames.BucketError(bucket) is { } bucketError)
-            throw new McpException($"{argument}: {bucketError}.");
+            throw new OperationException($"{argument}: {bucketError}.");
         if (ObjectNames.PrefixError(prefix) is { } prefixError)
-            throw new McpException($"{argument}: {prefixError}.");
+            throw new OperationException($"{argument}: {prefixError}.");
         policy.EnsureCanRead(bucket, argument);
         return (bucket, prefix);
     }
@@ -123,7 +122,7 @@ public sealed class ObjectUriResolver(BucketAccessPolicy policy, IPackageEntryRe
     /// <summary>The trimmed value of a required argument, or a tool error naming it.</summary>
     public static string Require(string? value, string argument) =>
         string.IsNullOrWhiteSpace(value)
-            ? throw new McpException($"The argument '{argument}' is required and was not given (or is empty).")
+            ? throw new OperationException($"The argument '{argument}' is required and was not given (or is empty).")
             : value.Trim();
 
     private static ObjectRef ParseS3(string text, string argument)
@@ -133,7 +132,7 @@ public sealed class ObjectUriResolver(BucketAccessPolicy policy, IPackageEntryRe
             var hint = text.Contains("://", StringComparison.Ordinal) || text.StartsWith('/')
                 ? "Give an s3://bucket/key URI (or quilt+s3://bucket#path=key)."
                 : $"Give an s3://bucket/key URI, such as s3://{text.TrimStart('/')}.";
-            throw new McpException($"{argument} '{text}' is not an object URI. {hint}");
+            throw new OperationException($"{argument} '{text}' is not an object URI. {hint}");
         }
         var key = ParsePhysical(text, argument);
         return new ObjectRef(key.Bucket!, key.Path, key.VersionId);
@@ -147,7 +146,7 @@ public sealed class ObjectUriResolver(BucketAccessPolicy policy, IPackageEntryRe
         }
         catch (FormatException e)
         {
-            throw new McpException($"{argument}: {e.Message} Use s3://bucket/key or s3://bucket/key?versionId=ID.");
+            throw new OperationException($"{argument}: {e.Message} Use s3://bucket/key or s3://bucket/key?versionId=ID.");
         }
     }
 
@@ -159,20 +158,20 @@ public sealed class ObjectUriResolver(BucketAccessPolicy policy, IPackageEntryRe
         }
         catch (FormatException e)
         {
-            throw new McpException($"{argument}: {e.Message}");
+            throw new OperationException($"{argument}: {e.Message}");
         }
     }
 
     private static ObjectRef FromQuiltPath(QuiltUri quilt, string text, string argument) =>
         quilt.Path is null
-            ? throw new McpException($"{argument} '{text}' names no object: add &path=key (quilt+s3://{quilt.Bucket}#path=key) or use s3://{quilt.Bucket}/key.")
+            ? throw new OperationException($"{argument} '{text}' names no object: add &path=key (quilt+s3://{quilt.Bucket}#path=key) or use s3://{quilt.Bucket}/key.")
             : new ObjectRef(quilt.Bucket, quilt.Path);
 
     private static void Check(ObjectRef obj, string text, string argument)
     {
         if (ObjectNames.BucketError(obj.Bucket) is { } bucketError)
-            throw new McpException($"{argument} '{text}': {bucketError}.");
+            throw new OperationException($"{argument} '{text}': {bucketError}.");
         if (ObjectNames.KeyError(obj.Key) is { } keyError)
-            throw new McpException($"{argument} '{text}': {keyError}.");
+            throw new OperationException($"{argument} '{text}': {keyError}.");
     }
 }

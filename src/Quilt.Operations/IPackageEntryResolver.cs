@@ -1,9 +1,8 @@
-using ModelContextProtocol;
 using Quilt.Core;
 using Quilt.Core.Manifests;
 using Quilt.Storage;
 
-namespace Quilt.Mcp.Services;
+namespace Quilt.Operations;
 
 /// <summary>
 /// Turns a package entry URI (<c>quilt+s3://bucket#package=user/name@hash&amp;path=file.csv</c>) into the object that holds
@@ -12,18 +11,9 @@ namespace Quilt.Mcp.Services;
 /// </summary>
 public interface IPackageEntryResolver
 {
-    /// <summary>Throws <see cref="McpException"/> or <see cref="StorageException"/> with a user-facing message on failure.</summary>
+    /// <summary>Throws <see cref="OperationException"/> or <see cref="StorageException"/> with a user-facing message on failure.</summary>
     Task<PackageEntryObject> ResolveAsync(QuiltUri uri, CancellationToken cancellationToken);
 }
 
 /// <summary>The object holding a package entry's bytes, and the entry, whose recorded size and hash a whole read is checked against.</summary>
 public sealed record PackageEntryObject(ObjectRef Object, ManifestEntry Entry);
-
-/// <summary>The default until package support is registered: every package URI is a clear tool error.</summary>
-public sealed class UnsupportedPackageEntryResolver : IPackageEntryResolver
-{
-    public Task<PackageEntryObject> ResolveAsync(QuiltUri uri, CancellationToken cancellationToken) =>
-        throw new McpException(
-            $"'{uri}' names a package entry, and this server cannot read packages yet. "
-            + "Use the entry's s3://bucket/key URI instead, or quilt+s3://bucket#path=key without a package.");
-}

@@ -1,12 +1,11 @@
 using System.Text;
-using ModelContextProtocol;
-using Quilt.Mcp.Models;
+using Quilt.Operations.Models;
 using Quilt.Core.Manifests;
-using Quilt.Mcp.Services;
+using Quilt.Operations;
 using Quilt.Packages;
 using Quilt.Storage;
 
-namespace Quilt.Mcp.Previews;
+namespace Quilt.Operations.Previews;
 
 internal enum TextKind
 {
@@ -61,7 +60,7 @@ internal sealed class ObjectText(IObjectStore store, ObjectRef obj, ObjectInfo i
     public async Task<ObjectTextResult> ReadTextAsync(long offset, int limit, CancellationToken cancellationToken)
     {
         if (offset > info.Size)
-            throw new McpException($"offset {offset:N0} is past the end of {_uri}, which has {info.Size:N0} bytes.");
+            throw new OperationException($"offset {offset:N0} is past the end of {_uri}, which has {info.Size:N0} bytes.");
         var count = (int)Math.Min(limit, info.Size - offset);
         if (count == 0)
         {
@@ -208,7 +207,7 @@ internal sealed class ObjectText(IObjectStore store, ObjectRef obj, ObjectInfo i
     {
         if (TextDecoding.LooksBinary(bytes, encoding))
         {
-            throw new McpException($"{_uri} ({contentType}) looks like binary data, not {encodingName} text (it has NUL bytes). "
+            throw new OperationException($"{_uri} ({contentType}) looks like binary data, not {encodingName} text (it has NUL bytes). "
                 + "Use bucket_object_fetch to get its bytes; if it is UTF-16 or UTF-32 text, pass that encoding.");
         }
     }

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Quilt.Mcp.Services;
+namespace Quilt.Operations;
 
 /// <summary>Checks on bucket names, keys and prefixes before anything reaches storage; each failure says why.</summary>
 public static class ObjectNames

@@ -1,11 +1,10 @@
-using ModelContextProtocol;
 using Quilt.Core;
 using Quilt.Core.Manifests;
-using Quilt.Mcp.Configuration;
+
 using Quilt.Packages;
 using Quilt.Storage;
 
-namespace Quilt.Mcp.Services;
+namespace Quilt.Operations;
 
 /// <summary>
 /// What a package argument names: the registry, the package, (optionally) a revision and, from a URI's <c>&amp;path=</c>,
@@ -25,7 +24,7 @@ public sealed record PackageTarget(PackageRegistry Registry, string Name, string
 /// bucket policy, and keeps recently read manifests: a manifest is immutable by its top hash, so browsing a large
 /// package page by page reads it once.
 /// </summary>
-public sealed class PackageRegistries(IObjectStore store, BucketAccessPolicy policy, ServerSettings settings)
+public sealed class PackageRegistries(IObjectStore store, BucketAccessPolicy policy, OperationSettings settings)
 {
     private const int CachedManifests = 4;
     private readonly LinkedList<(string Key, Manifest Manifest)> _cache = new();
@@ -46,20 +45,20 @@ public sealed class PackageRegistries(IObjectStore store, BucketAccessPolicy pol
             }
             catch (FormatException e)
             {
-                throw new McpException($"package: {e.Message}");
+                throw new OperationException($"package: {e.Message}");
             }
             if (uri.PackageName is null)
-                throw new McpException($"package '{text}' names no package: use quilt+s3://bucket#package=user/name.");
+                throw new OperationException($"package '{text}' names no package: use quilt+s3://bucket#package=user/name.");
             if (!string.IsNullOrEmpty(registry) && RegistryBucket(registry) != uri.Bucket)
-                throw new McpException($"registry '{registry}' disagrees with the bucket of package '{text}'; give one of them.");
+                throw new OperationException($"registry '{registry}' disagrees with the bucket of package '{text}'; give one of them.");
             if (!string.IsNullOrEmpty(revision) && (uri.TopHash ?? uri.Tag) is { } inUri && inUri != revision)
-                throw new McpException($"revision '{revision}' disagrees with the revision in package '{text}'; give one of them.");
+                throw new OperationException($"revision '{revision}' disagrees with the revision in package '{text}'; give one of them.");
             target = new PackageTarget(new PackageRegistry(Store, uri.Bucket), uri.PackageName, NullIfEmpty(revision) ?? uri.Revision) { Path = uri.Path };
         }
         else
         {
             if (!Names.IsValidPackageName(text))
-                throw new McpException($"package '{text}' is not a valid name: use user/name (letters, digits, '_' or '-'), or a quilt+s3://bucket#package=user/name URI.");
+                throw new OperationException($"package '{text}' is not a valid name: use user/name (letters, digits, '_' or '-'), or a quilt+s3://bucket#package=user/name URI.");
             target = new PackageTarget(new PackageRegistry(Store, DefaultRegistry(registry)), text, NullIfEmpty(revision));
         }
         if (write)
@@ -85,7 +84,7 @@ public sealed class PackageRegistries(IObjectStore store, BucketAccessPolicy pol
             return policy.AllowedBuckets[0];
         if (settings.Storage.Kind == StorageKind.Local)
             return "local";
-        throw new McpException("registry is required: give the bucket that holds the packages (such as 'my-bucket' or s3://my-bucket), "
+        throw new OperationException("registry is required: give the bucket that holds the packages (such as 'my-bucket' or s3://my-bucket), "
             + "or a quilt+s3://bucket#package=user/name URI as package.");
     }
 
@@ -93,7 +92,7 @@ public sealed class PackageRegistries(IObjectStore store, BucketAccessPolicy pol
     {
         var bucket = registry.StartsWith("s3://", StringComparison.Ordinal) ? registry["s3://".Length..].TrimEnd('/') : registry.Trim();
         if (bucket.Length == 0 || bucket.Contains('/', StringComparison.Ordinal))
-            throw new McpException($"registry '{registry}' must be a bucket name or s3://bucket, without a key.");
+            throw new OperationException($"registry '{registry}' must be a bucket name or s3://bucket, without a key.");
         return bucket;
     }
 
@@ -136,7 +135,7 @@ public sealed class PackageRegistries(IObjectStore store, BucketAccessPolicy pol
     {
         if (Store.FromPhysicalKey(entry.PhysicalKey) is { } obj)
             return obj;
-        throw new McpException($"The data of '{entry.LogicalKey}' is at {entry.PhysicalKey}, outside this server's storage; it cannot be read here.");
+        throw new OperationException($"The data of '{entry.LogicalKey}' is at {entry.PhysicalKey}, outside this server's storage; it cannot be read here.");
     }
 }
 
@@ -147,11 +146,11 @@ public sealed class PackageEntryResolver(PackageRegistries registries) : IPackag
     {
         ArgumentNullException.ThrowIfNull(uri);
         if (uri.Path is null)
-            throw new McpException($"{uri} names a package, not an entry: add &path=<logical key>, or use package_browse to see its entries.");
+            throw new OperationException($"{uri} names a package, not an entry: add &path=<logical key>, or use package_browse to see its entries.");
         var target = new PackageTarget(new PackageRegistry(registries.Store, uri.Bucket), uri.PackageName!, uri.Revision);
         var (hash, manifest) = await registries.BrowseAsync(target, cancellationToken);
         var entry = manifest.Find(uri.Path) ?? manifest.Find(uri.Path.Trim('/'))
-            ?? throw new McpException($"{uri.PackageName}@{hash[..10]} has no entry '{uri.Path}'. Use package_browse to see its entries.");
+            ?? throw new OperationException($"{uri.PackageName}@{hash[..10]} has no entry '{uri.Path}'. Use package_browse to see its entries.");
         return new PackageEntryObject(registries.EntryObject(entry), entry);
     }
 }

@@ -1,4 +1,4 @@
-namespace Quilt.Mcp.Services;
+namespace Quilt.Operations;
 
 /// <summary>Content types by file extension, and which of them are text, image or audio.</summary>
 public static class ContentTypes

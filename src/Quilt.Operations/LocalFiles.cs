@@ -1,19 +1,18 @@
 using System.Security.Cryptography;
-using ModelContextProtocol;
 using Quilt.Core.Manifests;
 using Quilt.Packages;
 using Quilt.Storage;
 
-namespace Quilt.Mcp.Services;
+namespace Quilt.Operations;
 
 /// <summary>Local files the tools read from or write to: absolute paths only, and downloads appear whole or not at all.</summary>
-internal static class LocalFiles
+public static class LocalFiles
 {
-    public static void EnsureAllowed(Configuration.ServerSettings settings, string argument)
+    public static void EnsureAllowed(OperationSettings settings, string argument)
     {
         if (!settings.LocalFilesAllowed)
         {
-            throw new McpException($"{argument}: this server accepts remote clients (--allow-remote), so it does not read or write files on its own machine. "
+            throw new OperationException($"{argument}: this server accepts remote clients (--allow-remote), so it does not read or write files on its own machine. "
                 + "Send content inline (text or base64) and get it back inline or through bucket_object_link.");
         }
     }
@@ -22,7 +21,7 @@ internal static class LocalFiles
     {
         if (!Path.IsPathFullyQualified(path))
         {
-            throw new McpException($"{argument} '{path}' is not an absolute path. Give a full path such as /home/me/data/file.csv "
+            throw new OperationException($"{argument} '{path}' is not an absolute path. Give a full path such as /home/me/data/file.csv "
                 + "(relative paths would depend on the server's working folder).");
         }
         return Path.GetFullPath(path);
@@ -35,7 +34,7 @@ internal static class LocalFiles
         var file = new FileInfo(full);
         if (!file.Exists)
         {
-            throw new McpException(Directory.Exists(full)
+            throw new OperationException(Directory.Exists(full)
                 ? $"{argument} '{full}' is a folder; give one file (call once per file, or list several objects)."
                 : $"{argument} '{full}' does not exist. Check the path.");
         }
@@ -48,15 +47,15 @@ internal static class LocalFiles
     /// place only when they match (an existing file stays as it was otherwise).
     /// </summary>
     public static async Task<(string Path, string Sha256)> DownloadAsync(IObjectStore store, ObjectRef obj, long size, string destination, bool overwrite,
-        IProgress<ModelContextProtocol.ProgressNotificationValue>? progress, ManifestEntry? entry, CancellationToken cancellationToken)
+        IProgress<ProgressUpdate>? progress, ManifestEntry? entry, CancellationToken cancellationToken)
     {
         var path = RequireAbsolute(destination, "destination");
         if (Directory.Exists(path))
             path = Path.Join(path, obj.Key[(obj.Key.LastIndexOf('/') + 1)..]);
         if (Directory.Exists(path))
-            throw new McpException($"destination '{path}' is a folder. Give a file path.");
+            throw new OperationException($"destination '{path}' is a folder. Give a file path.");
         if (File.Exists(path) && !overwrite)
-            throw new McpException($"destination '{path}' already exists. Pass overwrite=true to replace it, or choose another path.");
+            throw new OperationException($"destination '{path}' already exists. Pass overwrite=true to replace it, or choose another path.");
 
         var folder = Path.GetDirectoryName(path)!;
         var temp = Path.Join(folder, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.partial");
@@ -75,7 +74,7 @@ internal static class LocalFiles
                 while ((n = await input.ReadAsync(buffer, cancellationToken)) > 0)
                 {
                     if (written + n > size)
-                        throw new McpException($"{obj} changed while it was downloaded (more than the {size:N0} bytes expected). Nothing was saved; try again.");
+                        throw new OperationException($"{obj} changed while it was downloaded (more than the {size:N0} bytes expected). Nothing was saved; try again.");
                     hash.AppendData(buffer, 0, n);
                     entryHash?.Append(buffer.AsSpan(0, n));
                     await output.WriteAsync(buffer.AsMemory(0, n), cancellationToken);
@@ -85,7 +84,7 @@ internal static class LocalFiles
                 await output.FlushAsync(cancellationToken);
             }
             if (written != size)
-                throw new McpException($"{obj} changed while it was downloaded ({written:N0} bytes read, {size:N0} expected). Nothing was saved; try again.");
+                throw new OperationException($"{obj} changed while it was downloaded ({written:N0} bytes read, {size:N0} expected). Nothing was saved; try again.");
             if (entry is not null)
                 EntryVerification.Ensure(entry, written, entryHash!.Finish());
             File.Move(temp, path, overwrite);
@@ -95,8 +94,8 @@ internal static class LocalFiles
         {
             TryDelete(temp);
             if (e is IOException && File.Exists(path) && !overwrite)
-                throw new McpException($"destination '{path}' appeared while the object was downloaded. Pass overwrite=true to replace it.", e);
-            throw new McpException($"Could not write '{path}': {e.Message} Choose a destination you can write to.", e);
+                throw new OperationException($"destination '{path}' appeared while the object was downloaded. Pass overwrite=true to replace it.", e);
+            throw new OperationException($"Could not write '{path}': {e.Message} Choose a destination you can write to.", e);
         }
         catch
         {

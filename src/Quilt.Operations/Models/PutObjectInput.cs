@@ -1,6 +1,6 @@
 using System.ComponentModel;
 
-namespace Quilt.Mcp.Models;
+namespace Quilt.Operations.Models;
 
 /// <summary>One object for bucket_objects_put: where it goes and exactly one source of bytes.</summary>
 public sealed record PutObjectInput
