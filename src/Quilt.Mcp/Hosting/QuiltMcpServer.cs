@@ -58,6 +58,8 @@ public static class QuiltMcpServer
         services.AddSingleton<PackageSourceResolver>();
         // A server reads only its own storage: a manifest must not point it at arbitrary files on its machine.
         services.AddSingleton(sp => new Quilt.Packages.PackageService(new Quilt.Packages.ObjectLocator([sp.GetRequiredService<IObjectStore>()], allowLocalFilesOutsideStores: false)));
+        services.AddSingleton<ObjectOperations>();
+        services.AddSingleton<PackageOperations>();
         return services
             .AddMcpServer(options =>
             {

@@ -1,0 +1,28 @@
+using Quilt.Packages;
+using Quilt.Storage;
+
+namespace Quilt.Operations;
+
+/// <summary>
+/// Every operation over one store under one set of rules, wired once: what a front end without a service container
+/// (the CLI) builds first; the MCP server registers the same parts in its container.
+/// </summary>
+public sealed class QuiltOperations
+{
+    public QuiltOperations(IObjectStore store, OperationSettings settings, PackageService packages)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(settings);
+        Policy = new BucketAccessPolicy(settings);
+        var targets = new PackageRegistries(store, Policy, settings);
+        var uris = new ObjectUriResolver(Policy, new PackageEntryResolver(targets));
+        Objects = new ObjectOperations(store, uris, Policy, settings);
+        Packages = new PackageOperations(targets, new PackageSourceResolver(store, uris, Policy, settings), packages, settings);
+    }
+
+    public BucketAccessPolicy Policy { get; }
+
+    public ObjectOperations Objects { get; }
+
+    public PackageOperations Packages { get; }
+}
