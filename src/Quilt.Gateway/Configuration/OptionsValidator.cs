@@ -129,7 +129,7 @@ public static class OptionsValidator
                 var where = $"roles.{name}.grants[{i}]";
                 if (!ObjectKeys.IsValidBucketName(g.Bucket))
                     problems.Add($"{where}.bucket '{g.Bucket}' is not a valid S3 bucket name (3-63 lowercase letters, digits, '.', '-').");
-                if (g.Prefix is null || g.Prefix.StartsWith('/') || (g.Prefix.Length > 0 && ObjectKeys.Validate(g.Prefix.TrimEnd('/')) is not null))
+                if (g.Prefix is null || ObjectKeys.ValidatePrefix(g.Prefix) is not null)
                     problems.Add($"{where}.prefix '{g.Prefix}' is not a valid key prefix: no leading '/', no '.' or '..' segments; use \"\" for the whole bucket.");
                 if (!g.Read && !g.Write)
                     problems.Add($"{where} grants neither read nor write: set \"read\": true and/or \"write\": true.");

@@ -404,8 +404,7 @@ public sealed class UploadService(GatewayOptions options, RolePolicy policy, S3A
         var target = $"s3://{bucket}/{key}";
         if (!ObjectKeys.IsValidBucketName(bucket))
             throw await DenyAsync(caller, action, target, GatewayException.Invalid($"'{bucket}' is not a valid bucket name.", "bucket"), cancellationToken).ConfigureAwait(false);
-        var bad = ObjectKeys.Validate(key) ?? (key.EndsWith('/') ? "it ends with '/'" : null);
-        if (bad is not null)
+        if (ObjectKeys.Validate(key) is { } bad)
             throw await DenyAsync(caller, action, target, GatewayException.Invalid($"Key '{key}' cannot be uploaded: {bad}.", "key"), cancellationToken).ConfigureAwait(false);
         // Manifests and revision pointers: an upload there could replace someone's published revision or forge a pointer.
         if (ObjectKeys.IsRegistryKey(key))
