@@ -1,14 +1,15 @@
 using Quilt.Gateway.Identity;
 using Quilt.Gateway.Policy;
+using Quilt.Storage;
 
 namespace Quilt.Gateway.Configuration;
 
 /// <summary>Checks options before the service starts, collecting every problem with what to do about it.</summary>
 public static class OptionsValidator
 {
-    private const long MaxObjectBytes = 5L * 1024 * 1024 * 1024 * 1024;
-    private const long MinPartBytes = 5L * 1024 * 1024;
-    private const long MaxPartBytes = 5L * 1024 * 1024 * 1024;
+    private const long MaxObjectBytes = MultipartPlan.MaxObjectSize;
+    private const long MinPartBytes = MultipartPlan.MinPartSize;
+    private const long MaxPartBytes = MultipartPlan.MaxPartSize;
     // SigV4 presigned URLs live at most seven days.
     private const int MaxUrlTtlSeconds = 7 * 24 * 3600;
 
