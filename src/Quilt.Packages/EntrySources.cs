@@ -1,6 +1,7 @@
 using System.IO.Enumeration;
 using System.Text.Json.Nodes;
 using Quilt.Core;
+using Quilt.Core.Hashing;
 using Quilt.Core.Manifests;
 using Quilt.Storage;
 using Quilt.Storage.Local;
@@ -29,7 +30,17 @@ public sealed record LocalFileSource(string LogicalKey, string Path) : EntrySour
 }
 
 /// <summary>An object in a store (s3://bucket/key, optionally one version).</summary>
-public sealed record StoreObjectSource(string LogicalKey, IObjectStore Store, ObjectRef Object) : EntrySource(LogicalKey);
+public sealed record StoreObjectSource(string LogicalKey, IObjectStore Store, ObjectRef Object) : EntrySource(LogicalKey)
+{
+    /// <summary>What a HEAD of <see cref="Object"/> already found (its size and version): the build does not ask again.</summary>
+    public ObjectInfo? Info { get; init; }
+
+    /// <summary>The object's hash as the caller gives it (packageConstruct): a build that references data in place records it unread.</summary>
+    public ObjectHash? Hash { get; init; }
+
+    /// <summary>The entry's whole meta as given (packageConstruct's entry meta); when set it is the entry's meta, not <see cref="EntrySource.UserMeta"/>.</summary>
+    public JsonObject? EntryMeta { get; init; }
+}
 
 /// <summary>Bytes given directly (for example text an assistant wrote).</summary>
 public sealed record InlineSource(string LogicalKey, ReadOnlyMemory<byte> Content) : EntrySource(LogicalKey);

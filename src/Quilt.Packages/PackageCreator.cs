@@ -80,7 +80,7 @@ public sealed class PackageCreator(PackageRegistry registry, ObjectLocator locat
                     sizes[i] = File.Exists(f.Path) ? new FileInfo(f.Path).Length : throw new PackageException($"'{f.Path}' does not exist.");
                     break;
                 case StoreObjectSource s:
-                    var info = await s.Store.HeadAsync(s.Object, ct).ConfigureAwait(false);
+                    var info = s.Info ?? await s.Store.HeadAsync(s.Object, ct).ConfigureAwait(false);
                     sizes[i] = info.Size;
                     refs[i] = s.Object with { VersionId = s.Object.VersionId ?? info.VersionId };
                     break;
@@ -138,8 +138,12 @@ public sealed class PackageCreator(PackageRegistry registry, ObjectLocator locat
     }
 
     /// <summary>The entry meta a source gets in the manifest (what the build writes for it).</summary>
-    private static JsonObject? EntryMeta(EntrySource source) =>
-        source is ExistingEntrySource e ? KeptMeta(e) : source.HasUserMeta ? new JsonObject { ["user_meta"] = source.UserMeta?.DeepClone() } : null;
+    private static JsonObject? EntryMeta(EntrySource source) => source switch
+    {
+        ExistingEntrySource e => KeptMeta(e),
+        StoreObjectSource { EntryMeta: { } given } => given,
+        _ => source.HasUserMeta ? new JsonObject { ["user_meta"] = source.UserMeta?.DeepClone() } : null,
+    };
 
     // quilt3's PackageEntry.meta: the user_meta it holds (null when it holds null), {} when it has none.
     private static JsonNode? UserMetaOf(JsonObject? meta) =>
@@ -152,7 +156,7 @@ public sealed class PackageCreator(PackageRegistry registry, ObjectLocator locat
         string name, EntrySource source, long size, ObjectRef? resolved, BuildOptions options, ProgressTracker tracker, WrittenObjects written,
         CancellationToken ct)
     {
-        var meta = source.HasUserMeta ? new JsonObject { ["user_meta"] = source.UserMeta?.DeepClone() } : null;
+        var meta = source is ExistingEntrySource ? null : EntryMeta(source);
         switch (source)
         {
             case ExistingEntrySource { CopyData: true } e:
@@ -182,8 +186,8 @@ public sealed class PackageCreator(PackageRegistry registry, ObjectLocator locat
             {
                 var objectRef = resolved ?? s.Object;
                 var sourceKey = s.Store.ToPhysicalKey(objectRef);
-                ObjectHash? known = null;
-                if (objectRef.VersionId is not null)
+                var known = options.CopyData ? null : s.Hash;
+                if (known is null && objectRef.VersionId is not null)
                     options.KnownHashes?.TryGetValue(sourceKey, out known);
                 if (!options.CopyData)
                 {

@@ -85,6 +85,21 @@ public sealed class ConfigurationTests : IDisposable
         }
     }
 
+    // A grant prefix was checked with its trailing slashes cut off, so "a//" passed; prefixes now follow the tools' rules.
+    [Theory]
+    [InlineData("incoming//")]
+    [InlineData("incoming/./")]
+    public void A_grant_prefix_with_an_empty_or_dot_segment_is_refused(string prefix)
+    {
+        Write("roles.json", Roles.Replace("\"prefix\": \"incoming/\"", $"\"prefix\": \"{prefix}\"", StringComparison.Ordinal));
+        var config = Write("gateway.json", Valid);
+        var ex = Assert.Throws<GatewayConfigurationException>(() => OptionsValidator.Validate(ConfigurationLoader.Load(config, [])));
+        Assert.Contains($"prefix '{prefix}' is not a valid key prefix", string.Join("\n", ex.Problems), StringComparison.Ordinal);
+
+        Write("roles.json", Roles.Replace("\"prefix\": \"incoming/\"", "\"prefix\": \"incoming/nested/\"", StringComparison.Ordinal));
+        OptionsValidator.Validate(ConfigurationLoader.Load(config, []));
+    }
+
     [Fact]
     public void A_misspelt_setting_is_reported()
     {

@@ -17,6 +17,17 @@ public sealed class ObjectTests(GatewayFixture gateway)
         }
         """;
 
+    private const string Head = """
+        query($b: String!, $k: String!) {
+          bucketObject(bucket: $b, key: $k) {
+            __typename
+            ... on S3Object { key size contentType version etag modified }
+            ... on InvalidInput { errors { path message name } }
+            ... on OperationError { message name }
+          }
+        }
+        """;
+
     [Fact]
     public async Task A_prefix_lists_its_objects_and_folders_page_by_page()
     {
@@ -60,16 +71,6 @@ public sealed class ObjectTests(GatewayFixture gateway)
         var subject = GatewayFixture.NewSubject("head");
         var key = $"info/{subject}.json";
         await gateway.PutAsync(gateway.Data, key, "{\"a\": 1}"u8.ToArray(), "application/json");
-        const string Head = """
-            query($b: String!, $k: String!) {
-              bucketObject(bucket: $b, key: $k) {
-                __typename
-                ... on S3Object { key size contentType version etag modified }
-                ... on InvalidInput { errors { path message name } }
-                ... on OperationError { message name }
-              }
-            }
-            """;
         var info = (await gateway.DataAsync(gateway.Tokens.Hs256(subject, "reader"), Head, new { b = gateway.Data, k = key }))["bucketObject"]!;
         Assert.Equal("S3Object", info["__typename"]!.GetValue<string>());
         Assert.Equal(8, info["size"]!.GetValue<double>());
@@ -83,5 +84,23 @@ public sealed class ObjectTests(GatewayFixture gateway)
         var denied = (await gateway.DataAsync(gateway.Tokens.Hs256(subject, "outsider"), Head, new { b = gateway.Data, k = key }))["bucketObject"]!;
         Assert.Equal("OperationError", denied["__typename"]!.GetValue<string>());
         Assert.Equal("Forbidden", denied["name"]!.GetValue<string>());
+    }
+
+    // The gateway took a key ending in '/' (a folder marker) for an object; the tools never did. Now both refuse it.
+    [Fact]
+    public async Task A_folder_marker_is_not_an_object_key()
+    {
+        var subject = GatewayFixture.NewSubject("marker");
+        var marker = $"info/{subject}/";
+        await gateway.PutAsync(gateway.Data, marker, []);
+        await gateway.PutAsync(gateway.Data, marker + "inside.txt", "i"u8.ToArray());
+        var token = gateway.Tokens.Hs256(subject, "reader");
+
+        var refused = (await gateway.DataAsync(token, Head, new { b = gateway.Data, k = marker }))["bucketObject"]!;
+        Assert.Equal("InvalidInput", refused["__typename"]!.GetValue<string>());
+        Assert.Contains("empty path segment", refused["errors"]![0]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
+
+        var inside = (await gateway.DataAsync(token, Head, new { b = gateway.Data, k = marker + "inside.txt" }))["bucketObject"]!;
+        Assert.Equal("S3Object", inside["__typename"]!.GetValue<string>());
     }
 }

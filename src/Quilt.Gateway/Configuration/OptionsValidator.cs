@@ -1,14 +1,15 @@
 using Quilt.Gateway.Identity;
 using Quilt.Gateway.Policy;
+using Quilt.Storage;
 
 namespace Quilt.Gateway.Configuration;
 
 /// <summary>Checks options before the service starts, collecting every problem with what to do about it.</summary>
 public static class OptionsValidator
 {
-    private const long MaxObjectBytes = 5L * 1024 * 1024 * 1024 * 1024;
-    private const long MinPartBytes = 5L * 1024 * 1024;
-    private const long MaxPartBytes = 5L * 1024 * 1024 * 1024;
+    private const long MaxObjectBytes = MultipartPlan.MaxObjectSize;
+    private const long MinPartBytes = MultipartPlan.MinPartSize;
+    private const long MaxPartBytes = MultipartPlan.MaxPartSize;
     // SigV4 presigned URLs live at most seven days.
     private const int MaxUrlTtlSeconds = 7 * 24 * 3600;
 
@@ -129,7 +130,7 @@ public static class OptionsValidator
                 var where = $"roles.{name}.grants[{i}]";
                 if (!ObjectKeys.IsValidBucketName(g.Bucket))
                     problems.Add($"{where}.bucket '{g.Bucket}' is not a valid S3 bucket name (3-63 lowercase letters, digits, '.', '-').");
-                if (g.Prefix is null || g.Prefix.StartsWith('/') || (g.Prefix.Length > 0 && ObjectKeys.Validate(g.Prefix.TrimEnd('/')) is not null))
+                if (g.Prefix is null || ObjectKeys.ValidatePrefix(g.Prefix) is not null)
                     problems.Add($"{where}.prefix '{g.Prefix}' is not a valid key prefix: no leading '/', no '.' or '..' segments; use \"\" for the whole bucket.");
                 if (!g.Read && !g.Write)
                     problems.Add($"{where} grants neither read nor write: set \"read\": true and/or \"write\": true.");

@@ -1,16 +1,14 @@
-using System.Text;
+using Quilt.Storage;
 
 namespace Quilt.Gateway.Policy;
 
 /// <summary>
-/// The bucket names and keys the gateway accepts. S3 itself takes almost any key, but URL handling along the way
-/// (System.Uri, proxies, other S3 servers) may fold "a/../b" into "b", so a key with '.' or '..' segments could land
-/// outside the prefix that was checked. Such keys are refused, as are empty segments and control characters.
+/// The bucket names and keys the gateway accepts: <see cref="ObjectNames"/>' rules (no '.', '..' or empty segment,
+/// no control character), and no '\': the gateway hands out URLs, and browsers and some proxies read '\' as '/', so
+/// such a key could land outside the prefix that was checked.
 /// </summary>
 public static class ObjectKeys
 {
-    public const int MaxKeyBytes = 1024;
-
     /// <summary>Where quilt3 keeps a bucket's package registry: manifests and revision pointers.</summary>
     public const string RegistryPrefix = ".quilt/";
 
@@ -21,47 +19,14 @@ public static class ObjectKeys
     public static bool IsRegistryKey(string key) =>
         key.StartsWith(RegistryPrefix, StringComparison.Ordinal) || string.Equals(key, RegistryPrefix.TrimEnd('/'), StringComparison.Ordinal);
 
-    public static bool IsValidBucketName(string? bucket)
-    {
-        if (bucket is null || bucket.Length is < 3 or > 63)
-            return false;
-        foreach (var c in bucket)
-        {
-            if (!(c is >= 'a' and <= 'z' or >= '0' and <= '9' or '.' or '-'))
-                return false;
-        }
-        return char.IsAsciiLetterOrDigit(bucket[0]) && char.IsAsciiLetterOrDigit(bucket[^1]) && !bucket.Contains("..", StringComparison.Ordinal);
-    }
+    public static bool IsValidBucketName(string? bucket) => ObjectNames.BucketError(bucket) is null;
 
     /// <summary>Null when <paramref name="key"/> is acceptable, else what is wrong with it.</summary>
-    public static string? Validate(string? key)
-    {
-        if (string.IsNullOrEmpty(key))
-            return "the key is empty";
-        if (Encoding.UTF8.GetByteCount(key) > MaxKeyBytes)
-            return $"the key is longer than {MaxKeyBytes} bytes";
-        if (key.StartsWith('/'))
-            return "the key starts with '/'";
-        foreach (var c in key)
-        {
-            if (char.IsControl(c))
-                return "the key contains a control character";
-            if (c == '\\')
-                return "the key contains '\\'";
-        }
-        var segments = key.Split('/');
-        for (var i = 0; i < segments.Length; i++)
-        {
-            var s = segments[i];
-            if (s is "." or "..")
-                return "the key has a '.' or '..' segment";
-            // A trailing '/' (a folder marker) leaves one empty last segment; any other empty segment is '//'.
-            if (s.Length == 0 && i != segments.Length - 1)
-                return "the key contains '//'";
-        }
-        return null;
-    }
+    public static string? Validate(string? key) => ObjectNames.KeyError(key) ?? BackslashError(key!);
 
-    /// <summary>Null when <paramref name="prefix"/> is "" or a valid key, else what is wrong with it.</summary>
-    public static string? ValidatePrefix(string? prefix) => string.IsNullOrEmpty(prefix) ? null : Validate(prefix);
+    /// <summary>Null when <paramref name="prefix"/> is "", a folder ending in '/' or a valid key, else what is wrong with it.</summary>
+    public static string? ValidatePrefix(string? prefix) =>
+        string.IsNullOrEmpty(prefix) ? null : ObjectNames.PrefixError(prefix) ?? BackslashError(prefix);
+
+    private static string? BackslashError(string value) => value.Contains('\\', StringComparison.Ordinal) ? "it contains '\\'" : null;
 }

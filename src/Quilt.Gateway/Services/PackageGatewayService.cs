@@ -189,12 +189,13 @@ public sealed class PackageGatewayService(RolePolicy policy, S3Access s3, AuditL
 
         var store = s3.StoreFor(caller.Role);
         var registry = Registry(caller, parameters.Bucket);
+        var locator = new ObjectLocator([store], allowLocalFilesOutsideStores: false);
         // The bucket's workflows config, read with the role's own rights as Quilt's registry reads it with the user's: the
         // message, name and metadata are refused before any entry is read, the entries once their sizes are known.
         WorkflowRules? rules;
         try
         {
-            rules = await WorkflowRules.PrepareAsync(registry, new ObjectLocator([store], allowLocalFilesOutsideStores: false),
+            rules = await WorkflowRules.PrepareAsync(registry, locator,
                 WorkflowChoice.Parse(parameters.Workflow), cancellationToken).ConfigureAwait(false);
             rules?.ValidatePackage(parameters.Name, parameters.Message, parameters.UserMeta ?? new JsonObject());
         }
@@ -203,10 +204,21 @@ public sealed class PackageGatewayService(RolePolicy policy, S3Access s3, AuditL
             throw await Deny(GatewayException.Invalid(ex.Message, "params.workflow")).ConfigureAwait(false);
         }
 
-        var built = new ManifestEntry[entries.Count];
-        var infos = new ObjectInfo[entries.Count];
+        JsonObject packageMeta;
         try
         {
+            packageMeta = Manifest.CreatePackageMeta(parameters.Message, parameters.UserMeta, rules?.StoredWorkflow);
+        }
+        catch (FormatException ex)
+        {
+            throw await Deny(GatewayException.Invalid(ex.Message, "src.entries")).ConfigureAwait(false);
+        }
+
+        var sources = new StoreObjectSource[entries.Count];
+        Manifest manifest;
+        try
+        {
+            // The gateway's own HEADs: each refusal names its entry, and a declared size must be the object's.
             await Parallel.ForAsync(0, entries.Count, new ParallelOptions { MaxDegreeOfParallelism = HeadConcurrency, CancellationToken = cancellationToken }, async (i, ct) =>
             {
                 var e = entries[i];
@@ -227,53 +239,31 @@ public sealed class PackageGatewayService(RolePolicy policy, S3Access s3, AuditL
                 }
                 if (e.Size is { } declared && (long)declared != info.Size)
                     throw GatewayException.Invalid($"Entry '{e.LogicalKey}' declares {(long)declared} bytes, but {e.PhysicalKey} holds {info.Size}.", $"src.entries[{i}].size");
-                infos[i] = info;
+                sources[i] = new StoreObjectSource(e.LogicalKey, store, obj) { Info = info, Hash = e.Hash, EntryMeta = e.Meta };
             }).ConfigureAwait(false);
 
-            if (rules is { ChecksEntries: true })
+            // Packages' entry builder: references the objects where they are (each pinned to the version checked, so
+            // the revision keeps pointing at these bytes), hashing those given without a hash.
+            var creator = new PackageCreator(registry, locator);
+            manifest = await creator.BuildAsync(parameters.Name, sources, packageMeta, new BuildOptions
             {
-                var listed = entries.Select((e, i) => new WorkflowEntry(e.LogicalKey, infos[i].Size,
-                        e.Meta is { } m && m.TryGetPropertyValue("user_meta", out var userMeta) ? userMeta : new JsonObject()))
-                    .OrderBy(e => e.LogicalKey, LogicalKeyComparer.Instance).ToList();
-                try
-                {
-                    rules.ValidateEntries(listed);
-                }
-                catch (WorkflowException ex)
-                {
-                    throw GatewayException.Invalid(ex.Message, "src.entries");
-                }
-            }
-
-            await Parallel.ForAsync(0, entries.Count, new ParallelOptions { MaxDegreeOfParallelism = HeadConcurrency, CancellationToken = cancellationToken }, async (i, ct) =>
-            {
-                var e = entries[i];
-                var info = infos[i];
-                var obj = new ObjectRef(physical[i].Bucket!, physical[i].Path, physical[i].VersionId);
-                // Pin the version that was checked, so the revision keeps pointing at these bytes.
-                var pinned = obj with { VersionId = obj.VersionId ?? info.VersionId };
-                var hash = e.Hash ?? await ObjectHashing.ComputeParallelAsync(info.Size, ObjectHash.Sha256ChunkedType,
-                    (offset, length, token) => store.OpenReadAsync(pinned, new ByteRange(offset, length), token), 4, null, ct).ConfigureAwait(false);
-                built[i] = new ManifestEntry(e.LogicalKey, [store.ToPhysicalKey(pinned)], info.Size, hash, e.Meta);
-            }).ConfigureAwait(false);
+                CopyData = false,
+                Concurrency = HeadConcurrency,
+                CheckEntries = rules is { ChecksEntries: true } ? listed => CheckEntries(rules, listed) : null,
+            }, null, cancellationToken).ConfigureAwait(false);
         }
         catch (GatewayException ex)
         {
             throw await Deny(ex).ConfigureAwait(false);
         }
+        catch (Exception ex) when (ex is PackageException or FormatException)
+        {
+            // A manifest that cannot be built from these entries (PackageCreator wraps ManifestFormatException).
+            throw await Deny(GatewayException.Invalid(ex.Message, "src.entries")).ConfigureAwait(false);
+        }
         catch (StorageException ex)
         {
             throw await Deny(new GatewayException("S3_ERROR", $"Reading the entries failed: {ex.Message}")).ConfigureAwait(false);
-        }
-
-        Manifest manifest;
-        try
-        {
-            manifest = new Manifest(Manifest.CreatePackageMeta(parameters.Message, parameters.UserMeta, rules?.StoredWorkflow), built);
-        }
-        catch (Exception ex) when (ex is ManifestFormatException or FormatException)
-        {
-            throw await Deny(GatewayException.Invalid(ex.Message, "src.entries")).ConfigureAwait(false);
         }
 
         // Recorded before it is published, so no revision exists that the trail does not name.
@@ -299,6 +289,18 @@ public sealed class PackageGatewayService(RolePolicy policy, S3Access s3, AuditL
         }
         var model = Model(caller, parameters.Bucket, parameters.Name);
         return (model, new RevisionModel(registry, manifest.TopHash, published.Time, manifest));
+    }
+
+    private static void CheckEntries(WorkflowRules rules, IReadOnlyList<WorkflowEntry> listed)
+    {
+        try
+        {
+            rules.ValidateEntries(listed);
+        }
+        catch (WorkflowException ex)
+        {
+            throw GatewayException.Invalid(ex.Message, "src.entries");
+        }
     }
 
     // Manifests are written once and never replaced: see PackageRegistry.KeepExistingManifests.

@@ -7,6 +7,7 @@ using Quilt.Gateway.Configuration;
 using Quilt.Gateway.Data;
 using Quilt.Gateway.Policy;
 using Quilt.Gateway.Storage;
+using Quilt.Storage;
 
 namespace Quilt.Gateway.Services;
 
@@ -32,9 +33,9 @@ public sealed record PartUploadPlan(MultipartUploadRecord Upload, int PartNumber
 /// </summary>
 public sealed class UploadService(GatewayOptions options, RolePolicy policy, S3Access s3, AuditLog audit, RefusalAudit refusals, IStateStore state, TimeProvider time)
 {
-    public const long MinPartSize = 5L * 1024 * 1024;
-    public const long MaxPartSize = 5L * 1024 * 1024 * 1024;
-    public const int MaxParts = 10_000;
+    public const long MinPartSize = MultipartPlan.MinPartSize;
+    public const long MaxPartSize = MultipartPlan.MaxPartSize;
+    public const int MaxParts = MultipartPlan.MaxParts;
 
     public async Task<UploadUrl> GenerateUploadUrlAsync(Caller caller, string bucket, string key, string? contentType, CancellationToken cancellationToken)
     {
@@ -381,10 +382,10 @@ public sealed class UploadService(GatewayOptions options, RolePolicy policy, S3A
         return null;
     }
 
-    private static int PartCount(long size, long partSize) => (int)((size + partSize - 1) / partSize);
+    // Within MaxParts: every upload's part size was chosen with MultipartPlan.Fits.
+    private static int PartCount(long size, long partSize) => (int)MultipartPlan.PartCount(size, partSize);
 
-    /// <summary>The bytes part <paramref name="number"/> (from 1) holds: the part size, or what is left for the last part.</summary>
-    private static long PartLength(long size, long partSize, int number) => Math.Min(partSize, size - (long)(number - 1) * partSize);
+    private static long PartLength(long size, long partSize, int number) => MultipartPlan.PartLength(size, partSize, number);
 
     private static string Unquote(string? etag) => (etag ?? "").Trim('"');
 
@@ -392,8 +393,8 @@ public sealed class UploadService(GatewayOptions options, RolePolicy policy, S3A
     public long? ChoosePartSize(long size, long? requested)
     {
         if (requested is { } r)
-            return r is >= MinPartSize and <= MaxPartSize && (size + r - 1) / r <= MaxParts ? r : null;
-        var part = Math.Max(options.Uploads.DefaultPartSize, (size + MaxParts - 1) / MaxParts);
+            return MultipartPlan.Fits(size, r) ? r : null;
+        var part = MultipartPlan.PartSizeFor(size, options.Uploads.DefaultPartSize);
         // Round up to a whole MiB so parts are easy to reason about.
         part = (part + (1 << 20) - 1) / (1 << 20) * (1 << 20);
         return part <= MaxPartSize ? part : null;
@@ -404,8 +405,7 @@ public sealed class UploadService(GatewayOptions options, RolePolicy policy, S3A
         var target = $"s3://{bucket}/{key}";
         if (!ObjectKeys.IsValidBucketName(bucket))
             throw await DenyAsync(caller, action, target, GatewayException.Invalid($"'{bucket}' is not a valid bucket name.", "bucket"), cancellationToken).ConfigureAwait(false);
-        var bad = ObjectKeys.Validate(key) ?? (key.EndsWith('/') ? "it ends with '/'" : null);
-        if (bad is not null)
+        if (ObjectKeys.Validate(key) is { } bad)
             throw await DenyAsync(caller, action, target, GatewayException.Invalid($"Key '{key}' cannot be uploaded: {bad}.", "key"), cancellationToken).ConfigureAwait(false);
         // Manifests and revision pointers: an upload there could replace someone's published revision or forge a pointer.
         if (ObjectKeys.IsRegistryKey(key))

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using Amazon;
 using Amazon.Runtime;
-using Amazon.Runtime.CredentialManagement;
 using Amazon.Runtime.Credentials;
 using Amazon.S3;
 using Amazon.S3.Model;
@@ -37,7 +36,7 @@ public sealed class S3Access : IDisposable
     }
 
     /// <summary>The endpoint presigned URLs point at, or null for AWS.</summary>
-    public string? Endpoint => FirstSet(_options.S3.Endpoint, Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL_S3"));
+    public string? Endpoint => S3Clients.Endpoint(_options.S3.Endpoint);
 
     /// <summary>Whether presigned URLs use plain http (an http:// endpoint, as a loopback test server).</summary>
     public bool PresignHttp => Endpoint?.StartsWith("http://", StringComparison.OrdinalIgnoreCase) == true;
@@ -127,30 +126,11 @@ public sealed class S3Access : IDisposable
 
     private (AmazonS3Client, S3ObjectStore) Create(string? assumeRoleArn, string? accessKeyId = null, string? secretAccessKey = null)
     {
-        var config = new AmazonS3Config
-        {
-            // aws-chunked checksum trailers are not understood by every S3-compatible server.
-            RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
-            ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
-        };
-        var region = FirstSet(_options.S3.Region, Environment.GetEnvironmentVariable("AWS_REGION"), Environment.GetEnvironmentVariable("AWS_DEFAULT_REGION"));
-        if (Endpoint is { } endpoint)
-        {
-            config.ServiceURL = endpoint;
-            config.AuthenticationRegion = region ?? "us-east-1";
-            config.ForcePathStyle = true;
-        }
-        else
-        {
-            if (region is not null)
-                config.RegionEndpoint = RegionEndpoint.GetBySystemName(region);
-            config.ForcePathStyle = _options.S3.ForcePathStyle;
-        }
-
+        var region = S3Clients.FirstSet(_options.S3.Region, Environment.GetEnvironmentVariable("AWS_REGION"), Environment.GetEnvironmentVariable("AWS_DEFAULT_REGION"));
         var credentials = accessKeyId is not null ? new BasicAWSCredentials(accessKeyId, secretAccessKey) : _baseCredentials.Value;
         if (assumeRoleArn is not null)
             credentials = new AssumedRoleCredentials(credentials, assumeRoleArn, _options.S3, region);
-        var client = credentials is null ? new AmazonS3Client(config) : new AmazonS3Client(credentials, config);
+        var client = S3Clients.Create(Endpoint, region, _options.S3.ForcePathStyle, credentials);
         return (client, new S3ObjectStore(client, new S3StoreOptions()));
     }
 
@@ -161,16 +141,18 @@ public sealed class S3Access : IDisposable
             return new BasicAWSCredentials(s3.AccessKeyId, s3.SecretAccessKey);
         if (!string.IsNullOrEmpty(s3.Profile))
         {
-            var chain = new CredentialProfileStoreChain();
-            if (!chain.TryGetProfile(s3.Profile, out var profile) || !AWSCredentialsFactory.TryGetAWSCredentials(profile, chain, out var fromProfile))
-                throw new GatewayConfigurationException([$"s3.profile '{s3.Profile}' was not found or has no usable credentials (aws configure list --profile {s3.Profile})."]);
-            return fromProfile;
+            try
+            {
+                return S3Clients.FromProfile(s3.Profile).Credentials;
+            }
+            catch (StorageException ex)
+            {
+                throw new GatewayConfigurationException([$"s3.profile: {ex.Message}"]);
+            }
         }
         // The SDK's chain (environment, web identity, container or instance role), resolved by each client itself.
         return null;
     }
-
-    private static string? FirstSet(params string?[] values) => values.FirstOrDefault(v => !string.IsNullOrWhiteSpace(v));
 
     public void Dispose()
     {

@@ -49,7 +49,7 @@ public static class ServerSettingsResolver
         foreach (var raw in rawBuckets)
         {
             var bucket = raw.StartsWith("s3://", StringComparison.Ordinal) ? raw["s3://".Length..].TrimEnd('/') : raw;
-            if (Quilt.Operations.ObjectNames.BucketError(bucket) is { } error)
+            if (Quilt.Storage.ObjectNames.BucketError(bucket) is { } error)
                 errors.Add($"{bucketSource}: {error}. List bucket names, such as --bucket my-data or {BucketsVariable}=my-data,other-data.");
             else if (!buckets.Contains(bucket, StringComparer.Ordinal))
                 buckets.Add(bucket);

@@ -63,7 +63,7 @@ public sealed class LocalFolderStore(string rootDirectory) : IObjectStore
         var sidecar = Io(() => Sidecars.Read(obj.Bucket, obj.Key, etag));
         return new ObjectInfo(
             obj.Bucket, obj.Key, file.Length, LastModifiedOf(file), etag, null,
-            sidecar?.ContentType ?? ContentTypes.FromKey(obj.Key), sidecar?.Metadata ?? new Dictionary<string, string>());
+            sidecar?.ContentType ?? ContentTypes.Guess(obj.Key), sidecar?.Metadata ?? new Dictionary<string, string>());
     }, cancellationToken);
 
     public Task<Stream> OpenReadAsync(ObjectRef obj, ByteRange? range = null, CancellationToken cancellationToken = default) =>

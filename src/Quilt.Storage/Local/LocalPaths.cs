@@ -21,17 +21,14 @@ public static class LocalPaths
     /// <summary>Most file systems (ext4, APFS, NTFS) cap one file name at 255 bytes.</summary>
     public const int MaxSegmentBytes = 255;
 
-    public static bool IsValidBucketName(string? name) => name is not null && BucketProblem(name) is null;
+    public static bool IsValidBucketName(string? name) => ObjectNames.BucketError(name) is null;
 
+    /// <summary>S3's rules (<see cref="ObjectNames.BucketError"/>): a name that passes is also one folder name, never a path.</summary>
     public static void ValidateBucket(string bucket)
     {
         ArgumentNullException.ThrowIfNull(bucket);
-        if (BucketProblem(bucket) is { } problem)
-        {
-            throw new InvalidObjectPathException(
-                $"Bucket name '{Display(bucket)}' is not allowed: {problem}. Bucket names are 3-63 characters of lowercase " +
-                "letters, digits, '.' and '-', starting and ending with a letter or digit (as in S3).");
-        }
+        if (ObjectNames.BucketError(bucket) is { } problem)
+            throw new InvalidObjectPathException($"Bucket name refused by the local folder store: {problem}.");
     }
 
     /// <summary>Checks a key and returns its segments. <paramref name="forWrite"/> also refuses a trailing '/'.</summary>
@@ -44,22 +41,6 @@ public static class LocalPaths
                 $"Key '{Display(key)}' in bucket '{bucket}' is not allowed in the local folder store: {problem}.");
         }
         return key.Split('/');
-    }
-
-    public static string? BucketProblem(string name)
-    {
-        if (name.Length is < 3 or > 63)
-            return $"it is {name.Length} characters long";
-        foreach (var c in name)
-        {
-            if (c is not ((>= 'a' and <= 'z') or (>= '0' and <= '9') or '.' or '-'))
-                return $"it contains '{Display(c.ToString())}'";
-        }
-        if (!char.IsAsciiLetterOrDigit(name[0]) || !char.IsAsciiLetterOrDigit(name[^1]))
-            return "it must start and end with a letter or digit";
-        if (name.Contains("..", StringComparison.Ordinal))
-            return "it contains '..'";
-        return null;
     }
 
     /// <summary>Why a key cannot name a file under its bucket folder, or null when it can.</summary>

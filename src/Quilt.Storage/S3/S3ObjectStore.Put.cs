@@ -63,7 +63,7 @@ public sealed partial class S3ObjectStore
         }
 
         var size = length.Value;
-        var partSize = S3StoreOptions.PartSizeFor(size, _options.PartSize);
+        var partSize = MultipartPlan.PartSizeFor(size, _options.PartSize);
         if (partSize > Array.MaxLength)
             throw new StorageException($"{target} would be {size} bytes, more than S3 can hold in one object (5 TiB).");
         return await PutMultipartAsync(request, content, size, partSize, null, progress, cancellationToken);
@@ -109,145 +109,102 @@ public sealed partial class S3ObjectStore
         IProgress<long>? progress, CancellationToken cancellationToken)
     {
         var target = new ObjectRef(request.Bucket, request.Key);
-        string uploadId;
+        var initiate = new InitiateMultipartUploadRequest { BucketName = request.Bucket, Key = request.Key, ContentType = request.ContentType };
+        S3Metadata.AddTo(initiate.Metadata, request.Metadata);
+        var wording = new MultipartWording("start an upload to", "write",
+            $"Uploading {target} was cancelled; the partial upload was aborted.", $"Uploading {target} failed");
         try
         {
-            var initiate = new InitiateMultipartUploadRequest { BucketName = request.Bucket, Key = request.Key, ContentType = request.ContentType };
-            S3Metadata.AddTo(initiate.Metadata, request.Metadata);
-            uploadId = (await Call("start an upload to", request.Bucket, target,
-                () => Client.InitiateMultipartUploadAsync(initiate, cancellationToken))).UploadId;
-        }
-        catch
-        {
-            if (first is { } f)
-                ArrayPool<byte>.Shared.Return(f.Buffer);
-            throw;
-        }
-
-        var journaled = _journal?.Record(EndpointId, request.Bucket, request.Key, uploadId);
-        using var parts = new ParallelParts<PartETag>(_options.Concurrency, cancellationToken);
-        long total = 0;
-        CompleteMultipartUploadResponse done;
-        try
-        {
-            for (var partNumber = 1; ; partNumber++)
+            return await WriteInPartsAsync(target, initiate, request.Overwrite, wording, async (uploadId, parts) =>
             {
-                byte[] buffer;
-                int count;
-                if (partNumber == 1 && first is { } f)
+                long total = 0;
+                for (var partNumber = 1; ; partNumber++)
                 {
-                    (buffer, count) = f;
-                    first = null;
-                    await parts.WaitForSlotAsync(buffer);
-                }
-                else
-                {
-                    buffer = ArrayPool<byte>.Shared.Rent((int)partSize);
-                    await parts.WaitForSlotAsync(buffer);
-                    try
+                    byte[] buffer;
+                    int count;
+                    if (partNumber == 1 && first is { } f)
                     {
-                        count = await content.ReadAtLeastAsync(buffer.AsMemory(0, (int)partSize), (int)partSize, throwOnEndOfStream: false, parts.Token);
+                        (buffer, count) = f;
+                        first = null;
+                        await parts.WaitForSlotAsync(buffer);
                     }
-                    catch
+                    else
+                    {
+                        buffer = ArrayPool<byte>.Shared.Rent((int)partSize);
+                        await parts.WaitForSlotAsync(buffer);
+                        try
+                        {
+                            count = await content.ReadAtLeastAsync(buffer.AsMemory(0, (int)partSize), (int)partSize, throwOnEndOfStream: false, parts.Token);
+                        }
+                        catch
+                        {
+                            parts.ReleaseUnused(buffer);
+                            throw;
+                        }
+                    }
+
+                    if (count == 0 && partNumber > 1)
                     {
                         parts.ReleaseUnused(buffer);
-                        throw;
+                        break;
                     }
-                }
-
-                if (count == 0 && partNumber > 1)
-                {
-                    parts.ReleaseUnused(buffer);
-                    break;
-                }
-                if (partNumber > S3StoreOptions.MaxParts)
-                {
-                    parts.ReleaseUnused(buffer);
-                    throw new StorageException(
-                        $"Uploading {target}: the stream is longer than {S3StoreOptions.MaxParts} parts of {partSize} bytes. " +
-                        "Give the upload its length, or a larger part size.");
-                }
-                total += count;
-                if (length is { } declared && total > declared)
-                {
-                    parts.ReleaseUnused(buffer);
-                    throw new StorageException(
-                        $"Uploading {target}: the stream has more bytes than its declared length of {declared}. Nothing was written.");
-                }
-
-                var number = partNumber;
-                parts.Start(buffer, async token =>
-                {
-                    using var body = new MemoryStream(buffer, 0, count, writable: false);
-                    var response = await Client.UploadPartAsync(new UploadPartRequest
+                    if (partNumber > MultipartPlan.MaxParts)
                     {
-                        BucketName = request.Bucket,
-                        Key = request.Key,
-                        UploadId = uploadId,
-                        PartNumber = number,
-                        PartSize = count,
-                        InputStream = body,
-                    }, token);
-                    progress?.Report(parts.AddDone(count));
-                    return new PartETag(number, response.ETag);
-                });
+                        parts.ReleaseUnused(buffer);
+                        throw new StorageException(
+                            $"Uploading {target}: the stream is longer than {MultipartPlan.MaxParts} parts of {partSize} bytes. " +
+                            "Give the upload its length, or a larger part size.");
+                    }
+                    total += count;
+                    if (length is { } declared && total > declared)
+                    {
+                        parts.ReleaseUnused(buffer);
+                        throw new StorageException(
+                            $"Uploading {target}: the stream has more bytes than its declared length of {declared}. Nothing was written.");
+                    }
 
-                if (count < partSize || (length is { } l && total == l))
-                    break;
-            }
+                    var number = partNumber;
+                    parts.Start(buffer, async token =>
+                    {
+                        using var body = new MemoryStream(buffer, 0, count, writable: false);
+                        var response = await Client.UploadPartAsync(new UploadPartRequest
+                        {
+                            BucketName = request.Bucket,
+                            Key = request.Key,
+                            UploadId = uploadId,
+                            PartNumber = number,
+                            PartSize = count,
+                            InputStream = body,
+                        }, token);
+                        progress?.Report(parts.AddDone(count));
+                        return new PartETag(number, response.ETag);
+                    });
 
-            if (length is { } expected)
-                await UploadStreams.CheckLengthAsync(content, total, expected, parts.Token);
-            var etags = await parts.WhenAllAsync();
+                    if (count < partSize || (length is { } l && total == l))
+                        break;
+                }
 
-            var complete = new CompleteMultipartUploadRequest
-            {
-                BucketName = request.Bucket,
-                Key = request.Key,
-                UploadId = uploadId,
-                PartETags = [.. etags.OrderBy(e => e.PartNumber)],
-                // Ceph (Pacific) ignores this here, unlike on PutObject: the HEAD check above is then the only guard.
-                IfNoneMatch = request.Overwrite ? null : "*",
-            };
-            try
-            {
-                done = await Client.CompleteMultipartUploadAsync(complete, cancellationToken);
-            }
-            catch (AmazonS3Exception ex) when (!request.Overwrite && ex.StatusCode == HttpStatusCode.PreconditionFailed)
-            {
-                throw new ObjectExistsException(target);
-            }
+                if (length is { } expected)
+                    await UploadStreams.CheckLengthAsync(content, total, expected, parts.Token);
+                return total;
+            }, cancellationToken);
         }
-        catch (Exception ex)
+        finally
         {
+            // A first part that never reached the upload (it failed to start, or stopped before part 1).
             if (first is { } unused)
                 ArrayPool<byte>.Shared.Return(unused.Buffer);
-            var failure = await parts.StopAsync(ex);
-            await AbortAsync(target, uploadId, journaled);
-            if (cancellationToken.IsCancellationRequested)
-                throw new OperationCanceledException($"Uploading {target} was cancelled; the partial upload was aborted.", failure, cancellationToken);
-            if (S3Errors.Map(failure, "write", request.Bucket, target, Endpoint) is { } mapped)
-                throw mapped;
-            if (ReferenceEquals(failure, ex))
-                throw;
-            throw new StorageException($"Uploading {target} failed: {failure.Message}", failure);
         }
-        MultipartJournal.Remove(journaled);
-        return await WrittenAsync(target, total, done.ETag, done.VersionId, cancellationToken);
     }
 
     private async Task<PutResult> CopyMultipartAsync(ObjectRef source, ObjectInfo info, ObjectRef destination, CancellationToken cancellationToken)
     {
-        var partSize = S3StoreOptions.PartSizeFor(info.Size, _options.PartSize);
+        var partSize = MultipartPlan.PartSizeFor(info.Size, _options.PartSize);
         var initiate = new InitiateMultipartUploadRequest { BucketName = destination.Bucket, Key = destination.Key, ContentType = info.ContentType };
         S3Metadata.AddTo(initiate.Metadata, info.Metadata);
-        var uploadId = (await Call("start a copy to", destination.Bucket, destination,
-            () => Client.InitiateMultipartUploadAsync(initiate, cancellationToken))).UploadId;
-        var journaled = _journal?.Record(EndpointId, destination.Bucket, destination.Key, uploadId);
-
-        using var parts = new ParallelParts<PartETag>(_options.Concurrency, cancellationToken);
-        CompleteMultipartUploadResponse done;
-        try
+        var wording = new MultipartWording("start a copy to", "copy to",
+            $"Copying to {destination} was cancelled; the partial copy was aborted.", $"Copying {source} to {destination} failed");
+        return await WriteInPartsAsync(destination, initiate, overwrite: true, wording, async (uploadId, parts) =>
         {
             var partNumber = 0;
             for (long offset = 0; offset < info.Size; offset += partSize)
@@ -273,29 +230,64 @@ public sealed partial class S3ObjectStore
                     return new PartETag(number, response.ETag);
                 });
             }
+            return info.Size;
+        }, cancellationToken);
+    }
+
+    /// <summary>How one kind of multipart write speaks of itself in its errors.</summary>
+    private sealed record MultipartWording(string Start, string Operation, string Cancelled, string Failed);
+
+    /// <summary>
+    /// The skeleton every multipart write shares: start the upload (recorded in the journal), let
+    /// <paramref name="sendParts"/> start its parts (it returns the bytes they hold), complete the upload with their
+    /// ETags; on any failure stop the other parts and abort, so nothing half-written remains.
+    /// </summary>
+    private async Task<PutResult> WriteInPartsAsync(
+        ObjectRef target, InitiateMultipartUploadRequest initiate, bool overwrite, MultipartWording wording,
+        Func<string, ParallelParts<PartETag>, Task<long>> sendParts, CancellationToken cancellationToken)
+    {
+        var uploadId = (await Call(wording.Start, target.Bucket, target,
+            () => Client.InitiateMultipartUploadAsync(initiate, cancellationToken))).UploadId;
+        var journaled = _journal?.Record(EndpointId, target.Bucket, target.Key, uploadId);
+        using var parts = new ParallelParts<PartETag>(_options.Concurrency, cancellationToken);
+        long total;
+        CompleteMultipartUploadResponse done;
+        try
+        {
+            total = await sendParts(uploadId, parts);
             var etags = await parts.WhenAllAsync();
-            done = await Client.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
+            var complete = new CompleteMultipartUploadRequest
             {
-                BucketName = destination.Bucket,
-                Key = destination.Key,
+                BucketName = target.Bucket,
+                Key = target.Key,
                 UploadId = uploadId,
                 PartETags = [.. etags.OrderBy(e => e.PartNumber)],
-            }, cancellationToken);
+                // Ceph (Pacific) ignores this here, unlike on PutObject: the HEAD check before the upload is then the only guard.
+                IfNoneMatch = overwrite ? null : "*",
+            };
+            try
+            {
+                done = await Client.CompleteMultipartUploadAsync(complete, cancellationToken);
+            }
+            catch (AmazonS3Exception ex) when (!overwrite && ex.StatusCode == HttpStatusCode.PreconditionFailed)
+            {
+                throw new ObjectExistsException(target);
+            }
         }
         catch (Exception ex)
         {
             var failure = await parts.StopAsync(ex);
-            await AbortAsync(destination, uploadId, journaled);
+            await AbortAsync(target, uploadId, journaled);
             if (cancellationToken.IsCancellationRequested)
-                throw new OperationCanceledException($"Copying to {destination} was cancelled; the partial copy was aborted.", failure, cancellationToken);
-            if (S3Errors.Map(failure, "copy to", destination.Bucket, destination, Endpoint) is { } mapped)
+                throw new OperationCanceledException(wording.Cancelled, failure, cancellationToken);
+            if (S3Errors.Map(failure, wording.Operation, target.Bucket, target, Endpoint) is { } mapped)
                 throw mapped;
             if (ReferenceEquals(failure, ex))
                 throw;
-            throw new StorageException($"Copying {source} to {destination} failed: {failure.Message}", failure);
+            throw new StorageException($"{wording.Failed}: {failure.Message}", failure);
         }
         MultipartJournal.Remove(journaled);
-        return await WrittenAsync(destination, info.Size, done.ETag, done.VersionId, cancellationToken);
+        return await WrittenAsync(target, total, done.ETag, done.VersionId, cancellationToken);
     }
 
     /// <summary>

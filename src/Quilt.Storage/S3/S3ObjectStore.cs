@@ -1,8 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
-using Amazon;
 using Amazon.Runtime;
-using Amazon.Runtime.CredentialManagement;
 using Amazon.S3;
 using Amazon.S3.Model;
 using Microsoft.Extensions.Logging;
@@ -66,48 +64,11 @@ public sealed partial class S3ObjectStore : IObjectStore, IDisposable
 
     private static AmazonS3Client CreateClient(S3StoreOptions options)
     {
-        var config = new AmazonS3Config
-        {
-            // The SDK's default checksums (aws-chunked trailers) are not understood by every S3-compatible server;
-            // integrity comes from the package hashes, computed while streaming.
-            RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
-            ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
-        };
-
-        CredentialProfile? profile = null;
-        if (options.Profile is { Length: > 0 } profileName)
-        {
-            if (!new CredentialProfileStoreChain().TryGetProfile(profileName, out profile))
-                throw new StorageException(
-                    $"AWS profile '{profileName}' was not found in ~/.aws/config or ~/.aws/credentials. Check its name (aws configure list-profiles).");
-        }
-
-        var region = options.Region ?? profile?.Region?.SystemName;
-        var endpoint = FirstSet(options.EndpointUrl, Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL_S3"), Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL"));
-        if (endpoint is not null)
-        {
-            config.ServiceURL = endpoint;
-            // Signing needs a region even where the server ignores it.
-            config.AuthenticationRegion = region ?? FirstSet(Environment.GetEnvironmentVariable("AWS_REGION"), Environment.GetEnvironmentVariable("AWS_DEFAULT_REGION")) ?? "us-east-1";
-            // Virtual-host addressing needs DNS for bucket.host, which S3-compatible servers rarely have.
-            config.ForcePathStyle = true;
-        }
-        else
-        {
-            if (region is not null)
-                config.RegionEndpoint = RegionEndpoint.GetBySystemName(region);
-            config.ForcePathStyle = options.ForcePathStyle;
-        }
-
-        if (profile is null)
-            return new AmazonS3Client(config);
-        if (!AWSCredentialsFactory.TryGetAWSCredentials(profile, new CredentialProfileStoreChain(), out var credentials))
-            throw new StorageException(
-                $"AWS profile '{profile.Name}' has no usable credentials. Check it with 'aws configure list --profile {profile.Name}' (or log in again for SSO profiles).");
-        return new AmazonS3Client(credentials, config);
+        if (options.Profile is not { Length: > 0 } profileName)
+            return S3Clients.Create(options.EndpointUrl, options.Region, options.ForcePathStyle, null);
+        var (credentials, profileRegion) = S3Clients.FromProfile(profileName);
+        return S3Clients.Create(options.EndpointUrl, options.Region ?? profileRegion, options.ForcePathStyle, credentials);
     }
-
-    private static string? FirstSet(params string?[] values) => values.FirstOrDefault(v => !string.IsNullOrWhiteSpace(v));
 
     public async Task<bool> IsVersionedAsync(string bucket, CancellationToken cancellationToken = default)
     {

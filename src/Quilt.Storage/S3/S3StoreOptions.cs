@@ -4,13 +4,13 @@ namespace Quilt.Storage.S3;
 public sealed record S3StoreOptions
 {
     /// <summary>S3's smallest part (all but the last); also the smallest <see cref="PartSize"/> allowed.</summary>
-    public const long MinPartSize = 5L * 1024 * 1024;
+    public const long MinPartSize = MultipartPlan.MinPartSize;
 
     /// <summary>The most parts one multipart upload may have.</summary>
-    public const int MaxParts = 10_000;
+    public const int MaxParts = MultipartPlan.MaxParts;
 
-    /// <summary>The part size for an upload of <paramref name="size"/> bytes: <paramref name="preferred"/>, raised so that no more than <see cref="MaxParts"/> parts are needed.</summary>
-    public static long PartSizeFor(long size, long preferred) => Math.Max(preferred, (size + MaxParts - 1) / MaxParts);
+    /// <inheritdoc cref="MultipartPlan.PartSizeFor"/>
+    public static long PartSizeFor(long size, long preferred) => MultipartPlan.PartSizeFor(size, preferred);
 
     /// <summary>AWS region; null means the AWS SDK's own choice (AWS_REGION, the profile, ...).</summary>
     public string? Region { get; init; }

@@ -22,6 +22,25 @@ public sealed class LocalFolderStoreTests : IDisposable
         Assert.Equal("file", store.Scheme);
     }
 
+    // The local store had its own table, which knew .css and .xlsx but not .py or .mp3; the tools' put path the reverse.
+    [Theory]
+    [InlineData("code/script.py", "text/x-python")]
+    [InlineData("conf/settings.toml", "application/toml")]
+    [InlineData("audio/song.mp3", "audio/mpeg")]
+    [InlineData("images/scan.bmp", "image/bmp")]
+    [InlineData("web/style.css", "text/css")]
+    [InlineData("sheets/data.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")]
+    [InlineData("video/clip.mp4", "video/mp4")]
+    [InlineData("archive/logs.tgz", "application/gzip")]
+    public async Task An_object_put_without_a_type_gets_the_type_the_put_path_guesses(string key, string expected)
+    {
+        await _f.PutTextAsync("data", key, "x");
+
+        var info = await Store.HeadAsync(new ObjectRef("data", key), Token);
+        Assert.Equal(expected, info.ContentType);
+        Assert.Equal(ContentTypes.Guess(key), info.ContentType);
+    }
+
     [Fact]
     public async Task Put_then_read_round_trips_bytes_into_a_plain_file_under_the_bucket_folder()
     {

@@ -300,11 +300,11 @@ public sealed class S3ObjectStoreTests
     {
         using var store = new S3ObjectStore(new S3StoreOptions { EndpointUrl = "http://127.0.0.1:1" });
 
-        Assert.Equal("s3://b/k?versionId=abc%2Fd%2Be+f", store.ToPhysicalKey(new ObjectRef("b", "k", "abc/d+e f")));
-        Assert.Equal(new ObjectRef("b", "k", "abc/d+e f"), store.FromPhysicalKey("s3://b/k?versionId=abc%2Fd%2Be+f"));
-        Assert.Equal(new ObjectRef("b", "a b/c"), store.FromPhysicalKey("s3://b/a%20b/c"));
+        Assert.Equal("s3://bkt/k?versionId=abc%2Fd%2Be+f", store.ToPhysicalKey(new ObjectRef("bkt", "k", "abc/d+e f")));
+        Assert.Equal(new ObjectRef("bkt", "k", "abc/d+e f"), store.FromPhysicalKey("s3://bkt/k?versionId=abc%2Fd%2Be+f"));
+        Assert.Equal(new ObjectRef("bkt", "a b/c"), store.FromPhysicalKey("s3://bkt/a%20b/c"));
         Assert.Null(store.FromPhysicalKey("file:///tmp/x.csv"));
-        Assert.Throws<InvalidObjectPathException>(() => store.FromPhysicalKey("s3://b/k?other=1"));
+        Assert.Throws<InvalidObjectPathException>(() => store.FromPhysicalKey("s3://bkt/k?other=1"));
         Assert.Throws<InvalidObjectPathException>(() => store.FromPhysicalKey("s3:///k"));
         Assert.Equal("s3", store.Scheme);
     }

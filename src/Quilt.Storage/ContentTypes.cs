@@ -1,6 +1,9 @@
-namespace Quilt.Operations;
+namespace Quilt.Storage;
 
-/// <summary>Content types by file extension, and which of them are text, image or audio.</summary>
+/// <summary>
+/// The one table of content types by file extension (for objects put without one, by the tools and the local folder
+/// store alike), and which of them are text, image or audio.
+/// </summary>
 public static class ContentTypes
 {
     public const string Binary = "application/octet-stream";
@@ -16,9 +19,11 @@ public static class ContentTypes
         [".json"] = "application/json",
         [".jsonl"] = "application/jsonl",
         [".ndjson"] = "application/x-ndjson",
+        [".geojson"] = "application/geo+json",
         [".xml"] = "application/xml",
         [".html"] = "text/html",
         [".htm"] = "text/html",
+        [".css"] = "text/css",
         [".yaml"] = "application/yaml",
         [".yml"] = "application/yaml",
         [".toml"] = "application/toml",
@@ -41,11 +46,18 @@ public static class ContentTypes
         [".mp3"] = "audio/mpeg",
         [".ogg"] = "audio/ogg",
         [".flac"] = "audio/flac",
+        [".mp4"] = "video/mp4",
         [".pdf"] = "application/pdf",
         [".zip"] = "application/zip",
         [".gz"] = "application/gzip",
+        [".tgz"] = "application/gzip",
+        [".bz2"] = "application/x-bzip2",
+        [".xz"] = "application/x-xz",
+        [".zst"] = "application/zstd",
         [".tar"] = "application/x-tar",
+        [".xlsx"] = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         [".h5"] = "application/x-hdf5",
+        [".hdf5"] = "application/x-hdf5",
         [".ipynb"] = "application/x-ipynb+json",
     };
 
