@@ -14,7 +14,7 @@ public sealed class QuiltOperations
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(settings);
         Policy = new BucketAccessPolicy(settings);
-        var targets = new PackageRegistries(store, Policy, settings);
+        var targets = new PackageTargets(store, Policy, settings);
         var uris = new ObjectUriResolver(Policy, new PackageEntryResolver(targets));
         Objects = new ObjectOperations(store, uris, Policy, settings);
         Packages = new PackageOperations(targets, new PackageSourceResolver(store, uris, Policy, settings), packages, settings);

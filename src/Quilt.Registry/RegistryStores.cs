@@ -28,7 +28,7 @@ public static class RegistryStores
         settings.Validate();
         if (tokens is null)
             throw new ArgumentException($"Registry mode needs a Quilt JWT: set {TokenVariable}.");
-        return new RegistryObjectStore(new RegistryClient(SharedHttp, new Uri(settings.RegistryUrl!), tokens));
+        return new RegistryApiObjectStore(new RegistryApiClient(SharedHttp, new Uri(settings.RegistryUrl!), tokens));
     }
 
     /// <summary>

@@ -40,7 +40,7 @@ public sealed class RegistryEntryVerificationTests(RegistryFixture fx)
             AllowedBuckets = [fx.Data],
         };
         var policy = new BucketAccessPolicy(settings);
-        var registries = new PackageRegistries(store, policy, settings);
+        var registries = new PackageTargets(store, policy, settings);
         var tools = new PackageReadTools(registries, store, new ObjectUriResolver(policy, new PackageEntryResolver(registries)), policy, settings);
         var package = $"quilt+s3://{fx.Data}#package={name}";
 

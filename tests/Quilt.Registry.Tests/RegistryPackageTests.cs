@@ -14,7 +14,7 @@ public sealed class RegistryPackageTests(RegistryFixture fx)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static PackageRegistry RegistryOf(RegistryObjectStore store, string bucket) =>
+    private static PackageRegistry RegistryOf(RegistryApiObjectStore store, string bucket) =>
         new(store, bucket);
 
     [Fact]

@@ -80,7 +80,7 @@ public static class ServerSettingsResolver
             try
             {
                 storage.Validate();
-                RegistryClient.NormalizeBaseUrl(new Uri(storage.RegistryUrl!));
+                RegistryApiClient.NormalizeBaseUrl(new Uri(storage.RegistryUrl!));
             }
             catch (ArgumentException e)
             {

@@ -52,7 +52,7 @@ public static class QuiltMcpServer
         services.AddSingleton<OperationSettings>(settings);
         services.AddSingleton(storeFactory ?? (Func<IServiceProvider, IObjectStore>)(_ => OpenStore(settings)));
         services.AddSingleton<BucketAccessPolicy>();
-        services.AddSingleton<PackageRegistries>();
+        services.AddSingleton<PackageTargets>();
         services.TryAddSingleton<IPackageEntryResolver, PackageEntryResolver>();
         services.AddSingleton<ObjectUriResolver>();
         services.AddSingleton<PackageSourceResolver>();

@@ -24,7 +24,7 @@ public sealed record PackageTarget(PackageRegistry Registry, string Name, string
 /// bucket policy, and keeps recently read manifests: a manifest is immutable by its top hash, so browsing a large
 /// package page by page reads it once.
 /// </summary>
-public sealed class PackageRegistries(IObjectStore store, BucketAccessPolicy policy, OperationSettings settings)
+public sealed class PackageTargets(IObjectStore store, BucketAccessPolicy policy, OperationSettings settings)
 {
     private const int CachedManifests = 4;
     private readonly LinkedList<(string Key, Manifest Manifest)> _cache = new();
@@ -140,7 +140,7 @@ public sealed class PackageRegistries(IObjectStore store, BucketAccessPolicy pol
 }
 
 /// <summary>Serves quilt+s3://bucket#package=user/name[@hash]&amp;path=key URIs in the object tools.</summary>
-public sealed class PackageEntryResolver(PackageRegistries registries) : IPackageEntryResolver
+public sealed class PackageEntryResolver(PackageTargets registries) : IPackageEntryResolver
 {
     public async Task<PackageEntryObject> ResolveAsync(QuiltUri uri, CancellationToken cancellationToken)
     {
