@@ -17,7 +17,7 @@ namespace Quilt.Registry;
 /// generateUploadUrl (a presigned POST) or, for large files, the registry's multipart upload. The client never holds
 /// AWS credentials. There is no copy or delete: a registry offers neither.
 /// </summary>
-public sealed partial class RegistryApiObjectStore : IObjectStore, IPackagePublishingStore
+public sealed partial class RegistryApiObjectStore : IObjectStore
 {
     private readonly RegistryApiClient _client;
     private readonly RegistryStoreOptions _options;
@@ -35,9 +35,6 @@ public sealed partial class RegistryApiObjectStore : IObjectStore, IPackagePubli
     }
 
     public RegistryApiClient Client => _client;
-
-    /// <summary>Revisions go through the registry's packageConstruct, not by writing manifests and pointers.</summary>
-    public IPackagePublisher PackagePublisher => field ??= new RegistryApiPublisher(_client);
 
     public string Scheme => "s3";
 

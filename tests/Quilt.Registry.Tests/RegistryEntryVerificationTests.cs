@@ -36,7 +36,8 @@ public sealed class RegistryEntryVerificationTests(RegistryFixture fx)
         var store = fx.Store("reader");
         var settings = new ServerSettings
         {
-            Storage = new StorageSettings { Kind = StorageKind.Registry, RegistryUrl = fx.Gateway.ToString() },
+            Storage = new StorageSettings(),
+            RegistryUrl = fx.Gateway,
             AllowedBuckets = [fx.Data],
         };
         var policy = new BucketAccessPolicy(settings);

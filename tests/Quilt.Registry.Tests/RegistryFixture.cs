@@ -114,6 +114,10 @@ public sealed class RegistryFixture : IAsyncLifetime
     public RegistryApiObjectStore StoreWithToken(string token, bool stock = false, RegistryStoreOptions? options = null) =>
         new(new RegistryApiClient(Http, stock ? StockRegistry : Gateway, new FixedRegistryToken(token)), options);
 
+    /// <summary>A package registry in <paramref name="bucket"/> whose revisions are published by the registry's packageConstruct, as in registry mode.</summary>
+    public static Quilt.Packages.PackageRegistry RegistryOf(RegistryApiObjectStore store, string bucket) =>
+        new(store, bucket, new RegistryApiPublisher(store.Client));
+
     /// <summary>The actions the gateway (with uploads) audited for <paramref name="subject"/>, oldest first.</summary>
     public async Task<IReadOnlyList<string>> AuditedActionsAsync(string subject)
     {
