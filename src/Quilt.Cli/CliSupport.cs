@@ -33,7 +33,8 @@ internal static class CliSupport
         }
         catch (Exception ex) when (ex is PackageException or StorageException or FormatException or ArgumentException or IOException or UnauthorizedAccessException or JsonException)
         {
-            await Console.Error.WriteLineAsync("error: " + ex.Message).ConfigureAwait(false);
+            // A structured error (such as a registry without upload: workarounds, backend feature needed) follows, as tools show it.
+            await Console.Error.WriteLineAsync("error: " + ErrorDetails.MessageWithDetails(ex)).ConfigureAwait(false);
             return 1;
         }
     }
