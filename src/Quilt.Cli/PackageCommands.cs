@@ -71,7 +71,7 @@ internal static class PackageCommands
         if (string.IsNullOrWhiteSpace(value))
         {
             if (store.Scheme != "file")
-                throw new ArgumentException("Give the registry bucket with --registry s3://bucket (or set QUILT_MCP_REGISTRY).");
+                throw new ArgumentException("Give the registry bucket with --registry-bucket s3://bucket (or set QUILT_MCP_REGISTRY).");
             value = DefaultLocalRegistry;
         }
         var bucket = value.StartsWith("s3://", StringComparison.Ordinal) ? value["s3://".Length..].TrimEnd('/') : value;
