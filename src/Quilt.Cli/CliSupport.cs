@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using Quilt.Core;
 using Quilt.Core.Manifests;
 using Quilt.Packages;
+using Quilt.Operations;
 using Quilt.Packages.Workflows;
 using Quilt.Registry;
 using Quilt.Storage;
@@ -32,21 +33,28 @@ internal static class CliSupport
         }
         catch (Exception ex) when (ex is PackageException or StorageException or FormatException or ArgumentException or IOException or UnauthorizedAccessException or JsonException)
         {
-            await Console.Error.WriteLineAsync("error: " + ex.Message).ConfigureAwait(false);
+            // A structured error (such as a registry without upload: workarounds, backend feature needed) follows, as tools show it.
+            await Console.Error.WriteLineAsync("error: " + ErrorDetails.MessageWithDetails(ex)).ConfigureAwait(false);
             return 1;
         }
     }
 
-    /// <summary>The store the options name; registry mode (QUILT_REGISTRY_URL) with the token in QUILT_REGISTRY_TOKEN.</summary>
-    public static IObjectStore OpenStore(ParseResult parse)
+    /// <summary>The store the options name (see <see cref="Connect"/>).</summary>
+    public static IObjectStore OpenStore(ParseResult parse) => Connect(parse).Store;
+
+    /// <summary>
+    /// The store and revision publisher the options name, from the composition root (<see cref="StoreConnection"/>):
+    /// registry mode (--registry-url or QUILT_REGISTRY_URL) with the token in QUILT_REGISTRY_TOKEN.
+    /// </summary>
+    public static StoreConnection Connect(ParseResult parse)
     {
-        var settings = StorageOptions.Read(parse);
-        if (settings.Kind != StorageKind.Registry)
-            return ObjectStoreFactory.Create(settings);
+        var choice = StorageOptions.Resolve(parse);
+        if (!choice.IsRegistryMode)
+            return StoreConnection.Open(choice, null);
         var token = Environment.GetEnvironmentVariable(RegistryStores.TokenVariable);
         if (RegistryStores.CheckToken(token) is { } problem)
             throw new ArgumentException(problem);
-        return RegistryStores.Open(settings, new FixedRegistryToken(token!));
+        return StoreConnection.Open(choice, new FixedRegistryToken(token!));
     }
 
     /// <summary>

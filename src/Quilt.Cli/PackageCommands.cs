@@ -15,9 +15,11 @@ internal static class PackageCommands
     /// <summary>The registry bucket used on local storage when none is given.</summary>
     public const string DefaultLocalRegistry = "local";
 
-    private static readonly Option<string?> Registry = new("--registry", "-r")
+    // --registry is the deprecated name (StorageOptions.Resolve notes it).
+    private static readonly Option<string?> Registry = new("--registry-bucket", "--registry", "-r")
     {
-        Description = "The registry: a bucket name or s3://bucket (env QUILT_MCP_REGISTRY; on local storage the default is 'local').",
+        Description = "The bucket holding the packages: a bucket name or s3://bucket (env QUILT_MCP_REGISTRY; on local storage the default is 'local'). "
+            + "--registry is its deprecated name.",
         Recursive = true,
     };
 
@@ -63,19 +65,19 @@ internal static class PackageCommands
         return (RegistryFor(parse, store), nameOrUri, revision);
     }
 
-    private static PackageRegistry RegistryFor(ParseResult parse, IObjectStore store, string? explicitRegistry = null)
+    private static PackageRegistry RegistryFor(ParseResult parse, IObjectStore store, string? explicitRegistry = null, IPackagePublisher? publisher = null)
     {
         var value = explicitRegistry ?? parse.GetValue(Registry) ?? Environment.GetEnvironmentVariable("QUILT_MCP_REGISTRY");
         if (string.IsNullOrWhiteSpace(value))
         {
             if (store.Scheme != "file")
-                throw new ArgumentException("Give the registry bucket with --registry s3://bucket (or set QUILT_MCP_REGISTRY).");
+                throw new ArgumentException("Give the registry bucket with --registry-bucket s3://bucket (or set QUILT_MCP_REGISTRY).");
             value = DefaultLocalRegistry;
         }
         var bucket = value.StartsWith("s3://", StringComparison.Ordinal) ? value["s3://".Length..].TrimEnd('/') : value;
         if (bucket.Length == 0 || bucket.Contains('/', StringComparison.Ordinal))
             throw new ArgumentException($"Invalid registry '{value}': give a bucket name or s3://bucket (no key).");
-        return new PackageRegistry(store, bucket);
+        return new PackageRegistry(store, bucket, publisher);
     }
 
     private static string UriOf(PackageRegistry registry, string name, string topHash, string? path = null) =>
@@ -113,8 +115,9 @@ internal static class PackageCommands
         };
         command.SetAction((parse, ct) => CliSupport.RunAsync(async () =>
         {
-            var store = CliSupport.OpenStore(parse);
-            var registry = RegistryFor(parse, store);
+            var connection = CliSupport.Connect(parse);
+            var store = connection.Store;
+            var registry = RegistryFor(parse, store, publisher: connection.Publisher);
             var entries = await ResolveSourcesAsync(store, parse.GetValue(sources)!, parse.GetValue(entryMeta) ?? [], ct).ConfigureAwait(false);
             var userMeta = CliSupport.ParseJsonOption(parse.GetValue(meta), "--meta");
             var request = new CreatePackageRequest(parse.GetValue(name)!, entries)
@@ -259,12 +262,13 @@ internal static class PackageCommands
         };
         command.SetAction((parse, ct) => CliSupport.RunAsync(async () =>
         {
-            var store = CliSupport.OpenStore(parse);
+            var connection = CliSupport.Connect(parse);
+            var store = connection.Store;
             var (source, pkg, revision) = Target(parse, store, parse.GetValue(name)!, parse.GetValue(Revision));
             var destinationStore = parse.GetValue(destStorage) is { } kind
                 ? ObjectStoreFactory.Create(StorageOptions.Read(parse) with { Kind = StorageSettings.ParseKind(kind) })
                 : store;
-            var destination = RegistryFor(parse, destinationStore, parse.GetValue(to));
+            var destination = RegistryFor(parse, destinationStore, parse.GetValue(to), destinationStore == store ? connection.Publisher : null);
             // Local files a manifest names are read only from a local registry (PushAsync refuses them from any other).
             var locator = new ObjectLocator(destinationStore == store ? [store] : [store, destinationStore], allowLocalFilesOutsideStores: source.IsLocal);
             PackageWriteResult result;

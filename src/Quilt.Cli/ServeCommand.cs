@@ -1,7 +1,6 @@
 using System.CommandLine;
 using Quilt.Mcp.Configuration;
 using Quilt.Mcp.Hosting;
-using Quilt.Storage;
 
 namespace Quilt.Cli;
 
@@ -50,15 +49,19 @@ internal static class ServeCommand
         Description = "Allow --urls beyond loopback (the server has no authentication: put one in front). Env: QUILT_MCP_ALLOW_REMOTE.",
     };
 
+    private static readonly Option<string?> RegistryBucket = new("--registry-bucket")
+    {
+        Description = "The bucket holding packages when a tool call names none (a name or s3://bucket). Env: QUILT_MCP_REGISTRY.",
+    };
+
+    // Deprecated: one option for two things. Still read (a URL as --registry-url, else as --registry-bucket), with a note.
     private static readonly Option<string?> Registry = new("--registry")
     {
-        Description = "A Quilt registry's URL (https://registry.example.com) for registry mode: everything through the registry with a Quilt JWT "
-            + "from QUILT_REGISTRY_TOKEN (over --http, each caller's own Authorization: Bearer token), never AWS credentials. "
-            + "A bucket name or s3://bucket instead names the default package registry. Env: QUILT_MCP_REGISTRY (or QUILT_REGISTRY_URL).",
+        Description = "Deprecated: use --registry-url for a Quilt registry server, --registry-bucket for the bucket holding packages.",
     };
 
     private static readonly Option[] All =
-        [Buckets, ReadOnly, MaxInlineBytes, MaxTextBytes, Catalog, Http, Urls, Port, AllowRemote, Registry];
+        [Buckets, ReadOnly, MaxInlineBytes, MaxTextBytes, Catalog, Http, Urls, Port, AllowRemote, RegistryBucket, Registry];
 
     public static void Attach(RootCommand root)
     {
@@ -88,22 +91,14 @@ internal static class ServeCommand
             Urls = parse.GetValue(Urls) ?? [],
             Port = parse.GetValue(Port),
             AllowRemote = Flag(AllowRemote),
-            Registry = parse.GetValue(Registry),
+            // The storage options (--storage, --root, --endpoint, ..., --registry-url) are the root command's, shared
+            // with every command and resolved the same way; their errors are listed with the server's own.
+            Connection = StorageOptions.Input(parse, parse.GetValue(RegistryBucket), parse.GetValue(Registry)),
         };
-        // The storage options (--storage, --root, --endpoint, ...) are the root command's, shared with every command.
-        // Their error is listed with the server's own, so that one restart fixes everything.
-        var errors = new List<string>();
-        StorageSettings? storage = null;
-        try
-        {
-            storage = StorageOptions.Read(parse, input.Registry is { } registry && StorageSettings.IsRegistryUrl(registry.Trim()) ? registry.Trim() : null);
-        }
-        catch (ArgumentException e)
-        {
-            errors.Add(e.Message);
-        }
-        var resolved = ServerSettingsResolver.Resolve(input, storage ?? new StorageSettings());
-        errors.AddRange(resolved.Errors);
+        var resolved = ServerSettingsResolver.Resolve(input);
+        foreach (var note in resolved.Notes)
+            await Console.Error.WriteLineAsync($"quilt-mcp: note: {note}");
+        var errors = resolved.Errors;
         if (errors.Count > 0 || resolved.Settings is null)
         {
             foreach (var error in errors)

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Quilt.Operations;
 using Quilt.Storage;
 
 namespace Quilt.Cli;
@@ -8,7 +9,7 @@ internal static class StorageOptions
 {
     public static readonly Option<string?> Storage = new("--storage")
     {
-        Description = "Where objects live: 'local' (a folder whose subfolders are buckets; the default), 's3', or 'registry' (a Quilt registry at QUILT_REGISTRY_URL, token in QUILT_REGISTRY_TOKEN). Env: QUILT_MCP_STORAGE.",
+        Description = "Where objects live: 'local' (a folder whose subfolders are buckets; the default), 's3', or 'registry' (a Quilt registry server at --registry-url, token in QUILT_REGISTRY_TOKEN). Env: QUILT_MCP_STORAGE.",
         Recursive = true,
     };
 
@@ -30,6 +31,14 @@ internal static class StorageOptions
 
     public static readonly Option<bool> PathStyle = new("--path-style") { Description = "Address buckets by path (needed by most non-AWS endpoints).", Recursive = true };
 
+    public static readonly Option<string?> RegistryUrl = new("--registry-url")
+    {
+        Description = "A Quilt registry server (https://registry.example.com) to work through (registry mode): everything goes through its API "
+            + "with a Quilt JWT from QUILT_REGISTRY_TOKEN (for serve --http, each caller's own Authorization: Bearer token), never AWS credentials. "
+            + "Env: QUILT_REGISTRY_URL.",
+        Recursive = true,
+    };
+
     public static void AddTo(Command root)
     {
         root.Options.Add(Storage);
@@ -38,28 +47,44 @@ internal static class StorageOptions
         root.Options.Add(Endpoint);
         root.Options.Add(Profile);
         root.Options.Add(PathStyle);
+        root.Options.Add(RegistryUrl);
     }
 
     /// <summary>
-    /// Options first, then environment variables, then defaults. <paramref name="registryUrl"/> (serve's --registry with a
-    /// URL) chooses registry mode before the settings are checked.
+    /// The connection options as given (the same for serve and every other command): <paramref name="registryBucket"/> and
+    /// <paramref name="legacyRegistry"/> are the calling command's --registry-bucket and deprecated --registry, if it has them.
     /// </summary>
-    public static StorageSettings Read(ParseResult parse, string? registryUrl = null)
+    public static ConnectionInput Input(ParseResult parse, string? registryBucket = null, string? legacyRegistry = null) => new()
     {
-        var env = StorageSettings.FromEnvironment();
-        var kind = parse.GetValue(Storage) is { } s ? StorageSettings.ParseKind(s) : env.Kind;
-        var settings = env with
-        {
-            Kind = kind,
-            LocalRoot = parse.GetValue(Root) ?? env.LocalRoot,
-            Region = parse.GetValue(Region) ?? env.Region,
-            EndpointUrl = parse.GetValue(Endpoint) ?? env.EndpointUrl,
-            Profile = parse.GetValue(Profile) ?? env.Profile,
-            ForcePathStyle = parse.GetValue(PathStyle) || env.ForcePathStyle,
-        };
-        if (registryUrl is not null)
-            settings = settings with { Kind = StorageKind.Registry, RegistryUrl = registryUrl };
-        settings.Validate();
-        return settings;
+        Storage = parse.GetValue(Storage),
+        Root = parse.GetValue(Root),
+        Region = parse.GetValue(Region),
+        Endpoint = parse.GetValue(Endpoint),
+        Profile = parse.GetValue(Profile),
+        PathStyle = parse.GetValue(PathStyle),
+        RegistryUrl = parse.GetValue(RegistryUrl),
+        RegistryBucket = registryBucket,
+        Registry = legacyRegistry,
+    };
+
+    /// <summary>
+    /// Options first, then environment variables, then defaults (see <see cref="ConnectionResolver"/>); deprecation notes
+    /// go to stderr, and bad settings throw <see cref="ArgumentException"/> saying what to fix.
+    /// </summary>
+    public static ConnectionChoice Resolve(ParseResult parse)
+    {
+        ArgumentNullException.ThrowIfNull(parse);
+        // A package command's --registry is its --registry-bucket under the old name: say which to use.
+        if (parse.Tokens.Any(t => t.Type == System.CommandLine.Parsing.TokenType.Option && t.Value == "--registry"))
+            Console.Error.WriteLine("note: --registry is deprecated: use --registry-bucket (the same value).");
+        var resolved = ConnectionResolver.Resolve(Input(parse));
+        foreach (var note in resolved.Notes)
+            Console.Error.WriteLine("note: " + note);
+        if (resolved.Choice is null)
+            throw new ArgumentException(string.Join(" ", resolved.Errors));
+        return resolved.Choice;
     }
+
+    /// <summary>The local or S3 storage the options name (see <see cref="Resolve"/>).</summary>
+    public static StorageSettings Read(ParseResult parse) => Resolve(parse).Storage;
 }

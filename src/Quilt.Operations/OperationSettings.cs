@@ -12,7 +12,11 @@ public record OperationSettings
     public const long MaxMaxInlineBytes = 64L * 1024 * 1024;
     public const int MaxMaxTextBytes = 16 * 1024 * 1024;
 
+    /// <summary>The local folder or S3 (unused in registry mode).</summary>
     public required StorageSettings Storage { get; init; }
+
+    /// <summary>The Quilt registry server every operation goes through (registry mode), or null for <see cref="Storage"/>.</summary>
+    public Uri? RegistryUrl { get; init; }
 
     /// <summary>The buckets operations may touch; empty means every bucket the credentials reach.</summary>
     public IReadOnlyList<string> AllowedBuckets { get; init; } = [];
@@ -28,10 +32,10 @@ public record OperationSettings
     /// <summary>A Quilt catalog host (e.g. <c>open.quiltdata.com</c>) for catalog links; null for none.</summary>
     public string? CatalogHost { get; init; }
 
-    /// <summary>The bucket holding packages when a call names none (--registry bucket); null: QUILT_MCP_REGISTRY or the policy's default.</summary>
+    /// <summary>The bucket holding packages when a call names none (--registry-bucket, else QUILT_MCP_REGISTRY); null: the policy's default.</summary>
     public string? DefaultRegistry { get; init; }
 
-    public bool IsRegistryMode => Storage.Kind == StorageKind.Registry;
+    public bool IsRegistryMode => RegistryUrl is not null;
 
     /// <summary>Whether operations may read and write files on this machine (put from a local path, fetch to a destination).</summary>
     public virtual bool LocalFilesAllowed => true;

@@ -9,12 +9,13 @@ namespace Quilt.Operations;
 /// </summary>
 public sealed class QuiltOperations
 {
-    public QuiltOperations(IObjectStore store, OperationSettings settings, PackageService packages)
+    public QuiltOperations(StoreConnection connection, OperationSettings settings, PackageService packages)
     {
-        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(settings);
+        var store = connection.Store;
         Policy = new BucketAccessPolicy(settings);
-        var targets = new PackageRegistries(store, Policy, settings);
+        var targets = new PackageTargets(store, Policy, settings, connection.Publisher);
         var uris = new ObjectUriResolver(Policy, new PackageEntryResolver(targets));
         Objects = new ObjectOperations(store, uris, Policy, settings);
         Packages = new PackageOperations(targets, new PackageSourceResolver(store, uris, Policy, settings), packages, settings);

@@ -10,7 +10,11 @@ namespace Quilt.Packages;
 /// <summary>One revision of a named package: when it was pushed and its top hash.</summary>
 public sealed record PackageRevision(string Name, string TopHash, DateTimeOffset Time, string PointerKey);
 
-/// <summary>Publishes a built revision somewhere other than by writing its files (a registry's own API).</summary>
+/// <summary>
+/// How a built revision becomes the newest of its package: written to the registry's own store in quilt3's layout
+/// (<see cref="StorePackagePublisher"/>, the default), or handed to a registry server's API. Chosen by whoever opens the
+/// store (the composition root), never asked of the store.
+/// </summary>
 public interface IPackagePublisher
 {
     /// <summary>Publishes <paramref name="manifest"/> as the newest revision of <paramref name="name"/> in <paramref name="registry"/>.</summary>
@@ -23,10 +27,25 @@ public interface IPackagePublisher
     void EnsureCanPublish(string name, JsonObject packageMeta, IReadOnlyList<DirectoryMetadata> directoryMetadata);
 }
 
-/// <summary>A store whose package revisions are published through its own API (a Quilt registry's packageConstruct).</summary>
-public interface IPackagePublishingStore
+/// <summary>Writes the manifest and then the pointers through the registry's store, as quilt3 does (see <see cref="PackageRegistry.PublishAsync"/>).</summary>
+public sealed class StorePackagePublisher : IPackagePublisher
 {
-    IPackagePublisher PackagePublisher { get; }
+    public static StorePackagePublisher Instance { get; } = new();
+
+    private StorePackagePublisher()
+    {
+    }
+
+    public Task<PackageRevision> PublishAsync(PackageRegistry registry, string name, Manifest manifest, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        return registry.WriteRevisionAsync(name, manifest, cancellationToken);
+    }
+
+    /// <summary>A store holds whatever a manifest says: nothing to refuse.</summary>
+    public void EnsureCanPublish(string name, JsonObject packageMeta, IReadOnlyList<DirectoryMetadata> directoryMetadata)
+    {
+    }
 }
 
 /// <summary>
@@ -38,11 +57,14 @@ public sealed class PackageRegistry
     private const int PointerReadConcurrency = 16;
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, SemaphoreSlim> PublishLocks = new(StringComparer.Ordinal);
 
-    public PackageRegistry(IObjectStore store, string bucket)
+    /// <param name="store">The store the registry's bucket is in.</param>
+    /// <param name="bucket">The bucket holding the packages (.quilt/ below it).</param>
+    /// <param name="publisher">How revisions are published; default: written to <paramref name="store"/>.</param>
+    public PackageRegistry(IObjectStore store, string bucket, IPackagePublisher? publisher = null)
     {
         Store = store ?? throw new ArgumentNullException(nameof(store));
         ArgumentException.ThrowIfNullOrEmpty(bucket);
-        Publisher = (store as IPackagePublishingStore)?.PackagePublisher;
+        Publisher = publisher ?? StorePackagePublisher.Instance;
         Bucket = bucket;
     }
 
@@ -51,11 +73,10 @@ public sealed class PackageRegistry
     public string Bucket { get; }
 
     /// <summary>
-    /// Publishes revisions in place of writing the manifest and pointers through <see cref="Store"/>: a Quilt registry's
-    /// packageConstruct, for one reached only through its API; taken from the store when it is an
-    /// <see cref="IPackagePublishingStore"/>. Null: written here, in quilt3's layout.
+    /// How revisions are published: <see cref="StorePackagePublisher"/> writes the manifest and pointers through
+    /// <see cref="Store"/>; a Quilt registry server reached only through its API publishes with its packageConstruct.
     /// </summary>
-    public IPackagePublisher? Publisher { get; init; }
+    public IPackagePublisher Publisher { get; }
 
     /// <summary>
     /// Whether this registry is a folder of the local store, the user's own: only its packages may name local files
@@ -273,17 +294,23 @@ public sealed class PackageRegistry
         return (hash, await GetManifestAsync(hash, cancellationToken).ConfigureAwait(false));
     }
 
-    /// <summary>
-    /// Publishes a revision so it is visible whole or not at all: the manifest first, then a timestamp pointer (a new one,
-    /// never overwriting another revision's), then "latest". A failure before the pointers leaves only an unreferenced
-    /// manifest, which no listing shows.
-    /// </summary>
-    public async Task<PackageRevision> PublishAsync(string name, Manifest manifest, CancellationToken cancellationToken = default)
+    /// <summary>Publishes a revision through <see cref="Publisher"/>.</summary>
+    public Task<PackageRevision> PublishAsync(string name, Manifest manifest, CancellationToken cancellationToken = default)
     {
         Names.ValidatePackageName(name);
         ArgumentNullException.ThrowIfNull(manifest);
-        if (Publisher is not null)
-            return await Publisher.PublishAsync(this, name, manifest, cancellationToken).ConfigureAwait(false);
+        return Publisher.PublishAsync(this, name, manifest, cancellationToken);
+    }
+
+    /// <summary>
+    /// Writes a revision so it is visible whole or not at all: the manifest first, then a timestamp pointer (a new one,
+    /// never overwriting another revision's), then "latest". A failure before the pointers leaves only an unreferenced
+    /// manifest, which no listing shows.
+    /// </summary>
+    internal async Task<PackageRevision> WriteRevisionAsync(string name, Manifest manifest, CancellationToken cancellationToken)
+    {
+        Names.ValidatePackageName(name);
+        ArgumentNullException.ThrowIfNull(manifest);
         var topHash = manifest.TopHash;
         using (var buffer = new MemoryStream())
         {

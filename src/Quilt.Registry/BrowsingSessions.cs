@@ -13,7 +13,7 @@ internal sealed record BrowsingSession(string Id, DateTimeOffset Expires, string
 /// covers the object's folder (s3://bucket/folder/), so reading many objects of one folder needs one session; when the
 /// role may read only the object itself, the session covers just that object.
 /// </summary>
-internal sealed class BrowsingSessions(RegistryClient client, RegistryStoreOptions options, TimeProvider time)
+internal sealed class BrowsingSessions(RegistryApiClient client, RegistryStoreOptions options, TimeProvider time)
 {
     // Registries cap session lifetimes (Quilt's default ttl is 180 s); asked for when a longer one is refused.
     private static readonly TimeSpan FallbackLifetime = TimeSpan.FromSeconds(180);
@@ -111,6 +111,6 @@ internal sealed class BrowsingSessions(RegistryClient client, RegistryStoreOptio
         var vars = (JsonObject)variables.DeepClone();
         vars["ttl"] = (int)Math.Ceiling(lifetime.TotalSeconds);
         var data = await client.ExecuteAsync(document, vars, operation, cancellationToken).ConfigureAwait(false);
-        return RegistryClient.Expect(data[field], "BrowsingSession", operation);
+        return RegistryApiClient.Expect(data[field], "BrowsingSession", operation);
     }
 }

@@ -37,7 +37,7 @@ public sealed class RegistryFeatureMissingException : RegistryException
 /// An upload through a registry that has no upload API (a stock Quilt registry: no generateUploadUrl). Carries the
 /// design note's structured error: what failed, why, the workarounds and the backend feature that would unblock it.
 /// </summary>
-public sealed class UploadNotSupportedException : StorageException
+public sealed class UploadNotSupportedException : StorageException, IErrorDetails
 {
     public const string BackendFeature = "generateUploadUrl GraphQL mutation (presigned POST upload URLs), as served by quilt-gateway";
 
@@ -66,8 +66,8 @@ public sealed class UploadNotSupportedException : StorageException
 
     private string PhysicalS3Uri => $"s3://{Target.Bucket}/{Target.Key}";
 
-    /// <summary>The message, then the structured error as JSON: what a tool answers.</summary>
-    public string MessageWithDetails => Message + "\n" + ToJson().ToJsonString();
+    /// <summary>The structured error (see <see cref="ToJson"/>), which tools and the command line show after the message.</summary>
+    public JsonObject Details => ToJson();
 
     /// <summary>The structured error, in the design note's shape.</summary>
     public JsonObject ToJson()

@@ -2,7 +2,7 @@ using Quilt.Storage.S3;
 
 namespace Quilt.Registry;
 
-/// <summary>How <see cref="RegistryObjectStore"/> splits uploads and how long its browsing sessions live.</summary>
+/// <summary>How <see cref="RegistryApiObjectStore"/> splits uploads and how long its browsing sessions live.</summary>
 public sealed record RegistryStoreOptions
 {
     /// <summary>Objects of this size or larger go up as a multipart upload; smaller ones as one presigned POST.</summary>

@@ -1,35 +1,13 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Quilt.Storage;
 
 namespace Quilt.Registry;
 
-/// <summary>Opens stores for any storage settings, registry mode included, and checks registry tokens before use.</summary>
+/// <summary>Checks registry tokens before use (the store itself is opened by the composition root, Quilt.Operations.StoreConnection).</summary>
 public static class RegistryStores
 {
     public const string TokenVariable = "QUILT_REGISTRY_TOKEN";
-
-    // One client for the process: connections to the registry are pooled, and renewed so DNS changes are seen.
-    private static readonly HttpClient SharedHttp = new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2) })
-    {
-        Timeout = TimeSpan.FromMinutes(5),
-    };
-
-    /// <summary>
-    /// The store the settings name. Registry mode needs <paramref name="tokens"/> (one token, or each request's own);
-    /// the other kinds ignore it.
-    /// </summary>
-    public static IObjectStore Open(StorageSettings settings, IRegistryTokenSource? tokens)
-    {
-        ArgumentNullException.ThrowIfNull(settings);
-        if (settings.Kind != StorageKind.Registry)
-            return ObjectStoreFactory.Create(settings);
-        settings.Validate();
-        if (tokens is null)
-            throw new ArgumentException($"Registry mode needs a Quilt JWT: set {TokenVariable}.");
-        return new RegistryObjectStore(new RegistryClient(SharedHttp, new Uri(settings.RegistryUrl!), tokens));
-    }
 
     /// <summary>
     /// Checks a token given at start: present, shaped like a JWT, not expired. Returns the problem (never quoting the

@@ -23,8 +23,6 @@ public static class ObjectStoreFactory
                 ForcePathStyle = settings.ForcePathStyle,
                 UploadJournalFolder = MultipartJournal.DefaultFolder,
             }),
-            StorageKind.Registry => throw new ArgumentException(
-                "Registry mode needs a token and is opened by Quilt.Registry (RegistryStores.Open), not by ObjectStoreFactory."),
             _ => new LocalFolderStore(settings.LocalRoot ?? StorageSettings.DefaultLocalRoot),
         };
     }

@@ -7,18 +7,12 @@ public enum StorageKind
 
     /// <summary>AWS S3 or any S3-compatible endpoint, with the AWS SDK's own credential chain.</summary>
     S3,
-
-    /// <summary>
-    /// A Quilt registry (or quilt-gateway) at <see cref="StorageSettings.RegistryUrl"/>: S3 through its GraphQL API with a
-    /// Quilt JWT, never AWS credentials (the store lives in Quilt.Registry).
-    /// </summary>
-    Registry,
 }
 
 /// <summary>
-/// Which store to use and how to reach it; shared by the command line and the MCP server. Environment variables:
-/// QUILT_MCP_STORAGE (local|s3|registry), QUILT_MCP_ROOT, AWS_REGION, AWS_ENDPOINT_URL_S3, AWS_PROFILE, QUILT_MCP_PATH_STYLE,
-/// QUILT_REGISTRY_URL (or an http(s) URL in QUILT_MCP_REGISTRY), which chooses registry mode.
+/// Which store to use and how to reach it: a local folder or S3. (A Quilt registry server is no store kind here: the
+/// composition root in Quilt.Operations chooses it over these settings.) Environment variables: QUILT_MCP_ROOT,
+/// AWS_REGION, AWS_ENDPOINT_URL_S3, AWS_PROFILE, QUILT_MCP_PATH_STYLE.
 /// </summary>
 public sealed record StorageSettings
 {
@@ -28,15 +22,6 @@ public sealed record StorageSettings
     public string? EndpointUrl { get; init; }
     public string? Profile { get; init; }
     public bool ForcePathStyle { get; init; }
-
-    public const string RegistryUrlVariable = "QUILT_REGISTRY_URL";
-
-    /// <summary>The Quilt registry's address (https://registry.example.com) in registry mode.</summary>
-    public string? RegistryUrl { get; init; }
-
-    /// <summary>Whether a --registry value (or QUILT_MCP_REGISTRY) is a registry's address rather than a bucket.</summary>
-    public static bool IsRegistryUrl(string? value) =>
-        value is not null && (value.StartsWith("https://", StringComparison.OrdinalIgnoreCase) || value.StartsWith("http://", StringComparison.OrdinalIgnoreCase));
 
     /// <summary>$QUILT_MCP_ROOT, else $XDG_DATA_HOME/quilt-mcp, else ~/.local/share/quilt-mcp.</summary>
     public static string DefaultLocalRoot
@@ -59,29 +44,23 @@ public sealed record StorageSettings
     {
         null or "" or "local" => StorageKind.Local,
         "s3" => StorageKind.S3,
-        "registry" => StorageKind.Registry,
-        _ => throw new ArgumentException($"Invalid storage '{value}'. Valid values are: local, s3, registry."),
+        _ => throw new ArgumentException($"Invalid storage '{value}'. Valid values are: local, s3."),
     };
 
-    public static StorageSettings FromEnvironment()
+    /// <summary>The store's settings from the environment variables (see above); the kind is the caller's to choose.</summary>
+    public static StorageSettings FromEnvironment(Func<string, string?> environment)
     {
-        var registryUrl = Environment.GetEnvironmentVariable(RegistryUrlVariable) is { Length: > 0 } url ? url.Trim()
-            : Environment.GetEnvironmentVariable("QUILT_MCP_REGISTRY") is { } registry && IsRegistryUrl(registry.Trim()) ? registry.Trim()
-            : null;
-        var kind = Environment.GetEnvironmentVariable("QUILT_MCP_STORAGE") is { Length: > 0 } storage ? ParseKind(storage)
-            : registryUrl is not null ? StorageKind.Registry
-            : StorageKind.Local;
-        return FromEnvironmentVariables() with { Kind = kind, RegistryUrl = registryUrl };
+        ArgumentNullException.ThrowIfNull(environment);
+        string? Env(string name) => environment(name) is { Length: > 0 } value ? value : null;
+        return new StorageSettings
+        {
+            LocalRoot = Env("QUILT_MCP_ROOT"),
+            Region = Env("AWS_REGION"),
+            EndpointUrl = Env("AWS_ENDPOINT_URL_S3"),
+            Profile = Env("AWS_PROFILE"),
+            ForcePathStyle = Env("QUILT_MCP_PATH_STYLE") is "1" or "true" or "TRUE" or "True",
+        };
     }
-
-    private static StorageSettings FromEnvironmentVariables() => new()
-    {
-        LocalRoot = Environment.GetEnvironmentVariable("QUILT_MCP_ROOT"),
-        Region = Environment.GetEnvironmentVariable("AWS_REGION"),
-        EndpointUrl = Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL_S3"),
-        Profile = Environment.GetEnvironmentVariable("AWS_PROFILE"),
-        ForcePathStyle = Environment.GetEnvironmentVariable("QUILT_MCP_PATH_STYLE") is "1" or "true" or "TRUE" or "True",
-    };
 
     /// <summary>Checks the settings before anything starts; the message says what to fix.</summary>
     public void Validate()
@@ -90,11 +69,5 @@ public sealed record StorageSettings
             throw new ArgumentException($"Invalid S3 endpoint '{EndpointUrl}': give an http:// or https:// URL such as http://127.0.0.1:7480.");
         if (Kind == StorageKind.Local && LocalRoot is not null && LocalRoot.Length == 0)
             throw new ArgumentException("The local storage root is empty: give a folder path.");
-        if (Kind == StorageKind.Registry && !(Uri.TryCreate(RegistryUrl, UriKind.Absolute, out var registry) && (registry.Scheme == "http" || registry.Scheme == "https")))
-        {
-            throw new ArgumentException(RegistryUrl is null
-                ? $"Registry mode needs the registry's address: give --registry https://registry.example.com (or set {RegistryUrlVariable})."
-                : $"Invalid registry URL '{RegistryUrl}': give the registry's https:// address, such as https://registry.example.com.");
-        }
     }
 }

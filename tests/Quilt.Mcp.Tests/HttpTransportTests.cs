@@ -77,7 +77,7 @@ public sealed class HttpTransportTests : IDisposable
         var settings = TestData.Settings("any-bucket") with
         {
             Http = http,
-            Storage = new Quilt.Storage.StorageSettings { Kind = Quilt.Storage.StorageKind.Registry, RegistryUrl = "http://127.0.0.1:9" },
+            RegistryUrl = new Uri("http://127.0.0.1:9"),
         };
         await using var app = QuiltMcpServer.BuildHttpApp(settings, http);
         await app.StartAsync(TestContext.Current.CancellationToken);

@@ -8,10 +8,12 @@ public sealed class ServerSettingsResolverTests
 {
     private static readonly StorageSettings Storage = new() { Kind = StorageKind.S3, EndpointUrl = "http://127.0.0.1:7480" };
 
+    // The storage options every test starts from (S3 at the test endpoint), plus whatever the input adds.
     private static ResolvedSettings Resolve(ServeInput input, params (string Name, string Value)[] env)
     {
         var variables = env.ToDictionary(e => e.Name, e => e.Value);
-        return ServerSettingsResolver.Resolve(input, Storage, name => variables.GetValueOrDefault(name));
+        var connection = input.Connection with { Storage = input.Connection.Storage ?? "s3", Endpoint = input.Connection.Endpoint ?? Storage.EndpointUrl };
+        return ServerSettingsResolver.Resolve(input with { Connection = connection }, name => variables.GetValueOrDefault(name));
     }
 
     [Fact]
@@ -20,7 +22,7 @@ public sealed class ServerSettingsResolverTests
         var resolved = Resolve(new ServeInput());
         Assert.True(resolved.IsValid, string.Join("; ", resolved.Errors));
         var settings = resolved.Settings!;
-        Assert.Same(Storage, settings.Storage);
+        Assert.Equal(Storage, settings.Storage);
         Assert.Empty(settings.AllowedBuckets);
         Assert.False(settings.ReadOnly);
         Assert.Null(settings.Http);
@@ -129,11 +131,11 @@ public sealed class ServerSettingsResolverTests
     public void A_registry_url_chooses_registry_mode_with_the_token_from_the_environment()
     {
         var token = Jwt(DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeSeconds());
-        var resolved = Resolve(new ServeInput { Registry = "https://registry.example.com" }, ("QUILT_REGISTRY_TOKEN", token));
+        var resolved = Resolve(new ServeInput { Connection = new() { RegistryUrl = "https://registry.example.com" } }, ("QUILT_REGISTRY_TOKEN", token));
         Assert.True(resolved.IsValid, string.Join("; ", resolved.Errors));
         var settings = resolved.Settings!;
         Assert.True(settings.IsRegistryMode);
-        Assert.Equal("https://registry.example.com", settings.Storage.RegistryUrl);
+        Assert.Equal(new Uri("https://registry.example.com"), settings.RegistryUrl);
         Assert.Equal(token, settings.RegistryToken!.Token);
         // The settings may be logged: the token must not show.
         Assert.DoesNotContain(token, settings.ToString(), StringComparison.Ordinal);
@@ -142,7 +144,7 @@ public sealed class ServerSettingsResolverTests
     [Fact]
     public void A_bucket_as_registry_names_the_default_package_registry_and_keeps_the_storage()
     {
-        var resolved = Resolve(new ServeInput { Registry = "s3://team-data" });
+        var resolved = Resolve(new ServeInput { Connection = new() { RegistryBucket = "s3://team-data" } });
         Assert.True(resolved.IsValid, string.Join("; ", resolved.Errors));
         Assert.False(resolved.Settings!.IsRegistryMode);
         Assert.Equal("s3://team-data", resolved.Settings.DefaultRegistry);
@@ -151,22 +153,22 @@ public sealed class ServerSettingsResolverTests
     [Fact]
     public void Registry_mode_without_a_usable_token_does_not_start_and_says_what_to_set()
     {
-        var missing = Resolve(new ServeInput { Registry = "https://registry.example.com" });
+        var missing = Resolve(new ServeInput { Connection = new() { RegistryUrl = "https://registry.example.com" } });
         Assert.False(missing.IsValid);
         Assert.Contains(missing.Errors, e => e.Contains("QUILT_REGISTRY_TOKEN", StringComparison.Ordinal));
 
         var expired = Jwt(DateTimeOffset.UtcNow.AddHours(-1).ToUnixTimeSeconds());
-        var old = Resolve(new ServeInput { Registry = "https://registry.example.com" }, ("QUILT_REGISTRY_TOKEN", expired));
+        var old = Resolve(new ServeInput { Connection = new() { RegistryUrl = "https://registry.example.com" } }, ("QUILT_REGISTRY_TOKEN", expired));
         Assert.Contains(old.Errors, e => e.Contains("expired", StringComparison.Ordinal) && !e.Contains(expired, StringComparison.Ordinal));
 
-        var garbage = Resolve(new ServeInput { Registry = "https://registry.example.com" }, ("QUILT_REGISTRY_TOKEN", "Bearer not-a-jwt"));
+        var garbage = Resolve(new ServeInput { Connection = new() { RegistryUrl = "https://registry.example.com" } }, ("QUILT_REGISTRY_TOKEN", "Bearer not-a-jwt"));
         Assert.Contains(garbage.Errors, e => e.Contains("not a JWT", StringComparison.Ordinal));
     }
 
     [Fact]
     public void Registry_mode_over_http_takes_each_callers_token_instead()
     {
-        var resolved = Resolve(new ServeInput { Registry = "https://registry.example.com", Http = true });
+        var resolved = Resolve(new ServeInput { Connection = new() { RegistryUrl = "https://registry.example.com" }, Http = true });
         Assert.True(resolved.IsValid, string.Join("; ", resolved.Errors));
         Assert.Null(resolved.Settings!.RegistryToken);
     }

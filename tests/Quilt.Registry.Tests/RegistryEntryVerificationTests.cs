@@ -36,11 +36,12 @@ public sealed class RegistryEntryVerificationTests(RegistryFixture fx)
         var store = fx.Store("reader");
         var settings = new ServerSettings
         {
-            Storage = new StorageSettings { Kind = StorageKind.Registry, RegistryUrl = fx.Gateway.ToString() },
+            Storage = new StorageSettings(),
+            RegistryUrl = fx.Gateway,
             AllowedBuckets = [fx.Data],
         };
         var policy = new BucketAccessPolicy(settings);
-        var registries = new PackageRegistries(store, policy, settings);
+        var registries = new PackageTargets(store, policy, settings);
         var tools = new PackageReadTools(registries, store, new ObjectUriResolver(policy, new PackageEntryResolver(registries)), policy, settings);
         var package = $"quilt+s3://{fx.Data}#package={name}";
 

@@ -108,11 +108,15 @@ public sealed class RegistryFixture : IAsyncLifetime
     }
 
     /// <summary>A store that acts as <paramref name="role"/> through the gateway (or the stock registry).</summary>
-    public RegistryObjectStore Store(string role, bool stock = false, RegistryStoreOptions? options = null) =>
+    public RegistryApiObjectStore Store(string role, bool stock = false, RegistryStoreOptions? options = null) =>
         StoreWithToken(Token(role), stock, options);
 
-    public RegistryObjectStore StoreWithToken(string token, bool stock = false, RegistryStoreOptions? options = null) =>
-        new(new RegistryClient(Http, stock ? StockRegistry : Gateway, new FixedRegistryToken(token)), options);
+    public RegistryApiObjectStore StoreWithToken(string token, bool stock = false, RegistryStoreOptions? options = null) =>
+        new(new RegistryApiClient(Http, stock ? StockRegistry : Gateway, new FixedRegistryToken(token)), options);
+
+    /// <summary>A package registry in <paramref name="bucket"/> whose revisions are published by the registry's packageConstruct, as in registry mode.</summary>
+    public static Quilt.Packages.PackageRegistry RegistryOf(RegistryApiObjectStore store, string bucket) =>
+        new(store, bucket, new RegistryApiPublisher(store.Client));
 
     /// <summary>The actions the gateway (with uploads) audited for <paramref name="subject"/>, oldest first.</summary>
     public async Task<IReadOnlyList<string>> AuditedActionsAsync(string subject)

@@ -21,7 +21,7 @@ public sealed class RegistryMetadataRefusalTests(RegistryFixture fx)
     public async Task A_revision_the_registry_could_not_publish_as_built_is_refused_and_nothing_is_uploaded(string problem)
     {
         var store = fx.Store("writer");
-        var registry = new PackageRegistry(store, fx.Data);
+        var registry = RegistryFixture.RegistryOf(store, fx.Data);
         var name = $"team/refused{Guid.NewGuid():N}"[..23];
         var service = new PackageService(new ObjectLocator([store], allowLocalFilesOutsideStores: false));
         var request = new CreatePackageRequest(name, [new InlineSource("sub/a.txt", "inline content"u8.ToArray())]) { CopyData = false };

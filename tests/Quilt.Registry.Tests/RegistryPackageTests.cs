@@ -14,8 +14,7 @@ public sealed class RegistryPackageTests(RegistryFixture fx)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static PackageRegistry RegistryOf(RegistryObjectStore store, string bucket) =>
-        new(store, bucket);
+    private static PackageRegistry RegistryOf(RegistryApiObjectStore store, string bucket) => RegistryFixture.RegistryOf(store, bucket);
 
     [Fact]
     public async Task Creates_and_patches_a_package_through_packageConstruct_and_reads_it_back()

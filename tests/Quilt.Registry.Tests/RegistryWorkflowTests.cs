@@ -29,7 +29,7 @@ public sealed class RegistryWorkflowTests(RegistryFixture fx)
     {
         await WriteConfigAsync();
         var store = fx.Store("writer");
-        var registry = new PackageRegistry(store, fx.Workflows);
+        var registry = RegistryFixture.RegistryOf(store, fx.Workflows);
         var service = new PackageService(new ObjectLocator([store], allowLocalFilesOutsideStores: false));
         var name = $"team/wf{Guid.NewGuid():N}"[..20];
 

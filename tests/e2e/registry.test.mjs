@@ -109,7 +109,7 @@ async function connectMcp(registryUrl, bucket, token) {
   const env = { ...process.env, QUILT_REGISTRY_TOKEN: token };
   for (const name of ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL_S3", "AWS_PROFILE", "QUILT_MCP_STORAGE"]) delete env[name];
   const [command, args] = run(server);
-  const transport = new StdioClientTransport({ command, args: [...args, "--registry", registryUrl, "--bucket", bucket], env, stderr: "pipe" });
+  const transport = new StdioClientTransport({ command, args: [...args, "--registry-url", registryUrl, "--bucket", bucket], env, stderr: "pipe" });
   let stderr = "";
   transport.stderr?.on("data", (chunk) => (stderr += chunk));
   const client = new Client({ name: "quilt-mcp-registry-e2e", version: "1.0.0" });
@@ -221,6 +221,7 @@ function startHttpMcp(registryUrl, bucket) {
   const env = { ...process.env };
   for (const name of ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL_S3", "QUILT_REGISTRY_TOKEN", "QUILT_MCP_STORAGE"]) delete env[name];
   const [command, args] = run(server);
+  // The deprecated --registry spelling (still accepted, with a note): kept here so one end-to-end run covers it.
   const child = spawn(command, [...args, "--registry", registryUrl, "--bucket", bucket, "--http", "--port", "0"], { env, stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   const endpoint = new Promise((resolveEndpoint, reject) => {

@@ -1,9 +1,11 @@
+using Quilt.Operations;
+
 namespace Quilt.Mcp.Configuration;
 
 /// <summary>
 /// The server's own options as given on the command line, before defaults and environment variables are applied
-/// (storage options are shared with every command: see Quilt.Storage.StorageSettings). Null (or empty) means
-/// "not given"; <see cref="ServerSettingsResolver"/> turns it into <see cref="ServerSettings"/>.
+/// (where the data is, <see cref="Connection"/>, is resolved as for every command: see Quilt.Operations.ConnectionResolver).
+/// Null (or empty) means "not given"; <see cref="ServerSettingsResolver"/> turns it into <see cref="ServerSettings"/>.
 /// </summary>
 public sealed record ServeInput
 {
@@ -17,6 +19,6 @@ public sealed record ServeInput
     public int? Port { get; init; }
     public bool? AllowRemote { get; init; }
 
-    /// <summary>--registry: an http(s) URL chooses registry mode; a bucket (or s3://bucket) is the default package registry.</summary>
-    public string? Registry { get; init; }
+    /// <summary>--storage and the other storage options, --registry-url, --registry-bucket (and the deprecated --registry).</summary>
+    public ConnectionInput Connection { get; init; } = new();
 }

@@ -1,13 +1,18 @@
 using System.Globalization;
 using System.Net;
+using Quilt.Operations;
 using Quilt.Registry;
-using Quilt.Storage;
 
 namespace Quilt.Mcp.Configuration;
 
-/// <summary>The outcome of resolving options: settings, or every problem found (all at once, so one restart fixes them).</summary>
+/// <summary>
+/// The outcome of resolving options: settings, or every problem found (all at once, so one restart fixes them); and
+/// deprecation notes to print either way.
+/// </summary>
 public sealed record ResolvedSettings(ServerSettings? Settings, IReadOnlyList<string> Errors)
 {
+    public IReadOnlyList<string> Notes { get; init; } = [];
+
     public bool IsValid => Settings is not null && Errors.Count == 0;
 }
 
@@ -28,17 +33,17 @@ public static class ServerSettingsResolver
     public const string AllowRemoteVariable = "QUILT_MCP_ALLOW_REMOTE";
 
     /// <summary>Resolves against the process environment.</summary>
-    public static ResolvedSettings Resolve(ServeInput input, StorageSettings storage) => Resolve(input, storage, Environment.GetEnvironmentVariable);
+    public static ResolvedSettings Resolve(ServeInput input) => Resolve(input, Environment.GetEnvironmentVariable);
 
-    /// <param name="input">The server's options.</param>
-    /// <param name="storage">The storage, already read from the shared storage options and their variables.</param>
+    /// <param name="input">The server's options, with the storage and registry options every command shares.</param>
     /// <param name="environment">Reads an environment variable.</param>
-    public static ResolvedSettings Resolve(ServeInput input, StorageSettings storage, Func<string, string?> environment)
+    public static ResolvedSettings Resolve(ServeInput input, Func<string, string?> environment)
     {
         ArgumentNullException.ThrowIfNull(input);
-        ArgumentNullException.ThrowIfNull(storage);
         ArgumentNullException.ThrowIfNull(environment);
-        var errors = new List<string>();
+        // Where the data is: resolved as for every other command, so the options and variables mean the same everywhere.
+        var connection = ConnectionResolver.Resolve(input.Connection, environment);
+        var errors = new List<string>(connection.Errors);
         string? Env(string name) => environment(name) is { Length: > 0 } value ? value.Trim() : null;
 
         var buckets = new List<string>();
@@ -65,52 +70,32 @@ public static class ServerSettingsResolver
         var catalog = ResolveCatalog(input.Catalog ?? Env(CatalogVariable), input.Catalog is not null ? "--catalog" : CatalogVariable, errors);
         var http = ResolveHttp(input, Env, errors);
 
-        // --registry https://… chooses registry mode; --registry bucket names the default package registry.
-        string? defaultRegistry = null;
-        if (input.Registry is { Length: > 0 } registryOption)
-        {
-            if (StorageSettings.IsRegistryUrl(registryOption.Trim()))
-                storage = storage with { Kind = StorageKind.Registry, RegistryUrl = registryOption.Trim() };
-            else
-                defaultRegistry = registryOption.Trim();
-        }
         IRegistryTokenSource? token = null;
-        if (storage.Kind == StorageKind.Registry)
+        if (connection.Choice?.IsRegistryMode == true && http is null)
         {
-            try
-            {
-                storage.Validate();
-                RegistryClient.NormalizeBaseUrl(new Uri(storage.RegistryUrl!));
-            }
-            catch (ArgumentException e)
-            {
-                errors.Add(e.Message);
-            }
-            if (http is null)
-            {
-                // Over stdio one token serves every call; over HTTP each request brings its caller's own.
-                var tokenText = environment(RegistryStores.TokenVariable);
-                if (RegistryStores.CheckToken(tokenText) is { } problem)
-                    errors.Add(problem);
-                else
-                    token = new FixedRegistryToken(tokenText!);
-            }
+            // Over stdio one token serves every call; over HTTP each request brings its caller's own.
+            var tokenText = environment(RegistryStores.TokenVariable);
+            if (RegistryStores.CheckToken(tokenText) is { } problem)
+                errors.Add(problem);
+            else
+                token = new FixedRegistryToken(tokenText!);
         }
 
-        if (errors.Count > 0)
-            return new ResolvedSettings(null, errors);
+        if (errors.Count > 0 || connection.Choice is not { } choice)
+            return new ResolvedSettings(null, errors) { Notes = connection.Notes };
         return new ResolvedSettings(new ServerSettings
         {
-            Storage = storage,
+            Storage = choice.Storage,
+            RegistryUrl = choice.RegistryUrl,
             AllowedBuckets = buckets,
             ReadOnly = readOnly,
             MaxInlineBytes = maxInline,
             MaxTextBytes = (int)maxText,
             CatalogHost = catalog,
             Http = http,
-            DefaultRegistry = defaultRegistry,
+            DefaultRegistry = choice.RegistryBucket,
             RegistryToken = token,
-        }, errors);
+        }, errors) { Notes = connection.Notes };
     }
 
     private static string? ResolveCatalog(string? value, string source, List<string> errors)

@@ -41,8 +41,9 @@ public static class QuiltMcpServer
         + "package_entry_fetch and package_diff read; package_create, package_patch and package_revision_delete write.";
 
     /// <summary>
-    /// Registers the operations and every tool over them. The storage comes from <paramref name="storeFactory"/> (default:
-    /// <see cref="OpenStore"/> over the settings: a local folder, S3, or a Quilt registry). Add a transport to the returned builder.
+    /// Registers the operations and every tool over them. The store and the revision publisher come from
+    /// <see cref="Connect"/> over the settings (a local folder, S3, or a Quilt registry server), or the store from
+    /// <paramref name="storeFactory"/>, whose revisions are written to it. Add a transport to the returned builder.
     /// </summary>
     public static IMcpServerBuilder AddQuiltMcpServer(this IServiceCollection services, ServerSettings settings, Func<IServiceProvider, IObjectStore>? storeFactory = null)
     {
@@ -50,9 +51,13 @@ public static class QuiltMcpServer
         ArgumentNullException.ThrowIfNull(settings);
         services.AddSingleton(settings);
         services.AddSingleton<OperationSettings>(settings);
-        services.AddSingleton(storeFactory ?? (Func<IServiceProvider, IObjectStore>)(_ => OpenStore(settings)));
+        services.AddSingleton(storeFactory is null
+            ? (Func<IServiceProvider, StoreConnection>)(_ => Connect(settings))
+            : sp => new StoreConnection(storeFactory(sp)));
+        services.AddSingleton(sp => sp.GetRequiredService<StoreConnection>().Store);
+        services.AddSingleton(sp => sp.GetRequiredService<StoreConnection>().Publisher);
         services.AddSingleton<BucketAccessPolicy>();
-        services.AddSingleton<PackageRegistries>();
+        services.AddSingleton<PackageTargets>();
         services.TryAddSingleton<IPackageEntryResolver, PackageEntryResolver>();
         services.AddSingleton<ObjectUriResolver>();
         services.AddSingleton<PackageSourceResolver>();
@@ -74,13 +79,13 @@ public static class QuiltMcpServer
     }
 
     /// <summary>
-    /// The store the settings name. Registry mode: one token over stdio, or over HTTP the token of the request being
-    /// served (see <see cref="PassBearerToken"/>).
+    /// The store and publisher the settings name (<see cref="StoreConnection"/>, the composition root). Registry mode: one
+    /// token over stdio, or over HTTP the token of the request being served (see <see cref="PassBearerToken"/>).
     /// </summary>
-    public static IObjectStore OpenStore(ServerSettings settings)
+    public static StoreConnection Connect(ServerSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        return RegistryStores.Open(settings.Storage, settings.IsRegistryMode ? settings.RegistryToken ?? new AmbientRegistryToken() : null);
+        return StoreConnection.Open(settings, settings.IsRegistryMode ? settings.RegistryToken ?? new AmbientRegistryToken() : null);
     }
 
     /// <summary>
@@ -284,9 +289,12 @@ public static class QuiltMcpServer
     }
 
     /// <summary>Where the data is, for the start-up log line; never credentials.</summary>
+    private static string Describe(ServerSettings settings) => settings.RegistryUrl is { } registry
+        ? $"Quilt registry at {registry}"
+        : Describe(settings.Storage);
+
     private static string Describe(StorageSettings storage) => storage.Kind switch
     {
-        StorageKind.Registry => $"Quilt registry at {storage.RegistryUrl}",
         StorageKind.S3 => "S3" + (storage.EndpointUrl is null ? "" : $" at {storage.EndpointUrl}") + (storage.Region is null ? "" : $", region {storage.Region}")
             + (storage.Profile is null ? "" : $", profile {storage.Profile}"),
         _ => $"local folder {storage.LocalRoot ?? StorageSettings.DefaultLocalRoot}",
@@ -299,7 +307,7 @@ public static class QuiltMcpServer
             return;
         logger.LogInformation(
             "{Name} {Version} serving {Transport}; storage: {Storage}; buckets: {Buckets}; {Mode}",
-            Name, Version, transport, Describe(settings.Storage),
+            Name, Version, transport, Describe(settings),
             settings.AllowedBuckets.Count == 0 ? "any" : string.Join(",", settings.AllowedBuckets),
             settings.ReadOnly ? "read-only" : "read-write");
     }

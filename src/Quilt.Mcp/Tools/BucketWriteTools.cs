@@ -78,8 +78,8 @@ public sealed class BucketWriteTools(IObjectStore store, ObjectUriResolver locat
             catch (Exception e) when (e is StorageException or McpException or IOException or UnauthorizedAccessException)
             {
                 var done = written.Count == 0 ? "No object was written" : $"{written.Count} of {plans.Count} were written ({string.Join(", ", written.Select(w => w.Uri))})";
-                // Through a registry without upload, the structured error (workarounds, backend feature needed) follows.
-                var details = e is Quilt.Registry.UploadNotSupportedException unsupported ? "\n" + unsupported.ToJson().ToJsonString() : "";
+                // A structured error (such as a registry without upload: workarounds, backend feature needed) follows.
+                var details = ErrorDetails.Suffix(e);
                 throw new McpException($"Writing {ObjectUriResolver.FormatUri(plan.Target)} failed: {e.Message} {done}; the rest were not attempted.{details}", e);
             }
             offset += plan.Size;

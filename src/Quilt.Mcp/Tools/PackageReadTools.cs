@@ -18,7 +18,7 @@ namespace Quilt.Mcp.Tools;
 
 /// <summary>The package tools that only read: list, revisions, browse, entry text and fetch, diff.</summary>
 [McpServerToolType]
-public sealed class PackageReadTools(PackageRegistries registries, IObjectStore store, ObjectUriResolver uris, BucketAccessPolicy policy, ServerSettings settings)
+public sealed class PackageReadTools(PackageTargets registries, IObjectStore store, ObjectUriResolver uris, BucketAccessPolicy policy, ServerSettings settings)
 {
     private const int MaxListedChanges = 200;
 

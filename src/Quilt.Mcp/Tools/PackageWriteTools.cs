@@ -17,7 +17,7 @@ namespace Quilt.Mcp.Tools;
 
 /// <summary>The package tools that write: create, patch and delete a revision. A revision appears whole or not at all.</summary>
 [McpServerToolType]
-public sealed class PackageWriteTools(PackageRegistries registries, PackageSourceResolver sourceResolver, PackageService packages, ServerSettings settings)
+public sealed class PackageWriteTools(PackageTargets registries, PackageSourceResolver sourceResolver, PackageService packages, ServerSettings settings)
 {
     [McpServerTool(Name = "package_create", Title = "Create a package", ReadOnly = false, Destructive = false, Idempotent = false, OpenWorld = false,
         UseStructuredContent = true)]

@@ -36,14 +36,10 @@ internal static class ToolCallFilter
             {
                 return Refuse(request, name, e.Message);
             }
-            catch (Quilt.Registry.UploadNotSupportedException e)
-            {
-                // The structured error (what failed, why, workarounds, the backend feature needed) after the sentence.
-                return Refuse(request, name, e.MessageWithDetails);
-            }
             catch (StorageException e)
             {
-                return Refuse(request, name, e.Message);
+                // A structured error (what failed, why, workarounds, the backend feature needed) follows the sentence.
+                return Refuse(request, name, ErrorDetails.MessageWithDetails(e));
             }
             catch (Quilt.Packages.PackageException e)
             {

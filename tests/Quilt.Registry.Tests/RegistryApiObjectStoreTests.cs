@@ -5,7 +5,7 @@ using Quilt.Testing;
 namespace Quilt.Registry.Tests;
 
 /// <summary>Reading through the registry (the real gateway in front of the real S3 server) with only a JWT.</summary>
-public sealed class RegistryObjectStoreTests(RegistryFixture fx)
+public sealed class RegistryApiObjectStoreTests(RegistryFixture fx)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -136,7 +136,7 @@ public sealed class RegistryObjectStoreTests(RegistryFixture fx)
         Assert.Contains("Get a new Quilt token", ex.Message, StringComparison.Ordinal);
         Assert.DoesNotContain(token, ex.ToString(), StringComparison.Ordinal);
 
-        var none = new RegistryObjectStore(new RegistryClient(fx.Http, fx.Gateway, new AmbientRegistryToken()));
+        var none = new RegistryApiObjectStore(new RegistryApiClient(fx.Http, fx.Gateway, new AmbientRegistryToken()));
         await Assert.ThrowsAsync<RegistryAuthenticationException>(() => none.ListBucketsAsync(Ct));
     }
 
@@ -146,7 +146,7 @@ public sealed class RegistryObjectStoreTests(RegistryFixture fx)
         // One store serving two users (the HTTP server's pass-through): each request carries its caller's own rights.
         var key = $"open-{Guid.NewGuid():N}.txt";
         await fx.PutRawAsync(key, "x"u8.ToArray());
-        var store = new RegistryObjectStore(new RegistryClient(fx.Http, fx.Gateway, new AmbientRegistryToken()));
+        var store = new RegistryApiObjectStore(new RegistryApiClient(fx.Http, fx.Gateway, new AmbientRegistryToken()));
         using (AmbientRegistryToken.Use(fx.Token("reader")))
             Assert.Equal("x"u8.ToArray(), await RegistryFixture.ReadAllAsync(await store.OpenReadAsync(new ObjectRef(fx.Data, key), null, Ct)));
         using (AmbientRegistryToken.Use(fx.Token("limited")))
@@ -169,7 +169,7 @@ public sealed class RegistryObjectStoreTests(RegistryFixture fx)
         var subject = $"sess-{Guid.NewGuid():N}"[..17];
         var time = new ShiftedTime();
         var options = new RegistryStoreOptions { SessionLifetime = TimeSpan.FromMinutes(10), SessionRefreshMargin = TimeSpan.FromMinutes(2) };
-        var store = new RegistryObjectStore(new RegistryClient(fx.Http, fx.Gateway, new FixedRegistryToken(fx.Token("reader", subject))), options, time);
+        var store = new RegistryApiObjectStore(new RegistryApiClient(fx.Http, fx.Gateway, new FixedRegistryToken(fx.Token("reader", subject))), options, time);
 
         Assert.Equal("a"u8.ToArray(), await RegistryFixture.ReadAllAsync(await store.OpenReadAsync(new ObjectRef(fx.Data, folder + "a.txt"), null, Ct)));
         Assert.Equal("b"u8.ToArray(), await RegistryFixture.ReadAllAsync(await store.OpenReadAsync(new ObjectRef(fx.Data, folder + "b.txt"), null, Ct)));

@@ -17,14 +17,14 @@ namespace Quilt.Registry;
 /// generateUploadUrl (a presigned POST) or, for large files, the registry's multipart upload. The client never holds
 /// AWS credentials. There is no copy or delete: a registry offers neither.
 /// </summary>
-public sealed partial class RegistryObjectStore : IObjectStore, IPackagePublishingStore
+public sealed partial class RegistryApiObjectStore : IObjectStore
 {
-    private readonly RegistryClient _client;
+    private readonly RegistryApiClient _client;
     private readonly RegistryStoreOptions _options;
     private readonly TimeProvider _time;
     private readonly BrowsingSessions _sessions;
 
-    public RegistryObjectStore(RegistryClient client, RegistryStoreOptions? options = null, TimeProvider? time = null)
+    public RegistryApiObjectStore(RegistryApiClient client, RegistryStoreOptions? options = null, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(client);
         _client = client;
@@ -34,10 +34,7 @@ public sealed partial class RegistryObjectStore : IObjectStore, IPackagePublishi
         _sessions = new BrowsingSessions(client, _options, _time);
     }
 
-    public RegistryClient Client => _client;
-
-    /// <summary>Revisions go through the registry's packageConstruct, not by writing manifests and pointers.</summary>
-    public IPackagePublisher PackagePublisher => field ??= new RegistryPackagePublisher(_client);
+    public RegistryApiClient Client => _client;
 
     public string Scheme => "s3";
 
@@ -69,7 +66,7 @@ public sealed partial class RegistryObjectStore : IObjectStore, IPackagePublishi
             ["after"] = request.ContinuationToken,
         };
         var data = await _client.ExecuteAsync(RegistryOperations.BucketObjects, variables, operation, cancellationToken).ConfigureAwait(false);
-        var page = RegistryClient.Expect(data["bucketObjects"], "BucketObjectList", operation, m => new BucketNotFoundException(request.Bucket));
+        var page = RegistryApiClient.Expect(data["bucketObjects"], "BucketObjectList", operation, m => new BucketNotFoundException(request.Bucket));
         var objects = page["objects"]!.AsArray().OfType<JsonObject>().Select(o => new ObjectSummary(
             o["key"]!.GetValue<string>(), (long)o["size"]!.GetValue<double>(), Time(o["modified"]), Unquote(Text(o["etag"])))).ToList();
         var prefixes = page["prefixes"]!.AsArray().Select(p => p!.GetValue<string>()).ToList();
@@ -88,7 +85,7 @@ public sealed partial class RegistryObjectStore : IObjectStore, IPackagePublishi
         JsonObject o;
         try
         {
-            o = RegistryClient.Expect(data["bucketObject"], "S3Object", operation, _ => new ObjectNotFoundException(obj));
+            o = RegistryApiClient.Expect(data["bucketObject"], "S3Object", operation, _ => new ObjectNotFoundException(obj));
         }
         catch (ObjectNotFoundException)
         {
@@ -181,7 +178,7 @@ public sealed partial class RegistryObjectStore : IObjectStore, IPackagePublishi
             ["ttl"] = (int)Math.Ceiling(expiresIn.TotalSeconds),
         };
         var data = await _client.ExecuteAsync(RegistryOperations.BrowsingSessionLink, variables, operation, cancellationToken).ConfigureAwait(false);
-        var link = RegistryClient.Expect(data["browsingSessionLink"], "BrowsingSessionLink", operation, _ => new ObjectNotFoundException(obj));
+        var link = RegistryApiClient.Expect(data["browsingSessionLink"], "BrowsingSessionLink", operation, _ => new ObjectNotFoundException(obj));
         var version = Text(link["object"]?["version"]);
         if (obj.VersionId is not null && version != obj.VersionId)
         {

@@ -11,7 +11,7 @@ namespace Quilt.Registry;
 /// every entry's s3:// physical key, hash, size and metadata as built here; the registry writes the manifest and
 /// pointers. The top hash it reports must be the one computed here, else the revision is not what was built.
 /// </summary>
-public sealed class RegistryPackagePublisher(RegistryClient client) : IPackagePublisher
+public sealed class RegistryApiPublisher(RegistryApiClient client) : IPackagePublisher
 {
     /// <summary>
     /// packageConstruct builds a revision from entries and package metadata only (quilt3's set_meta, or no user_meta for
@@ -81,7 +81,7 @@ public sealed class RegistryPackagePublisher(RegistryClient client) : IPackagePu
         JsonObject success;
         try
         {
-            success = RegistryClient.Expect(data["packageConstruct"], "PackagePushSuccess", operation);
+            success = RegistryApiClient.Expect(data["packageConstruct"], "PackagePushSuccess", operation);
         }
         catch (Storage.StorageException ex)
         {

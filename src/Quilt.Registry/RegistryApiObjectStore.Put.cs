@@ -16,7 +16,7 @@ namespace Quilt.Registry;
 // parts PUT in parallel to the part URLs it hands out (quilt-gateway's own, which stream to S3, or presigned S3 URLs;
 // either way no token is sent and the answer's ETag is kept), completed by the registry, and aborted on any failure or
 // cancellation. Refusals of either kind come as S3-style XML errors, read by S3RefusalAsync.
-public sealed partial class RegistryObjectStore
+public sealed partial class RegistryApiObjectStore
 {
     /// <summary>The registry's upload mutations; a registry without them (stock Quilt) cannot upload.</summary>
     public static readonly IReadOnlySet<string> UploadFields =
@@ -117,7 +117,7 @@ public sealed partial class RegistryObjectStore
             ["contentType"] = request.ContentType,
             ["partSize"] = S3StoreOptions.PartSizeFor(length, _options.PartSize),
         }, operation, cancellationToken).ConfigureAwait(false);
-        var upload = RegistryClient.Expect(data["multipartUploadCreate"], "MultipartUpload", operation);
+        var upload = RegistryApiClient.Expect(data["multipartUploadCreate"], "MultipartUpload", operation);
         var id = upload["id"]!.GetValue<string>();
         var plan = upload["parts"]!.AsArray().OfType<JsonObject>()
             .Select(p => (Number: p["partNumber"]!.GetValue<int>(), Url: new Uri(p["uploadUrl"]!.GetValue<string>()), Size: (long)p["size"]!.GetValue<double>()))
@@ -170,7 +170,7 @@ public sealed partial class RegistryObjectStore
                 .Select(e => (JsonNode)new JsonObject { ["partNumber"] = e.Number, ["etag"] = e.ETag }).ToArray());
             var completed = await _client.ExecuteAsync(RegistryOperations.MultipartUploadComplete,
                 new JsonObject { ["id"] = id, ["parts"] = partsInput }, completeOperation, cancellationToken).ConfigureAwait(false);
-            done = RegistryClient.Expect(completed["multipartUploadComplete"], "S3Object", completeOperation);
+            done = RegistryApiClient.Expect(completed["multipartUploadComplete"], "S3Object", completeOperation);
         }
         catch (Exception ex)
         {

@@ -24,13 +24,17 @@ public sealed record PackageTarget(PackageRegistry Registry, string Name, string
 /// bucket policy, and keeps recently read manifests: a manifest is immutable by its top hash, so browsing a large
 /// package page by page reads it once.
 /// </summary>
-public sealed class PackageRegistries(IObjectStore store, BucketAccessPolicy policy, OperationSettings settings)
+/// <param name="publisher">How revisions are published (chosen with the store by <see cref="StoreConnection"/>); default: written to the store.</param>
+public sealed class PackageTargets(IObjectStore store, BucketAccessPolicy policy, OperationSettings settings, IPackagePublisher? publisher = null)
 {
     private const int CachedManifests = 4;
     private readonly LinkedList<(string Key, Manifest Manifest)> _cache = new();
     private readonly Lock _lock = new();
 
     public IObjectStore Store { get; } = store;
+
+    /// <summary>The package registry in <paramref name="bucket"/> of this store, publishing as the connection does.</summary>
+    public PackageRegistry Registry(string bucket) => new(Store, bucket, publisher);
 
     public PackageTarget Resolve(string? package, string? registry, string? revision, bool write)
     {
@@ -53,13 +57,13 @@ public sealed class PackageRegistries(IObjectStore store, BucketAccessPolicy pol
                 throw new OperationException($"registry '{registry}' disagrees with the bucket of package '{text}'; give one of them.");
             if (!string.IsNullOrEmpty(revision) && (uri.TopHash ?? uri.Tag) is { } inUri && inUri != revision)
                 throw new OperationException($"revision '{revision}' disagrees with the revision in package '{text}'; give one of them.");
-            target = new PackageTarget(new PackageRegistry(Store, uri.Bucket), uri.PackageName, NullIfEmpty(revision) ?? uri.Revision) { Path = uri.Path };
+            target = new PackageTarget(Registry(uri.Bucket), uri.PackageName, NullIfEmpty(revision) ?? uri.Revision) { Path = uri.Path };
         }
         else
         {
             if (!Names.IsValidPackageName(text))
                 throw new OperationException($"package '{text}' is not a valid name: use user/name (letters, digits, '_' or '-'), or a quilt+s3://bucket#package=user/name URI.");
-            target = new PackageTarget(new PackageRegistry(Store, DefaultRegistry(registry)), text, NullIfEmpty(revision));
+            target = new PackageTarget(Registry(DefaultRegistry(registry)), text, NullIfEmpty(revision));
         }
         if (write)
             policy.EnsureCanWrite(target.Registry.Bucket, "registry");
@@ -69,8 +73,8 @@ public sealed class PackageRegistries(IObjectStore store, BucketAccessPolicy pol
     }
 
     /// <summary>
-    /// The registry bucket: the argument, else --registry (a bucket), else QUILT_MCP_REGISTRY (unless it is a registry's
-    /// URL, which chose registry mode), else the only allowed bucket, else 'local' on local storage.
+    /// The registry bucket: the argument, else the settings' (--registry-bucket, else QUILT_MCP_REGISTRY: see
+    /// <see cref="ConnectionResolver"/>), else the only allowed bucket, else 'local' on local storage.
     /// </summary>
     public string DefaultRegistry(string? registry)
     {
@@ -78,11 +82,9 @@ public sealed class PackageRegistries(IObjectStore store, BucketAccessPolicy pol
             return RegistryBucket(registry);
         if (settings.DefaultRegistry is { Length: > 0 } fromOption)
             return RegistryBucket(fromOption);
-        if (Environment.GetEnvironmentVariable("QUILT_MCP_REGISTRY") is { Length: > 0 } fromEnv && !StorageSettings.IsRegistryUrl(fromEnv.Trim()))
-            return RegistryBucket(fromEnv);
         if (policy.AllowedBuckets.Count == 1)
             return policy.AllowedBuckets[0];
-        if (settings.Storage.Kind == StorageKind.Local)
+        if (!settings.IsRegistryMode && settings.Storage.Kind == StorageKind.Local)
             return "local";
         throw new OperationException("registry is required: give the bucket that holds the packages (such as 'my-bucket' or s3://my-bucket), "
             + "or a quilt+s3://bucket#package=user/name URI as package.");
@@ -140,14 +142,14 @@ public sealed class PackageRegistries(IObjectStore store, BucketAccessPolicy pol
 }
 
 /// <summary>Serves quilt+s3://bucket#package=user/name[@hash]&amp;path=key URIs in the object tools.</summary>
-public sealed class PackageEntryResolver(PackageRegistries registries) : IPackageEntryResolver
+public sealed class PackageEntryResolver(PackageTargets registries) : IPackageEntryResolver
 {
     public async Task<PackageEntryObject> ResolveAsync(QuiltUri uri, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(uri);
         if (uri.Path is null)
             throw new OperationException($"{uri} names a package, not an entry: add &path=<logical key>, or use package_browse to see its entries.");
-        var target = new PackageTarget(new PackageRegistry(registries.Store, uri.Bucket), uri.PackageName!, uri.Revision);
+        var target = new PackageTarget(registries.Registry(uri.Bucket), uri.PackageName!, uri.Revision);
         var (hash, manifest) = await registries.BrowseAsync(target, cancellationToken);
         var entry = manifest.Find(uri.Path) ?? manifest.Find(uri.Path.Trim('/'))
             ?? throw new OperationException($"{uri.PackageName}@{hash[..10]} has no entry '{uri.Path}'. Use package_browse to see its entries.");

@@ -14,12 +14,12 @@ namespace Quilt.Registry;
 /// not have → <see cref="RegistryFeatureMissingException"/>, 401 → <see cref="RegistryAuthenticationException"/>.
 /// The token is only ever put in the Authorization header: never in a message or a log line.
 /// </summary>
-public sealed class RegistryClient
+public sealed class RegistryApiClient
 {
     private readonly HttpClient _http;
     private readonly IRegistryTokenSource _tokens;
 
-    public RegistryClient(HttpClient http, Uri registryUrl, IRegistryTokenSource tokens)
+    public RegistryApiClient(HttpClient http, Uri registryUrl, IRegistryTokenSource tokens)
     {
         ArgumentNullException.ThrowIfNull(http);
         ArgumentNullException.ThrowIfNull(registryUrl);
