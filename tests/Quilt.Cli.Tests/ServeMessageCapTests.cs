@@ -1,26 +1,25 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json.Nodes;
+using Quilt.Testing;
 
 namespace Quilt.Cli.Tests;
 
 /// <summary>The stdio server as MCP clients launch it (a separate quilt-mcp process), sent a message far over its cap.</summary>
 public sealed class ServeMessageCapTests : IDisposable
 {
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "quilt-serve-tests-" + Guid.NewGuid().ToString("N")[..12]);
+    private readonly TempDirectory _temp = new("quilt-serve-tests");
 
-    public void Dispose()
-    {
-        if (Directory.Exists(_root))
-            Directory.Delete(_root, recursive: true);
-    }
+    private string Root => _temp.Path;
+
+    public void Dispose() => _temp.Dispose();
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
     public async Task A_64_MiB_message_is_refused_with_an_error_the_server_stays_small_and_serves_the_next_one()
     {
-        Directory.CreateDirectory(Path.Combine(_root, "bucket"));
+        Directory.CreateDirectory(Path.Combine(Root, "bucket"));
         var psi = new ProcessStartInfo("dotnet")
         {
             RedirectStandardInput = true,
@@ -30,7 +29,7 @@ public sealed class ServeMessageCapTests : IDisposable
         };
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "quilt-mcp.dll"));
         psi.ArgumentList.Add("serve");
-        psi.Environment["QUILT_MCP_ROOT"] = _root;
+        psi.Environment["QUILT_MCP_ROOT"] = Root;
         psi.Environment.Remove("QUILT_MCP_STORAGE");
         psi.Environment.Remove("QUILT_MCP_REGISTRY");
         using var server = Process.Start(psi)!;
@@ -65,7 +64,7 @@ public sealed class ServeMessageCapTests : IDisposable
             server.Refresh();
             var peak = server.PeakWorkingSet64;
             Assert.True(peak < 256L << 20, $"the server's peak working set was {peak:N0} bytes");
-            Assert.False(File.Exists(Path.Combine(_root, "bucket", "big.txt")));
+            Assert.False(File.Exists(Path.Combine(Root, "bucket", "big.txt")));
         }
         finally
         {

@@ -1,12 +1,13 @@
 using Quilt.Storage;
 using Quilt.Storage.Local;
+using Quilt.Testing;
 
 namespace Quilt.Mcp.Tests;
 
 /// <summary>The object tools over the local folder store.</summary>
 public sealed class LocalObjectToolTests : ObjectToolTests
 {
-    private readonly TempFolder _root = new();
+    private readonly TempDirectory _root = new();
 
     private protected override Task<(IObjectStore Store, string Bucket, string OtherBucket)> OpenStoreAsync()
     {

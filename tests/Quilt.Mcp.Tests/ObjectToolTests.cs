@@ -6,6 +6,7 @@ using Parquet.Serialization;
 using Quilt.Mcp.Models;
 using Quilt.Operations.Models;
 using Quilt.Storage;
+using Quilt.Testing;
 
 namespace Quilt.Mcp.Tests;
 
@@ -18,7 +19,7 @@ public abstract class ObjectToolTests : IAsyncLifetime
     private protected IObjectStore Store { get; private set; } = null!;
     private protected string Bucket { get; private set; } = null!;
     private protected string OtherBucket { get; private set; } = null!;
-    private protected TempFolder Files { get; } = new();
+    private protected TempDirectory Files { get; } = new();
 
     /// <summary>A store with two empty buckets: one the server may use, one it may not.</summary>
     private protected abstract Task<(IObjectStore Store, string Bucket, string OtherBucket)> OpenStoreAsync();
@@ -194,7 +195,7 @@ public abstract class ObjectToolTests : IAsyncLifetime
     public async Task Large_file_goes_up_from_a_path_and_down_to_a_path_with_progress()
     {
         var bytes = TestData.TextBytes(20 * 1024 * 1024 + 13);
-        var source = Files.File("big.bin");
+        var source = Files.Combine("big.bin");
         await File.WriteAllBytesAsync(source, bytes, TestContext.Current.CancellationToken);
         await using var mcp = await StartAsync();
 
@@ -247,7 +248,7 @@ public abstract class ObjectToolTests : IAsyncLifetime
     public async Task Fetching_to_an_existing_file_needs_overwrite()
     {
         await PutAsync("f.txt", "new"u8.ToArray());
-        var existing = Files.File("f.txt");
+        var existing = Files.Combine("f.txt");
         await File.WriteAllTextAsync(existing, "old", TestContext.Current.CancellationToken);
         await using var mcp = await StartAsync(readOnly: true);
 
@@ -432,7 +433,7 @@ public abstract class ObjectToolTests : IAsyncLifetime
     [Fact]
     public async Task Cancelling_an_upload_leaves_no_object()
     {
-        var source = Files.File("cancel.bin");
+        var source = Files.Combine("cancel.bin");
         await File.WriteAllBytesAsync(source, TestData.Bytes(64 * 1024 * 1024), TestContext.Current.CancellationToken);
         // The source stalls after 20 MiB (past the first multipart parts, whose upload sends the first progress), as a
         // slow disk would, until the call is cancelled: the cancel always lands mid-upload, however fast the store writes.
@@ -449,7 +450,7 @@ public abstract class ObjectToolTests : IAsyncLifetime
     [Fact]
     public async Task Cancelling_a_download_leaves_no_file()
     {
-        var source = Files.File("to-fetch.bin");
+        var source = Files.Combine("to-fetch.bin");
         await File.WriteAllBytesAsync(source, TestData.Bytes(64 * 1024 * 1024), TestContext.Current.CancellationToken);
         await using (var content = File.OpenRead(source))
         {

@@ -228,7 +228,7 @@ public abstract class PackageToolTests : IAsyncLifetime
 
 public sealed class LocalPackageToolTests : PackageToolTests
 {
-    private readonly TempFolder _root = new();
+    private readonly TempDirectory _root = new();
 
     private protected override Task<(IObjectStore Store, string Bucket)> OpenStoreAsync()
     {
@@ -274,8 +274,8 @@ public sealed class LocalPackageToolTests : PackageToolTests
     [Fact]
     public async Task A_local_folder_is_taken_as_quilt3_takes_it_quiltignore_obeyed_inner_links_followed_outer_links_refused()
     {
-        using var outside = new TempFolder();
-        using var scratch = new TempFolder();
+        using var outside = new TempDirectory();
+        using var scratch = new TempDirectory();
         var folder = Directory.CreateDirectory(Path.Join(scratch.Path, "folder")).FullName;
         var ct = TestContext.Current.CancellationToken;
         Directory.CreateDirectory(Path.Join(folder, "logs"));

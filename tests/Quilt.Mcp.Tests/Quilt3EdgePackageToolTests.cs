@@ -11,7 +11,7 @@ namespace Quilt.Mcp.Tests;
 public sealed class Quilt3EdgePackageToolTests : IAsyncLifetime
 {
     private const string Bucket = "edge-bucket";
-    private readonly TempFolder _root = new();
+    private readonly TempDirectory _root = new();
     private LocalFolderStore _store = null!;
     private McpHarness _mcp = null!;
 

@@ -15,7 +15,7 @@ public sealed class Quilt3MetadataToolTests : IAsyncLifetime
 {
     private const string Bucket = "meta-bucket";
     private const string DirMeta = "dir_meta";
-    private readonly TempFolder _root = new();
+    private readonly TempDirectory _root = new();
     private LocalFolderStore _store = null!;
     private McpHarness _mcp = null!;
     private string _dataKey = null!;

@@ -22,7 +22,7 @@ public sealed class ToolCatalogTests : IDisposable
     /// <summary>Set to 1 (scripts/tool-catalog.sh does) to rewrite the catalog from the code instead of failing.</summary>
     private const string UpdateVariable = "QUILT_UPDATE_TOOL_CATALOG";
 
-    private readonly TempFolder _root = new();
+    private readonly TempDirectory _root = new();
 
     public void Dispose() => _root.Dispose();
 
