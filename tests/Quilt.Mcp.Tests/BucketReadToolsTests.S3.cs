@@ -1,9 +1,4 @@
-using System.Text;
-using Amazon.S3.Model;
-using Quilt.Mcp.Models;
 using Quilt.Operations.Models;
-using Quilt.Storage;
-using Quilt.Testing;
 
 namespace Quilt.Mcp.Tests;
 

@@ -6,7 +6,6 @@ using Parquet.Serialization;
 using Quilt.Mcp.Models;
 using Quilt.Operations.Models;
 using Quilt.Storage;
-using Quilt.Testing;
 
 namespace Quilt.Mcp.Tests;
 

@@ -1,10 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
-using ModelContextProtocol.Protocol;
-using Parquet.Serialization;
-using Quilt.Mcp.Models;
-using Quilt.Operations.Models;
 using Quilt.Storage;
 using Quilt.Testing;
 

@@ -1,9 +1,5 @@
 using System.Text;
-using Amazon.S3.Model;
-using Quilt.Mcp.Models;
 using Quilt.Operations.Models;
-using Quilt.Storage;
-using Quilt.Testing;
 
 namespace Quilt.Mcp.Tests;
 

@@ -5,7 +5,7 @@ using Quilt.Mcp.Hosting;
 using Quilt.Storage.Local;
 using Quilt.Testing;
 
-namespace Quilt.Mcp.Tests;
+namespace Quilt.Mcp.Tests.Hosting;
 
 /// <summary>Tests that measure the process's allocations run alone, so that no other test's allocations count.</summary>
 [CollectionDefinition(nameof(AllocationMeasuringCollection), DisableParallelization = true)]

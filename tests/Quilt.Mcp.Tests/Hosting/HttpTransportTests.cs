@@ -10,7 +10,7 @@ using Quilt.Operations.Models;
 using Quilt.Storage.Local;
 using Quilt.Testing;
 
-namespace Quilt.Mcp.Tests;
+namespace Quilt.Mcp.Tests.Hosting;
 
 /// <summary>The Streamable HTTP server on a real loopback port, driven by the SDK's HTTP client.</summary>
 public sealed class HttpTransportTests : IDisposable
