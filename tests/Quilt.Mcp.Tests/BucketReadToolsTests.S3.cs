@@ -5,13 +5,13 @@ namespace Quilt.Mcp.Tests;
 /// <summary>The bucket read tools over the S3 store, against the real S3 server on loopback: all of <see cref="BucketReadToolsTests"/> and what only S3 has.</summary>
 public sealed class S3BucketReadToolsTests : BucketReadToolsTests
 {
-    private readonly S3BucketToolStore _s3;
+    private readonly S3ToolTestStore _s3;
 
-    public S3BucketReadToolsTests() : this(new S3BucketToolStore())
+    public S3BucketReadToolsTests() : this(new S3ToolTestStore())
     {
     }
 
-    private S3BucketReadToolsTests(S3BucketToolStore s3) : base(s3) => _s3 = s3;
+    private S3BucketReadToolsTests(S3ToolTestStore s3) : base(s3) => _s3 = s3;
 
     [Fact]
     public async Task Versions_can_be_read_linked_and_deleted_one_by_one()

@@ -12,7 +12,7 @@ namespace Quilt.Mcp.Tests;
 /// <summary>The read tools of <see cref="Tools.BucketReadTools"/> (list, info, text and previews, fetch, link), on each store.</summary>
 public abstract class BucketReadToolsTests : BucketToolsTests
 {
-    private protected BucketReadToolsTests(BucketToolStore backing) : base(backing)
+    private protected BucketReadToolsTests(ToolTestStore backing) : base(backing)
     {
     }
 
@@ -256,4 +256,4 @@ public abstract class BucketReadToolsTests : BucketToolsTests
     }
 }
 
-public sealed class LocalBucketReadToolsTests() : BucketReadToolsTests(new LocalBucketToolStore());
+public sealed class LocalBucketReadToolsTests() : BucketReadToolsTests(new LocalToolTestStore());

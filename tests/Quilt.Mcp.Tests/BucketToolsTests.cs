@@ -10,9 +10,9 @@ namespace Quilt.Mcp.Tests;
 /// </summary>
 public abstract class BucketToolsTests : IAsyncLifetime
 {
-    private readonly BucketToolStore _backing;
+    private readonly ToolTestStore _backing;
 
-    private protected BucketToolsTests(BucketToolStore backing) => _backing = backing;
+    private protected BucketToolsTests(ToolTestStore backing) => _backing = backing;
 
     private protected IObjectStore Store { get; private set; } = null!;
     private protected string Bucket { get; private set; } = null!;

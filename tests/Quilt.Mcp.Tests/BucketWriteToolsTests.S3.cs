@@ -4,7 +4,7 @@ using Quilt.Operations.Models;
 namespace Quilt.Mcp.Tests;
 
 /// <summary>The bucket write tools over the S3 store, against the real S3 server on loopback: all of <see cref="BucketWriteToolsTests"/> and what only S3 has.</summary>
-public sealed class S3BucketWriteToolsTests() : BucketWriteToolsTests(new S3BucketToolStore())
+public sealed class S3BucketWriteToolsTests() : BucketWriteToolsTests(new S3ToolTestStore())
 {
     [Fact]
     public async Task Metadata_and_content_type_survive_the_round_trip()

@@ -8,7 +8,7 @@ namespace Quilt.Mcp.Tests;
 /// <summary>The write tools of <see cref="Tools.BucketWriteTools"/> (put, copy, delete), on each store.</summary>
 public abstract class BucketWriteToolsTests : BucketToolsTests
 {
-    private protected BucketWriteToolsTests(BucketToolStore backing) : base(backing)
+    private protected BucketWriteToolsTests(ToolTestStore backing) : base(backing)
     {
     }
 
@@ -138,4 +138,4 @@ public abstract class BucketWriteToolsTests : BucketToolsTests
     }
 }
 
-public sealed class LocalBucketWriteToolsTests() : BucketWriteToolsTests(new LocalBucketToolStore());
+public sealed class LocalBucketWriteToolsTests() : BucketWriteToolsTests(new LocalToolTestStore());

@@ -5,8 +5,8 @@ using Quilt.Testing;
 
 namespace Quilt.Mcp.Tests;
 
-/// <summary>The store a bucket tool test runs against, and what checking it needs that differs by store.</summary>
-internal abstract class BucketToolStore : IAsyncDisposable
+/// <summary>The store a tool test runs against (bucket and package tools alike), and what checking it needs that differs by store.</summary>
+internal abstract class ToolTestStore : IAsyncDisposable
 {
     /// <summary>A store with two empty buckets: one the server may use, one it may not.</summary>
     public abstract Task<(IObjectStore Store, string Bucket, string OtherBucket)> OpenAsync();
@@ -21,15 +21,18 @@ internal abstract class BucketToolStore : IAsyncDisposable
 }
 
 /// <summary>The local folder store.</summary>
-internal sealed class LocalBucketToolStore : BucketToolStore
+internal sealed class LocalToolTestStore(string bucket = "data-bucket") : ToolTestStore
 {
     private readonly TempDirectory _root = new();
 
+    /// <summary>The store's root folder (its buckets are folders in it).</summary>
+    public string Root => _root.Path;
+
     public override Task<(IObjectStore Store, string Bucket, string OtherBucket)> OpenAsync()
     {
-        Directory.CreateDirectory(Path.Join(_root.Path, "data-bucket"));
+        Directory.CreateDirectory(Path.Join(_root.Path, bucket));
         Directory.CreateDirectory(Path.Join(_root.Path, "other-bucket"));
-        return Task.FromResult<(IObjectStore, string, string)>((new LocalFolderStore(_root.Path), "data-bucket", "other-bucket"));
+        return Task.FromResult<(IObjectStore, string, string)>((new LocalFolderStore(_root.Path), bucket, "other-bucket"));
     }
 
     public override Task<byte[]> DownloadAsync(string url)
@@ -58,7 +61,7 @@ internal sealed class LocalBucketToolStore : BucketToolStore
 }
 
 /// <summary>The S3 store, against the real S3 server on loopback.</summary>
-internal sealed class S3BucketToolStore : BucketToolStore
+internal sealed class S3ToolTestStore(bool versioned = false) : ToolTestStore
 {
     private IDisposable? _store;
 
@@ -69,7 +72,7 @@ internal sealed class S3BucketToolStore : BucketToolStore
         Server = await S3TestServer.GetAsync();
         var store = Server.CreateStore();
         _store = store;
-        var bucket = await Server.CreateBucketAsync(cancellationToken: TestContext.Current.CancellationToken);
+        var bucket = await Server.CreateBucketAsync(versioned, TestContext.Current.CancellationToken);
         var other = await Server.CreateBucketAsync(cancellationToken: TestContext.Current.CancellationToken);
         return (store, bucket, other);
     }
