@@ -12,7 +12,7 @@ namespace Quilt.Mcp.Tests;
 /// Package entries whose data was changed in S3 after the revision was made (same key, other bytes: an unversioned bucket
 /// keeps no old version): every read of a whole entry is checked against the recorded size and hash, and refuses.
 /// </summary>
-public sealed class EntryVerificationToolTests : IAsyncLifetime
+public sealed class PackageToolsEntryVerificationTests : IAsyncLifetime
 {
     private const string Original = "name,count\nalpha,1\nbeta,2\n";
     private McpHarness? _mcp;
