@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using System.Text.Json.Nodes;
 using Quilt.Testing;
@@ -10,7 +9,8 @@ public sealed class ServeMessageCapTests : IDisposable
 {
     private readonly TempDirectory _temp = new("quilt-serve-tests");
 
-    private string Root => _temp.Path;
+    // The store's root and the tool's state folder (CliRunner puts it beside the root), both in the scratch folder.
+    private string Root => Path.Combine(_temp.Path, "root");
 
     public void Dispose() => _temp.Dispose();
 
@@ -20,19 +20,7 @@ public sealed class ServeMessageCapTests : IDisposable
     public async Task A_64_MiB_message_is_refused_with_an_error_the_server_stays_small_and_serves_the_next_one()
     {
         Directory.CreateDirectory(Path.Combine(Root, "bucket"));
-        var psi = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "quilt-mcp.dll"));
-        psi.ArgumentList.Add("serve");
-        psi.Environment["QUILT_MCP_ROOT"] = Root;
-        psi.Environment.Remove("QUILT_MCP_STORAGE");
-        psi.Environment.Remove("QUILT_MCP_REGISTRY");
-        using var server = Process.Start(psi)!;
+        using var server = new CliRunner(Root).Start("serve");
         var stderr = server.StandardError.ReadToEndAsync(Ct);
         var input = server.StandardInput.BaseStream;
         var output = server.StandardOutput;
