@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.IO.Pipelines;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Amazon.Runtime;
@@ -8,10 +7,9 @@ using Amazon.S3;
 using Microsoft.Extensions.DependencyInjection;
 using ModelContextProtocol;
 using ModelContextProtocol.Client;
-using ModelContextProtocol.Protocol;
-using ModelContextProtocol.Server;
 using Quilt.Mcp.Configuration;
 using Quilt.Mcp.Hosting;
+using Quilt.Testing;
 
 namespace Quilt.Bench;
 
@@ -130,60 +128,36 @@ public static class BenchRun
 }
 
 /// <summary>
-/// The Quilt MCP server as the product builds it (AddQuiltMcpServer) and a real MCP client, joined in process by two
-/// pipes: the benchmarks time tool calls as a client sees them, JSON both ways included, without a child process.
+/// The Quilt MCP server as the product builds it (AddQuiltMcpServer) and a real MCP client, joined in process
+/// (<see cref="InProcessMcpServer"/>): the benchmarks time tool calls as a client sees them, JSON both ways included,
+/// without a child process.
 /// </summary>
 public sealed class InProcessMcp : IAsyncDisposable
 {
-    private readonly Pipe _clientToServer = new();
-    private readonly Pipe _serverToClient = new();
-    private readonly CancellationTokenSource _cts = new();
-    private ServiceProvider? _provider;
-    private Task _serverTask = Task.CompletedTask;
+    private readonly InProcessMcpServer _server;
+    private readonly McpClient _client;
 
-    public McpClient Client { get; private set; } = null!;
+    private InProcessMcp(InProcessMcpServer server, McpClient client)
+    {
+        _server = server;
+        _client = client;
+    }
 
     public static async Task<InProcessMcp> StartAsync(ServerSettings settings)
     {
-        var pair = new InProcessMcp();
-        var services = new ServiceCollection();
-        services.AddLogging();
-        services.AddQuiltMcpServer(settings)
-            .WithStreamServerTransport(pair._clientToServer.Reader.AsStream(), pair._serverToClient.Writer.AsStream());
-        pair._provider = services.BuildServiceProvider();
-        pair._serverTask = pair._provider.GetRequiredService<McpServer>().RunAsync(pair._cts.Token);
-        pair.Client = await McpClient.CreateAsync(
-            new StreamClientTransport(pair._clientToServer.Writer.AsStream(), pair._serverToClient.Reader.AsStream()));
-        return pair;
+        var server = InProcessMcpServer.Start((services, input, output) =>
+            services.AddQuiltMcpServer(settings).WithStreamServerTransport(input, output));
+        return new InProcessMcp(server, await server.ConnectAsync());
     }
 
     /// <summary>Calls a tool with arguments written as JSON; a tool error throws, with its text.</summary>
     public async Task<JsonElement> CallAsync(string tool, string argumentsJson, IProgress<ProgressNotificationValue>? progress = null)
     {
-        using var doc = JsonDocument.Parse(argumentsJson);
-        var arguments = doc.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => (object?)p.Value.Clone());
-        var result = await Client.CallToolAsync(tool, arguments, progress);
+        var result = await _client.CallToolWithJsonAsync(tool, argumentsJson, progress);
         if (result.IsError == true || result.StructuredContent is null)
-            throw new InvalidOperationException($"{tool} failed: " + string.Join("\n", result.Content.OfType<TextContentBlock>().Select(t => t.Text)));
+            throw new InvalidOperationException($"{tool} failed: " + McpClientJson.Text(result));
         return result.StructuredContent.Value;
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        if (Client is not null)
-            await Client.DisposeAsync();
-        await _cts.CancelAsync();
-        _clientToServer.Writer.Complete();
-        _serverToClient.Writer.Complete();
-        try
-        {
-            await _serverTask;
-        }
-        catch (OperationCanceledException)
-        {
-        }
-        if (_provider is not null)
-            await _provider.DisposeAsync();
-        _cts.Dispose();
-    }
+    public ValueTask DisposeAsync() => _server.DisposeAsync();
 }

@@ -6,6 +6,7 @@ using System.Text.Json.Nodes;
 using Amazon.S3.Model;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
+using Quilt.Testing;
 
 namespace Quilt.Bench;
 
@@ -227,7 +228,7 @@ public static class McpServerBench
             var values = arguments.ToDictionary(p => p.Key, p => (object?)JsonSerializer.SerializeToElement(p.Value));
             var result = await _client.CallToolAsync(tool, values);
             if (result.IsError == true)
-                throw new InvalidOperationException($"{tool} failed: {string.Join(" ", result.Content.OfType<TextContentBlock>().Select(t => t.Text))}");
+                throw new InvalidOperationException($"{tool} failed: {McpClientJson.Text(result)}");
         }
 
         /// <summary>VmHWM: the most resident memory the server has had since it started.</summary>

@@ -1,19 +1,21 @@
 using System.Text.Json.Nodes;
+using Quilt.Testing;
 
 namespace Quilt.Cli.Tests;
 
 public sealed class PackageCommandTests : IDisposable
 {
-    private readonly string _scratch = Path.Combine(Path.GetTempPath(), "quilt-cli-tests-" + Guid.NewGuid().ToString("N")[..12]);
+    private readonly TempDirectory _temp = new("quilt-cli-tests");
+    private readonly string _scratch;
     private readonly CliRunner _cli;
 
     public PackageCommandTests()
     {
-        Directory.CreateDirectory(_scratch);
+        _scratch = _temp.Path;
         _cli = new CliRunner(Path.Combine(_scratch, "root"));
     }
 
-    public void Dispose() => Directory.Delete(_scratch, recursive: true);
+    public void Dispose() => _temp.Dispose();
 
     private static string FixtureRoot => Path.Combine(AppContext.BaseDirectory, "TestData", "quilt3");
 

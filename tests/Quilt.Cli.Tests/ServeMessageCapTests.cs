@@ -1,39 +1,26 @@
-using System.Diagnostics;
 using System.Text;
 using System.Text.Json.Nodes;
+using Quilt.Testing;
 
 namespace Quilt.Cli.Tests;
 
 /// <summary>The stdio server as MCP clients launch it (a separate quilt-mcp process), sent a message far over its cap.</summary>
 public sealed class ServeMessageCapTests : IDisposable
 {
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "quilt-serve-tests-" + Guid.NewGuid().ToString("N")[..12]);
+    private readonly TempDirectory _temp = new("quilt-serve-tests");
 
-    public void Dispose()
-    {
-        if (Directory.Exists(_root))
-            Directory.Delete(_root, recursive: true);
-    }
+    // The store's root and the tool's state folder (CliRunner puts it beside the root), both in the scratch folder.
+    private string Root => Path.Combine(_temp.Path, "root");
+
+    public void Dispose() => _temp.Dispose();
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
     public async Task A_64_MiB_message_is_refused_with_an_error_the_server_stays_small_and_serves_the_next_one()
     {
-        Directory.CreateDirectory(Path.Combine(_root, "bucket"));
-        var psi = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "quilt-mcp.dll"));
-        psi.ArgumentList.Add("serve");
-        psi.Environment["QUILT_MCP_ROOT"] = _root;
-        psi.Environment.Remove("QUILT_MCP_STORAGE");
-        psi.Environment.Remove("QUILT_MCP_REGISTRY");
-        using var server = Process.Start(psi)!;
+        Directory.CreateDirectory(Path.Combine(Root, "bucket"));
+        using var server = new CliRunner(Root).Start("serve");
         var stderr = server.StandardError.ReadToEndAsync(Ct);
         var input = server.StandardInput.BaseStream;
         var output = server.StandardOutput;
@@ -65,7 +52,7 @@ public sealed class ServeMessageCapTests : IDisposable
             server.Refresh();
             var peak = server.PeakWorkingSet64;
             Assert.True(peak < 256L << 20, $"the server's peak working set was {peak:N0} bytes");
-            Assert.False(File.Exists(Path.Combine(_root, "bucket", "big.txt")));
+            Assert.False(File.Exists(Path.Combine(Root, "bucket", "big.txt")));
         }
         finally
         {

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Quilt.Core;
+using Quilt.Testing;
 
 namespace Quilt.Cli.Tests;
 
@@ -10,13 +11,14 @@ namespace Quilt.Cli.Tests;
 /// </summary>
 public sealed class WorkflowCommandTests : IDisposable
 {
-    private readonly string _scratch = Path.Combine(Path.GetTempPath(), "quilt-cli-wf-" + Guid.NewGuid().ToString("N")[..12]);
+    private readonly TempDirectory _temp = new("quilt-cli-wf");
+    private readonly string _scratch;
     private readonly CliRunner _cli;
     private readonly string _data;
 
     public WorkflowCommandTests()
     {
-        Directory.CreateDirectory(_scratch);
+        _scratch = _temp.Path;
         _cli = new CliRunner(Path.Combine(_scratch, "root"));
         _data = Path.Combine(_scratch, "data");
         Directory.CreateDirectory(_data);
@@ -35,7 +37,7 @@ public sealed class WorkflowCommandTests : IDisposable
 
     private string ProjectUrl { get; }
 
-    public void Dispose() => Directory.Delete(_scratch, recursive: true);
+    public void Dispose() => _temp.Dispose();
 
     private async Task AssertRefusedAsync(string expected, params string[] args)
     {

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Quilt.Storage.Local;
+using Quilt.Testing;
 
 namespace Quilt.Mcp.Tests;
 
@@ -10,8 +11,8 @@ namespace Quilt.Mcp.Tests;
 public sealed class BadInputTests : IDisposable
 {
     private const string Bucket = "data-bucket";
-    private readonly TempFolder _root = new();
-    private readonly TempFolder _files = new();
+    private readonly TempDirectory _root = new();
+    private readonly TempDirectory _files = new();
     private readonly LocalFolderStore _store;
 
     public BadInputTests()
@@ -22,8 +23,8 @@ public sealed class BadInputTests : IDisposable
         Write("data-bucket/bin.dat", [1, 0, 2, 0, 3]);
         Write("data-bucket/big.txt", TestData.TextBytes(2000));
         Write("other-bucket/secret.txt", "secret"u8.ToArray());
-        File.WriteAllBytes(_files.File("local.txt"), "local"u8.ToArray());
-        File.WriteAllBytes(_files.File("existing.txt"), "keep"u8.ToArray());
+        File.WriteAllBytes(_files.Combine("local.txt"), "local"u8.ToArray());
+        File.WriteAllBytes(_files.Combine("existing.txt"), "keep"u8.ToArray());
     }
 
     private void Write(string relative, byte[] bytes)
@@ -39,7 +40,7 @@ public sealed class BadInputTests : IDisposable
             .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}.quilt-mcp{Path.DirectorySeparatorChar}locks", StringComparison.Ordinal))
             .ToDictionary(f => Path.GetRelativePath(_root.Path, f), f => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(f))));
 
-    private string L(string name) => TestData.Json(_files.File(name));
+    private string L(string name) => TestData.Json(_files.Combine(name));
 
     public static TheoryData<string, string, string> Cases()
     {
@@ -176,7 +177,7 @@ public sealed class BadInputTests : IDisposable
         await using var mcp = await McpHarness.StartAsync(TestData.Settings(Bucket), _store);
         var error = await mcp.CallErrorAsync("bucket_object_fetch", $$"""{"uri": "s3://data-bucket/small.txt", "destination": {{L("existing.txt")}}}""");
         Assert.Contains("already exists", error, StringComparison.Ordinal);
-        Assert.Equal("keep", await File.ReadAllTextAsync(_files.File("existing.txt"), TestContext.Current.CancellationToken));
+        Assert.Equal("keep", await File.ReadAllTextAsync(_files.Combine("existing.txt"), TestContext.Current.CancellationToken));
 
         error = await mcp.CallErrorAsync("bucket_objects_put", $$"""{"objects": [{"uri": "s3://data-bucket/a.txt", "localPath": {{L("nope.txt")}}}]}""");
         Assert.Contains("does not exist", error, StringComparison.Ordinal);
@@ -192,7 +193,7 @@ public sealed class BadInputTests : IDisposable
         Assert.Contains("remote clients", error, StringComparison.Ordinal);
         error = await mcp.CallErrorAsync("bucket_object_fetch", $$"""{"uri": "s3://data-bucket/small.txt", "destination": {{L("out.txt")}}}""");
         Assert.Contains("remote clients", error, StringComparison.Ordinal);
-        Assert.False(File.Exists(_files.File("out.txt")));
+        Assert.False(File.Exists(_files.Combine("out.txt")));
         Assert.Equal(before, Snapshot());
     }
 

@@ -1,4 +1,3 @@
-using System.IO.Pipelines;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using ModelContextProtocol;
@@ -10,24 +9,25 @@ using Quilt.Mcp.Hosting;
 using Quilt.Mcp.Models;
 using Quilt.Operations.Models;
 using Quilt.Storage;
+using Quilt.Testing;
 
 namespace Quilt.Mcp.Tests;
 
-/// <summary>The SDK's in-process pairing: a real MCP client and server joined by two pipes, the server built as the product builds it.</summary>
+/// <summary>A real MCP client and the server built as the product builds it, in process (<see cref="InProcessMcpServer"/>), with the tests' call helpers.</summary>
 internal sealed class McpHarness : IAsyncDisposable
 {
-    private readonly Pipe _clientToServer = new();
-    private readonly Pipe _serverToClient = new();
-    private readonly CancellationTokenSource _cts = new();
-    private ServiceProvider? _provider;
-    private Task _serverTask = Task.CompletedTask;
+    private readonly InProcessMcpServer _server;
 
-    private McpHarness(IObjectStore store) => Store = store;
+    private McpHarness(InProcessMcpServer server, IObjectStore store)
+    {
+        _server = server;
+        Store = store;
+    }
 
     public IObjectStore Store { get; }
 
     /// <summary>The server's services.</summary>
-    public IServiceProvider Services => _provider!;
+    public IServiceProvider Services => _server.Services;
 
     public McpClient Client { get; private set; } = null!;
 
@@ -36,19 +36,15 @@ internal sealed class McpHarness : IAsyncDisposable
     public static async Task<McpHarness> StartAsync(ServerSettings settings, IObjectStore store, Action<IServiceCollection>? configure = null,
         Func<IServiceCollection, IMcpServerBuilder>? addServer = null, McpClientOptions? clientOptions = null)
     {
-        var harness = new McpHarness(store);
-        var services = new ServiceCollection();
-        services.AddLogging();
-        configure?.Invoke(services);
-        (addServer ?? (s => s.AddQuiltMcpServer(settings)))(services)
-            .WithStreamServerTransport(harness._clientToServer.Reader.AsStream(), harness._serverToClient.Writer.AsStream());
-        // An instance registration wins over the default factory, and the container does not dispose it: the test owns the store.
-        services.AddSingleton(store);
-        harness._provider = services.BuildServiceProvider(validateScopes: true);
-        harness._serverTask = harness._provider.GetRequiredService<McpServer>().RunAsync(harness._cts.Token);
-        harness.Client = await McpClient.CreateAsync(
-            new StreamClientTransport(harness._clientToServer.Writer.AsStream(), harness._serverToClient.Reader.AsStream()),
-            clientOptions, cancellationToken: TestContext.Current.CancellationToken);
+        var server = InProcessMcpServer.Start((services, input, output) =>
+        {
+            configure?.Invoke(services);
+            (addServer ?? (s => s.AddQuiltMcpServer(settings)))(services).WithStreamServerTransport(input, output);
+            // An instance registration wins over the default factory, and the container does not dispose it: the test owns the store.
+            services.AddSingleton(store);
+        });
+        var harness = new McpHarness(server, store);
+        harness.Client = await server.ConnectAsync(clientOptions, TestContext.Current.CancellationToken);
         return harness;
     }
 
@@ -56,13 +52,9 @@ internal sealed class McpHarness : IAsyncDisposable
     public Task<CallToolResult> CallAsync(string tool, string argumentsJson = "{}", IProgress<ProgressNotificationValue>? progress = null) =>
         CallCancellableAsync(tool, argumentsJson, progress, TestContext.Current.CancellationToken);
 
-    public async Task<CallToolResult> CallCancellableAsync(string tool, string argumentsJson, IProgress<ProgressNotificationValue>? progress,
-        CancellationToken cancellationToken)
-    {
-        using var doc = JsonDocument.Parse(argumentsJson);
-        var arguments = doc.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => (object?)p.Value.Clone());
-        return await Client.CallToolAsync(tool, arguments, progress, cancellationToken: cancellationToken);
-    }
+    public Task<CallToolResult> CallCancellableAsync(string tool, string argumentsJson, IProgress<ProgressNotificationValue>? progress,
+        CancellationToken cancellationToken) =>
+        Client.CallToolWithJsonAsync(tool, argumentsJson, progress, cancellationToken);
 
     /// <summary>Calls a tool that must succeed and returns its structured result.</summary>
     public async Task<T> CallOkAsync<T>(string tool, string argumentsJson = "{}", IProgress<ProgressNotificationValue>? progress = null)
@@ -81,46 +73,7 @@ internal sealed class McpHarness : IAsyncDisposable
         return Text(result);
     }
 
-    public static string Text(CallToolResult result) =>
-        string.Join("\n", result.Content.OfType<TextContentBlock>().Select(t => t.Text));
+    public static string Text(CallToolResult result) => McpClientJson.Text(result);
 
-    public async ValueTask DisposeAsync()
-    {
-        if (Client is not null)
-            await Client.DisposeAsync();
-        await _cts.CancelAsync();
-        _clientToServer.Writer.Complete();
-        _serverToClient.Writer.Complete();
-        try
-        {
-            await _serverTask;
-        }
-        catch (OperationCanceledException)
-        {
-        }
-        if (_provider is not null)
-            await _provider.DisposeAsync();
-        _cts.Dispose();
-    }
-}
-
-/// <summary>A temporary folder removed at the end of the test.</summary>
-internal sealed class TempFolder : IDisposable
-{
-    public TempFolder() => Directory.CreateDirectory(Path);
-
-    public string Path { get; } = System.IO.Path.Join(System.IO.Path.GetTempPath(), "quilt-mcp-tests", Guid.NewGuid().ToString("N"));
-
-    public string File(string name) => System.IO.Path.Join(Path, name);
-
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(Path, recursive: true);
-        }
-        catch (DirectoryNotFoundException)
-        {
-        }
-    }
+    public ValueTask DisposeAsync() => _server.DisposeAsync();
 }

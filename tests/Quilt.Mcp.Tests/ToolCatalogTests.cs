@@ -22,9 +22,45 @@ public sealed class ToolCatalogTests : IDisposable
     /// <summary>Set to 1 (scripts/tool-catalog.sh does) to rewrite the catalog from the code instead of failing.</summary>
     private const string UpdateVariable = "QUILT_UPDATE_TOOL_CATALOG";
 
-    private readonly TempFolder _root = new();
+    private readonly TempDirectory _root = new();
 
     public void Dispose() => _root.Dispose();
+
+    [Fact]
+    public async Task Every_tool_is_described_annotated_and_has_an_output_schema()
+    {
+        await using var mcp = await McpHarness.StartAsync(TestData.Settings("data"), new LocalFolderStore(_root.Path));
+        var tools = await mcp.Client.ListToolsAsync(cancellationToken: TestContext.Current.CancellationToken);
+        var names = tools.Select(t => t.Name).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(
+            ["bucket_object_copy", "bucket_object_delete", "bucket_object_fetch", "bucket_object_info", "bucket_object_link", "bucket_object_text",
+                "bucket_objects_list", "bucket_objects_put", "buckets_list",
+                "package_browse", "package_create", "package_diff", "package_entry_fetch", "package_entry_text", "package_list",
+                "package_patch", "package_revision_delete", "package_revisions"],
+            names);
+        foreach (var tool in tools.Select(t => t.ProtocolTool))
+        {
+            Assert.False(string.IsNullOrWhiteSpace(tool.Description), tool.Name);
+            var a = tool.Annotations;
+            Assert.NotNull(a);
+            Assert.NotNull(a.ReadOnlyHint);
+            Assert.NotNull(a.DestructiveHint);
+            Assert.NotNull(a.IdempotentHint);
+            Assert.NotNull(a.OpenWorldHint);
+            var writes = tool.Name is "bucket_objects_put" or "bucket_object_copy" or "bucket_object_delete"
+                or "package_create" or "package_patch" or "package_revision_delete";
+            // Publishing a revision adds to a package's history; only deleting one (or overwriting objects) destroys.
+            var destroys = writes && tool.Name is not ("package_create" or "package_patch");
+            Assert.Equal(!writes, a.ReadOnlyHint);
+            Assert.Equal(destroys, a.DestructiveHint);
+            Assert.NotNull(tool.OutputSchema);
+            foreach (var property in tool.InputSchema.GetProperty("properties").EnumerateObject())
+                Assert.True(property.Value.TryGetProperty("description", out _), $"{tool.Name}.{property.Name} has no description");
+        }
+        // Required arguments are declared as such.
+        var info = tools.Single(t => t.Name == "bucket_object_info").ProtocolTool;
+        Assert.Equal(["uri"], info.InputSchema.GetProperty("required").EnumerateArray().Select(e => e.GetString()));
+    }
 
     [Fact]
     public void The_catalog_describes_every_tool_as_the_SDK_builds_it_from_the_code()

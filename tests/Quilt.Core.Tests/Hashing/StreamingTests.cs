@@ -1,4 +1,5 @@
 using Quilt.Core.Hashing;
+using Quilt.Testing;
 
 namespace Quilt.Core.Tests.Hashing;
 
@@ -154,9 +155,9 @@ public sealed class StreamingTests
 
         await ObjectHashing.ComputeAsync(new MemoryStream(data), data.Length, ObjectHash.Sha256ChunkedType, progress, Token);
 
-        Assert.NotEmpty(progress.Reports);
-        Assert.Equal(data.Length, progress.Reports[^1]);
-        Assert.Equal(progress.Reports.Order(), progress.Reports);
+        Assert.NotEmpty(progress.Values);
+        Assert.Equal(data.Length, progress.Values[^1]);
+        Assert.Equal(progress.Values.Order(), progress.Values);
     }
 
     [Fact]
@@ -187,7 +188,7 @@ public sealed class StreamingTests
         }, maxDegreeOfParallelism: 2, progress, Token);
 
         Assert.Equal(sequential, parallel);
-        Assert.Equal(size, progress.Reports.Max());
+        Assert.Equal(size, progress.Values.Max());
         if (type == ObjectHash.Sha256Type)
             Assert.Equal([(0L, size)], ranges); // one whole-object hash cannot be split
         else
@@ -231,7 +232,7 @@ public sealed class StreamingTests
         var hashes = await ObjectHashing.ComputeManyAsync(sources, ObjectHash.Sha256ChunkedType, 2, progress, Token);
 
         Assert.Equal(objects.Select(o => ObjectHashing.Compute(o)), hashes);
-        Assert.Equal(objects.Sum(o => (long)o.Length), progress.Reports.Max());
+        Assert.Equal(objects.Sum(o => (long)o.Length), progress.Values.Max());
     }
 
     [Fact]

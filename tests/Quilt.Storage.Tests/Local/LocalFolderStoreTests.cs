@@ -1,5 +1,6 @@
 using System.Text;
 using Quilt.Storage.Local;
+using Quilt.Testing;
 
 namespace Quilt.Storage.Tests.Local;
 

@@ -1,4 +1,5 @@
 using Quilt.Storage.Local;
+using Quilt.Testing;
 
 namespace Quilt.Storage.Tests.Local;
 

@@ -1,5 +1,6 @@
 using System.Text;
 using Quilt.Storage.Local;
+using Quilt.Testing;
 
 namespace Quilt.Storage.Tests.Local;
 
@@ -95,24 +96,4 @@ internal sealed class GatedStream(byte[] first, byte[] rest, Task gate, Exceptio
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
     public override void SetLength(long value) => throw new NotSupportedException();
     public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-}
-
-internal sealed class RecordingProgress : IProgress<long>
-{
-    private readonly List<long> _values = [];
-
-    public IReadOnlyList<long> Values
-    {
-        get
-        {
-            lock (_values)
-                return [.. _values];
-        }
-    }
-
-    public void Report(long value)
-    {
-        lock (_values)
-            _values.Add(value);
-    }
 }

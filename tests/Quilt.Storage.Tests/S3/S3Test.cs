@@ -35,25 +35,4 @@ internal static class S3Test
     }
 
     public static string Sha256(byte[] bytes) => Convert.ToHexString(SHA256.HashData(bytes));
-
-    /// <summary>Records every report as it is made (unlike Progress&lt;T&gt;, which posts them later).</summary>
-    public sealed class RecordingProgress : IProgress<long>
-    {
-        private readonly List<long> _values = [];
-
-        public IReadOnlyList<long> Values
-        {
-            get
-            {
-                lock (_values)
-                    return [.. _values];
-            }
-        }
-
-        public void Report(long value)
-        {
-            lock (_values)
-                _values.Add(value);
-        }
-    }
 }

@@ -12,7 +12,7 @@ namespace Quilt.Mcp.Tests;
 /// as tool errors with nothing published, workflow as a name ("" for none), and the workflow object recorded with the
 /// config's and schema's version ids.
 /// </summary>
-public sealed class WorkflowToolTests : IAsyncLifetime
+public sealed class PackageWriteToolsWorkflowTests : IAsyncLifetime
 {
     private McpHarness _mcp = null!;
     private IObjectStore _store = null!;

@@ -1,7 +1,7 @@
 using Quilt.Mcp.Configuration;
 using Quilt.Storage;
 
-namespace Quilt.Mcp.Tests;
+namespace Quilt.Mcp.Tests.Configuration;
 
 /// <summary>Options and environment variables become settings, or a list of errors that say what to fix.</summary>
 public sealed class ServerSettingsResolverTests

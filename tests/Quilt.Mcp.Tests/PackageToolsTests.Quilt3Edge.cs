@@ -8,10 +8,10 @@ using Quilt.Testing;
 namespace Quilt.Mcp.Tests;
 
 /// <summary>Packages quilt3 wrote with odd manifests, through the package tools: every entry is listed, reached and read.</summary>
-public sealed class Quilt3EdgePackageToolTests : IAsyncLifetime
+public sealed class PackageToolsQuilt3EdgeTests : IAsyncLifetime
 {
     private const string Bucket = "edge-bucket";
-    private readonly TempFolder _root = new();
+    private readonly TempDirectory _root = new();
     private LocalFolderStore _store = null!;
     private McpHarness _mcp = null!;
 

@@ -12,14 +12,14 @@ namespace Quilt.Mcp.Tests;
 /// Package entries whose data was changed in S3 after the revision was made (same key, other bytes: an unversioned bucket
 /// keeps no old version): every read of a whole entry is checked against the recorded size and hash, and refuses.
 /// </summary>
-public sealed class EntryVerificationToolTests : IAsyncLifetime
+public sealed class PackageToolsEntryVerificationTests : IAsyncLifetime
 {
     private const string Original = "name,count\nalpha,1\nbeta,2\n";
     private McpHarness? _mcp;
     private S3TestServer _server = null!;
     private IObjectStore _store = null!;
     private string _bucket = "";
-    private readonly TempFolder _folder = new();
+    private readonly TempDirectory _folder = new();
 
     private McpHarness Mcp => _mcp!;
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -68,9 +68,9 @@ public sealed class EntryVerificationToolTests : IAsyncLifetime
         var inline = await Mcp.CallOkAsync<ObjectFetchResult>("package_entry_fetch", """{"package": "team/checked", "path": "table.csv"}""");
         Assert.True(inline.Verified);
         var saved = await Mcp.CallOkAsync<ObjectFetchResult>("package_entry_fetch",
-            JsonSerializer.Serialize(new { package = "team/checked", path = "long.txt", destination = _folder.File("long.txt") }));
+            JsonSerializer.Serialize(new { package = "team/checked", path = "long.txt", destination = _folder.Combine("long.txt") }));
         Assert.True(saved.Verified);
-        Assert.Equal(TestData.TextBytes(300_000), await File.ReadAllBytesAsync(_folder.File("long.txt"), Ct));
+        Assert.Equal(TestData.TextBytes(300_000), await File.ReadAllBytesAsync(_folder.Combine("long.txt"), Ct));
     }
 
     [Theory]
@@ -98,10 +98,10 @@ public sealed class EntryVerificationToolTests : IAsyncLifetime
         AssertNamesBoth(await Mcp.CallErrorAsync("package_entry_fetch", """{"package": "team/checked", "path": "table.csv"}"""));
 
         // To a new file: nothing appears. Over an existing file: it stays as it was. No temporary file is left either.
-        var fresh = _folder.File("fresh.csv");
+        var fresh = _folder.Combine("fresh.csv");
         AssertNamesBoth(await Mcp.CallErrorAsync("package_entry_fetch", JsonSerializer.Serialize(new { package = "team/checked", path = "table.csv", destination = fresh })));
         Assert.False(File.Exists(fresh));
-        var existing = _folder.File("existing.csv");
+        var existing = _folder.Combine("existing.csv");
         await File.WriteAllTextAsync(existing, "mine", Ct);
         AssertNamesBoth(await Mcp.CallErrorAsync("package_entry_fetch",
             JsonSerializer.Serialize(new { package = "team/checked", path = "table.csv", destination = existing, overwrite = true })));

@@ -1,13 +1,11 @@
-using System.IO.Pipelines;
 using System.Text;
 using System.Text.Json.Nodes;
-using Microsoft.Extensions.DependencyInjection;
-using ModelContextProtocol.Server;
 using Quilt.Mcp.Configuration;
 using Quilt.Mcp.Hosting;
 using Quilt.Storage.Local;
+using Quilt.Testing;
 
-namespace Quilt.Mcp.Tests;
+namespace Quilt.Mcp.Tests.Hosting;
 
 /// <summary>Tests that measure the process's allocations run alone, so that no other test's allocations count.</summary>
 [CollectionDefinition(nameof(AllocationMeasuringCollection), DisableParallelization = true)]
@@ -21,20 +19,11 @@ public sealed class AllocationMeasuringCollection;
 [Collection(nameof(AllocationMeasuringCollection))]
 public sealed class StdioMessageCapTests : IAsyncDisposable
 {
-    private readonly Pipe _clientToServer = new();
-    private readonly Pipe _serverToClient = new();
-    private readonly CancellationTokenSource _cts = new();
-    private readonly TempFolder _root = new();
-    private readonly Stream _toServer;
-    private readonly StreamReader _fromServer;
-    private ServiceProvider? _provider;
-    private Task _server = Task.CompletedTask;
+    private readonly TempDirectory _root = new();
+    private InProcessMcpServer? _server;
+    private StreamReader? _fromServer;
 
-    public StdioMessageCapTests()
-    {
-        _toServer = _clientToServer.Writer.AsStream();
-        _fromServer = new StreamReader(_serverToClient.Reader.AsStream(), Encoding.UTF8);
-    }
+    private Stream ToServer => _server!.ToServer;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -43,12 +32,9 @@ public sealed class StdioMessageCapTests : IAsyncDisposable
         Directory.CreateDirectory(Path.Join(_root.Path, "bucket"));
         var settings = TestData.Settings("bucket");
         var store = new LocalFolderStore(_root.Path);
-        var services = new ServiceCollection();
-        services.AddLogging();
-        services.AddQuiltMcpServer(settings, _ => store)
-            .WithCappedStreamServerTransport(_clientToServer.Reader.AsStream(), _serverToClient.Writer.AsStream(), maxMessageBytes ?? settings.MaxMessageBytes);
-        _provider = services.BuildServiceProvider(validateScopes: true);
-        _server = _provider.GetRequiredService<McpServer>().RunAsync(_cts.Token);
+        _server = InProcessMcpServer.Start((services, input, output) => services.AddQuiltMcpServer(settings, _ => store)
+            .WithCappedStreamServerTransport(input, output, maxMessageBytes ?? settings.MaxMessageBytes));
+        _fromServer = new StreamReader(_server.FromServer, Encoding.UTF8);
         await SendAsync("""{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}""");
         Assert.Equal(1, (await ReceiveAsync())["id"]!.GetValue<int>());
         await SendAsync("""{"jsonrpc":"2.0","method":"notifications/initialized"}""");
@@ -56,8 +42,8 @@ public sealed class StdioMessageCapTests : IAsyncDisposable
 
     private async Task SendAsync(string line)
     {
-        await _toServer.WriteAsync(Encoding.UTF8.GetBytes(line + "\n"), Ct);
-        await _toServer.FlushAsync(Ct);
+        await ToServer.WriteAsync(Encoding.UTF8.GetBytes(line + "\n"), Ct);
+        await ToServer.FlushAsync(Ct);
     }
 
     /// <summary>
@@ -66,20 +52,20 @@ public sealed class StdioMessageCapTests : IAsyncDisposable
     /// </summary>
     private async Task<long> SendLongAsync(string head, long fill, string tail)
     {
-        await _toServer.WriteAsync(Encoding.UTF8.GetBytes(head), Ct);
+        await ToServer.WriteAsync(Encoding.UTF8.GetBytes(head), Ct);
         // Small writes: the pipe then holds a few pooled segments at a time, so the test's own side allocates nothing that counts.
         var chunk = new byte[16 * 1024];
         Array.Fill(chunk, (byte)'a');
         for (long sent = 0; sent < fill; sent += chunk.Length)
-            await _toServer.WriteAsync(chunk.AsMemory(0, (int)Math.Min(chunk.Length, fill - sent)), Ct);
-        await _toServer.WriteAsync(Encoding.UTF8.GetBytes(tail + "\n"), Ct);
-        await _toServer.FlushAsync(Ct);
+            await ToServer.WriteAsync(chunk.AsMemory(0, (int)Math.Min(chunk.Length, fill - sent)), Ct);
+        await ToServer.WriteAsync(Encoding.UTF8.GetBytes(tail + "\n"), Ct);
+        await ToServer.FlushAsync(Ct);
         return head.Length + fill + tail.Length;
     }
 
     private async Task<JsonNode> ReceiveAsync()
     {
-        var line = await _fromServer.ReadLineAsync(Ct);
+        var line = await _fromServer!.ReadLineAsync(Ct);
         Assert.NotNull(line);
         return JsonNode.Parse(line)!;
     }
@@ -151,20 +137,9 @@ public sealed class StdioMessageCapTests : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _cts.CancelAsync();
-        await _clientToServer.Writer.CompleteAsync();
-        await _serverToClient.Writer.CompleteAsync();
-        try
-        {
-            await _server;
-        }
-        catch (OperationCanceledException)
-        {
-        }
-        if (_provider is not null)
-            await _provider.DisposeAsync();
-        _fromServer.Dispose();
-        _cts.Dispose();
+        if (_server is not null)
+            await _server.DisposeAsync();
+        _fromServer?.Dispose();
         _root.Dispose();
     }
 }

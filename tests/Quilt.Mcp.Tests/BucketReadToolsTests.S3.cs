@@ -1,50 +1,22 @@
-using System.Text;
-using Amazon.S3.Model;
-using Quilt.Mcp.Models;
 using Quilt.Operations.Models;
-using Quilt.Storage;
-using Quilt.Testing;
 
 namespace Quilt.Mcp.Tests;
 
-/// <summary>The object tools over the S3 store, against the real S3 server on loopback.</summary>
-public sealed class S3ObjectToolTests : ObjectToolTests
+/// <summary>The bucket read tools over the S3 store, against the real S3 server on loopback: all of <see cref="BucketReadToolsTests"/> and what only S3 has.</summary>
+public sealed class S3BucketReadToolsTests : BucketReadToolsTests
 {
-    private S3TestServer _server = null!;
-    private IDisposable? _store;
+    private readonly S3ToolTestStore _s3;
 
-    private protected override async Task<(IObjectStore Store, string Bucket, string OtherBucket)> OpenStoreAsync()
+    public S3BucketReadToolsTests() : this(new S3ToolTestStore())
     {
-        _server = await S3TestServer.GetAsync();
-        var store = _server.CreateStore();
-        _store = store;
-        var bucket = await _server.CreateBucketAsync(cancellationToken: TestContext.Current.CancellationToken);
-        var other = await _server.CreateBucketAsync(cancellationToken: TestContext.Current.CancellationToken);
-        return (store, bucket, other);
     }
 
-    private protected override async Task<byte[]> DownloadAsync(string url)
-    {
-        Assert.StartsWith(_server.EndpointUrl, url, StringComparison.Ordinal);
-        // A plain client with no credentials: the URL alone must be enough.
-        using var http = new HttpClient();
-        return await http.GetByteArrayAsync(new Uri(url), TestContext.Current.CancellationToken);
-    }
-
-    private protected override async Task AssertNothingHalfWrittenAsync(string key)
-    {
-        async Task<List<MultipartUpload>> OpenUploads() =>
-            (await _server.Client.ListMultipartUploadsAsync(new ListMultipartUploadsRequest { BucketName = Bucket, Prefix = key },
-                TestContext.Current.CancellationToken)).MultipartUploads ?? [];
-        for (var i = 0; i < 250 && (await OpenUploads()).Count > 0; i++)
-            await Task.Delay(20, TestContext.Current.CancellationToken);
-        Assert.Empty(await OpenUploads());
-    }
+    private S3BucketReadToolsTests(S3ToolTestStore s3) : base(s3) => _s3 = s3;
 
     [Fact]
     public async Task Versions_can_be_read_linked_and_deleted_one_by_one()
     {
-        var bucket = await _server.CreateBucketAsync(versioned: true, TestContext.Current.CancellationToken);
+        var bucket = await _s3.Server.CreateBucketAsync(versioned: true, TestContext.Current.CancellationToken);
         var settings = TestData.Settings(bucket, catalog: "catalog.example.com");
         await using var mcp = await McpHarness.StartAsync(settings, Store);
         var first = await mcp.CallOkAsync<ObjectsPutResult>("bucket_objects_put", $$"""{"objects": [{"uri": "s3://{{bucket}}/v.txt", "text": "one"}]}""");
@@ -80,25 +52,5 @@ public sealed class S3ObjectToolTests : ObjectToolTests
         error = await mcp.CallErrorAsync("bucket_objects_put", $$"""{"objects": [{"uri": "s3://{{missing}}/a.txt", "text": "x"}]}""");
         Assert.Contains(missing, error, StringComparison.Ordinal);
         Assert.Contains("No object was written", error, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public async Task Metadata_and_content_type_survive_the_round_trip()
-    {
-        await using var mcp = await StartAsync();
-        await mcp.CallOkAsync<ObjectsPutResult>("bucket_objects_put", $$$"""
-            {"objects": [{"uri": "{{{Uri("m/data.csv")}}}", "text": "a,b\n1,2\n", "metadata": {"project": "alpha", "Run-Id": "42"} }]}
-            """);
-        var info = await mcp.CallOkAsync<ObjectInfoResult>("bucket_object_info", $$"""{"uri": "{{Uri("m/data.csv")}}"}""");
-        Assert.Equal("text/csv", info.ContentType);
-        Assert.Equal("alpha", info.Metadata["project"]);
-        Assert.Equal("42", info.Metadata["run-id"]);
-        Assert.Equal(Encoding.UTF8.GetByteCount("a,b\n1,2\n"), info.Size);
-    }
-
-    public override async ValueTask DisposeAsync()
-    {
-        await base.DisposeAsync();
-        _store?.Dispose();
     }
 }

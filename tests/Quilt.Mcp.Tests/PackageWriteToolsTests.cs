@@ -1,43 +1,17 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using ModelContextProtocol.Protocol;
-using Quilt.Mcp.Models;
 using Quilt.Operations.Models;
 using Quilt.Storage;
-using Quilt.Storage.Local;
-using Quilt.Testing;
 
 namespace Quilt.Mcp.Tests;
 
-/// <summary>The package tools through an in-process MCP client, over one store (local folder or S3).</summary>
-public abstract class PackageToolTests : IAsyncLifetime
+/// <summary>The write tools of <see cref="Tools.PackageWriteTools"/> (create, patch, revision delete), on each store.</summary>
+public abstract class PackageWriteToolsTests : PackageToolsTests
 {
-    private McpHarness? _mcp;
-
-    private protected IObjectStore Store { get; private set; } = null!;
-    private protected string Bucket { get; private set; } = "";
-    private protected McpHarness Mcp => _mcp!;
-
-    private protected abstract Task<(IObjectStore Store, string Bucket)> OpenStoreAsync();
-
-    public async ValueTask InitializeAsync()
+    private protected PackageWriteToolsTests(ToolTestStore backing) : base(backing)
     {
-        (Store, Bucket) = await OpenStoreAsync();
-        _mcp = await McpHarness.StartAsync(TestData.Settings(Bucket), Store);
     }
-
-    public virtual async ValueTask DisposeAsync()
-    {
-        if (_mcp is not null)
-            await _mcp.DisposeAsync();
-        (Store as IDisposable)?.Dispose();
-        GC.SuppressFinalize(this);
-    }
-
-    private static string FixturePath(params string[] parts) => Path.Join([AppContext.BaseDirectory, "TestData", "quilt3", .. parts]);
-
-    private async Task PutAsync(string key, string text) =>
-        await Store.PutAsync(new PutRequest(Bucket, key), new MemoryStream(System.Text.Encoding.UTF8.GetBytes(text)), null, TestContext.Current.CancellationToken);
 
     [Fact]
     public async Task A_package_made_from_the_metadata_fixture_gets_quilt3s_top_hash()
@@ -198,158 +172,5 @@ public abstract class PackageToolTests : IAsyncLifetime
         var error = await readOnly.CallErrorAsync("package_create", """{"package": "team/ro", "sources": [{"text": "x", "logicalKey": "a"}]}""");
         Assert.Contains("read-only", error, StringComparison.Ordinal);
         Assert.Empty((await Store.ListAsync(new ListRequest(Bucket, ""), TestContext.Current.CancellationToken)).Objects);
-    }
-
-    [Fact]
-    public async Task Browse_pages_through_a_large_folder()
-    {
-        var sources = new JsonArray(Enumerable.Range(0, 250).Select(i => (JsonNode)new JsonObject { ["text"] = $"{i}", ["logicalKey"] = $"many/f{i:D3}.txt" }).ToArray());
-        sources.Add(new JsonObject { ["text"] = "x", ["logicalKey"] = "many/sub/x.txt" });
-        await Mcp.CallOkAsync<PackageRevisionResult>("package_create", new JsonObject { ["package"] = "team/many", ["sources"] = sources }.ToJsonString());
-        var seen = new List<string>();
-        string? cursor = null;
-        do
-        {
-            var args = new JsonObject { ["package"] = "team/many", ["path"] = "many", ["pageSize"] = 100 };
-            if (cursor is not null)
-                args["cursor"] = cursor;
-            var page = await Mcp.CallOkAsync<PackageBrowseResult>("package_browse", args.ToJsonString());
-            seen.AddRange(page.Folders.Select(f => f.Path));
-            seen.AddRange(page.Files.Select(f => f.Path));
-            Assert.Equal(251, page.Total);
-            cursor = page.NextCursor;
-        }
-        while (cursor is not null);
-        Assert.Equal(251, seen.Count);
-        Assert.Equal("many/sub/", seen[0]);
-        Assert.Equal(seen.Count, seen.Distinct().Count());
-    }
-}
-
-public sealed class LocalPackageToolTests : PackageToolTests
-{
-    private readonly TempFolder _root = new();
-
-    private protected override Task<(IObjectStore Store, string Bucket)> OpenStoreAsync()
-    {
-        Directory.CreateDirectory(Path.Join(_root.Path, "pkg-bucket"));
-        return Task.FromResult<(IObjectStore, string)>((new LocalFolderStore(_root.Path), "pkg-bucket"));
-    }
-
-    [Fact]
-    public async Task Local_files_and_folders_are_copied_in_and_a_cancelled_create_publishes_nothing()
-    {
-        var folder = Directory.CreateDirectory(Path.Join(_root.Path, "..", Guid.NewGuid().ToString("N"))).FullName;
-        try
-        {
-            await File.WriteAllTextAsync(Path.Join(folder, "a.txt"), "A", TestContext.Current.CancellationToken);
-            Directory.CreateDirectory(Path.Join(folder, "sub"));
-            await File.WriteAllTextAsync(Path.Join(folder, "sub", "b.txt"), "B", TestContext.Current.CancellationToken);
-            var result = await Mcp.CallOkAsync<PackageRevisionResult>("package_create",
-                JsonSerializer.Serialize(new { package = "team/local", sources = new[] { new { uri = folder, logicalKey = "in" } }, copy = false }));
-            Assert.Equal(2, result.Entries);
-            // Copied even with copy false: a server must not point manifests at files outside its storage.
-            File.Delete(Path.Join(folder, "a.txt"));
-            var text = await Mcp.CallAsync("package_entry_text", """{"package": "team/local", "path": "in/a.txt", "format": "text"}""");
-            Assert.Contains("A", McpHarness.Text(text), StringComparison.Ordinal);
-
-            var big = Path.Join(folder, "big.bin");
-            await File.WriteAllBytesAsync(big, TestData.Bytes(64 * 1024 * 1024), TestContext.Current.CancellationToken);
-            using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-            var progress = new ProgressLog();
-            progress.Reported += _ => cts.Cancel();
-            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Mcp.CallCancellableAsync("package_create",
-                JsonSerializer.Serialize(new { package = "team/cancelled", sources = new[] { new { uri = big } } }), progress, cts.Token));
-            // Give the server a moment to observe the cancellation, then check nothing was published.
-            await Task.Delay(500, TestContext.Current.CancellationToken);
-            var error = await Mcp.CallErrorAsync("package_browse", """{"package": "team/cancelled"}""");
-            Assert.Contains("No package", error, StringComparison.Ordinal);
-        }
-        finally
-        {
-            Directory.Delete(folder, recursive: true);
-        }
-    }
-
-    [Fact]
-    public async Task A_local_folder_is_taken_as_quilt3_takes_it_quiltignore_obeyed_inner_links_followed_outer_links_refused()
-    {
-        using var outside = new TempFolder();
-        using var scratch = new TempFolder();
-        var folder = Directory.CreateDirectory(Path.Join(scratch.Path, "folder")).FullName;
-        var ct = TestContext.Current.CancellationToken;
-        Directory.CreateDirectory(Path.Join(folder, "logs"));
-        Directory.CreateDirectory(Path.Join(folder, "data"));
-        await File.WriteAllTextAsync(Path.Join(folder, "data", "a.csv"), "x,y\n1,2\n", ct);
-        await File.WriteAllTextAsync(Path.Join(folder, "scratch.tmp"), "temp", ct);
-        await File.WriteAllTextAsync(Path.Join(folder, "logs", "run.log"), "log", ct);
-        await File.WriteAllTextAsync(Path.Join(folder, ".quiltignore"), "*.tmp\nlogs/\n", ct);
-        File.CreateSymbolicLink(Path.Join(folder, "latest.csv"), Path.Join("data", "a.csv"));
-
-        // quilt3's set_dir: *.tmp and logs/ left out, the link followed (its entry has the target's bytes).
-        var created = await Mcp.CallOkAsync<PackageRevisionResult>("package_create",
-            JsonSerializer.Serialize(new { package = "team/folder", sources = new[] { new { uri = folder } } }));
-        var browse = await Mcp.CallOkAsync<PackageBrowseResult>("package_browse", """{"package": "team/folder", "path": ""}""");
-        Assert.Equal([".quiltignore", "latest.csv"], browse.Files.Select(f => f.Path));
-        Assert.Equal(["data/"], browse.Folders.Select(f => f.Path));
-        var text = await Mcp.CallAsync("package_entry_text", """{"package": "team/folder", "path": "latest.csv", "format": "text"}""");
-        Assert.Contains("1,2", McpHarness.Text(text), StringComparison.Ordinal);
-
-        // The same top hash as the kept files given one by one.
-        var reference = await Mcp.CallOkAsync<PackageRevisionResult>("package_create", JsonSerializer.Serialize(new
-        {
-            package = "team/reference",
-            sources = new[]
-            {
-                new { uri = Path.Join(folder, ".quiltignore"), logicalKey = ".quiltignore" },
-                new { uri = Path.Join(folder, "data", "a.csv"), logicalKey = "data/a.csv" },
-                new { uri = Path.Join(folder, "data", "a.csv"), logicalKey = "latest.csv" },
-            },
-        }));
-        Assert.Equal(reference.TopHash, created.TopHash);
-
-        // A link out of the folder: the patch is refused naming the link and its target, and nothing is published.
-        var secret = Path.Join(outside.Path, "id_ed25519");
-        await File.WriteAllTextAsync(secret, "secret", ct);
-        var more = Directory.CreateDirectory(Path.Join(scratch.Path, "more")).FullName;
-        await File.WriteAllTextAsync(Path.Join(more, "ok.txt"), "ok", ct);
-        File.CreateSymbolicLink(Path.Join(more, "key"), secret);
-        var error = await Mcp.CallErrorAsync("package_patch",
-            JsonSerializer.Serialize(new { package = "team/folder", add = new[] { new { uri = more, logicalKey = "more" } } }));
-        Assert.Contains($"'more/key' -> '{secret}' (a file outside the folder)", error, StringComparison.Ordinal);
-        Assert.Contains("logicalKey", error, StringComparison.Ordinal);
-        var after = await Mcp.CallOkAsync<PackageBrowseResult>("package_browse", """{"package": "team/folder"}""");
-        Assert.Equal(created.TopHash, after.TopHash);
-    }
-
-    public override async ValueTask DisposeAsync()
-    {
-        await base.DisposeAsync();
-        _root.Dispose();
-    }
-}
-
-public sealed class S3PackageToolTests : PackageToolTests
-{
-    private protected override async Task<(IObjectStore Store, string Bucket)> OpenStoreAsync()
-    {
-        var server = await S3TestServer.GetAsync();
-        var bucket = await server.CreateBucketAsync(versioned: true, TestContext.Current.CancellationToken);
-        return (server.CreateStore(), bucket);
-    }
-
-    [Fact]
-    public async Task Referencing_objects_in_place_pins_their_versions()
-    {
-        await Store.PutAsync(new PutRequest(Bucket, "in/v.txt"), new MemoryStream("version one"u8.ToArray()), null, TestContext.Current.CancellationToken);
-        var created = await Mcp.CallOkAsync<PackageRevisionResult>("package_create",
-            $$"""{"package": "team/pinned", "copy": false, "sources": [{"uri": "s3://{{Bucket}}/in/"}]}""");
-        await Store.PutAsync(new PutRequest(Bucket, "in/v.txt"), new MemoryStream("version two"u8.ToArray()), null, TestContext.Current.CancellationToken);
-        var text = await Mcp.CallAsync("package_entry_text", $$"""{"package": "team/pinned", "path": "v.txt", "revision": "{{created.TopHash}}", "format": "text"}""");
-        Assert.Contains("version one", McpHarness.Text(text), StringComparison.Ordinal);
-        var browse = await Mcp.CallOkAsync<PackageBrowseResult>("package_browse", """{"package": "team/pinned"}""");
-        Assert.Single(browse.Files);
-        // No data was copied under the package name.
-        Assert.Empty((await Store.ListAsync(new ListRequest(Bucket, "team/"), TestContext.Current.CancellationToken)).Objects);
     }
 }

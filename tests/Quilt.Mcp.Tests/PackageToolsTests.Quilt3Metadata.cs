@@ -11,11 +11,11 @@ namespace Quilt.Mcp.Tests;
 /// The package tools writing metadata as quilt3 writes it and reading Quilt+ URIs as the catalog does (issue 16): folder
 /// metadata shown, set and kept by package_patch; JSON null kept; numbers quilt3 cannot read refused; ':tag', '@hash', '&amp;path='.
 /// </summary>
-public sealed class Quilt3MetadataToolTests : IAsyncLifetime
+public sealed class PackageToolsQuilt3MetadataTests : IAsyncLifetime
 {
     private const string Bucket = "meta-bucket";
     private const string DirMeta = "dir_meta";
-    private readonly TempFolder _root = new();
+    private readonly TempDirectory _root = new();
     private LocalFolderStore _store = null!;
     private McpHarness _mcp = null!;
     private string _dataKey = null!;

@@ -5,7 +5,7 @@ using ModelContextProtocol.Server;
 using Quilt.Mcp.Models;
 using Quilt.Operations.Models;
 
-namespace Quilt.Mcp.Tests;
+namespace Quilt.Mcp.Tests.Hosting;
 
 /// <summary>
 /// A Native AOT build of the server (scripts/publish.sh) has no reflection-based JSON: every tool's parameters and

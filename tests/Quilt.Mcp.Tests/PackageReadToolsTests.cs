@@ -1,0 +1,41 @@
+using System.Text.Json.Nodes;
+using Quilt.Operations.Models;
+
+namespace Quilt.Mcp.Tests;
+
+/// <summary>The read tools of <see cref="Tools.PackageReadTools"/> (list, revisions, browse, entry text and fetch, diff), on each store.</summary>
+public abstract class PackageReadToolsTests : PackageToolsTests
+{
+    private protected PackageReadToolsTests(ToolTestStore backing) : base(backing)
+    {
+    }
+
+    [Fact]
+    public async Task Browse_pages_through_a_large_folder()
+    {
+        var sources = new JsonArray(Enumerable.Range(0, 250).Select(i => (JsonNode)new JsonObject { ["text"] = $"{i}", ["logicalKey"] = $"many/f{i:D3}.txt" }).ToArray());
+        sources.Add(new JsonObject { ["text"] = "x", ["logicalKey"] = "many/sub/x.txt" });
+        await Mcp.CallOkAsync<PackageRevisionResult>("package_create", new JsonObject { ["package"] = "team/many", ["sources"] = sources }.ToJsonString());
+        var seen = new List<string>();
+        string? cursor = null;
+        do
+        {
+            var args = new JsonObject { ["package"] = "team/many", ["path"] = "many", ["pageSize"] = 100 };
+            if (cursor is not null)
+                args["cursor"] = cursor;
+            var page = await Mcp.CallOkAsync<PackageBrowseResult>("package_browse", args.ToJsonString());
+            seen.AddRange(page.Folders.Select(f => f.Path));
+            seen.AddRange(page.Files.Select(f => f.Path));
+            Assert.Equal(251, page.Total);
+            cursor = page.NextCursor;
+        }
+        while (cursor is not null);
+        Assert.Equal(251, seen.Count);
+        Assert.Equal("many/sub/", seen[0]);
+        Assert.Equal(seen.Count, seen.Distinct().Count());
+    }
+}
+
+public sealed class LocalPackageReadToolsTests() : PackageReadToolsTests(new LocalToolTestStore("pkg-bucket"));
+
+public sealed class S3PackageReadToolsTests() : PackageReadToolsTests(new S3ToolTestStore(versioned: true));
