@@ -32,6 +32,8 @@ public sealed class PackageRegistries(IObjectStore store, BucketAccessPolicy pol
 
     public IObjectStore Store { get; } = store;
 
+    public BucketAccessPolicy Policy { get; } = policy;
+
     public PackageTarget Resolve(string? package, string? registry, string? revision, bool write)
     {
         var text = ObjectUriResolver.Require(package, "package");
@@ -62,9 +64,9 @@ public sealed class PackageRegistries(IObjectStore store, BucketAccessPolicy pol
             target = new PackageTarget(new PackageRegistry(Store, DefaultRegistry(registry)), text, NullIfEmpty(revision));
         }
         if (write)
-            policy.EnsureCanWrite(target.Registry.Bucket, "registry");
+            Policy.EnsureCanWrite(target.Registry.Bucket, "registry");
         else
-            policy.EnsureCanRead(target.Registry.Bucket, "registry");
+            Policy.EnsureCanRead(target.Registry.Bucket, "registry");
         return target;
     }
 
@@ -80,8 +82,8 @@ public sealed class PackageRegistries(IObjectStore store, BucketAccessPolicy pol
             return RegistryBucket(fromOption);
         if (Environment.GetEnvironmentVariable("QUILT_MCP_REGISTRY") is { Length: > 0 } fromEnv && !StorageSettings.IsRegistryUrl(fromEnv.Trim()))
             return RegistryBucket(fromEnv);
-        if (policy.AllowedBuckets.Count == 1)
-            return policy.AllowedBuckets[0];
+        if (Policy.AllowedBuckets.Count == 1)
+            return Policy.AllowedBuckets[0];
         if (settings.Storage.Kind == StorageKind.Local)
             return "local";
         throw new OperationException("registry is required: give the bucket that holds the packages (such as 'my-bucket' or s3://my-bucket), "

@@ -29,7 +29,14 @@ public sealed record LocalFileSource(string LogicalKey, string Path) : EntrySour
 }
 
 /// <summary>An object in a store (s3://bucket/key, optionally one version).</summary>
-public sealed record StoreObjectSource(string LogicalKey, IObjectStore Store, ObjectRef Object) : EntrySource(LogicalKey);
+public sealed record StoreObjectSource(string LogicalKey, IObjectStore Store, ObjectRef Object) : EntrySource(LogicalKey)
+{
+    /// <summary>
+    /// The object's size and version as it was found (a HEAD, or a listing of an unversioned bucket), so the build does
+    /// not look it up again; null: the build looks it up once.
+    /// </summary>
+    public ObjectInfo? Info { get; init; }
+}
 
 /// <summary>Bytes given directly (for example text an assistant wrote).</summary>
 public sealed record InlineSource(string LogicalKey, ReadOnlyMemory<byte> Content) : EntrySource(LogicalKey);
@@ -135,6 +142,8 @@ public static class EntrySources
     {
         ArgumentNullException.ThrowIfNull(store);
         var lp = NormalizePrefix(logicalPrefix);
+        // A listing gives sizes but no version ids: only where objects have none is it all a build needs to know.
+        var versioned = await store.IsVersionedAsync(bucket, cancellationToken).ConfigureAwait(false);
         var results = new List<StoreObjectSource>();
         string? token = null;
         do
@@ -144,7 +153,10 @@ public static class EntrySources
             {
                 if (obj.Key.EndsWith('/'))
                     continue;
-                results.Add(new StoreObjectSource(lp + obj.Key[prefix.Length..].TrimStart('/'), store, new ObjectRef(bucket, obj.Key)));
+                results.Add(new StoreObjectSource(lp + obj.Key[prefix.Length..].TrimStart('/'), store, new ObjectRef(bucket, obj.Key))
+                {
+                    Info = versioned ? null : new ObjectInfo(bucket, obj.Key, obj.Size, obj.LastModified, obj.ETag, null, null, new Dictionary<string, string>()),
+                });
             }
             token = page.NextContinuationToken;
         }

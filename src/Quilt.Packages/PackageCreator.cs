@@ -80,7 +80,7 @@ public sealed class PackageCreator(PackageRegistry registry, ObjectLocator locat
                     sizes[i] = File.Exists(f.Path) ? new FileInfo(f.Path).Length : throw new PackageException($"'{f.Path}' does not exist.");
                     break;
                 case StoreObjectSource s:
-                    var info = await s.Store.HeadAsync(s.Object, ct).ConfigureAwait(false);
+                    var info = s.Info ?? await s.Store.HeadAsync(s.Object, ct).ConfigureAwait(false);
                     sizes[i] = info.Size;
                     refs[i] = s.Object with { VersionId = s.Object.VersionId ?? info.VersionId };
                     break;
