@@ -30,7 +30,7 @@ internal static class CliSupport
             await Console.Error.WriteLineAsync("cancelled").ConfigureAwait(false);
             return 130;
         }
-        catch (Exception ex) when (ex is PackageException or StorageException or FormatException or ArgumentException or IOException or UnauthorizedAccessException or JsonException)
+        catch (Exception ex) when (ex is Quilt.Operations.OperationException or PackageException or StorageException or FormatException or ArgumentException or IOException or UnauthorizedAccessException or JsonException)
         {
             await Console.Error.WriteLineAsync("error: " + ex.Message).ConfigureAwait(false);
             return 1;
@@ -48,12 +48,6 @@ internal static class CliSupport
             throw new ArgumentException(problem);
         return RegistryStores.Open(settings, new FixedRegistryToken(token!));
     }
-
-    /// <summary>
-    /// Reads what the packages of <paramref name="registry"/> point to. Local files a manifest names are read only for a
-    /// local registry, the user's own folder; a manifest from S3 or a Quilt registry must not make this machine read its files.
-    /// </summary>
-    public static ObjectLocator Locator(PackageRegistry registry) => new([registry.Store], allowLocalFilesOutsideStores: registry.IsLocal);
 
     public static void WriteJson(JsonNode node) => Console.Out.WriteLine(node.ToJsonString(Indented));
 
@@ -136,7 +130,7 @@ internal static class CliSupport
 }
 
 /// <summary>A one-line progress display on stderr for long transfers (only when stderr is a terminal).</summary>
-internal sealed class ConsoleProgress : IProgress<PackageProgress>, IProgress<long>, IDisposable
+internal sealed class ConsoleProgress : IProgress<PackageProgress>, IProgress<long>, IProgress<Quilt.Operations.ProgressUpdate>, IDisposable
 {
     private readonly bool _enabled = !Console.IsErrorRedirected;
     private readonly long _total;
@@ -147,6 +141,11 @@ internal sealed class ConsoleProgress : IProgress<PackageProgress>, IProgress<lo
 
     public void Report(PackageProgress value) =>
         Show($"{CliSupport.FormatSize(value.BytesDone)} / {CliSupport.FormatSize(value.BytesTotal)}, {value.EntriesDone}/{value.EntriesTotal} entries");
+
+    /// <summary>Bytes done of the total, and the operation's line (entries done) when it gives one.</summary>
+    public void Report(Quilt.Operations.ProgressUpdate value) =>
+        Show($"{CliSupport.FormatSize((long)value.Done)}" + (value.Total is { } total ? $" / {CliSupport.FormatSize((long)total)}" : "")
+            + (value.Message is { } message ? ", " + message : ""));
 
     public void Report(long value) =>
         Show(_total > 0 ? $"{CliSupport.FormatSize(value)} / {CliSupport.FormatSize(_total)}" : CliSupport.FormatSize(value));

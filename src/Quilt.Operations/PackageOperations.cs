@@ -5,6 +5,7 @@ using Quilt.Core.Manifests;
 using Quilt.Operations.Models;
 using Quilt.Packages;
 using Quilt.Packages.Workflows;
+using Quilt.Storage;
 
 namespace Quilt.Operations;
 
@@ -34,28 +35,40 @@ public sealed class PackageOperations(PackageRegistries targets, PackageSourceRe
     /// <summary>The package names of a registry bucket, in name order, a page at a time.</summary>
     public async Task<PackageNameList> ListAsync(string? registry, string? filter, PageRequest page, CancellationToken cancellationToken)
     {
-        var bucket = Targets.DefaultRegistry(registry);
-        Targets.Policy.EnsureCanRead(bucket, "registry");
-        var names = await new PackageRegistry(Targets.Store, bucket).ListPackagesAsync(string.IsNullOrWhiteSpace(filter) ? null : filter, cancellationToken);
+        var (bucket, names) = await NamesAsync(registry, filter, cancellationToken);
         var listed = names.Skip(page.Offset).Take(page.Size).ToList();
         return new PackageNameList(bucket, listed, names.Count, page.NextCursor(names.Count));
     }
 
-    /// <summary>A package's revisions, newest first, at most <paramref name="limit"/> (1 to 1000), each with its manifest's summary.</summary>
-    public async Task<PackageRevisionList> RevisionsAsync(PackageTarget target, int limit, CancellationToken cancellationToken)
+    /// <summary>Every package name of a registry bucket (containing <paramref name="filter"/>, case-insensitive), in name order.</summary>
+    public async Task<(string Registry, IReadOnlyList<string> Names)> NamesAsync(string? registry, string? filter, CancellationToken cancellationToken)
+    {
+        var bucket = Targets.DefaultRegistry(registry);
+        Targets.Policy.EnsureCanRead(bucket, "registry");
+        var names = await new PackageRegistry(Targets.Store, bucket).ListPackagesAsync(string.IsNullOrWhiteSpace(filter) ? null : filter, cancellationToken);
+        return (bucket, names);
+    }
+
+    /// <summary>
+    /// A package's revisions, newest first, at most <paramref name="limit"/> (1 to 1000; null for all), each with its
+    /// manifest (for the CLI's lines) and as the tools list it.
+    /// </summary>
+    public async Task<PackageHistory> RevisionsAsync(PackageTarget target, int? limit, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(target);
         if (limit is < 1 or > PageRequest.MaxSize)
             throw new OperationException($"limit {limit} is out of range: use 1 to {PageRequest.MaxSize}.");
         var revisions = await target.Registry.ListRevisionsAsync(target.Name, cancellationToken);
+        var manifests = new List<(PackageRevision Revision, Manifest Manifest)>();
         var items = new List<PackageRevisionItem>();
-        foreach (var revision in revisions.Take(limit))
+        foreach (var revision in revisions.Take(limit ?? int.MaxValue))
         {
             var manifest = await Targets.GetManifestAsync(target.Registry, revision.TopHash, cancellationToken);
+            manifests.Add((revision, manifest));
             items.Add(new PackageRevisionItem(revision.TopHash, revision.Time, manifest.Message, PackageSourceResolver.ToElement(manifest.UserMeta),
                 manifest.Entries.Count, manifest.TotalSize, target.Uri(revision.TopHash)));
         }
-        return new PackageRevisionList(target.Name, target.Registry.Bucket, items, revisions.Count);
+        return new PackageHistory(manifests, new PackageRevisionList(target.Name, target.Registry.Bucket, items, revisions.Count));
     }
 
     /// <summary>The revision a target names, its top hash resolved (so what is read is that revision even if latest moves).</summary>
@@ -245,6 +258,66 @@ public sealed class PackageOperations(PackageRegistries targets, PackageSourceRe
         return new PackageRevisionDeleted(pointers.Count, new PackageDeleteResult(target.Name, hash, latest));
     }
 
+    /// <summary>
+    /// Copies a revision into another registry (of this store, or of <paramref name="destinationStore"/>), its data
+    /// verified against the recorded hashes on the way. Local files a manifest names are read only from a local registry.
+    /// </summary>
+    public async Task<PackageWritten> PushAsync(
+        PackageTarget source, string destinationRegistry, IObjectStore? destinationStore, string? destinationName, bool copy,
+        IProgress<ProgressUpdate>? progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        EnsureWritable();
+        var name = string.IsNullOrWhiteSpace(destinationName) ? null : destinationName.Trim();
+        if (name is not null && !Names.IsValidPackageName(name))
+            throw new OperationException($"Invalid package name '{name}' for the destination: use user/name (letters, digits, '_' or '-').");
+        var store = destinationStore ?? Targets.Store;
+        var bucket = PackageRegistries.RegistryBucket(destinationRegistry);
+        Targets.Policy.EnsureCanWrite(bucket, "to");
+        var destination = new PackageRegistry(store, bucket);
+        var locator = new ObjectLocator(ReferenceEquals(store, Targets.Store) ? [Targets.Store] : [Targets.Store, store],
+            allowLocalFilesOutsideStores: source.Registry.IsLocal);
+        var result = await new PackageService(locator).PushAsync(source.Registry, source.Name, source.Revision, destination, name,
+            CopiesData(copy), ProgressOf(progress), cancellationToken);
+        return Written(source with { Registry = destination, Name = result.Revision.Name, Revision = null, Path = null }, result);
+    }
+
+    /// <summary>
+    /// Downloads the entries at <paramref name="path"/> (an entry or a folder; default the target's <c>&amp;path=</c>, else the
+    /// whole revision) below <paramref name="destinationRoot"/>, each verified against its hash; returns the files written.
+    /// </summary>
+    public async Task<PackageDownload> GetAsync(PackageTarget target, string? path, string destinationRoot, IProgress<ProgressUpdate>? progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        ArgumentException.ThrowIfNullOrEmpty(destinationRoot);
+        if (target.Path is not null && path is not null && path.Trim('/') != target.Path.Trim('/'))
+            throw new OperationException($"The package URI names the path '{target.Path}' and the path argument '{path}' another; give one of them.");
+        var (_, hash, manifest) = await RevisionAsync(target, cancellationToken);
+        // Only that entry or that folder's entries, as quilt3's install(path=...) fetches them.
+        var wanted = path ?? target.Path;
+        var entries = manifest.EntriesAt(wanted ?? "");
+        if (entries.Count == 0)
+            throw new OperationException($"'{wanted}' is not in {target.Name}; browse the package to see its keys.");
+        // Before anything is written: a package from S3 or a registry may not copy this machine's files here.
+        target.Registry.EnsureLocalFileKeysAllowed(entries);
+        var total = entries.Sum(e => e.Size);
+        var written = await EntryDownloader.DownloadAsync(Packages.Locator, entries, Path.GetFullPath(destinationRoot), BytesOf(progress, total),
+            cancellationToken: cancellationToken);
+        return new PackageDownload(target, hash, written);
+    }
+
+    /// <summary>Re-hashes every entry's data of a revision and compares it with the recorded hash.</summary>
+    public async Task<PackageVerification> VerifyAsync(PackageTarget target, IProgress<ProgressUpdate>? progress, CancellationToken cancellationToken)
+    {
+        var (_, hash, manifest) = await RevisionAsync(target, cancellationToken);
+        target.Registry.EnsureLocalFileKeysAllowed(manifest.Entries);
+        var result = await Packages.VerifyAsync(manifest, progress: BytesOf(progress, manifest.TotalSize), cancellationToken: cancellationToken);
+        return new PackageVerification(target, hash, result);
+    }
+
+    private static Progress<long>? BytesOf(IProgress<ProgressUpdate>? progress, long total) =>
+        progress is null ? null : new(done => progress.Report(new ProgressUpdate(done, total, null)));
+
     private PackageWritten Written(PackageTarget target, PackageWriteResult result) => new(target, result, new PackageRevisionResult(
         target.Name, target.Registry.Bucket, result.Revision.TopHash, target.Uri(result.Revision.TopHash),
         result.Manifest.Entries.Count, result.Manifest.TotalSize,
@@ -290,6 +363,9 @@ public sealed class PackageOperations(PackageRegistries targets, PackageSourceRe
         progress.Report(new ProgressUpdate(p.BytesDone, p.BytesTotal, $"{p.EntriesDone}/{p.EntriesTotal} entries")));
 }
 
+/// <summary>Revisions with their manifests, and the list the tools return.</summary>
+public sealed record PackageHistory(IReadOnlyList<(PackageRevision Revision, Manifest Manifest)> Revisions, PackageRevisionList Result);
+
 /// <summary>A revision as read: the target, its resolved top hash and its manifest.</summary>
 public sealed record PackageContent(PackageTarget Target, string TopHash, Manifest Manifest);
 
@@ -298,6 +374,12 @@ public sealed record PackageComparison(Manifest From, Manifest To, PackageDiff D
 
 /// <summary>A revision published: where, what the service returned (whole change lists) and the result the tools return.</summary>
 public sealed record PackageWritten(PackageTarget Target, PackageWriteResult Write, PackageRevisionResult Result);
+
+/// <summary>Entries of a revision downloaded: the files written.</summary>
+public sealed record PackageDownload(PackageTarget Target, string TopHash, IReadOnlyList<string> Written);
+
+/// <summary>A revision's data checked against its manifest.</summary>
+public sealed record PackageVerification(PackageTarget Target, string TopHash, VerifyResult Result);
 
 /// <summary>A revision deleted: how many pointers went, and the result the tools return.</summary>
 public sealed record PackageRevisionDeleted(int Pointers, PackageDeleteResult Result);

@@ -60,7 +60,7 @@ public sealed class PackageRegistries(IObjectStore store, BucketAccessPolicy pol
         else
         {
             if (!Names.IsValidPackageName(text))
-                throw new OperationException($"package '{text}' is not a valid name: use user/name (letters, digits, '_' or '-'), or a quilt+s3://bucket#package=user/name URI.");
+                throw new OperationException($"Invalid package name '{text}': not a valid name of the form user/name (letters, digits, '_' or '-'); give one, or a quilt+s3://bucket#package=user/name URI.");
             target = new PackageTarget(new PackageRegistry(Store, DefaultRegistry(registry)), text, NullIfEmpty(revision));
         }
         if (write)
@@ -90,7 +90,8 @@ public sealed class PackageRegistries(IObjectStore store, BucketAccessPolicy pol
             + "or a quilt+s3://bucket#package=user/name URI as package.");
     }
 
-    private static string RegistryBucket(string registry)
+    /// <summary>A registry argument as a bucket name: a name or s3://bucket, without a key.</summary>
+    public static string RegistryBucket(string registry)
     {
         var bucket = registry.StartsWith("s3://", StringComparison.Ordinal) ? registry["s3://".Length..].TrimEnd('/') : registry.Trim();
         if (bucket.Length == 0 || bucket.Contains('/', StringComparison.Ordinal))

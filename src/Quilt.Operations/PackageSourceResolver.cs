@@ -43,15 +43,15 @@ public sealed class PackageSourceResolver(IObjectStore store, ObjectUriResolver 
                 continue;
             }
 
-            var uri = ObjectUriResolver.Require(spec.Uri, where + ".uri").Trim();
+            var uri = ObjectUriResolver.Require(spec.Uri, spec.UriArgument).Trim();
             if (uri.StartsWith("s3://", StringComparison.Ordinal) || QuiltUri.IsQuiltUri(uri))
             {
                 result.AddRange(await FromStoreAsync(uri, key, folder, spec, copyData, cancellationToken));
                 continue;
             }
 
-            LocalFiles.EnsureAllowed(settings, where + ".uri");
-            var path = LocalFiles.RequireAbsolute(uri, where + ".uri");
+            LocalFiles.EnsureAllowed(settings, spec.UriArgument);
+            var path = LocalFiles.RequireAbsolute(uri, spec.UriArgument);
             if (File.Exists(path) && !folder)
             {
                 result.Add(new LocalFileSource(key!, path) { UserMeta = userMeta, NullUserMeta = spec.NullMetadata, AlwaysCopy = alwaysCopyLocalFiles });
@@ -65,7 +65,7 @@ public sealed class PackageSourceResolver(IObjectStore store, ObjectUriResolver 
             }
             else
             {
-                throw new OperationException($"{where}.uri '{uri}' is neither an s3:// URI nor an existing local file or folder.");
+                throw new OperationException($"{spec.UriArgument} '{uri}' does not exist: give an s3:// URI, or an existing local file or folder.");
             }
         }
         return result;
@@ -77,7 +77,7 @@ public sealed class PackageSourceResolver(IObjectStore store, ObjectUriResolver 
         var isPrefix = uri.StartsWith("s3://", StringComparison.Ordinal) && (uri.EndsWith('/') || uri["s3://".Length..].IndexOf('/', StringComparison.Ordinal) < 0);
         if (!isPrefix)
         {
-            var (obj, entry) = await uris.ForReadWithEntryAsync(uri, where + ".uri", ct);
+            var (obj, entry) = await uris.ForReadWithEntryAsync(uri, spec.UriArgument, ct);
             if (entry is not null)
             {
                 // An entry of another package keeps its recorded size and hash: referenced as it is, or copied and checked
@@ -98,8 +98,8 @@ public sealed class PackageSourceResolver(IObjectStore store, ObjectUriResolver 
                 uri += "/";
             }
         }
-        var (bucket, prefix) = uris.ForListing(uri, where + ".uri");
-        policy.EnsureCanRead(bucket, where + ".uri");
+        var (bucket, prefix) = uris.ForListing(uri, spec.UriArgument);
+        policy.EnsureCanRead(bucket, spec.UriArgument);
         if (spec.Metadata is not null || spec.NullMetadata)
             throw new OperationException($"{where}: metadata goes on single entries; give it per object, not for a prefix.");
         return await Guard(() => EntrySources.FromStorePrefixAsync(store, bucket, prefix, key ?? "", ct));

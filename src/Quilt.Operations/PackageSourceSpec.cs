@@ -13,6 +13,12 @@ public sealed record PackageSourceSpec(string Where)
 {
     public string? Uri { get; init; }
 
+    /// <summary>How refusals name <see cref="Uri"/> (the tools' <c>sources[0].uri</c>).</summary>
+    public string UriArgument => UriName ?? Where + ".uri";
+
+    /// <summary>Another name for <see cref="Uri"/> in refusals than <c>Where.uri</c> (the CLI's "source").</summary>
+    public string? UriName { get; init; }
+
     public ReadOnlyMemory<byte>? Content { get; init; }
 
     public string? LogicalKey { get; init; }

@@ -41,7 +41,7 @@ public sealed class PackageReadTools(PackageOperations operations, PackageRegist
         [Description("The registry bucket, when package is a plain name (see package_list).")] string? registry = null,
         [Description("Most revisions to return, 1 to 1000; default 50.")] int limit = 50,
         CancellationToken cancellationToken = default)
-        => await operations.RevisionsAsync(operations.Target(package, registry), limit, cancellationToken);
+        => (await operations.RevisionsAsync(operations.Target(package, registry), limit, cancellationToken)).Result;
 
     [McpServerTool(Name = "package_browse", Title = "Browse a package", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false,
         UseStructuredContent = true)]
