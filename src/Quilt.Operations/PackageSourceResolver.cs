@@ -54,7 +54,9 @@ public sealed class PackageSourceResolver(IObjectStore store, ObjectUriResolver 
             var path = LocalFiles.RequireAbsolute(uri, spec.UriArgument);
             if (File.Exists(path) && !folder)
             {
-                result.Add(new LocalFileSource(key!, path) { UserMeta = userMeta, NullUserMeta = spec.NullMetadata, AlwaysCopy = alwaysCopyLocalFiles });
+                // A link named on purpose under a key is the file it leads to (read, sized and recorded as that file, as quilt3's realpath).
+                var file = new FileInfo(path).LinkTarget is null ? path : File.ResolveLinkTarget(path, returnFinalTarget: true)?.FullName ?? path;
+                result.Add(new LocalFileSource(key!, file) { UserMeta = userMeta, NullUserMeta = spec.NullMetadata, AlwaysCopy = alwaysCopyLocalFiles });
             }
             else if (File.Exists(path) || Directory.Exists(path))
             {

@@ -142,20 +142,22 @@ public static class EntrySources
     {
         ArgumentNullException.ThrowIfNull(store);
         var lp = NormalizePrefix(logicalPrefix);
-        // A listing gives sizes but no version ids: only where objects have none is it all a build needs to know.
+        // The listing gives what a build needs to know (size, and the version it pins where objects have versions), so the
+        // build looks up no object again; where a store lists no version ids the build looks each one up.
         var versioned = await store.IsVersionedAsync(bucket, cancellationToken).ConfigureAwait(false);
         var results = new List<StoreObjectSource>();
         string? token = null;
         do
         {
-            var page = await store.ListAsync(new ListRequest(bucket, prefix, null, 1000, token), cancellationToken).ConfigureAwait(false);
+            var page = await store.ListAsync(new ListRequest(bucket, prefix, null, 1000, token) { WithVersionIds = versioned }, cancellationToken).ConfigureAwait(false);
             foreach (var obj in page.Objects)
             {
                 if (obj.Key.EndsWith('/'))
                     continue;
                 results.Add(new StoreObjectSource(lp + obj.Key[prefix.Length..].TrimStart('/'), store, new ObjectRef(bucket, obj.Key))
                 {
-                    Info = versioned ? null : new ObjectInfo(bucket, obj.Key, obj.Size, obj.LastModified, obj.ETag, null, null, new Dictionary<string, string>()),
+                    Info = versioned && obj.VersionId is null ? null
+                        : new ObjectInfo(bucket, obj.Key, obj.Size, obj.LastModified, obj.ETag, obj.VersionId, null, new Dictionary<string, string>()),
                 });
             }
             token = page.NextContinuationToken;

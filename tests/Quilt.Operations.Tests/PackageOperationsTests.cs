@@ -71,12 +71,15 @@ public sealed class PackageOperationsTests : IDisposable
     }
 
     [Fact]
-    public async Task Creating_from_a_prefix_of_a_versioned_bucket_pins_each_version_with_one_lookup()
+    public async Task Creating_from_a_prefix_of_a_versioned_bucket_pins_each_current_version_from_the_listing()
     {
         var server = await S3TestServer.GetAsync();
         var bucket = await server.CreateBucketAsync(versioned: true, TestContext.Current.CancellationToken);
+        await PutAsync(server, bucket, "raw/a.txt", "old");
         await PutAsync(server, bucket, "raw/a.txt", "a");
         await PutAsync(server, bucket, "raw/b.txt", "bb");
+        await PutAsync(server, bucket, "raw/gone.txt", "x");
+        await server.Client.DeleteObjectAsync(bucket, "raw/gone.txt", TestContext.Current.CancellationToken);
         using var s3 = server.CreateStore();
         var store = new CountingStore(s3);
         var ops = Operations(store, S3Settings(server)).Packages;
@@ -84,10 +87,16 @@ public sealed class PackageOperationsTests : IDisposable
         var written = await ops.CreateAsync(ops.Target("team/versions", bucket, write: true),
             Sources(new PackageSourceSpec("sources[0]") { Uri = $"s3://{bucket}/raw/" }), null, TestContext.Current.CancellationToken);
 
-        Assert.All(written.Write.Manifest.Entries, e => Assert.Contains("versionId=", e.PhysicalKey, StringComparison.Ordinal));
-        // A listing has no version ids: one HEAD each pins the version hashed, and no more.
-        Assert.Equal(1, store.HeadsOf(bucket, "raw/a.txt"));
-        Assert.Equal(1, store.HeadsOf(bucket, "raw/b.txt"));
+        // The current versions only (not the old one of a.txt, not the deleted gone.txt), each pinned by its id.
+        Assert.Equal(["a.txt", "b.txt"], written.Write.Manifest.Entries.Select(e => e.LogicalKey));
+        foreach (var entry in written.Write.Manifest.Entries)
+        {
+            var current = await s3.HeadAsync(new ObjectRef(bucket, "raw/" + entry.LogicalKey), TestContext.Current.CancellationToken);
+            Assert.EndsWith("?versionId=" + current.VersionId, entry.PhysicalKey, StringComparison.Ordinal);
+            Assert.Equal(current.Size, entry.Size);
+        }
+        // A listing of versions gave sizes and version ids: no object was looked up (before: one HEAD each).
+        Assert.Equal(0, store.HeadsBelow(bucket, "raw/"));
     }
 
     [Fact]
@@ -167,6 +176,42 @@ public sealed class PackageOperationsTests : IDisposable
         var ops = Operations(store, new OperationSettings { Storage = new StorageSettings() }).Packages;
         var e = await Assert.ThrowsAsync<OperationException>(() => ops.DeleteRevisionAsync(ops.Target("team/local", null, write: true), spec, TestContext.Current.CancellationToken));
         Assert.Contains(expected, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Through_a_registry_data_is_referenced_in_place_and_revisions_cannot_be_deleted()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var store = new LocalFolderStore(_root.Combine("store"));
+        await store.PutAsync(new PutRequest("data", "in/a.txt"), new MemoryStream("alpha"u8.ToArray()), null, ct);
+        // Registry mode as the CLI and the server choose it; a plain store underneath stands in for the registry's.
+        var ops = Operations(store, new OperationSettings { Storage = new StorageSettings { Kind = StorageKind.Registry, RegistryUrl = "https://registry.example" } }).Packages;
+
+        var written = await ops.CreateAsync(ops.Target("team/reg", "local", write: true),
+            new PackageCreateInput([new PackageSourceSpec("sources[0]") { Uri = "s3://data/in/a.txt" }]), null, ct);
+        Assert.Equal(store.ToPhysicalKey(new ObjectRef("data", "in/a.txt")), Assert.Single(written.Write.Manifest.Entries).PhysicalKey);
+
+        var e = await Assert.ThrowsAsync<OperationException>(() => ops.DeleteRevisionAsync(ops.Target("team/reg", "local", write: true), written.Result.TopHash, ct));
+        Assert.Contains("not available through a registry", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_linked_local_file_given_without_a_key_is_refused_as_a_folder_of_links_is()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var real = _root.Combine("real.txt");
+        await File.WriteAllTextAsync(real, "secret", ct);
+        var link = _root.Combine("link.txt");
+        File.CreateSymbolicLink(link, real);
+        var ops = Operations(new LocalFolderStore(_root.Combine("store")), new OperationSettings { Storage = new StorageSettings() }).Packages;
+
+        var e = await Assert.ThrowsAsync<OperationException>(() => ops.CreateAsync(ops.Target("team/link", null, write: true),
+            new PackageCreateInput([new PackageSourceSpec("sources[0]") { Uri = link }]), null, ct));
+        Assert.Contains("is a symbolic link; give the file it points to instead", e.Message, StringComparison.Ordinal);
+        // Named on purpose, under a key of its own, it is taken.
+        var written = await ops.CreateAsync(ops.Target("team/link", null, write: true),
+            new PackageCreateInput([new PackageSourceSpec("sources[0]") { Uri = link, LogicalKey = "link.txt" }]), null, ct);
+        Assert.Equal(6, written.Result.Size);
     }
 
     /// <summary>The real store, with each HEAD counted by object.</summary>
