@@ -31,7 +31,7 @@ internal static class CliSupport
             await Console.Error.WriteLineAsync("cancelled").ConfigureAwait(false);
             return 130;
         }
-        catch (Exception ex) when (ex is PackageException or StorageException or FormatException or ArgumentException or IOException or UnauthorizedAccessException or JsonException)
+        catch (Exception ex) when (ex is Quilt.Operations.OperationException or PackageException or StorageException or FormatException or ArgumentException or IOException or UnauthorizedAccessException or JsonException)
         {
             // A structured error (such as a registry without upload: workarounds, backend feature needed) follows, as tools show it.
             await Console.Error.WriteLineAsync("error: " + ErrorDetails.MessageWithDetails(ex)).ConfigureAwait(false);
@@ -46,9 +46,10 @@ internal static class CliSupport
     /// The store and revision publisher the options name, from the composition root (<see cref="StoreConnection"/>):
     /// registry mode (--registry-url or QUILT_REGISTRY_URL) with the token in QUILT_REGISTRY_TOKEN.
     /// </summary>
-    public static StoreConnection Connect(ParseResult parse)
+    public static StoreConnection Connect(ParseResult parse) => Connect(StorageOptions.Resolve(parse));
+
+    private static StoreConnection Connect(ConnectionChoice choice)
     {
-        var choice = StorageOptions.Resolve(parse);
         if (!choice.IsRegistryMode)
             return StoreConnection.Open(choice, null);
         var token = Environment.GetEnvironmentVariable(RegistryStores.TokenVariable);
@@ -58,10 +59,23 @@ internal static class CliSupport
     }
 
     /// <summary>
-    /// Reads what the packages of <paramref name="registry"/> point to. Local files a manifest names are read only for a
-    /// local registry, the user's own folder; a manifest from S3 or a Quilt registry must not make this machine read its files.
+    /// Every operation over the connection the options name, under the same rules as the MCP tools. A package command
+    /// passes its --registry-bucket. Local files a manifest names are read only for a local registry, the user's own
+    /// folder: a manifest from S3 or a Quilt registry must not make this machine read its files.
     /// </summary>
-    public static ObjectLocator Locator(PackageRegistry registry) => new([registry.Store], allowLocalFilesOutsideStores: registry.IsLocal);
+    public static QuiltOperations Operations(ParseResult parse, string? registryBucket = null)
+    {
+        var choice = StorageOptions.Resolve(parse);
+        var connection = Connect(choice);
+        var settings = new OperationSettings
+        {
+            Storage = choice.Storage,
+            RegistryUrl = choice.RegistryUrl,
+            DefaultRegistry = registryBucket ?? choice.RegistryBucket,
+        };
+        var locator = new ObjectLocator([connection.Store], allowLocalFilesOutsideStores: connection.Store.Scheme == "file");
+        return new QuiltOperations(connection, settings, new PackageService(locator));
+    }
 
     public static void WriteJson(JsonNode node) => Console.Out.WriteLine(node.ToJsonString(Indented));
 
@@ -144,7 +158,7 @@ internal static class CliSupport
 }
 
 /// <summary>A one-line progress display on stderr for long transfers (only when stderr is a terminal).</summary>
-internal sealed class ConsoleProgress : IProgress<PackageProgress>, IProgress<long>, IDisposable
+internal sealed class ConsoleProgress : IProgress<PackageProgress>, IProgress<long>, IProgress<Quilt.Operations.ProgressUpdate>, IDisposable
 {
     private readonly bool _enabled = !Console.IsErrorRedirected;
     private readonly long _total;
@@ -155,6 +169,11 @@ internal sealed class ConsoleProgress : IProgress<PackageProgress>, IProgress<lo
 
     public void Report(PackageProgress value) =>
         Show($"{CliSupport.FormatSize(value.BytesDone)} / {CliSupport.FormatSize(value.BytesTotal)}, {value.EntriesDone}/{value.EntriesTotal} entries");
+
+    /// <summary>Bytes done of the total, and the operation's line (entries done) when it gives one.</summary>
+    public void Report(Quilt.Operations.ProgressUpdate value) =>
+        Show($"{CliSupport.FormatSize((long)value.Done)}" + (value.Total is { } total ? $" / {CliSupport.FormatSize((long)total)}" : "")
+            + (value.Message is { } message ? ", " + message : ""));
 
     public void Report(long value) =>
         Show(_total > 0 ? $"{CliSupport.FormatSize(value)} / {CliSupport.FormatSize(_total)}" : CliSupport.FormatSize(value));

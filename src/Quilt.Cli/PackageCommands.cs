@@ -4,6 +4,7 @@ using Quilt.Core;
 using Quilt.Core.Hashing;
 using Quilt.Core.Json;
 using Quilt.Core.Manifests;
+using Quilt.Operations;
 using Quilt.Packages;
 using Quilt.Storage;
 
@@ -12,9 +13,6 @@ namespace Quilt.Cli;
 /// <summary>`quilt-mcp package …`: create, push, browse, get, list, revisions, diff, verify, delete, tophash.</summary>
 internal static class PackageCommands
 {
-    /// <summary>The registry bucket used on local storage when none is given.</summary>
-    public const string DefaultLocalRegistry = "local";
-
     // --registry is the deprecated name (StorageOptions.Resolve notes it).
     private static readonly Option<string?> Registry = new("--registry-bucket", "--registry", "-r")
     {
@@ -51,37 +49,8 @@ internal static class PackageCommands
         Description = "The package name (user/name), or a quilt+s3://bucket#package=user/name[@hash|:tag][&path=key] URI.",
     };
 
-    /// <summary>The registry and name (and revision, when the argument is a Quilt+ URI) a command works on.</summary>
-    private static (PackageRegistry Registry, string Name, string? Revision) Target(ParseResult parse, IObjectStore store, string nameOrUri, string? revision)
-    {
-        if (QuiltUri.IsQuiltUri(nameOrUri))
-        {
-            var uri = QuiltUri.Parse(nameOrUri);
-            if (uri.PackageName is null)
-                throw new FormatException($"'{nameOrUri}' names no package: add #package=user/name.");
-            return (new PackageRegistry(store, uri.Bucket), uri.PackageName, revision ?? uri.Revision);
-        }
-        Names.ValidatePackageName(nameOrUri);
-        return (RegistryFor(parse, store), nameOrUri, revision);
-    }
-
-    private static PackageRegistry RegistryFor(ParseResult parse, IObjectStore store, string? explicitRegistry = null, IPackagePublisher? publisher = null)
-    {
-        var value = explicitRegistry ?? parse.GetValue(Registry) ?? Environment.GetEnvironmentVariable("QUILT_MCP_REGISTRY");
-        if (string.IsNullOrWhiteSpace(value))
-        {
-            if (store.Scheme != "file")
-                throw new ArgumentException("Give the registry bucket with --registry-bucket s3://bucket (or set QUILT_MCP_REGISTRY).");
-            value = DefaultLocalRegistry;
-        }
-        var bucket = value.StartsWith("s3://", StringComparison.Ordinal) ? value["s3://".Length..].TrimEnd('/') : value;
-        if (bucket.Length == 0 || bucket.Contains('/', StringComparison.Ordinal))
-            throw new ArgumentException($"Invalid registry '{value}': give a bucket name or s3://bucket (no key).");
-        return new PackageRegistry(store, bucket, publisher);
-    }
-
-    private static string UriOf(PackageRegistry registry, string name, string topHash, string? path = null) =>
-        new QuiltUri { Bucket = registry.Bucket, PackageName = name, TopHash = topHash, Path = path }.ToString();
+    /// <summary>The operations over the store the options name, with --registry-bucket as the bucket when a command names none.</summary>
+    private static PackageOperations Open(ParseResult parse) => CliSupport.Operations(parse, parse.GetValue(Registry)).Packages;
 
     private static Command CreateCommand()
     {
@@ -115,33 +84,35 @@ internal static class PackageCommands
         };
         command.SetAction((parse, ct) => CliSupport.RunAsync(async () =>
         {
-            var connection = CliSupport.Connect(parse);
-            var store = connection.Store;
-            var registry = RegistryFor(parse, store, publisher: connection.Publisher);
-            var entries = await ResolveSourcesAsync(store, parse.GetValue(sources)!, parse.GetValue(entryMeta) ?? [], ct).ConfigureAwait(false);
+            var operations = Open(parse);
+            var target = operations.Target(parse.GetValue(name), null, write: true);
             var userMeta = CliSupport.ParseJsonOption(parse.GetValue(meta), "--meta");
-            var request = new CreatePackageRequest(parse.GetValue(name)!, entries)
+            var input = new PackageCreateInput(SourceSpecs(parse.GetValue(sources)!))
             {
                 Message = parse.GetValue(message),
-                UserMeta = userMeta,
-                NullUserMeta = userMeta is null && parse.GetValue(meta) is not null,
-                DirectoryMeta = ParseKeyedJson(parse.GetValue(dirMeta) ?? [], "--dir-meta", "FOLDER/=JSON"),
+                Metadata = userMeta,
+                NullMetadata = userMeta is null && parse.GetValue(meta) is not null,
+                EntryMetadata = ParseKeyedJson(parse.GetValue(entryMeta) ?? [], "--entry-meta", "KEY=JSON"),
+                EntryMetadataArgument = "--entry-meta",
+                DirectoryMetadata = ParseKeyedJson(parse.GetValue(dirMeta) ?? [], "--dir-meta", "FOLDER/=JSON"),
                 Workflow = CliSupport.ParseWorkflowOption(parse.GetValue(workflow)),
-                CopyData = !parse.GetValue(noCopy),
+                Copy = !parse.GetValue(noCopy),
+                // --no-copy in a local registry references local files where they are.
+                AlwaysCopyLocalFiles = false,
                 Overwrite = parse.GetValue(overwrite),
             };
-            PackageWriteResult result;
+            PackageWritten written;
             using (var progress = new ConsoleProgress())
-                result = await new PackageService(CliSupport.Locator(registry)).CreateAsync(registry, request, progress, ct).ConfigureAwait(false);
-            PrintWrite(parse, registry, result);
+                written = await operations.CreateAsync(target, input, progress, ct).ConfigureAwait(false);
+            PrintWrite(parse, written);
             return 0;
         }));
         return command;
     }
 
-    private static void PrintWrite(ParseResult parse, PackageRegistry registry, PackageWriteResult result)
+    private static void PrintWrite(ParseResult parse, PackageWritten written)
     {
-        var uri = UriOf(registry, result.Revision.Name, result.Revision.TopHash);
+        var (registry, result, uri) = (written.Target.Registry, written.Write, written.Result.Uri);
         if (parse.GetValue(CliSupport.Json))
         {
             var json = new JsonObject
@@ -173,67 +144,24 @@ internal static class PackageCommands
             Console.WriteLine($"  since the previous revision: {diff.Added.Count} added, {diff.Removed.Count} removed, {diff.Modified.Count} modified, {diff.Unchanged} unchanged");
     }
 
-    /// <summary>Expands KEY=SOURCE arguments into entry sources: local paths, s3:// objects and s3:// prefixes.</summary>
-    private static async Task<IReadOnlyList<EntrySource>> ResolveSourcesAsync(IObjectStore store, string[] args, string[] entryMeta, CancellationToken ct)
+    /// <summary>
+    /// KEY=SOURCE arguments as what goes in the package: local paths (made absolute from the current folder), s3://
+    /// objects and prefixes, quilt+s3:// entries; KEY= places one at that logical key, or in that folder when it ends in '/'.
+    /// </summary>
+    private static List<PackageSourceSpec> SourceSpecs(string[] args) => args.Select(arg =>
     {
-        var result = new List<EntrySource>();
-        foreach (var arg in args)
+        string? key = null;
+        var source = arg;
+        var eq = arg.IndexOf('=', StringComparison.Ordinal);
+        if (eq > 0 && !IsStoreUri(arg) && !File.Exists(arg) && !Directory.Exists(arg))
         {
-            string? key = null;
-            var source = arg;
-            var eq = arg.IndexOf('=', StringComparison.Ordinal);
-            if (eq > 0 && !arg.StartsWith("s3://", StringComparison.Ordinal) && !File.Exists(arg) && !Directory.Exists(arg))
-            {
-                key = arg[..eq];
-                source = arg[(eq + 1)..];
-            }
-            var intoFolder = key is null || key.EndsWith('/');
-            if (source.StartsWith("s3://", StringComparison.Ordinal))
-            {
-                var obj = CliSupport.ParseObjectUri(source, requireKey: false);
-                var isPrefix = obj.Key.Length == 0 || obj.Key.EndsWith('/');
-                if (!isPrefix)
-                {
-                    try
-                    {
-                        await store.HeadAsync(obj, ct).ConfigureAwait(false);
-                    }
-                    catch (ObjectNotFoundException)
-                    {
-                        isPrefix = true; // not an object: take it as a folder
-                        obj = obj with { Key = obj.Key + "/" };
-                    }
-                }
-                if (isPrefix)
-                {
-                    result.AddRange(await EntrySources.FromStorePrefixAsync(store, obj.Bucket, obj.Key, key ?? "", ct).ConfigureAwait(false));
-                }
-                else
-                {
-                    var name = obj.Key[(obj.Key.LastIndexOf('/') + 1)..];
-                    result.Add(new StoreObjectSource(intoFolder ? (key ?? "") + name : key!, store, obj));
-                }
-            }
-            else if (File.Exists(source) && !intoFolder)
-            {
-                result.Add(new LocalFileSource(key!, Path.GetFullPath(source)));
-            }
-            else
-            {
-                result.AddRange(EntrySources.FromLocalPath(source, key ?? ""));
-            }
+            key = arg[..eq];
+            source = arg[(eq + 1)..];
         }
+        return new PackageSourceSpec("source") { Uri = IsStoreUri(source) ? source : Path.GetFullPath(source), LogicalKey = key, UriName = "source" };
+    }).ToList();
 
-        foreach (var (key, value) in ParseKeyedJson(entryMeta, "--entry-meta", "KEY=JSON"))
-        {
-            var index = result.FindIndex(s => s.LogicalKey == key);
-            if (index < 0)
-                throw new ArgumentException($"--entry-meta names '{key}', which is not among the entries.");
-            // JSON null is quilt3's set_meta(None): "user_meta": null.
-            result[index] = result[index] with { UserMeta = value, NullUserMeta = value is null };
-        }
-        return result;
-    }
+    private static bool IsStoreUri(string text) => text.StartsWith("s3://", StringComparison.Ordinal) || QuiltUri.IsQuiltUri(text);
 
     /// <summary>KEY=JSON option values by key (JSON null kept as a null value); the last of a key given twice wins.</summary>
     private static Dictionary<string, JsonNode?> ParseKeyedJson(string[] items, string optionName, string form)
@@ -262,22 +190,18 @@ internal static class PackageCommands
         };
         command.SetAction((parse, ct) => CliSupport.RunAsync(async () =>
         {
-            var connection = CliSupport.Connect(parse);
-            var store = connection.Store;
-            var (source, pkg, revision) = Target(parse, store, parse.GetValue(name)!, parse.GetValue(Revision));
+            var operations = Open(parse);
+            var source = operations.Target(parse.GetValue(name), null, parse.GetValue(Revision));
             var destinationStore = parse.GetValue(destStorage) is { } kind
                 ? ObjectStoreFactory.Create(StorageOptions.Read(parse) with { Kind = StorageSettings.ParseKind(kind) })
-                : store;
-            var destination = RegistryFor(parse, destinationStore, parse.GetValue(to), destinationStore == store ? connection.Publisher : null);
-            // Local files a manifest names are read only from a local registry (PushAsync refuses them from any other).
-            var locator = new ObjectLocator(destinationStore == store ? [store] : [store, destinationStore], allowLocalFilesOutsideStores: source.IsLocal);
-            PackageWriteResult result;
+                : null;
+            PackageWritten written;
             using (var progress = new ConsoleProgress())
             {
-                result = await new PackageService(locator).PushAsync(source, pkg, revision, destination, parse.GetValue(destName),
+                written = await operations.PushAsync(source, parse.GetValue(to)!, destinationStore, parse.GetValue(destName),
                     !parse.GetValue(noCopy), progress, ct).ConfigureAwait(false);
             }
-            PrintWrite(parse, destination, result);
+            PrintWrite(parse, written);
             return 0;
         }));
         return command;
@@ -291,13 +215,13 @@ internal static class PackageCommands
             + "a URI's &path= shows that entry or folder.") { name, Revision, prefix, CliSupport.Json };
         command.SetAction((parse, ct) => CliSupport.RunAsync(async () =>
         {
-            var store = CliSupport.OpenStore(parse);
             var nameOrUri = parse.GetValue(name)!;
-            var (registry, pkg, revision) = Target(parse, store, nameOrUri, parse.GetValue(Revision));
-            var uriPath = PathInUri(nameOrUri);
+            var operations = Open(parse);
+            var target = operations.Target(nameOrUri, null, parse.GetValue(Revision));
+            var (uriPath, pkg) = (target.Path, target.Name);
             if (uriPath is not null && parse.GetValue(prefix) is not null)
                 throw new ArgumentException($"'{nameOrUri}' names a path (&path=) and --prefix names another; give one of them.");
-            var (hash, manifest) = await registry.BrowseAsync(pkg, revision, ct).ConfigureAwait(false);
+            var (_, hash, manifest) = await operations.RevisionAsync(target, ct).ConfigureAwait(false);
             List<ManifestEntry> entries;
             if (uriPath is not null)
             {
@@ -340,9 +264,6 @@ internal static class PackageCommands
         return command;
     }
 
-    /// <summary>The entry or folder a Quilt+ URI's &amp;path= names, or null (also for a plain package name).</summary>
-    private static string? PathInUri(string nameOrUri) => QuiltUri.IsQuiltUri(nameOrUri) ? QuiltUri.Parse(nameOrUri).Path : null;
-
     private static Command GetCommand()
     {
         var name = NameArgument();
@@ -355,23 +276,10 @@ internal static class PackageCommands
         var command = new Command("get", "Download package entries to a local folder, verifying each hash.") { name, path, Revision, dest, CliSupport.Json };
         command.SetAction((parse, ct) => CliSupport.RunAsync(async () =>
         {
-            var store = CliSupport.OpenStore(parse);
-            var nameOrUri = parse.GetValue(name)!;
-            var (registry, pkg, revision) = Target(parse, store, nameOrUri, parse.GetValue(Revision));
-            var uriPath = PathInUri(nameOrUri);
-            var given = parse.GetValue(path);
-            if (uriPath is not null && given is not null && given.Trim('/') != uriPath.Trim('/'))
-                throw new ArgumentException($"'{nameOrUri}' names the path '{uriPath}' and the path argument '{given}' another; give one of them.");
-            var (_, manifest) = await registry.BrowseAsync(pkg, revision, ct).ConfigureAwait(false);
-            // Only that entry or that folder's entries, as quilt3's install(path=...) fetches them.
-            var wanted = given ?? uriPath;
-            var entries = manifest.EntriesAt(wanted ?? "");
-            if (entries.Count == 0)
-                throw new PackageException($"'{wanted}' is not in {pkg}; browse the package to see its keys.");
-            // Before anything is written: a package from S3 or a registry may not copy this machine's files into --dest.
-            registry.EnsureLocalFileKeysAllowed(entries);
-            var root = Path.GetFullPath(parse.GetValue(dest)!);
-            var written = await EntryDownloader.DownloadAsync(CliSupport.Locator(registry), entries, root, cancellationToken: ct).ConfigureAwait(false);
+            var operations = Open(parse);
+            var target = operations.Target(parse.GetValue(name), null, parse.GetValue(Revision));
+            var download = await operations.GetAsync(target, parse.GetValue(path), parse.GetValue(dest)!, null, ct).ConfigureAwait(false);
+            var written = download.Written;
             if (parse.GetValue(CliSupport.Json))
                 CliSupport.WriteJson(new JsonArray(written.Select(w => (JsonNode)w).ToArray()));
             else
@@ -388,9 +296,7 @@ internal static class PackageCommands
         var command = new Command("list", "List the packages in a registry.") { filter, CliSupport.Json };
         command.SetAction((parse, ct) => CliSupport.RunAsync(async () =>
         {
-            var store = CliSupport.OpenStore(parse);
-            var registry = RegistryFor(parse, store);
-            var names = await registry.ListPackagesAsync(parse.GetValue(filter), ct).ConfigureAwait(false);
+            var (_, names) = await Open(parse).NamesAsync(null, parse.GetValue(filter), ct).ConfigureAwait(false);
             if (parse.GetValue(CliSupport.Json))
                 CliSupport.WriteJson(new JsonArray(names.Select(n => (JsonNode)n).ToArray()));
             else
@@ -407,13 +313,11 @@ internal static class PackageCommands
         var command = new Command("revisions", "List a package's revisions, newest first: time, top hash, message.") { name, CliSupport.Json };
         command.SetAction((parse, ct) => CliSupport.RunAsync(async () =>
         {
-            var store = CliSupport.OpenStore(parse);
-            var (registry, pkg, _) = Target(parse, store, parse.GetValue(name)!, null);
-            var revisions = await registry.ListRevisionsAsync(pkg, ct).ConfigureAwait(false);
+            var operations = Open(parse);
+            var history = await operations.RevisionsAsync(operations.Target(parse.GetValue(name), null), null, ct).ConfigureAwait(false);
             var rows = new JsonArray();
-            foreach (var r in revisions)
+            foreach (var (r, manifest) in history.Revisions)
             {
-                var manifest = await registry.GetManifestAsync(r.TopHash, ct).ConfigureAwait(false);
                 rows.Add((JsonNode)new JsonObject { ["top_hash"] = r.TopHash, ["time"] = r.Time.ToString("O"), ["message"] = manifest.Message, ["user_meta"] = manifest.UserMeta?.DeepClone() });
                 if (!parse.GetValue(CliSupport.Json))
                     Console.WriteLine($"{r.Time:yyyy-MM-dd HH:mm:ss}Z  {r.TopHash}  {manifest.Message}");
@@ -433,11 +337,8 @@ internal static class PackageCommands
         var command = new Command("diff", "What changed between two revisions: entries added, removed, modified; message and metadata.") { name, from, to, CliSupport.Json };
         command.SetAction((parse, ct) => CliSupport.RunAsync(async () =>
         {
-            var store = CliSupport.OpenStore(parse);
-            var (registry, pkg, _) = Target(parse, store, parse.GetValue(name)!, null);
-            var (_, a) = await registry.BrowseAsync(pkg, parse.GetValue(from), ct).ConfigureAwait(false);
-            var (_, b) = await registry.BrowseAsync(pkg, parse.GetValue(to), ct).ConfigureAwait(false);
-            var d = PackageDiff.Compute(a, b);
+            var operations = Open(parse);
+            var (a, b, d, _) = await operations.DiffAsync(operations.Target(parse.GetValue(name), null), parse.GetValue(from), parse.GetValue(to), ct).ConfigureAwait(false);
             if (parse.GetValue(CliSupport.Json))
             {
                 CliSupport.WriteJson(new JsonObject
@@ -475,13 +376,12 @@ internal static class PackageCommands
         var command = new Command("verify", "Re-hash every entry's data and compare with the manifest; exits 1 on any mismatch.") { name, Revision, CliSupport.Json };
         command.SetAction((parse, ct) => CliSupport.RunAsync(async () =>
         {
-            var store = CliSupport.OpenStore(parse);
-            var (registry, pkg, revision) = Target(parse, store, parse.GetValue(name)!, parse.GetValue(Revision));
-            var (hash, manifest) = await registry.BrowseAsync(pkg, revision, ct).ConfigureAwait(false);
-            registry.EnsureLocalFileKeysAllowed(manifest.Entries);
-            VerifyResult result;
-            using (var progress = new ConsoleProgress(manifest.TotalSize))
-                result = await new PackageService(CliSupport.Locator(registry)).VerifyAsync(manifest, progress: progress, cancellationToken: ct).ConfigureAwait(false);
+            var operations = Open(parse);
+            var target = operations.Target(parse.GetValue(name), null, parse.GetValue(Revision));
+            PackageVerification verification;
+            using (var progress = new ConsoleProgress())
+                verification = await operations.VerifyAsync(target, progress, ct).ConfigureAwait(false);
+            var (pkg, hash, result) = (target.Name, verification.TopHash, verification.Result);
             if (parse.GetValue(CliSupport.Json))
             {
                 CliSupport.WriteJson(new JsonObject
@@ -513,15 +413,11 @@ internal static class PackageCommands
         var command = new Command("delete", "Delete one revision of a package (its pointers; 'latest' moves to the newest remaining).") { name, revision, CliSupport.Json };
         command.SetAction((parse, ct) => CliSupport.RunAsync(async () =>
         {
-            var store = CliSupport.OpenStore(parse);
-            var (registry, pkg, _) = Target(parse, store, parse.GetValue(name)!, null);
-            var spec = parse.GetValue(revision)!;
-            if (!Names.IsTopHashPrefix(spec))
-                throw new ArgumentException($"Give the revision to delete as its top hash (or a prefix of at least 6 characters), not '{spec}'.");
-            var hash = await registry.ResolveTopHashAsync(pkg, spec, ct).ConfigureAwait(false);
-            var deleted = await registry.DeleteRevisionAsync(pkg, hash, ct).ConfigureAwait(false);
+            var operations = Open(parse);
+            var deleted = await operations.DeleteRevisionAsync(operations.Target(parse.GetValue(name), null, write: true), parse.GetValue(revision), ct).ConfigureAwait(false);
+            var (pkg, hash) = (deleted.Result.Package, deleted.Result.TopHash);
             if (parse.GetValue(CliSupport.Json))
-                CliSupport.WriteJson(new JsonObject { ["name"] = pkg, ["deleted"] = hash, ["pointers"] = deleted.Count });
+                CliSupport.WriteJson(new JsonObject { ["name"] = pkg, ["deleted"] = hash, ["pointers"] = deleted.Pointers });
             else
                 Console.WriteLine($"deleted {pkg}@{hash}");
             return 0;

@@ -8,91 +8,91 @@ using Quilt.Storage;
 
 namespace Quilt.Operations;
 
-/// <summary>Turns package_create / package_patch source arguments into entry sources, checking each before anything is written.</summary>
+/// <summary>
+/// Turns what goes in a package (<see cref="PackageSourceSpec"/>, from the MCP tools' items or the CLI's KEY=SOURCE
+/// arguments) into entry sources, checking each before anything is written. An object is looked up once here and its
+/// <see cref="ObjectInfo"/> travels with the source, so the build does not ask again.
+/// </summary>
 public sealed class PackageSourceResolver(IObjectStore store, ObjectUriResolver uris, BucketAccessPolicy policy, OperationSettings settings)
 {
     /// <param name="copyData">Whether the build copies data into the registry (entries of other packages are copied too, and checked).</param>
-    public async Task<List<EntrySource>> ResolveAsync(IReadOnlyList<PackageSourceInput>? inputs, string argument, bool copyData, CancellationToken cancellationToken)
+    /// <param name="alwaysCopyLocalFiles">Whether local files are uploaded even when the build references data in place (the MCP
+    /// tools' rule); false lets a local registry reference them where they are (the CLI's --no-copy).</param>
+    public async Task<List<EntrySource>> ResolveAsync(
+        IReadOnlyList<PackageSourceSpec> specs, bool copyData, bool alwaysCopyLocalFiles, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(specs);
         var result = new List<EntrySource>();
-        if (inputs is null)
-            return result;
-        for (var i = 0; i < inputs.Count; i++)
+        foreach (var spec in specs)
         {
-            var where = $"{argument}[{i}]";
-            var input = inputs[i] ?? throw new OperationException($"{where} is empty: give uri, text or base64.");
-            var given = (input.Uri is not null ? 1 : 0) + (input.Text is not null ? 1 : 0) + (input.Base64 is not null ? 1 : 0);
-            if (given != 1)
-                throw new OperationException($"{where}: give exactly one of uri, text or base64.");
-            var userMeta = Metadata(input.Metadata, where + ".metadata");
-            var key = input.LogicalKey?.Trim();
+            var where = spec.Where;
+            var userMeta = spec.Metadata;
+            var key = spec.LogicalKey?.Trim();
             if (key is { Length: 0 })
                 key = null;
+            // A key ending in '/' is a folder: one object or file lands in it under its own name.
+            var folder = key is null || key.EndsWith('/');
 
-            if (input.Text is not null || input.Base64 is not null)
+            if (spec.Content is { } bytes)
             {
                 if (key is null)
                     throw new OperationException($"{where}: inline content needs a logicalKey (such as 'notes/readme.md').");
-                byte[] bytes;
-                try
-                {
-                    bytes = input.Text is not null ? System.Text.Encoding.UTF8.GetBytes(input.Text) : Convert.FromBase64String(input.Base64!);
-                }
-                catch (FormatException)
-                {
-                    throw new OperationException($"{where}.base64 is not valid base64.");
-                }
-                if (bytes.LongLength > settings.MaxInlineBytes)
-                    throw new OperationException($"{where}: inline content of {bytes.LongLength:N0} bytes is over this server's limit of {settings.MaxInlineBytes:N0}; upload it with bucket_objects_put first and add it by its s3:// URI.");
-                result.Add(new InlineSource(key, bytes) { UserMeta = userMeta, NullUserMeta = IsNull(input.Metadata) });
+                if (bytes.Length > settings.MaxInlineBytes)
+                    throw new OperationException($"{where}: inline content of {bytes.Length:N0} bytes is over this server's limit of {settings.MaxInlineBytes:N0}; upload it with bucket_objects_put first and add it by its s3:// URI.");
+                result.Add(new InlineSource(key, bytes) { UserMeta = userMeta, NullUserMeta = spec.NullMetadata });
                 continue;
             }
 
-            var uri = input.Uri!.Trim();
+            var uri = ObjectUriResolver.Require(spec.Uri, spec.UriArgument).Trim();
             if (uri.StartsWith("s3://", StringComparison.Ordinal) || QuiltUri.IsQuiltUri(uri))
             {
-                result.AddRange(await FromStoreAsync(uri, key, userMeta, IsNull(input.Metadata), where, copyData, cancellationToken));
+                result.AddRange(await FromStoreAsync(uri, key, folder, spec, copyData, cancellationToken));
                 continue;
             }
 
-            LocalFiles.EnsureAllowed(settings, where + ".uri");
-            var path = LocalFiles.RequireAbsolute(uri, where + ".uri");
-            if (File.Exists(path))
+            LocalFiles.EnsureAllowed(settings, spec.UriArgument);
+            var path = LocalFiles.RequireAbsolute(uri, spec.UriArgument);
+            if (File.Exists(path) && !folder)
             {
-                result.Add(new LocalFileSource(key ?? Path.GetFileName(path), path) { UserMeta = userMeta, NullUserMeta = IsNull(input.Metadata), AlwaysCopy = true });
+                // A link named on purpose under a key is the file it leads to (read, sized and recorded as that file, as quilt3's realpath).
+                var file = new FileInfo(path).LinkTarget is null ? path : File.ResolveLinkTarget(path, returnFinalTarget: true)?.FullName ?? path;
+                result.Add(new LocalFileSource(key!, file) { UserMeta = userMeta, NullUserMeta = spec.NullMetadata, AlwaysCopy = alwaysCopyLocalFiles });
             }
-            else if (Directory.Exists(path))
+            else if (File.Exists(path) || Directory.Exists(path))
             {
-                if (userMeta is not null)
+                if (Directory.Exists(path) && (userMeta is not null || spec.NullMetadata))
                     throw new OperationException($"{where}: metadata goes on single entries; give it per file, not for a folder.");
-                result.AddRange(Guard(() => EntrySources.FromLocalPath(path, key ?? "")).Select(s => s with { AlwaysCopy = true }));
+                var found = Guard(() => EntrySources.FromLocalPath(path, key ?? ""));
+                result.AddRange(found.Select(s => s with { UserMeta = userMeta, NullUserMeta = spec.NullMetadata, AlwaysCopy = alwaysCopyLocalFiles }));
             }
             else
             {
-                throw new OperationException($"{where}.uri '{uri}' is neither an s3:// URI nor an existing local file or folder.");
+                throw new OperationException($"{spec.UriArgument} '{uri}' does not exist: give an s3:// URI, or an existing local file or folder.");
             }
         }
         return result;
     }
 
-    private async Task<IEnumerable<EntrySource>> FromStoreAsync(string uri, string? key, JsonNode? userMeta, bool nullUserMeta, string where, bool copyData, CancellationToken ct)
+    private async Task<IEnumerable<EntrySource>> FromStoreAsync(string uri, string? key, bool folder, PackageSourceSpec spec, bool copyData, CancellationToken ct)
     {
+        var where = spec.Where;
         var isPrefix = uri.StartsWith("s3://", StringComparison.Ordinal) && (uri.EndsWith('/') || uri["s3://".Length..].IndexOf('/', StringComparison.Ordinal) < 0);
         if (!isPrefix)
         {
-            var (obj, entry) = await uris.ForReadWithEntryAsync(uri, where + ".uri", ct);
+            var (obj, entry) = await uris.ForReadWithEntryAsync(uri, spec.UriArgument, ct);
             if (entry is not null)
             {
                 // An entry of another package keeps its recorded size and hash: referenced as it is, or copied and checked
                 // against that hash on the way; never taken as whatever bytes its object holds now.
                 var entryName = entry.LogicalKey[(entry.LogicalKey.LastIndexOf('/') + 1)..];
-                return [new ExistingEntrySource(entry, key ?? entryName) { UserMeta = userMeta, NullUserMeta = nullUserMeta, CopyData = copyData }];
+                return [new ExistingEntrySource(entry, folder ? key + entryName : key) { UserMeta = spec.Metadata, NullUserMeta = spec.NullMetadata, CopyData = copyData }];
             }
             try
             {
-                await store.HeadAsync(obj, ct);
+                // The one lookup of this object: its size and version travel with the source to the build.
+                var info = await store.HeadAsync(obj, ct);
                 var name = obj.Key[(obj.Key.LastIndexOf('/') + 1)..];
-                return [new StoreObjectSource(key ?? name, store, obj) { UserMeta = userMeta, NullUserMeta = nullUserMeta }];
+                return [new StoreObjectSource(folder ? key + name : key!, store, obj) { Info = info, UserMeta = spec.Metadata, NullUserMeta = spec.NullMetadata }];
             }
             catch (ObjectNotFoundException) when (obj.VersionId is null && uri.StartsWith("s3://", StringComparison.Ordinal))
             {
@@ -100,12 +100,29 @@ public sealed class PackageSourceResolver(IObjectStore store, ObjectUriResolver 
                 uri += "/";
             }
         }
-        var (bucket, prefix) = uris.ForListing(uri, where + ".uri");
-        policy.EnsureCanRead(bucket, where + ".uri");
-        if (userMeta is not null)
+        var (bucket, prefix) = uris.ForListing(uri, spec.UriArgument);
+        policy.EnsureCanRead(bucket, spec.UriArgument);
+        if (spec.Metadata is not null || spec.NullMetadata)
             throw new OperationException($"{where}: metadata goes on single entries; give it per object, not for a prefix.");
-        var sources = await EntrySources.FromStorePrefixAsync(store, bucket, prefix, key ?? "", ct).ConfigureAwait(false);
-        return sources;
+        return await Guard(() => EntrySources.FromStorePrefixAsync(store, bucket, prefix, key ?? "", ct));
+    }
+
+    /// <summary>
+    /// Metadata by logical key set on the resolved sources (the CLI's --entry-meta KEY=JSON); a key among none of them is
+    /// refused, naming <paramref name="argument"/>.
+    /// </summary>
+    public static void SetEntryMetadata(List<EntrySource> sources, IReadOnlyDictionary<string, JsonNode?> metadata, string argument)
+    {
+        ArgumentNullException.ThrowIfNull(sources);
+        ArgumentNullException.ThrowIfNull(metadata);
+        foreach (var (key, value) in metadata)
+        {
+            var index = sources.FindIndex(s => s.LogicalKey == key);
+            if (index < 0)
+                throw new OperationException($"{argument} names '{key}', which is not among the entries.");
+            // JSON null is quilt3's set_meta(None): "user_meta": null.
+            sources[index] = sources[index] with { UserMeta = value, NullUserMeta = value is null };
+        }
     }
 
     private static T Guard<T>(Func<T> action)
@@ -113,6 +130,18 @@ public sealed class PackageSourceResolver(IObjectStore store, ObjectUriResolver 
         try
         {
             return action();
+        }
+        catch (PackageException e)
+        {
+            throw new OperationException(e.Message);
+        }
+    }
+
+    private static async Task<T> Guard<T>(Func<Task<T>> action)
+    {
+        try
+        {
+            return await action();
         }
         catch (PackageException e)
         {

@@ -36,6 +36,8 @@ public sealed class PackageTargets(IObjectStore store, BucketAccessPolicy policy
     /// <summary>The package registry in <paramref name="bucket"/> of this store, publishing as the connection does.</summary>
     public PackageRegistry Registry(string bucket) => new(Store, bucket, publisher);
 
+    public BucketAccessPolicy Policy { get; } = policy;
+
     public PackageTarget Resolve(string? package, string? registry, string? revision, bool write)
     {
         var text = ObjectUriResolver.Require(package, "package");
@@ -62,13 +64,13 @@ public sealed class PackageTargets(IObjectStore store, BucketAccessPolicy policy
         else
         {
             if (!Names.IsValidPackageName(text))
-                throw new OperationException($"package '{text}' is not a valid name: use user/name (letters, digits, '_' or '-'), or a quilt+s3://bucket#package=user/name URI.");
+                throw new OperationException($"Invalid package name '{text}': not a valid name of the form user/name (letters, digits, '_' or '-'); give one, or a quilt+s3://bucket#package=user/name URI.");
             target = new PackageTarget(Registry(DefaultRegistry(registry)), text, NullIfEmpty(revision));
         }
         if (write)
-            policy.EnsureCanWrite(target.Registry.Bucket, "registry");
+            Policy.EnsureCanWrite(target.Registry.Bucket, "registry");
         else
-            policy.EnsureCanRead(target.Registry.Bucket, "registry");
+            Policy.EnsureCanRead(target.Registry.Bucket, "registry");
         return target;
     }
 
@@ -82,15 +84,16 @@ public sealed class PackageTargets(IObjectStore store, BucketAccessPolicy policy
             return RegistryBucket(registry);
         if (settings.DefaultRegistry is { Length: > 0 } fromOption)
             return RegistryBucket(fromOption);
-        if (policy.AllowedBuckets.Count == 1)
-            return policy.AllowedBuckets[0];
+        if (Policy.AllowedBuckets.Count == 1)
+            return Policy.AllowedBuckets[0];
         if (!settings.IsRegistryMode && settings.Storage.Kind == StorageKind.Local)
             return "local";
         throw new OperationException("registry is required: give the bucket that holds the packages (such as 'my-bucket' or s3://my-bucket), "
             + "or a quilt+s3://bucket#package=user/name URI as package.");
     }
 
-    private static string RegistryBucket(string registry)
+    /// <summary>A registry argument as a bucket name: a name or s3://bucket, without a key.</summary>
+    public static string RegistryBucket(string registry)
     {
         var bucket = registry.StartsWith("s3://", StringComparison.Ordinal) ? registry["s3://".Length..].TrimEnd('/') : registry.Trim();
         if (bucket.Length == 0 || bucket.Contains('/', StringComparison.Ordinal))

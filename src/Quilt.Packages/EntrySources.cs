@@ -32,7 +32,10 @@ public sealed record LocalFileSource(string LogicalKey, string Path) : EntrySour
 /// <summary>An object in a store (s3://bucket/key, optionally one version).</summary>
 public sealed record StoreObjectSource(string LogicalKey, IObjectStore Store, ObjectRef Object) : EntrySource(LogicalKey)
 {
-    /// <summary>What a HEAD of <see cref="Object"/> already found (its size and version): the build does not ask again.</summary>
+    /// <summary>
+    /// The object's size and version as it was found (a HEAD, or a listing of an unversioned bucket), so the build does
+    /// not look it up again; null: the build looks it up once.
+    /// </summary>
     public ObjectInfo? Info { get; init; }
 
     /// <summary>The object's hash as the caller gives it (packageConstruct): a build that references data in place records it unread.</summary>
@@ -146,16 +149,23 @@ public static class EntrySources
     {
         ArgumentNullException.ThrowIfNull(store);
         var lp = NormalizePrefix(logicalPrefix);
+        // The listing gives what a build needs to know (size, and the version it pins where objects have versions), so the
+        // build looks up no object again; where a store lists no version ids the build looks each one up.
+        var versioned = await store.IsVersionedAsync(bucket, cancellationToken).ConfigureAwait(false);
         var results = new List<StoreObjectSource>();
         string? token = null;
         do
         {
-            var page = await store.ListAsync(new ListRequest(bucket, prefix, null, 1000, token), cancellationToken).ConfigureAwait(false);
+            var page = await store.ListAsync(new ListRequest(bucket, prefix, null, 1000, token) { WithVersionIds = versioned }, cancellationToken).ConfigureAwait(false);
             foreach (var obj in page.Objects)
             {
                 if (obj.Key.EndsWith('/'))
                     continue;
-                results.Add(new StoreObjectSource(lp + obj.Key[prefix.Length..].TrimStart('/'), store, new ObjectRef(bucket, obj.Key)));
+                results.Add(new StoreObjectSource(lp + obj.Key[prefix.Length..].TrimStart('/'), store, new ObjectRef(bucket, obj.Key))
+                {
+                    Info = versioned && obj.VersionId is null ? null
+                        : new ObjectInfo(bucket, obj.Key, obj.Size, obj.LastModified, obj.ETag, obj.VersionId, null, new Dictionary<string, string>()),
+                });
             }
             token = page.NextContinuationToken;
         }

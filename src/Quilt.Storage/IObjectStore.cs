@@ -65,9 +65,20 @@ public readonly record struct ByteRange(long Offset, long? Length);
 
 public sealed record BucketInfo(string Name, DateTimeOffset? CreatedAt);
 
-public sealed record ListRequest(string Bucket, string Prefix = "", string? Delimiter = null, int PageSize = 1000, string? ContinuationToken = null);
+public sealed record ListRequest(string Bucket, string Prefix = "", string? Delimiter = null, int PageSize = 1000, string? ContinuationToken = null)
+{
+    /// <summary>
+    /// Ask for each object's current version id too (S3: a listing of object versions, so that a caller that pins versions
+    /// needs no HEAD per object). A store without versions, or that cannot list them, leaves <see cref="ObjectSummary.VersionId"/> null.
+    /// </summary>
+    public bool WithVersionIds { get; init; }
+}
 
-public sealed record ObjectSummary(string Key, long Size, DateTimeOffset LastModified, string? ETag);
+public sealed record ObjectSummary(string Key, long Size, DateTimeOffset LastModified, string? ETag)
+{
+    /// <summary>The current version's id, when the listing asked for it (<see cref="ListRequest.WithVersionIds"/>) and there is one.</summary>
+    public string? VersionId { get; init; }
+}
 
 public sealed record ObjectListing(IReadOnlyList<ObjectSummary> Objects, IReadOnlyList<string> CommonPrefixes, string? NextContinuationToken)
 {

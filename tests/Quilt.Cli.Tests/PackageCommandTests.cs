@@ -175,6 +175,52 @@ public sealed class PackageCommandTests : IDisposable
         Assert.False(Directory.Exists(Path.Combine(_cli.Root, "local", ".quilt", "named_packages")));
     }
 
+    // The CLI and the MCP tools share one set of package rules (PackageOperations); where they differed, the stricter or
+    // clearer rule won. Each test below fails on the CLI as it was.
+
+    [Fact]
+    public async Task A_revision_option_that_disagrees_with_the_uris_revision_is_refused_not_silently_preferred()
+    {
+        var file = Path.Combine(_scratch, "r.txt");
+        await File.WriteAllTextAsync(file, "one", TestContext.Current.CancellationToken);
+        var first = JsonNode.Parse(await _cli.OkAsync("package", "create", "team/rev", file, "--json"))!["top_hash"]!.GetValue<string>();
+        await File.WriteAllTextAsync(file, "two", TestContext.Current.CancellationToken);
+        var second = JsonNode.Parse(await _cli.OkAsync("package", "create", "team/rev", file, "--overwrite", "--json"))!["top_hash"]!.GetValue<string>();
+
+        var result = await _cli.RunAsync("package", "browse", $"quilt+s3://local#package=team/rev@{first}", "--revision", second);
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("disagrees with the revision in package", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains(first, await _cli.OkAsync("package", "browse", $"quilt+s3://local#package=team/rev@{first}", "--revision", first), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Delete_names_what_a_top_hash_is_when_given_a_tag()
+    {
+        var file = Path.Combine(_scratch, "d.txt");
+        await File.WriteAllTextAsync(file, "x", TestContext.Current.CancellationToken);
+        await _cli.OkAsync("package", "create", "team/del", file);
+        var result = await _cli.RunAsync("package", "delete", "team/del", "latest");
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("topHash 'latest' is not a top hash: give 6 to 64 lowercase hex characters", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("team/del", await _cli.OkAsync("package", "list"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Create_takes_an_entry_of_another_package_by_its_quilt_uri_keeping_its_hash()
+    {
+        var file = Path.Combine(_scratch, "e.txt");
+        await File.WriteAllTextAsync(file, "entry", TestContext.Current.CancellationToken);
+        await _cli.OkAsync("package", "create", "team/from", file);
+        var entry = "quilt+s3://local#package=team/from&path=e.txt";
+
+        // As KEY=SOURCE too: the '=' of a Quilt+ URI does not split it.
+        await _cli.OkAsync("package", "create", "team/to", entry, "copy/e.txt=" + entry);
+        var entries = JsonNode.Parse(await _cli.OkAsync("package", "browse", "team/to", "--json"))!["entries"]!.AsArray();
+        Assert.Equal(["copy/e.txt", "e.txt"], entries.Select(e => e!["logical_key"]!.GetValue<string>()));
+        var original = JsonNode.Parse(await _cli.OkAsync("package", "browse", "team/from", "--json"))!["entries"]![0]!["hash"]!.ToJsonString();
+        Assert.All(entries, e => Assert.Equal(original, e!["hash"]!.ToJsonString()));
+    }
+
     [Fact]
     public async Task Object_put_ls_cat_get_round_trip_on_local_storage()
     {

@@ -42,7 +42,8 @@ public sealed class RegistryEntryVerificationTests(RegistryFixture fx)
         };
         var policy = new BucketAccessPolicy(settings);
         var registries = new PackageTargets(store, policy, settings);
-        var tools = new PackageReadTools(registries, store, new ObjectUriResolver(policy, new PackageEntryResolver(registries)), policy, settings);
+        var operations = new QuiltOperations(new StoreConnection(store), settings, new PackageService(new ObjectLocator([store], allowLocalFilesOutsideStores: false))).Packages;
+        var tools = new PackageReadTools(operations, registries, store, new ObjectUriResolver(policy, new PackageEntryResolver(registries)), policy, settings);
         var package = $"quilt+s3://{fx.Data}#package={name}";
 
         var before = await tools.ReadEntryText(package, "table.csv", format: "text", cancellationToken: Ct);

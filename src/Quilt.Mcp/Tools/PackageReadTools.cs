@@ -18,10 +18,8 @@ namespace Quilt.Mcp.Tools;
 
 /// <summary>The package tools that only read: list, revisions, browse, entry text and fetch, diff.</summary>
 [McpServerToolType]
-public sealed class PackageReadTools(PackageTargets registries, IObjectStore store, ObjectUriResolver uris, BucketAccessPolicy policy, ServerSettings settings)
+public sealed class PackageReadTools(PackageOperations operations, PackageTargets registries, IObjectStore store, ObjectUriResolver uris, BucketAccessPolicy policy, ServerSettings settings)
 {
-    private const int MaxListedChanges = 200;
-
     [McpServerTool(Name = "package_list", Title = "List packages", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false,
         UseStructuredContent = true)]
     [Description("List the Quilt packages (user/name) in a registry bucket, in name order, a page at a time. "
@@ -32,14 +30,7 @@ public sealed class PackageReadTools(PackageTargets registries, IObjectStore sto
         [Description("Names per page, 1 to 1000; default 100.")] int pageSize = 100,
         [Description("The nextCursor of the previous page; leave out for the first page.")] string? cursor = null,
         CancellationToken cancellationToken = default)
-    {
-        var bucket = registries.DefaultRegistry(registry);
-        policy.EnsureCanRead(bucket, "registry");
-        var (offset, size) = Page(pageSize, cursor);
-        var names = await new PackageRegistry(store, bucket).ListPackagesAsync(string.IsNullOrWhiteSpace(filter) ? null : filter, cancellationToken);
-        var page = names.Skip(offset).Take(size).ToList();
-        return new PackageNameList(bucket, page, names.Count, NextCursor(offset, size, names.Count));
-    }
+        => await operations.ListAsync(registry, filter, PageRequest.Of(pageSize, cursor), cancellationToken);
 
     [McpServerTool(Name = "package_revisions", Title = "Package history", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false,
         UseStructuredContent = true)]
@@ -50,20 +41,7 @@ public sealed class PackageReadTools(PackageTargets registries, IObjectStore sto
         [Description("The registry bucket, when package is a plain name (see package_list).")] string? registry = null,
         [Description("Most revisions to return, 1 to 1000; default 50.")] int limit = 50,
         CancellationToken cancellationToken = default)
-    {
-        var target = registries.Resolve(package, registry, null, write: false);
-        if (limit is < 1 or > 1000)
-            throw new McpException($"limit {limit} is out of range: use 1 to 1000.");
-        var revisions = await target.Registry.ListRevisionsAsync(target.Name, cancellationToken);
-        var items = new List<PackageRevisionItem>();
-        foreach (var revision in revisions.Take(limit))
-        {
-            var manifest = await registries.GetManifestAsync(target.Registry, revision.TopHash, cancellationToken);
-            items.Add(new PackageRevisionItem(revision.TopHash, revision.Time, manifest.Message, PackageSourceResolver.ToElement(manifest.UserMeta),
-                manifest.Entries.Count, manifest.TotalSize, target.Uri(revision.TopHash)));
-        }
-        return new PackageRevisionList(target.Name, target.Registry.Bucket, items, revisions.Count);
-    }
+        => (await operations.RevisionsAsync(operations.Target(package, registry), limit, cancellationToken)).Result;
 
     [McpServerTool(Name = "package_browse", Title = "Browse a package", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false,
         UseStructuredContent = true)]
@@ -78,74 +56,12 @@ public sealed class PackageReadTools(PackageTargets registries, IObjectStore sto
         [Description("Folders plus files per page, 1 to 1000; default 100.")] int pageSize = 100,
         [Description("The nextCursor of the previous page; leave out for the first page.")] string? cursor = null,
         CancellationToken cancellationToken = default)
-    {
-        var target = registries.Resolve(package, registry, revision, write: false);
-        var (offset, size) = Page(pageSize, cursor);
-        var (hash, manifest) = await registries.BrowseAsync(target, cancellationToken);
-        var given = PathOf(path, target).Trim();
-        var tidy = given.Trim('/');
-        if ((manifest.Find(given) ?? manifest.Find(tidy)) is { } file)
-        {
-            // A path naming a file (a URI's &path= to an entry, as the catalog opens it): that file, in its folder.
-            var parent = file.LogicalKey.LastIndexOf('/') is var slash and >= 0 ? file.LogicalKey[..slash] : "";
-            return new PackageBrowseResult(target.Name, target.Registry.Bucket, hash, manifest.Message, PackageSourceResolver.ToElement(manifest.UserMeta),
-                parent, [], [FileItem(target, hash, file)], 1, manifest.Entries.Count, manifest.TotalSize, null,
-                target.Uri(hash), CatalogUrl(settings, target, hash, file.LogicalKey), FolderMetadata(manifest, parent.Length == 0 ? "" : parent + "/"));
-        }
-        // A folder as this tool lists it (ending in '/') is taken as it is when entries are below it: quilt3 keeps keys such
-        // as '/abs' or 'a//b', whose folders ('/', 'a//') no tidying of the path reaches.
-        var prefix = given.EndsWith('/') && manifest.Entries.Any(e => e.LogicalKey.StartsWith(given, StringComparison.Ordinal)) ? given
-            : tidy.Length == 0 ? "" : tidy + "/";
-        var folder = prefix.Length == 0 ? "" : prefix[..^1];
-
-        var folders = new SortedDictionary<string, (int Count, long Size)>(StringComparer.Ordinal);
-        var files = new List<ManifestEntry>();
-        foreach (var entry in manifest.Entries)
-        {
-            if (!entry.LogicalKey.StartsWith(prefix, StringComparison.Ordinal))
-                continue;
-            var rest = entry.LogicalKey.AsSpan(prefix.Length);
-            var slash = rest.IndexOf('/');
-            if (slash < 0)
-            {
-                files.Add(entry);
-                continue;
-            }
-            var sub = prefix + rest[..(slash + 1)].ToString();
-            folders[sub] = folders.TryGetValue(sub, out var f) ? (f.Count + 1, f.Size + entry.Size) : (1, entry.Size);
-        }
-        if (prefix.Length > 0 && folders.Count == 0 && files.Count == 0)
-            throw new McpException($"{target.Name}@{hash[..10]} has no folder '{folder}'. Browse the root to see its folders.");
-
-        var total = folders.Count + files.Count;
-        var folderItems = folders.Skip(offset).Take(size)
-            .Select(kv => new PackageFolderItem(kv.Key, kv.Value.Count, kv.Value.Size, FolderMetadata(manifest, kv.Key))).ToList();
-        var fileItems = files.Skip(Math.Max(0, offset - folders.Count)).Take(size - folderItems.Count)
-            .Select(e => FileItem(target, hash, e))
-            .ToList();
-        return new PackageBrowseResult(target.Name, target.Registry.Bucket, hash, manifest.Message, PackageSourceResolver.ToElement(manifest.UserMeta),
-            folder, folderItems, fileItems, total, manifest.Entries.Count, manifest.TotalSize, NextCursor(offset, size, total),
-            target.Uri(hash), CatalogUrl(settings, target, hash, prefix.Length == 0 ? null : prefix), FolderMetadata(manifest, prefix));
-    }
+        => await operations.BrowseAsync(operations.Target(package, registry, revision), path, PageRequest.Of(pageSize, cursor), cancellationToken);
 
     private const string RevisionDescription = "The revision: 'latest' (default), a top hash or a unique prefix of 6+ characters (or @hash), "
         + "or :TAG for a pointer file such as a revision's unix timestamp.";
 
-    private static PackageFileItem FileItem(PackageTarget target, string hash, ManifestEntry e) =>
-        new(e.LogicalKey, e.Size, $"{e.Hash.Type}:{e.Hash.Value}", PackageSourceResolver.ToElement(e.UserMeta), target.Uri(hash, e.LogicalKey));
-
-    private static JsonElement? FolderMetadata(Manifest manifest, string folderKey) =>
-        folderKey.Length == 0 ? null : PackageSourceResolver.ToElement(manifest.FindDirectoryMetadata(folderKey)?.Meta);
-
-    /// <summary>The path argument, else the package URI's &amp;path=; both given must agree.</summary>
-    private static string PathOf(string? path, PackageTarget target)
-    {
-        if (string.IsNullOrEmpty(path))
-            return target.Path ?? "";
-        if (target.Path is not null && target.Path.Trim('/') != path.Trim().Trim('/'))
-            throw new McpException($"path '{path}' disagrees with the package URI's &path= '{target.Path}'; give one of them.");
-        return path;
-    }
+    private static string PathOf(string? path, PackageTarget target) => PackageOperations.PathOf(path, target);
 
     [McpServerTool(Name = "package_entry_text", Title = "Read a package entry", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false,
         UseStructuredContent = true, OutputSchemaType = typeof(ObjectTextResult))]
@@ -210,47 +126,5 @@ public sealed class PackageReadTools(PackageTargets registries, IObjectStore sto
         [Description("The newer revision; default 'latest'.")] string? to = null,
         [Description("The registry bucket, when package is a plain name.")] string? registry = null,
         CancellationToken cancellationToken = default)
-    {
-        var target = registries.Resolve(package, registry, null, write: false);
-        var toHash = await target.Registry.ResolveTopHashAsync(target.Name, to, cancellationToken);
-        string fromHash;
-        if (!string.IsNullOrWhiteSpace(from))
-        {
-            fromHash = await target.Registry.ResolveTopHashAsync(target.Name, from, cancellationToken);
-        }
-        else
-        {
-            var revisions = await target.Registry.ListRevisionsAsync(target.Name, cancellationToken);
-            var index = revisions.ToList().FindIndex(r => r.TopHash == toHash);
-            fromHash = index >= 0 && index + 1 < revisions.Count ? revisions[index + 1].TopHash
-                : throw new McpException($"{target.Name}@{toHash[..10]} has no earlier revision to compare with; give 'from'.");
-        }
-        var before = await registries.GetManifestAsync(target.Registry, fromHash, cancellationToken);
-        var after = await registries.GetManifestAsync(target.Registry, toHash, cancellationToken);
-        return new PackageDiffResult(target.Name, fromHash, toHash, Changes(PackageDiff.Compute(before, after)));
-    }
-
-    internal static PackageChanges Changes(PackageDiff d) => new(
-        d.Added.Take(MaxListedChanges).Select(e => e.LogicalKey).ToList(),
-        d.Removed.Take(MaxListedChanges).Select(e => e.LogicalKey).ToList(),
-        d.Modified.Take(MaxListedChanges).Select(e => e.LogicalKey).ToList(),
-        d.Added.Count, d.Removed.Count, d.Modified.Count, d.Unchanged, d.MessageChanged, d.MetadataChanged);
-
-    internal static string? CatalogUrl(ServerSettings settings, PackageTarget target, string topHash, string? path = null) =>
-        settings.CatalogHost is { } host
-            ? $"https://{host}/b/{target.Registry.Bucket}/packages/{target.Name}/tree/{topHash}/{(path is null ? "" : UrlEncoding.Quote(path))}"
-            : null;
-
-    private static (int Offset, int Size) Page(int pageSize, string? cursor)
-    {
-        if (pageSize is < 1 or > 1000)
-            throw new McpException($"pageSize {pageSize} is out of range: use 1 to 1000.");
-        var offset = 0;
-        if (!string.IsNullOrEmpty(cursor) && (!int.TryParse(cursor, NumberStyles.None, CultureInfo.InvariantCulture, out offset) || offset < 0))
-            throw new McpException($"cursor '{cursor}' is not one this tool returned: pass nextCursor unchanged, or leave it out for the first page.");
-        return (offset, pageSize);
-    }
-
-    private static string? NextCursor(int offset, int size, int total) =>
-        offset + size < total ? (offset + size).ToString(CultureInfo.InvariantCulture) : null;
+        => (await operations.DiffAsync(operations.Target(package, registry), from, to, cancellationToken)).Result;
 }

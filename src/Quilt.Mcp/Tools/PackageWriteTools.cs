@@ -17,7 +17,7 @@ namespace Quilt.Mcp.Tools;
 
 /// <summary>The package tools that write: create, patch and delete a revision. A revision appears whole or not at all.</summary>
 [McpServerToolType]
-public sealed class PackageWriteTools(PackageTargets registries, PackageSourceResolver sourceResolver, PackageService packages, ServerSettings settings)
+public sealed class PackageWriteTools(PackageOperations operations)
 {
     [McpServerTool(Name = "package_create", Title = "Create a package", ReadOnly = false, Destructive = false, Idempotent = false, OpenWorld = false,
         UseStructuredContent = true)]
@@ -42,28 +42,21 @@ public sealed class PackageWriteTools(PackageTargets registries, PackageSourceRe
         RequestContext<CallToolRequestParams>? context = null,
         CancellationToken cancellationToken = default)
     {
-        EnsureWritable();
-        var target = registries.Resolve(package, registry, null, write: true);
-        if (target.Revision is not null)
-            throw new McpException("package: a new revision gets its own top hash; leave @hash or :tag out of the package URI.");
-        if (sources is null || sources.Length == 0)
-            throw new McpException("sources is required: give at least one item (an s3:// URI, a local path, or text with a logicalKey).");
-        var userMeta = PackageSourceResolver.Metadata(metadata, "metadata");
-        var entries = await sourceResolver.ResolveAsync(sources, "sources", CopiesData(copy), cancellationToken);
+        var target = operations.Target(package, registry, write: true);
+        var input = new PackageCreateInput(PackageSourceSpec.FromAll(sources, "sources"))
+        {
+            Message = message,
+            Metadata = PackageSourceResolver.Metadata(metadata, "metadata"),
+            NullMetadata = PackageSourceResolver.IsNull(metadata),
+            DirectoryMetadata = PackageSourceResolver.KeyedMetadata(directoryMetadata, "directoryMetadata"),
+            Workflow = WorkflowChoice.Parse(workflow),
+            Copy = copy,
+            Overwrite = overwrite,
+        };
         var progress = ProgressNotifier.For(context);
         try
         {
-            var result = await packages.CreateAsync(target.Registry, new CreatePackageRequest(target.Name, entries)
-            {
-                Message = message,
-                UserMeta = userMeta,
-                NullUserMeta = PackageSourceResolver.IsNull(metadata),
-                DirectoryMeta = PackageSourceResolver.KeyedMetadata(directoryMetadata, "directoryMetadata"),
-                Workflow = WorkflowChoice.Parse(workflow),
-                CopyData = CopiesData(copy),
-                Overwrite = overwrite,
-            }, Progress(progress), cancellationToken);
-            return ToResult(target, result);
+            return (await operations.CreateAsync(target, input, progress, cancellationToken)).Result;
         }
         finally
         {
@@ -95,37 +88,24 @@ public sealed class PackageWriteTools(PackageTargets registries, PackageSourceRe
         RequestContext<CallToolRequestParams>? context = null,
         CancellationToken cancellationToken = default)
     {
-        EnsureWritable();
-        var target = registries.Resolve(package, registry, baseRevision, write: true);
-        var added = await sourceResolver.ResolveAsync(add, "add", CopiesData(copy), cancellationToken);
-        var entryMeta = PackageSourceResolver.KeyedMetadata(entryMetadata, "entryMetadata");
-        var dirMeta = PackageSourceResolver.KeyedMetadata(directoryMetadata, "directoryMetadata");
-        var userMeta = PackageSourceResolver.Metadata(metadata, "metadata");
-        var nullUserMeta = PackageSourceResolver.IsNull(metadata);
-        if (added.Count == 0 && (remove?.Length ?? 0) == 0 && (rename?.Count ?? 0) == 0 && entryMeta.Count == 0 && dirMeta.Count == 0
-            && userMeta is null && !nullUserMeta && message is null && workflow is null)
-            throw new McpException("Nothing to change: give add, remove, rename, entryMetadata, directoryMetadata, message, metadata or workflow.");
-        foreach (var (from, to) in rename ?? [])
-            Guard(() => Names.ValidateLogicalKey(to), $"rename['{from}']");
-
+        var target = operations.Target(package, registry, baseRevision, write: true);
+        var input = new PackagePatchInput
+        {
+            Add = PackageSourceSpec.FromAll(add, "add"),
+            Remove = remove ?? [],
+            Rename = rename ?? [],
+            EntryMetadata = PackageSourceResolver.KeyedMetadata(entryMetadata, "entryMetadata"),
+            DirectoryMetadata = PackageSourceResolver.KeyedMetadata(directoryMetadata, "directoryMetadata"),
+            Message = message,
+            Metadata = PackageSourceResolver.Metadata(metadata, "metadata"),
+            NullMetadata = PackageSourceResolver.IsNull(metadata),
+            Workflow = workflow,
+            Copy = copy,
+        };
         var progress = ProgressNotifier.For(context);
         try
         {
-            var result = await packages.UpdateAsync(target.Registry, target.Name, new PackageUpdate
-            {
-                Add = added,
-                Remove = remove ?? [],
-                Rename = rename ?? [],
-                SetEntryMeta = entryMeta,
-                SetDirectoryMeta = dirMeta,
-                Message = message,
-                UserMeta = userMeta,
-                NullUserMeta = nullUserMeta,
-                Workflow = WorkflowChoice.Parse(workflow),
-                CopyData = CopiesData(copy),
-                BaseRevision = target.Revision,
-            }, Progress(progress), cancellationToken);
-            return ToResult(target, result);
+            return (await operations.PatchAsync(target, input, progress, cancellationToken)).Result;
         }
         finally
         {
@@ -142,65 +122,8 @@ public sealed class PackageWriteTools(PackageTargets registries, PackageSourceRe
         [Description("Required. The revision to delete: its top hash or a unique prefix of 6+ characters.")] string topHash,
         [Description("The registry bucket, when package is a plain name.")] string? registry = null,
         CancellationToken cancellationToken = default)
-    {
-        EnsureWritable();
-        if (settings.IsRegistryMode)
-        {
-            throw new McpException("Deleting a package revision is not available through a registry: its API has no operation for it. "
-                + "Delete the revision in the Quilt catalog, or with your own AWS credentials (quilt3.delete_package). Nothing was deleted.");
-        }
-        var target = registries.Resolve(package, registry, null, write: true);
-        var spec = ObjectUriResolver.Require(topHash, "topHash").Trim();
-        if (!Names.IsTopHashPrefix(spec))
-            throw new McpException($"topHash '{spec}' is not a top hash: give 6 to 64 lowercase hex characters (see package_revisions).");
-        var hash = await target.Registry.ResolveTopHashAsync(target.Name, spec, cancellationToken);
-        await target.Registry.DeleteRevisionAsync(target.Name, hash, cancellationToken);
-        string? latest = null;
-        try
-        {
-            latest = await target.Registry.ResolveTopHashAsync(target.Name, null, cancellationToken);
-        }
-        catch (PackageNotFoundException)
-        {
-        }
-        return new PackageDeleteResult(target.Name, hash, latest);
-    }
+        => (await operations.DeleteRevisionAsync(operations.Target(package, registry, write: true), topHash, cancellationToken)).Result;
 
     private const string DirectoryMetadataDescription = "Folder (directory) metadata to set, as quilt3's set_dir(folder, meta=...): an object "
         + "mapping a folder such as 'data/raw/' to a JSON object; null or {} removes it. The folder must hold an entry. Not covered by the top hash.";
-
-    // A registry has no copy: S3 objects are referenced where they are (local files and inline content are still uploaded).
-    private bool CopiesData(bool copy) => copy && !settings.IsRegistryMode;
-
-    private void EnsureWritable()
-    {
-        if (settings.ReadOnly)
-            throw new McpException("This server is read-only (--read-only): packages cannot be created or changed. Ask for a server started without it.");
-    }
-
-    private static void Guard(Action action, string argument)
-    {
-        try
-        {
-            action();
-        }
-        catch (InvalidNameException e)
-        {
-            throw new McpException($"{argument}: {e.Message}");
-        }
-    }
-
-    private static Progress<PackageProgress> Progress(ProgressNotifier notifier) => new(p =>
-        notifier.Report(new ProgressNotificationValue
-        {
-            Progress = p.BytesDone,
-            Total = p.BytesTotal,
-            Message = $"{p.EntriesDone}/{p.EntriesTotal} entries",
-        }));
-
-    private PackageRevisionResult ToResult(PackageTarget target, Packages.PackageWriteResult result) => new(
-        target.Name, target.Registry.Bucket, result.Revision.TopHash, target.Uri(result.Revision.TopHash),
-        result.Manifest.Entries.Count, result.Manifest.TotalSize,
-        result.ChangesFromPrevious is { } d ? PackageReadTools.Changes(d) : null,
-        PackageReadTools.CatalogUrl(settings, target, result.Revision.TopHash));
 }

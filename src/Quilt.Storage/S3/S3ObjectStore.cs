@@ -105,6 +105,8 @@ public sealed partial class S3ObjectStore : IObjectStore, IDisposable
         CheckBucket(request.Bucket);
         if (request.PageSize < 1)
             throw new ArgumentOutOfRangeException(nameof(request), request.PageSize, "The page size must be at least 1.");
+        if (request.WithVersionIds)
+            return await ListCurrentVersionsAsync(request, cancellationToken);
         var response = await Call("list", request.Bucket, null, () => Client.ListObjectsV2Async(new ListObjectsV2Request
         {
             BucketName = request.Bucket,
@@ -122,6 +124,37 @@ public sealed partial class S3ObjectStore : IObjectStore, IDisposable
             ? response.NextContinuationToken
             : null;
         return new ObjectListing(objects, prefixes, next);
+    }
+
+    /// <summary>
+    /// A listing of object versions, keeping each key's current one (not a delete marker): sizes and version ids in pages of
+    /// up to 1,000 versions. The continuation token carries both markers S3 pages versions by.
+    /// </summary>
+    private async Task<ObjectListing> ListCurrentVersionsAsync(ListRequest request, CancellationToken cancellationToken)
+    {
+        string? keyMarker = null, versionMarker = null;
+        if (!string.IsNullOrEmpty(request.ContinuationToken))
+        {
+            var split = request.ContinuationToken.Split('\n', 2);
+            (keyMarker, versionMarker) = (split[0], split.Length > 1 && split[1].Length > 0 ? split[1] : null);
+        }
+        var response = await Call("list", request.Bucket, null, () => Client.ListVersionsAsync(new ListVersionsRequest
+        {
+            BucketName = request.Bucket,
+            Prefix = string.IsNullOrEmpty(request.Prefix) ? null : request.Prefix,
+            Delimiter = string.IsNullOrEmpty(request.Delimiter) ? null : request.Delimiter,
+            MaxKeys = Math.Min(request.PageSize, 1000),
+            KeyMarker = keyMarker,
+            VersionIdMarker = versionMarker,
+        }, cancellationToken));
+        var objects = (response.Versions ?? [])
+            .Where(v => v.IsLatest == true && v.IsDeleteMarker != true)
+            .Select(v => new ObjectSummary(v.Key, v.Size ?? 0, ToOffset(v.LastModified), Unquote(v.ETag)) { VersionId = NullIfEmpty(v.VersionId) })
+            .ToList();
+        var next = response.IsTruncated == true && !string.IsNullOrEmpty(response.NextKeyMarker)
+            ? response.NextKeyMarker + "\n" + response.NextVersionIdMarker
+            : null;
+        return new ObjectListing(objects, response.CommonPrefixes ?? [], next);
     }
 
     public async Task<ObjectInfo> HeadAsync(ObjectRef obj, CancellationToken cancellationToken = default)
