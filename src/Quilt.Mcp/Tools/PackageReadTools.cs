@@ -18,7 +18,7 @@ namespace Quilt.Mcp.Tools;
 
 /// <summary>The package tools that only read: list, revisions, browse, entry text and fetch, diff.</summary>
 [McpServerToolType]
-public sealed class PackageReadTools(PackageRegistries registries, IObjectStore store, ObjectUriResolver uris, BucketAccessPolicy policy, ServerSettings settings)
+public sealed class PackageReadTools(PackageRegistries registries, IObjectStore store, BucketAccessPolicy policy, ServerSettings settings, ObjectOperations objects)
 {
     private const int MaxListedChanges = 200;
 
@@ -165,8 +165,8 @@ public sealed class PackageReadTools(PackageRegistries registries, IObjectStore 
         [Description("Rows in a table preview; default 20.")] int rows = 20,
         CancellationToken cancellationToken = default)
     {
-        var uri = await EntryUriAsync(package, path, registry, revision, cancellationToken);
-        return await new BucketReadTools(store, uris, policy, settings).ReadObjectText(uri, format, offset, maxBytes, encoding, rows, cancellationToken);
+        var entry = await EntryAsync(package, path, registry, revision, cancellationToken);
+        return BucketReadTools.TextResult(await objects.ReadTextAsync(entry, new TextReadRequest(format, offset, maxBytes, encoding, rows), cancellationToken));
     }
 
     [McpServerTool(Name = "package_entry_fetch", Title = "Fetch a package entry", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false,
@@ -184,11 +184,12 @@ public sealed class PackageReadTools(PackageRegistries registries, IObjectStore 
         RequestContext<CallToolRequestParams>? context = null,
         CancellationToken cancellationToken = default)
     {
-        var uri = await EntryUriAsync(package, path, registry, revision, cancellationToken);
-        return await new BucketReadTools(store, uris, policy, settings).FetchObject(uri, destination, overwrite, context, cancellationToken);
+        var entry = await EntryAsync(package, path, registry, revision, cancellationToken);
+        return await BucketReadTools.FetchResultAsync(objects, entry, destination, overwrite, context, cancellationToken);
     }
 
-    private async Task<string> EntryUriAsync(string package, string? path, string? registry, string? revision, CancellationToken ct)
+    /// <summary>The entry to read, resolved once (its object and manifest entry) at the revision's top hash.</summary>
+    private async Task<ObjectSource> EntryAsync(string package, string? path, string? registry, string? revision, CancellationToken ct)
     {
         var target = registries.Resolve(package, registry, revision, write: false);
         // As given: quilt3 keeps keys such as '/abs'; the resolver also tries it without surrounding '/'.
@@ -197,7 +198,7 @@ public sealed class PackageReadTools(PackageRegistries registries, IObjectStore 
             throw new McpException("path is required: give the entry's logical key (or a package URI with &path=). Use package_browse to see the keys.");
         // Resolve the revision here, so the entry read is the one of this revision even if latest moves meanwhile.
         var hash = await target.Registry.ResolveTopHashAsync(target.Name, target.Revision, ct);
-        return target.Uri(hash, key);
+        return await objects.ReadableAsync(target.Uri(hash, key), "uri", ct);
     }
 
     [McpServerTool(Name = "package_diff", Title = "Compare revisions", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false,
