@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Quilt.Core;
 using Quilt.Core.Manifests;
+using Quilt.Operations;
 using Quilt.Packages;
 using Quilt.Packages.Workflows;
 using Quilt.Registry;
@@ -30,7 +31,7 @@ internal static class CliSupport
             await Console.Error.WriteLineAsync("cancelled").ConfigureAwait(false);
             return 130;
         }
-        catch (Exception ex) when (ex is PackageException or StorageException or FormatException or ArgumentException or IOException or UnauthorizedAccessException or JsonException)
+        catch (Exception ex) when (ex is OperationException or PackageException or StorageException or FormatException or ArgumentException or IOException or UnauthorizedAccessException or JsonException)
         {
             await Console.Error.WriteLineAsync("error: " + ex.Message).ConfigureAwait(false);
             return 1;
