@@ -18,8 +18,11 @@ namespace Quilt.Mcp.Tools;
 
 /// <summary>The package tools that only read: list, revisions, browse, entry text and fetch, diff.</summary>
 [McpServerToolType]
-public sealed class PackageReadTools(PackageRegistries registries, IObjectStore store, BucketAccessPolicy policy, ServerSettings settings, ObjectOperations objects)
+public sealed class PackageReadTools(PackageRegistries registries, IObjectStore store, ObjectUriResolver uris, BucketAccessPolicy policy, ServerSettings settings)
 {
+    // Entry reads are object reads: the same operations as bucket_object_text and bucket_object_fetch.
+    private readonly ObjectOperations _objects = new(store, uris, policy, settings);
+
     private const int MaxListedChanges = 200;
 
     [McpServerTool(Name = "package_list", Title = "List packages", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false,
@@ -166,7 +169,7 @@ public sealed class PackageReadTools(PackageRegistries registries, IObjectStore 
         CancellationToken cancellationToken = default)
     {
         var entry = await EntryAsync(package, path, registry, revision, cancellationToken);
-        return BucketReadTools.TextResult(await objects.ReadTextAsync(entry, new TextReadRequest(format, offset, maxBytes, encoding, rows), cancellationToken));
+        return BucketReadTools.TextResult(await _objects.ReadTextAsync(entry, new TextReadRequest(format, offset, maxBytes, encoding, rows), cancellationToken));
     }
 
     [McpServerTool(Name = "package_entry_fetch", Title = "Fetch a package entry", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false,
@@ -185,7 +188,7 @@ public sealed class PackageReadTools(PackageRegistries registries, IObjectStore 
         CancellationToken cancellationToken = default)
     {
         var entry = await EntryAsync(package, path, registry, revision, cancellationToken);
-        return await BucketReadTools.FetchResultAsync(objects, entry, destination, overwrite, context, cancellationToken);
+        return await BucketReadTools.FetchResultAsync(_objects, entry, destination, overwrite, context, cancellationToken);
     }
 
     /// <summary>The entry to read, resolved once (its object and manifest entry) at the revision's top hash.</summary>
@@ -198,7 +201,7 @@ public sealed class PackageReadTools(PackageRegistries registries, IObjectStore 
             throw new McpException("path is required: give the entry's logical key (or a package URI with &path=). Use package_browse to see the keys.");
         // Resolve the revision here, so the entry read is the one of this revision even if latest moves meanwhile.
         var hash = await target.Registry.ResolveTopHashAsync(target.Name, target.Revision, ct);
-        return await objects.ReadableAsync(target.Uri(hash, key), "uri", ct);
+        return await _objects.ReadableAsync(target.Uri(hash, key), "uri", ct);
     }
 
     [McpServerTool(Name = "package_diff", Title = "Compare revisions", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false,
