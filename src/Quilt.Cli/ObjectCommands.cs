@@ -136,7 +136,7 @@ internal static class ObjectCommands
                 var stdin = Console.OpenStandardInput();
                 await using (stdin.ConfigureAwait(false))
                 {
-                    using var progress = new ConsoleProgress();
+                    using var progress = new ConsoleTransfer();
                     written = await objects.PutStreamAsync(target, stdin, parse.GetValue(contentType), overwrite, progress, ct).ConfigureAwait(false);
                 }
             }

@@ -295,15 +295,17 @@ public sealed class ObjectOperations(IObjectStore store, ObjectUriResolver uris,
     /// Writes one object from a stream of unknown length (standard input, say), under the same rules as <see cref="PutAsync"/>:
     /// <paramref name="target"/> from <see cref="ObjectUriResolver.ForWrite"/>, the content type checked (guessed from the key when null).
     /// </summary>
-    public async Task<PutObjectEntry> PutStreamAsync(ObjectRef target, Stream content, string? contentType, bool overwrite, IProgress<long>? progress,
+    public async Task<PutObjectEntry> PutStreamAsync(ObjectRef target, Stream content, string? contentType, bool overwrite, IProgress<ProgressUpdate>? progress,
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(content);
         var type = ContentTypeOf(contentType, target, "contentType");
+        // No total to count towards: each update says how much is up so far.
+        var uploaded = progress is null ? null : new SyncProgress<long>(done => progress.Report(new ProgressUpdate(done, null, $"Uploaded {TransferProgress.FormatBytes(done)}")));
         try
         {
-            return await WriteAsync(new PutPlan(target, 0, type, null, () => content, OwnsContent: false), overwrite, progress, cancellationToken);
+            return await WriteAsync(new PutPlan(target, 0, type, null, () => content, OwnsContent: false), overwrite, uploaded, cancellationToken);
         }
         catch (ObjectExistsException e)
         {
@@ -418,6 +420,12 @@ public sealed class ObjectOperations(IObjectStore store, ObjectUriResolver uris,
             if (plan.OwnsContent)
                 await content.DisposeAsync();
         }
+    }
+
+    /// <summary>Reports on the caller's thread (<see cref="Progress{T}"/> would post, and could deliver after the call returned).</summary>
+    private sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
     }
 
     private sealed record PutPlan(ObjectRef Target, long Size, string ContentType, IReadOnlyDictionary<string, string>? Metadata, Func<Stream> Open,
