@@ -1,14 +1,9 @@
 using System.ComponentModel;
-using System.Text;
-using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
-using Quilt.Mcp.Configuration;
-using Quilt.Mcp.Models;
 using Quilt.Operations.Models;
 using Quilt.Mcp.Services;
 using Quilt.Operations;
-using Quilt.Storage;
 
 namespace Quilt.Mcp.Tools;
 
@@ -16,7 +11,6 @@ namespace Quilt.Mcp.Tools;
 [McpServerToolType]
 public sealed class BucketWriteTools(ObjectOperations operations)
 {
-
     [McpServerTool(Name = "bucket_objects_put", Title = "Put objects", ReadOnly = false, Destructive = true, Idempotent = true, OpenWorld = false,
         UseStructuredContent = true)]
     [Description("Write one or many objects. Each object needs a uri and exactly one source: 'text' (written as UTF-8), 'base64' (small binary data), "
