@@ -4,8 +4,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Quilt.Core;
 using Quilt.Core.Manifests;
-using Quilt.Packages;
 using Quilt.Operations;
+using Quilt.Packages;
 using Quilt.Packages.Workflows;
 using Quilt.Registry;
 using Quilt.Storage;
@@ -31,7 +31,7 @@ internal static class CliSupport
             await Console.Error.WriteLineAsync("cancelled").ConfigureAwait(false);
             return 130;
         }
-        catch (Exception ex) when (ex is Quilt.Operations.OperationException or PackageException or StorageException or FormatException or ArgumentException or IOException or UnauthorizedAccessException or JsonException)
+        catch (Exception ex) when (ex is OperationException or PackageException or StorageException or FormatException or ArgumentException or IOException or UnauthorizedAccessException or JsonException)
         {
             // A structured error (such as a registry without upload: workarounds, backend feature needed) follows, as tools show it.
             await Console.Error.WriteLineAsync("error: " + ErrorDetails.MessageWithDetails(ex)).ConfigureAwait(false);

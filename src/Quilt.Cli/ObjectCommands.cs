@@ -1,10 +1,16 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
+using Quilt.Operations;
+using Quilt.Operations.Models;
+using Quilt.Packages;
 using Quilt.Storage;
 
 namespace Quilt.Cli;
 
-/// <summary>`quilt-mcp object …`: ls, cat, get, put on the configured storage (s3://bucket/key addresses).</summary>
+/// <summary>
+/// `quilt-mcp object …`: ls, cat, get, put on the configured storage (s3://bucket/key addresses). Adapters over
+/// <see cref="ObjectOperations"/>: the same name checks, messages and overwrite rules as the MCP object tools.
+/// </summary>
 internal static class ObjectCommands
 {
     public static Command Create()
@@ -17,6 +23,8 @@ internal static class ObjectCommands
         return command;
     }
 
+    private static ObjectOperations Operations(ParseResult parse) => CliSupport.Operations(parse).Objects;
+
     private static Command ListCommand()
     {
         var uri = new Argument<string?>("uri") { Description = "s3://bucket/prefix (omit to list buckets).", Arity = ArgumentArity.ZeroOrOne };
@@ -24,11 +32,11 @@ internal static class ObjectCommands
         var command = new Command("ls", "List buckets, or the objects and folders under a prefix.") { uri, recursive, CliSupport.Json };
         command.SetAction((parse, ct) => CliSupport.RunAsync(async () =>
         {
-            var store = CliSupport.OpenStore(parse);
+            var objects = Operations(parse);
             var json = parse.GetValue(CliSupport.Json);
             if (parse.GetValue(uri) is not { } text)
             {
-                var buckets = await store.ListBucketsAsync(ct).ConfigureAwait(false);
+                var buckets = (await objects.ListBucketsAsync(ct).ConfigureAwait(false)).Buckets;
                 if (json)
                     CliSupport.WriteJson(new JsonArray(buckets.Select(b => (JsonNode)b.Name).ToArray()));
                 else
@@ -36,13 +44,13 @@ internal static class ObjectCommands
                         Console.WriteLine(b.Name);
                 return 0;
             }
-            var target = CliSupport.ParseObjectUri(text, requireKey: false);
             var rows = new JsonArray();
-            string? token = null;
+            string? cursor = null;
             do
             {
-                var page = await store.ListAsync(new ListRequest(target.Bucket, target.Key, parse.GetValue(recursive) ? null : "/", 1000, token), ct).ConfigureAwait(false);
-                foreach (var folder in page.CommonPrefixes)
+                var page = await objects.ListObjectsAsync(text, null, parse.GetValue(recursive) ? null : "/", PageRequest.Of(PageRequest.MaxSize, cursor), ct)
+                    .ConfigureAwait(false);
+                foreach (var folder in page.Folders)
                 {
                     if (json)
                         rows.Add((JsonNode)new JsonObject { ["key"] = folder, ["folder"] = true });
@@ -56,9 +64,9 @@ internal static class ObjectCommands
                     else
                         Console.WriteLine($"{obj.Size,14}  {obj.Key}");
                 }
-                token = page.NextContinuationToken;
+                cursor = page.NextCursor;
             }
-            while (token is not null);
+            while (cursor is not null);
             if (json)
                 CliSupport.WriteJson(rows);
             return 0;
@@ -72,14 +80,11 @@ internal static class ObjectCommands
         var command = new Command("cat", "Write an object's bytes to standard output (streamed).") { uri };
         command.SetAction((parse, ct) => CliSupport.RunAsync(async () =>
         {
-            var store = CliSupport.OpenStore(parse);
-            var source = await store.OpenReadAsync(CliSupport.ParseObjectUri(parse.GetValue(uri)!), null, ct).ConfigureAwait(false);
-            await using (source.ConfigureAwait(false))
-            {
-                var stdout = Console.OpenStandardOutput();
-                await using (stdout.ConfigureAwait(false))
-                    await source.CopyToAsync(stdout, 1 << 20, ct).ConfigureAwait(false);
-            }
+            var objects = Operations(parse);
+            var source = await objects.ReadableAsync(parse.GetValue(uri), "uri", ct).ConfigureAwait(false);
+            var stdout = Console.OpenStandardOutput();
+            await using (stdout.ConfigureAwait(false))
+                await objects.CopyToAsync(source, stdout, ct).ConfigureAwait(false);
             return 0;
         }));
         return command;
@@ -92,40 +97,14 @@ internal static class ObjectCommands
         var command = new Command("get", "Download an object to a local file (written whole or not at all).") { uri, dest };
         command.SetAction((parse, ct) => CliSupport.RunAsync(async () =>
         {
-            var store = CliSupport.OpenStore(parse);
-            var obj = CliSupport.ParseObjectUri(parse.GetValue(uri)!);
-            var info = await store.HeadAsync(obj, ct).ConfigureAwait(false);
-            var path = Path.GetFullPath(parse.GetValue(dest) ?? obj.Key[(obj.Key.LastIndexOf('/') + 1)..]);
-            if (Directory.Exists(path))
-                path = Path.Combine(path, obj.Key[(obj.Key.LastIndexOf('/') + 1)..]);
-            var temp = path + ".partial-" + Guid.NewGuid().ToString("N")[..8];
-            try
-            {
-                using var progress = new ConsoleProgress(info.Size);
-                var source = await store.OpenReadAsync(obj, null, ct).ConfigureAwait(false);
-                await using (source.ConfigureAwait(false))
-                {
-                    var file = File.Create(temp);
-                    await using (file.ConfigureAwait(false))
-                    {
-                        var buffer = new byte[1 << 20];
-                        long done = 0;
-                        int n;
-                        while ((n = await source.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
-                        {
-                            await file.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
-                            done += n;
-                            ((IProgress<long>)progress).Report(done);
-                        }
-                    }
-                }
-                File.Move(temp, path, overwrite: true);
-            }
-            finally
-            {
-                File.Delete(temp);
-            }
-            Console.WriteLine(path);
+            var objects = Operations(parse);
+            var source = await objects.ReadableAsync(parse.GetValue(uri), "uri", ct).ConfigureAwait(false);
+            // Relative to the user's working folder, which the operation (absolute paths only) does not guess.
+            var path = Path.GetFullPath(parse.GetValue(dest) ?? source.Object.Key[(source.Object.Key.LastIndexOf('/') + 1)..]);
+            ObjectFetchResult saved;
+            using (var progress = new ConsoleTransfer())
+                saved = await objects.FetchToFileAsync(source, path, overwrite: true, progress, ct).ConfigureAwait(false);
+            Console.WriteLine(saved.Path);
             return 0;
         }));
         return command;
@@ -140,31 +119,47 @@ internal static class ObjectCommands
         var command = new Command("put", "Upload a file (multipart with parallel parts when large; aborted on failure).") { source, uri, contentType, noOverwrite, CliSupport.Json };
         command.SetAction((parse, ct) => CliSupport.RunAsync(async () =>
         {
-            var store = CliSupport.OpenStore(parse);
-            var target = CliSupport.ParseObjectUri(parse.GetValue(uri)!);
+            var objects = Operations(parse);
+            var target = objects.Uris.ForWrite(parse.GetValue(uri), "uri");
             var path = parse.GetValue(source)!;
-            var stdin = path == "-";
-            if (!stdin && !File.Exists(path))
-                throw new ArgumentException($"'{path}' does not exist.");
-            long? length = stdin ? null : new FileInfo(path).Length;
-            var content = stdin ? Console.OpenStandardInput() : File.OpenRead(path);
-            PutResult result;
-            await using (content.ConfigureAwait(false))
+            var overwrite = !parse.GetValue(noOverwrite);
+            PutObjectEntry written;
+            if (path == "-")
             {
-                using var progress = new ConsoleProgress(length ?? 0);
-                result = await store.PutAsync(new PutRequest(target.Bucket, target.Key)
+                var stdin = Console.OpenStandardInput();
+                await using (stdin.ConfigureAwait(false))
                 {
-                    Length = length,
-                    ContentType = parse.GetValue(contentType),
-                    Overwrite = !parse.GetValue(noOverwrite),
-                }, content, progress, ct).ConfigureAwait(false);
+                    using var progress = new ConsoleTransfer();
+                    written = await objects.PutStreamAsync(target, stdin, parse.GetValue(contentType), overwrite, progress, ct).ConfigureAwait(false);
+                }
             }
-            if (parse.GetValue(CliSupport.Json))
-                CliSupport.WriteJson(new JsonObject { ["uri"] = store.ToPhysicalKey(result.Ref), ["size"] = result.Size, ["etag"] = result.ETag, ["version_id"] = result.VersionId });
             else
-                Console.WriteLine($"{store.ToPhysicalKey(result.Ref)}  {CliSupport.FormatSize(result.Size)}");
+            {
+                var item = new PutObjectInput { Uri = ObjectUriResolver.FormatUri(target), LocalPath = Path.GetFullPath(path), ContentType = parse.GetValue(contentType) };
+                using var progress = new ConsoleTransfer();
+                written = (await objects.PutAsync([item], overwrite, progress, ct).ConfigureAwait(false)).Objects[0];
+            }
+            var physicalKey = objects.Store.ToPhysicalKey(target);
+            if (parse.GetValue(CliSupport.Json))
+                CliSupport.WriteJson(new JsonObject { ["uri"] = physicalKey, ["size"] = written.Size, ["etag"] = written.ETag, ["version_id"] = written.VersionId });
+            else
+                Console.WriteLine($"{physicalKey}  {CliSupport.FormatSize(written.Size)}");
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>Operation progress on the console's one-line display, its total taken from the first update.</summary>
+    private sealed class ConsoleTransfer : IProgress<ProgressUpdate>, IDisposable
+    {
+        private ConsoleProgress? _console;
+
+        public void Report(ProgressUpdate value)
+        {
+            _console ??= new ConsoleProgress((long)(value.Total ?? 0));
+            ((IProgress<long>)_console).Report((long)value.Done);
+        }
+
+        public void Dispose() => _console?.Dispose();
     }
 }

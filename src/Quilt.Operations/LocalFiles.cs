@@ -1,4 +1,4 @@
-using System.Security.Cryptography;
+using Quilt.Core.Hashing;
 using Quilt.Core.Manifests;
 using Quilt.Packages;
 using Quilt.Storage;
@@ -42,13 +42,15 @@ public static class LocalFiles
     }
 
     /// <summary>
-    /// Streams an object to a local file through a temporary file in the same folder, renamed into place at the end. With a
-    /// package <paramref name="entry"/>, the bytes are hashed as its manifest records them on the way and renamed into
-    /// place only when they match (an existing file stays as it was otherwise).
+    /// Streams an object to a local file through <see cref="LocalDownload"/> (whole or not at all). With a package
+    /// <paramref name="entry"/>, the bytes are hashed as its manifest records them on the way and renamed into place only
+    /// when they match (an existing file stays as it was otherwise).
     /// </summary>
-    public static async Task<(string Path, string Sha256)> DownloadAsync(IObjectStore store, ObjectRef obj, long size, string destination, bool overwrite,
+    public static async Task<DownloadedFile> DownloadAsync(IObjectStore store, ObjectRef obj, long size, string destination, bool overwrite,
         IProgress<ProgressUpdate>? progress, ManifestEntry? entry, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(obj);
         var path = RequireAbsolute(destination, "destination");
         if (Directory.Exists(path))
             path = Path.Join(path, obj.Key[(obj.Key.LastIndexOf('/') + 1)..]);
@@ -56,63 +58,21 @@ public static class LocalFiles
             throw new OperationException($"destination '{path}' is a folder. Give a file path.");
         if (File.Exists(path) && !overwrite)
             throw new OperationException($"destination '{path}' already exists. Pass overwrite=true to replace it, or choose another path.");
-
-        var folder = Path.GetDirectoryName(path)!;
-        var temp = Path.Join(folder, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.partial");
         try
         {
-            Directory.CreateDirectory(folder);
-            var tracker = new TransferProgress(progress, size, "Downloaded");
-            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            using var entryHash = entry is null ? null : EntryVerification.NewHasher(entry, size);
-            long written = 0;
-            await using (var output = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
-            await using (var input = await store.OpenReadAsync(obj, null, cancellationToken))
-            {
-                var buffer = new byte[1 << 20];
-                int n;
-                while ((n = await input.ReadAsync(buffer, cancellationToken)) > 0)
-                {
-                    if (written + n > size)
-                        throw new OperationException($"{obj} changed while it was downloaded (more than the {size:N0} bytes expected). Nothing was saved; try again.");
-                    hash.AppendData(buffer, 0, n);
-                    entryHash?.Append(buffer.AsSpan(0, n));
-                    await output.WriteAsync(buffer.AsMemory(0, n), cancellationToken);
-                    written += n;
-                    tracker.Add(n);
-                }
-                await output.FlushAsync(cancellationToken);
-            }
-            if (written != size)
-                throw new OperationException($"{obj} changed while it was downloaded ({written:N0} bytes read, {size:N0} expected). Nothing was saved; try again.");
-            if (entry is not null)
-                EntryVerification.Ensure(entry, written, entryHash!.Finish());
-            File.Move(temp, path, overwrite);
-            return (path, Convert.ToHexStringLower(hash.GetHashAndReset()));
+            return await LocalDownload.ToFileAsync(token => store.OpenReadAsync(obj, null, token), path, size, entry, overwrite,
+                new TransferProgress(progress, size, "Downloaded").Increments, obj.ToString(), cancellationToken);
+        }
+        catch (ObjectSizeMismatchException e)
+        {
+            var found = e.ActualSize > size ? $"more than the {size:N0} bytes expected" : $"{e.ActualSize:N0} bytes read, {size:N0} expected";
+            throw new OperationException($"{obj} changed while it was downloaded ({found}). Nothing was saved; try again.", e);
         }
         catch (Exception e) when (e is UnauthorizedAccessException or IOException)
         {
-            TryDelete(temp);
             if (e is IOException && File.Exists(path) && !overwrite)
                 throw new OperationException($"destination '{path}' appeared while the object was downloaded. Pass overwrite=true to replace it.", e);
             throw new OperationException($"Could not write '{path}': {e.Message} Choose a destination you can write to.", e);
-        }
-        catch
-        {
-            TryDelete(temp);
-            throw;
-        }
-    }
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // Best effort: the temporary name starts with '.' and ends in .partial, so a leftover is recognisable.
         }
     }
 }

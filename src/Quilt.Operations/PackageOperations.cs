@@ -32,6 +32,20 @@ public sealed class PackageOperations(PackageTargets targets, PackageSourceResol
         return Targets.Resolve(package, registry, revision, write);
     }
 
+    /// <summary>
+    /// The quilt+s3 URI of one entry, pinned to the revision's top hash resolved now: the entry read is the one of this
+    /// revision even if latest moves meanwhile. <paramref name="path"/> as given (quilt3 keeps keys such as '/abs'), else the URI's.
+    /// </summary>
+    public async Task<string> EntryUriAsync(string? package, string? path, string? registry, string? revision, CancellationToken cancellationToken)
+    {
+        var target = Target(package, registry, revision);
+        var key = PathOf(path, target);
+        if (key.Length == 0)
+            throw new OperationException("path is required: give the entry's logical key (or a package URI with &path=). Use package_browse to see the keys.");
+        var hash = await target.Registry.ResolveTopHashAsync(target.Name, target.Revision, cancellationToken);
+        return target.Uri(hash, key);
+    }
+
     /// <summary>The package names of a registry bucket, in name order, a page at a time.</summary>
     public async Task<PackageNameList> ListAsync(string? registry, string? filter, PageRequest page, CancellationToken cancellationToken)
     {

@@ -16,6 +16,9 @@ public sealed class TransferProgress(IProgress<ProgressUpdate>? sink, long total
 
     public void Add(long bytes) => Update(() => _done += bytes);
 
+    /// <summary>A progress that adds each value reported (bytes just moved) to the count.</summary>
+    public IProgress<long> Increments => new Adder(this);
+
     /// <summary>A progress for one object starting at <paramref name="offset"/> bytes of the whole transfer.</summary>
     public IProgress<long> ForObject(long offset) => new Progress(this, offset);
 
@@ -43,6 +46,11 @@ public sealed class TransferProgress(IProgress<ProgressUpdate>? sink, long total
         < 1024L * 1024 * 1024 => $"{bytes / (1024.0 * 1024):0.#} MiB",
         _ => $"{bytes / (1024.0 * 1024 * 1024):0.##} GiB",
     };
+
+    private sealed class Adder(TransferProgress owner) : IProgress<long>
+    {
+        public void Report(long value) => owner.Add(value);
+    }
 
     private sealed class Progress(TransferProgress owner, long offset) : IProgress<long>
     {

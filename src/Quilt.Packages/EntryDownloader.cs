@@ -1,4 +1,3 @@
-using Quilt.Core;
 using Quilt.Core.Hashing;
 using Quilt.Core.Manifests;
 using Quilt.Storage.Local;
@@ -65,33 +64,15 @@ public static class EntryDownloader
     private static async Task<string> DownloadOneAsync(ObjectLocator locator, ManifestEntry entry, string root, IProgress<long>? progress, CancellationToken ct)
     {
         var destination = SafeDestination(root, entry.LogicalKey);
-        Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
-        var temp = destination + ".quilt-partial-" + Guid.NewGuid().ToString("N")[..8];
         try
         {
-            using var hasher = EntryVerification.NewHasher(entry, entry.Size);
-            var source = await locator.OpenReadAsync(entry.PhysicalKey, null, ct).ConfigureAwait(false);
-            await using (source.ConfigureAwait(false))
-            {
-                var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
-                await using (file.ConfigureAwait(false))
-                {
-                    var reader = new HashingReadStream(source, hasher, progress);
-                    await reader.CopyToAsync(file, 1 << 20, ct).ConfigureAwait(false);
-                }
-            }
-            EntryVerification.Ensure(entry, hasher.BytesAppended, hasher.Finish());
-            File.Move(temp, destination, overwrite: true);
-            return destination;
+            var file = await LocalDownload.ToFileAsync(token => locator.OpenReadAsync(entry.PhysicalKey, null, token), destination, entry.Size, entry,
+                overwrite: true, progress, null, ct).ConfigureAwait(false);
+            return file.Path;
         }
         catch (ObjectSizeMismatchException ex)
         {
             throw new PackageException($"'{entry.LogicalKey}': {ex.Message}", ex);
-        }
-        finally
-        {
-            if (File.Exists(temp))
-                File.Delete(temp);
         }
     }
 }

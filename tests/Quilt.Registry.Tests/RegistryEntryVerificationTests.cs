@@ -40,10 +40,8 @@ public sealed class RegistryEntryVerificationTests(RegistryFixture fx)
             RegistryUrl = fx.Gateway,
             AllowedBuckets = [fx.Data],
         };
-        var policy = new BucketAccessPolicy(settings);
-        var registries = new PackageTargets(store, policy, settings);
-        var operations = new QuiltOperations(new StoreConnection(store), settings, new PackageService(new ObjectLocator([store], allowLocalFilesOutsideStores: false))).Packages;
-        var tools = new PackageReadTools(operations, registries, store, new ObjectUriResolver(policy, new PackageEntryResolver(registries)), policy, settings);
+        var operations = new QuiltOperations(new StoreConnection(store), settings, new PackageService(new ObjectLocator([store], allowLocalFilesOutsideStores: false)));
+        var tools = new PackageReadTools(operations.Packages, operations.Objects);
         var package = $"quilt+s3://{fx.Data}#package={name}";
 
         var before = await tools.ReadEntryText(package, "table.csv", format: "text", cancellationToken: Ct);

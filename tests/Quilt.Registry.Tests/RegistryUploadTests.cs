@@ -113,6 +113,37 @@ public sealed class RegistryUploadTests(RegistryFixture fx)
         Assert.Equal("new"u8.ToArray(), await fx.ReadRawAsync(fresh));
     }
 
+    [Fact]
+    public async Task An_overwrite_false_put_through_the_object_operations_is_refused_by_the_registry_stores_own_lookup()
+    {
+        var key = $"put-{Guid.NewGuid():N}/keep.txt";
+        await fx.PutRawAsync(key, "original"u8.ToArray());
+        var store = new HeadCountingStore(fx.Store("writer"));
+        var settings = new Quilt.Operations.OperationSettings { Storage = new StorageSettings(), RegistryUrl = fx.Gateway, AllowedBuckets = [fx.Data] };
+        var objects = new Quilt.Operations.QuiltOperations(new Quilt.Operations.StoreConnection(store), settings,
+            new Quilt.Packages.PackageService(new Quilt.Packages.ObjectLocator([store], allowLocalFilesOutsideStores: false))).Objects;
+
+        var ex = await Assert.ThrowsAsync<Quilt.Operations.OperationException>(() =>
+            objects.PutAsync([new Quilt.Operations.Models.PutObjectInput { Uri = $"s3://{fx.Data}/{key}", Text = "replacement" }], overwrite: false, null, Ct));
+
+        Assert.Equal($"s3://{fx.Data}/{key} already exists and overwrite is false. Nothing was written. Pass overwrite=true to replace it, or choose another key.",
+            ex.Message);
+        Assert.Equal("original"u8.ToArray(), await fx.ReadRawAsync(key));
+        // The registry store looks the key up before sending anything; the operation adds no lookup of its own.
+        Assert.Equal(0, store.Heads);
+    }
+
+    private sealed class HeadCountingStore(IObjectStore inner) : DelegatingObjectStore(inner)
+    {
+        public int Heads;
+
+        public override Task<ObjectInfo> HeadAsync(ObjectRef obj, CancellationToken cancellationToken = default)
+        {
+            Interlocked.Increment(ref Heads);
+            return base.HeadAsync(obj, cancellationToken);
+        }
+    }
+
     [Theory]
     [InlineData(1_000)]
     [InlineData(9 * 1024 * 1024)]

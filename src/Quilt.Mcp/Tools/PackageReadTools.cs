@@ -18,7 +18,7 @@ namespace Quilt.Mcp.Tools;
 
 /// <summary>The package tools that only read: list, revisions, browse, entry text and fetch, diff.</summary>
 [McpServerToolType]
-public sealed class PackageReadTools(PackageOperations operations, PackageTargets registries, IObjectStore store, ObjectUriResolver uris, BucketAccessPolicy policy, ServerSettings settings)
+public sealed class PackageReadTools(PackageOperations operations, ObjectOperations objects)
 {
     [McpServerTool(Name = "package_list", Title = "List packages", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false,
         UseStructuredContent = true)]
@@ -61,8 +61,6 @@ public sealed class PackageReadTools(PackageOperations operations, PackageTarget
     private const string RevisionDescription = "The revision: 'latest' (default), a top hash or a unique prefix of 6+ characters (or @hash), "
         + "or :TAG for a pointer file such as a revision's unix timestamp.";
 
-    private static string PathOf(string? path, PackageTarget target) => PackageOperations.PathOf(path, target);
-
     [McpServerTool(Name = "package_entry_text", Title = "Read a package entry", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false,
         UseStructuredContent = true, OutputSchemaType = typeof(ObjectTextResult))]
     [Description("Read a package entry as text, a page at a time, or a preview of a data file (CSV/TSV, JSON, JSON Lines, Parquet), exactly as "
@@ -81,8 +79,8 @@ public sealed class PackageReadTools(PackageOperations operations, PackageTarget
         [Description("Rows in a table preview; default 20.")] int rows = 20,
         CancellationToken cancellationToken = default)
     {
-        var uri = await EntryUriAsync(package, path, registry, revision, cancellationToken);
-        return await new BucketReadTools(store, uris, policy, settings).ReadObjectText(uri, format, offset, maxBytes, encoding, rows, cancellationToken);
+        var entry = await EntryAsync(package, path, registry, revision, cancellationToken);
+        return BucketReadTools.TextResult(await objects.ReadTextAsync(entry, new TextReadRequest(format, offset, maxBytes, encoding, rows), cancellationToken));
     }
 
     [McpServerTool(Name = "package_entry_fetch", Title = "Fetch a package entry", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false,
@@ -100,21 +98,13 @@ public sealed class PackageReadTools(PackageOperations operations, PackageTarget
         RequestContext<CallToolRequestParams>? context = null,
         CancellationToken cancellationToken = default)
     {
-        var uri = await EntryUriAsync(package, path, registry, revision, cancellationToken);
-        return await new BucketReadTools(store, uris, policy, settings).FetchObject(uri, destination, overwrite, context, cancellationToken);
+        var entry = await EntryAsync(package, path, registry, revision, cancellationToken);
+        return await BucketReadTools.FetchResultAsync(objects, entry, destination, overwrite, context, cancellationToken);
     }
 
-    private async Task<string> EntryUriAsync(string package, string? path, string? registry, string? revision, CancellationToken ct)
-    {
-        var target = registries.Resolve(package, registry, revision, write: false);
-        // As given: quilt3 keeps keys such as '/abs'; the resolver also tries it without surrounding '/'.
-        var key = PathOf(path, target);
-        if (key.Length == 0)
-            throw new McpException("path is required: give the entry's logical key (or a package URI with &path=). Use package_browse to see the keys.");
-        // Resolve the revision here, so the entry read is the one of this revision even if latest moves meanwhile.
-        var hash = await target.Registry.ResolveTopHashAsync(target.Name, target.Revision, ct);
-        return target.Uri(hash, key);
-    }
+    /// <summary>The entry to read, resolved once (its object and manifest entry) at the revision's top hash.</summary>
+    private async Task<ObjectSource> EntryAsync(string package, string? path, string? registry, string? revision, CancellationToken ct) =>
+        await objects.ReadableAsync(await operations.EntryUriAsync(package, path, registry, revision, ct), "uri", ct);
 
     [McpServerTool(Name = "package_diff", Title = "Compare revisions", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false,
         UseStructuredContent = true)]
