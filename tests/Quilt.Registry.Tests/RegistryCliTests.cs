@@ -78,7 +78,9 @@ public sealed class RegistryCliTests(RegistryFixture fx)
 
         var run = await RunAsync(fx.Token("writer"), "object", "put", file, $"s3://{fx.Data}/{key}", "--registry-url", fx.StockRegistry.ToString());
         Assert.Equal(1, run.ExitCode);
-        Assert.Contains("error: Uploading", run.Stderr, StringComparison.Ordinal);
+        // The same refusal as bucket_objects_put gives: which object, why, and that nothing was written.
+        Assert.Contains($"error: Writing s3://{fx.Data}/{key} failed: Uploading", run.Stderr, StringComparison.Ordinal);
+        Assert.Contains("No object was written", run.Stderr, StringComparison.Ordinal);
         Assert.Contains("\"backend_feature_needed\":", run.Stderr, StringComparison.Ordinal);
         Assert.Contains("\"workarounds\":", run.Stderr, StringComparison.Ordinal);
         Assert.False(await fx.ExistsAsync(key));
