@@ -6,8 +6,8 @@ using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 using Quilt.Mcp.Models;
-using Quilt.Operations.Models;
 using Quilt.Mcp.Tools;
+using Quilt.Operations.Models;
 using Quilt.Storage.Local;
 using Quilt.Testing;
 

@@ -13,10 +13,10 @@ using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 using Quilt.Mcp.Configuration;
 using Quilt.Mcp.Models;
-using Quilt.Operations.Models;
 using Quilt.Mcp.Services;
-using Quilt.Operations;
 using Quilt.Mcp.Tools;
+using Quilt.Operations;
+using Quilt.Operations.Models;
 using Quilt.Registry;
 using Quilt.Storage;
 

@@ -3,11 +3,11 @@ using System.Text;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 using Quilt.Mcp.Models;
-using Quilt.Operations.Models;
 using Quilt.Mcp.Services;
 using Quilt.Operations;
-using Quilt.Storage;
+using Quilt.Operations.Models;
 using Quilt.Operations.Previews;
+using Quilt.Storage;
 
 namespace Quilt.Mcp.Tools;
 

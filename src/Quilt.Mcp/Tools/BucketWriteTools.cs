@@ -1,9 +1,9 @@
 using System.ComponentModel;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
-using Quilt.Operations.Models;
 using Quilt.Mcp.Services;
 using Quilt.Operations;
+using Quilt.Operations.Models;
 
 namespace Quilt.Mcp.Tools;
 

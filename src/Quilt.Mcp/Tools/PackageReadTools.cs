@@ -8,9 +8,9 @@ using Quilt.Core;
 using Quilt.Core.Manifests;
 using Quilt.Mcp.Configuration;
 using Quilt.Mcp.Models;
-using Quilt.Operations.Models;
 using Quilt.Mcp.Services;
 using Quilt.Operations;
+using Quilt.Operations.Models;
 using Quilt.Packages;
 using Quilt.Storage;
 

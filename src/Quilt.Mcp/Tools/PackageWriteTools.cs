@@ -7,9 +7,9 @@ using ModelContextProtocol.Server;
 using Quilt.Core;
 using Quilt.Mcp.Configuration;
 using Quilt.Mcp.Models;
-using Quilt.Operations.Models;
 using Quilt.Mcp.Services;
 using Quilt.Operations;
+using Quilt.Operations.Models;
 using Quilt.Packages;
 using Quilt.Packages.Workflows;
 

@@ -1,7 +1,7 @@
 using System.Text;
-using Quilt.Operations.Models;
 using Quilt.Core.Manifests;
 using Quilt.Operations;
+using Quilt.Operations.Models;
 using Quilt.Packages;
 using Quilt.Storage;
 

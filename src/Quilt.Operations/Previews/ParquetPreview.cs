@@ -3,8 +3,8 @@ using System.Globalization;
 using System.Numerics;
 using System.Text;
 using Parquet;
-using Parquet.Schema;
 using Parquet.Data;
+using Parquet.Schema;
 using Quilt.Operations.Models;
 using Quilt.Storage;
 
