@@ -233,7 +233,12 @@ public sealed class ObjectOperations(IObjectStore store, ObjectUriResolver uris,
             catalogUrl = $"https://{host}/b/{Uri.EscapeDataString(info.Bucket)}/tree/{path}"
                 + (obj.VersionId is null ? "" : "?version=" + Uri.EscapeDataString(obj.VersionId));
         }
-        return new ObjectLinkResult(ObjectUriResolver.FormatUri(obj), url.AbsoluteUri, expiresAt, catalogUrl);
+        // A local folder has no server to hand a link to: its file:// URL is a path on this machine, not a link to share.
+        var note = url.IsFile
+            ? "This is a file:// URL on the server's machine: it cannot be shared or opened elsewhere, and it does not expire. "
+                + "To share the object, put it in S3 (a server started with --storage s3) and ask for a link there."
+            : null;
+        return new ObjectLinkResult(ObjectUriResolver.FormatUri(obj), url.AbsoluteUri, expiresAt, catalogUrl, note);
     }
 
     /// <summary>

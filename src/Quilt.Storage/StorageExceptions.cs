@@ -17,7 +17,8 @@ public sealed class ObjectNotFoundException : StorageException
 public sealed class BucketNotFoundException : StorageException
 {
     public BucketNotFoundException(string bucket)
-        : base($"Bucket '{bucket}' does not exist or is not reachable with these credentials.") => Bucket = bucket;
+        : base($"Bucket '{bucket}' does not exist or is not reachable with these credentials. Check its name: "
+            + "list the buckets to see which exist (on local storage a bucket is created by its first put).") => Bucket = bucket;
     public string Bucket { get; }
 }
 

@@ -111,9 +111,17 @@ public abstract class BucketReadToolsTests : BucketToolsTests
         Assert.Equal(bytes, await DownloadAsync(link.Url));
         Assert.InRange(link.ExpiresAt, DateTimeOffset.UtcNow.AddSeconds(500), DateTimeOffset.UtcNow.AddSeconds(700));
         if (Store.Scheme == "s3")
+        {
             Assert.Equal($"https://catalog.example.com/b/{Bucket}/tree/dir/file%20name.bin", link.CatalogUrl);
+            Assert.Null(link.Note);
+        }
         else
+        {
             Assert.Null(link.CatalogUrl);
+            // A file:// URL is a path on the server's machine: the result says it cannot be shared.
+            Assert.StartsWith("file://", link.Url, StringComparison.Ordinal);
+            Assert.Contains("cannot be shared", link.Note, StringComparison.Ordinal);
+        }
     }
 
     [Fact]

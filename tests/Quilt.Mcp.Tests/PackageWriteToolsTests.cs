@@ -114,6 +114,16 @@ public abstract class PackageWriteToolsTests : PackageToolsTests
         Assert.Equal(created.TopHash, deleted.Latest);
         var tool = (await Mcp.Client.ListToolsAsync(cancellationToken: TestContext.Current.CancellationToken)).Single(t => t.Name == "package_revision_delete");
         Assert.True(tool.ProtocolTool.Annotations?.DestructiveHint);
+        // Not idempotent, as annotated: the same call again is an error, since that revision no longer exists.
+        Assert.False(tool.ProtocolTool.Annotations?.IdempotentHint);
+        var again = await Mcp.CallErrorAsync("package_revision_delete", $$"""{"package": "team/data", "topHash": "{{patched.TopHash[..12]}}"}""");
+        Assert.Contains(patched.TopHash[..12], again, StringComparison.Ordinal);
+
+        // Deleting the last revision deletes the package, as the tool's description says.
+        var last = await Mcp.CallOkAsync<PackageDeleteResult>("package_revision_delete", $$"""{"package": "team/data", "topHash": "{{created.TopHash}}"}""");
+        Assert.Null(last.Latest);
+        Assert.Contains("deletes the package", tool.ProtocolTool.Description, StringComparison.Ordinal);
+        Assert.DoesNotContain("team/data", (await Mcp.CallOkAsync<PackageNameList>("package_list", """{"filter": "team"}""")).Packages);
     }
 
     [Fact]

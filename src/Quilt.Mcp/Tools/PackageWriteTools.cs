@@ -113,10 +113,11 @@ public sealed class PackageWriteTools(PackageOperations operations)
         }
     }
 
-    [McpServerTool(Name = "package_revision_delete", Title = "Delete a revision", ReadOnly = false, Destructive = true, Idempotent = true, OpenWorld = false,
+    [McpServerTool(Name = "package_revision_delete", Title = "Delete a revision", ReadOnly = false, Destructive = true, Idempotent = false, OpenWorld = false,
         UseStructuredContent = true)]
     [Description("Delete one revision of a package (its pointers, as quilt3 does; the data and manifest stay for other revisions that share them). "
-        + "'latest' moves to the newest remaining revision. Required: package, topHash (the full hash or a unique prefix; not 'latest').")]
+        + "'latest' moves to the newest remaining revision; deleting the last revision deletes the package (it leaves package_list). "
+        + "Calling again for a deleted revision is an error: it no longer exists. Required: package, topHash (the full hash or a unique prefix; not 'latest').")]
     public async Task<PackageDeleteResult> DeleteRevision(
         [Description("Required. The package: user/name, or quilt+s3://bucket#package=user/name.")] string package,
         [Description("Required. The revision to delete: its top hash or a unique prefix of 6+ characters.")] string topHash,

@@ -90,7 +90,8 @@ public sealed record ObjectLinkResult(
     [property: Description("s3:// URI of the object.")] string Uri,
     [property: Description("A URL that downloads the object without credentials until it expires (file:// for local storage).")] string Url,
     [property: Description("When the URL stops working (UTC).")] DateTimeOffset ExpiresAt,
-    [property: Description("The object's page in the Quilt catalog, when a catalog host is configured.")] string? CatalogUrl);
+    [property: Description("The object's page in the Quilt catalog, when a catalog host is configured.")] string? CatalogUrl,
+    [property: Description("What limits the URL, when something does: a file:// URL of local storage opens only on this machine.")] string? Note = null);
 
 public sealed record PutObjectEntry(
     [property: Description("s3:// URI of the object written.")] string Uri,

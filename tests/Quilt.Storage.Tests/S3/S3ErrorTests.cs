@@ -33,7 +33,10 @@ public sealed class S3ErrorTests
         var bucket = "nobucket-" + Guid.NewGuid().ToString("N")[..12];
         var obj = new ObjectRef(bucket, "k");
 
-        Assert.Equal(bucket, (await Assert.ThrowsAsync<BucketNotFoundException>(() => store.HeadAsync(obj, Ct))).Bucket);
+        var missing = await Assert.ThrowsAsync<BucketNotFoundException>(() => store.HeadAsync(obj, Ct));
+        Assert.Equal(bucket, missing.Bucket);
+        // The message says what to do next, not only what went wrong.
+        Assert.Contains("list the buckets to see which exist", missing.Message, StringComparison.Ordinal);
         await Assert.ThrowsAsync<BucketNotFoundException>(() => store.OpenReadAsync(obj, null, Ct));
         await Assert.ThrowsAsync<BucketNotFoundException>(() => store.ListAsync(new ListRequest(bucket), Ct));
         await Assert.ThrowsAsync<BucketNotFoundException>(() => store.IsVersionedAsync(bucket, Ct));
