@@ -20,6 +20,9 @@ internal static class ObjectCommands
         command.Subcommands.Add(CatCommand());
         command.Subcommands.Add(GetCommand());
         command.Subcommands.Add(PutCommand());
+        command.Subcommands.Add(CopyCommand());
+        command.Subcommands.Add(RemoveCommand());
+        command.Subcommands.Add(LinkCommand());
         return command;
     }
 
@@ -144,6 +147,75 @@ internal static class ObjectCommands
                 CliSupport.WriteJson(new JsonObject { ["uri"] = physicalKey, ["size"] = written.Size, ["etag"] = written.ETag, ["version_id"] = written.VersionId });
             else
                 Console.WriteLine($"{physicalKey}  {CliSupport.FormatSize(written.Size)}");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command CopyCommand()
+    {
+        var source = new Argument<string>("source") { Description = "s3://bucket/key[?versionId=…] (or a package entry's quilt+s3 URI) to copy." };
+        var destination = new Argument<string>("destination") { Description = "s3://bucket/key, or s3://bucket/folder/ to keep the source's file name." };
+        var noOverwrite = new Option<bool>("--no-overwrite") { Description = "Fail if the destination already exists." };
+        var command = new Command("cp", "Copy an object on the storage side (no download).") { source, destination, noOverwrite, CliSupport.Json };
+        command.SetAction((parse, ct) => CliSupport.RunAsync(async () =>
+        {
+            var objects = Operations(parse);
+            var from = await objects.ReadableAsync(parse.GetValue(source), "source", ct).ConfigureAwait(false);
+            var copied = await objects.CopyAsync(from, parse.GetValue(destination), !parse.GetValue(noOverwrite), ct).ConfigureAwait(false);
+            if (parse.GetValue(CliSupport.Json))
+                CliSupport.WriteJson(new JsonObject { ["source"] = copied.Source, ["destination"] = copied.Destination, ["size"] = copied.Size, ["version_id"] = copied.VersionId });
+            else
+                Console.WriteLine($"{copied.Source} -> {copied.Destination}  {CliSupport.FormatSize(copied.Size)}");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command RemoveCommand()
+    {
+        var uri = new Argument<string>("uri") { Description = "s3://bucket/key, or s3://bucket/key?versionId=ID to delete that version for good." };
+        var command = new Command("rm", "Delete one object (without ?versionId= a versioned bucket keeps older versions); deleting what is not there is not an error.")
+        {
+            uri, CliSupport.Json,
+        };
+        command.SetAction((parse, ct) => CliSupport.RunAsync(async () =>
+        {
+            var objects = Operations(parse);
+            var deleted = await objects.DeleteAsync(objects.Uris.ForWrite(parse.GetValue(uri), "uri", allowVersion: true), ct).ConfigureAwait(false);
+            if (parse.GetValue(CliSupport.Json))
+                CliSupport.WriteJson(new JsonObject { ["uri"] = deleted.Uri, ["existed"] = deleted.Existed });
+            else
+                Console.WriteLine(deleted.Existed ? $"deleted {deleted.Uri}" : $"{deleted.Uri} was not there; nothing to delete");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command LinkCommand()
+    {
+        var uri = new Argument<string>("uri") { Description = "s3://bucket/key[?versionId=…] (or a package entry's quilt+s3 URI)." };
+        var expires = new Option<int?>("--expires") { Description = "Seconds the link works; default 3600, at most 7 days (604800)." };
+        var command = new Command("link", "Print a URL that downloads the object without credentials until it expires (a presigned GET on S3).")
+        {
+            uri, expires, CliSupport.Json,
+        };
+        command.SetAction((parse, ct) => CliSupport.RunAsync(async () =>
+        {
+            var objects = Operations(parse);
+            var source = await objects.ReadableAsync(parse.GetValue(uri), "uri", ct).ConfigureAwait(false);
+            var link = await objects.LinkAsync(source, parse.GetValue(expires), ct).ConfigureAwait(false);
+            if (parse.GetValue(CliSupport.Json))
+            {
+                CliSupport.WriteJson(new JsonObject
+                {
+                    ["uri"] = link.Uri, ["url"] = link.Url, ["expires_at"] = link.ExpiresAt.ToString("O"), ["catalog_url"] = link.CatalogUrl, ["note"] = link.Note,
+                });
+                return 0;
+            }
+            Console.WriteLine(link.Url);
+            if (link.Note is { } note)
+                Console.Error.WriteLine("note: " + note);
             return 0;
         }));
         return command;
