@@ -29,9 +29,10 @@ internal static class PackageCommands
 
     public static Command Create()
     {
-        var package = new Command("package", "Quilt data packages: create, push, browse, get, list, revisions, diff, verify, delete, tophash.");
+        var package = new Command("package", "Quilt data packages: create, patch, push, browse, get, list, revisions, diff, verify, delete, tophash.");
         package.Options.Add(Registry);
         package.Subcommands.Add(CreateCommand());
+        package.Subcommands.Add(PatchCommand());
         package.Subcommands.Add(PushCommand());
         package.Subcommands.Add(BrowseCommand());
         package.Subcommands.Add(GetCommand());
@@ -104,6 +105,68 @@ internal static class PackageCommands
             PackageWritten written;
             using (var progress = new ConsoleProgress())
                 written = await operations.CreateAsync(target, input, progress, ct).ConfigureAwait(false);
+            PrintWrite(parse, written);
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command PatchCommand()
+    {
+        var name = NameArgument();
+        var add = new Option<string[]>("--add")
+        {
+            Description = "An entry to add or replace, as create's sources: a local file or folder, s3://bucket/key or s3://bucket/prefix/, "
+                + "optionally KEY=SOURCE (repeatable).",
+        };
+        var remove = new Option<string[]>("--remove") { Description = "A logical key or folder to remove (repeatable)." };
+        var rename = new Option<string[]>("--rename") { Description = "An entry to rename: OLD=NEW (repeatable)." };
+        var message = new Option<string?>("--message", "-m") { Description = "The new revision's message." };
+        var meta = new Option<string?>("--meta") { Description = "New package metadata as JSON (leave out to keep it; 'null' writes \"user_meta\": null)." };
+        var entryMeta = new Option<string[]>("--entry-meta")
+        {
+            Description = "New metadata of an entry the package has: KEY=JSON (repeatable; KEY=null writes \"user_meta\": null).",
+        };
+        var dirMeta = new Option<string[]>("--dir-meta") { Description = "Metadata of one folder: FOLDER/=JSON (repeatable; null or {} removes it)." };
+        var workflow = new Option<string?>("--workflow")
+        {
+            Description = "The workflow of the registry's config for the new revision (a name; '' for none). Default: the config's default_workflow.",
+        };
+        var noCopy = new Option<bool>("--no-copy") { Description = "Reference added S3 objects where they are instead of copying them into the registry." };
+        var command = new Command("patch", "Publish a new revision of an existing package from its latest (or --revision) revision, with the changes given; "
+            + "everything not named stays as it was.")
+        {
+            name, Revision, add, remove, rename, message, meta, entryMeta, dirMeta, workflow, noCopy, CliSupport.Json,
+        };
+        command.SetAction((parse, ct) => CliSupport.RunAsync(async () =>
+        {
+            var operations = Open(parse);
+            var target = operations.Target(parse.GetValue(name), null, parse.GetValue(Revision), write: true);
+            var userMeta = CliSupport.ParseJsonOption(parse.GetValue(meta), "--meta");
+            var renames = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var item in parse.GetValue(rename) ?? [])
+            {
+                var eq = item.IndexOf('=', StringComparison.Ordinal);
+                if (eq <= 0 || eq == item.Length - 1)
+                    throw new ArgumentException($"--rename '{item}' must be OLD=NEW.");
+                renames[item[..eq]] = item[(eq + 1)..];
+            }
+            var input = new PackagePatchInput
+            {
+                Add = SourceSpecs(parse.GetValue(add) ?? []),
+                Remove = parse.GetValue(remove) ?? [],
+                Rename = renames,
+                EntryMetadata = ParseKeyedJson(parse.GetValue(entryMeta) ?? [], "--entry-meta", "KEY=JSON"),
+                DirectoryMetadata = ParseKeyedJson(parse.GetValue(dirMeta) ?? [], "--dir-meta", "FOLDER/=JSON"),
+                Message = parse.GetValue(message),
+                Metadata = userMeta,
+                NullMetadata = userMeta is null && parse.GetValue(meta) is not null,
+                Workflow = parse.GetValue(workflow),
+                Copy = !parse.GetValue(noCopy),
+            };
+            PackageWritten written;
+            using (var progress = new ConsoleProgress())
+                written = await operations.PatchAsync(target, input, progress, ct).ConfigureAwait(false);
             PrintWrite(parse, written);
             return 0;
         }));

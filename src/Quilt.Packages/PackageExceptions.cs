@@ -16,7 +16,8 @@ public sealed class PackageNotFoundException(string name, string bucket)
 
 /// <summary>A create that would replace an existing package without being told to.</summary>
 public sealed class PackageExistsException(string name, string bucket, string latestTopHash)
-    : PackageException($"Package '{name}' already exists in '{bucket}' (latest {latestTopHash}). Set overwrite to publish a new revision over it, or update it instead.")
+    : PackageException($"Package '{name}' already exists in '{bucket}' (latest {latestTopHash}). Set overwrite (--overwrite on the command line) to publish a "
+        + "new revision over it, or change it with a patch instead (package_patch; quilt-mcp package patch).")
 {
     public string LatestTopHash { get; } = latestTopHash;
 }

@@ -60,6 +60,9 @@ public sealed class PackageCommandTests : IDisposable
         var again = await _cli.RunAsync("package", "create", "team/data", data);
         Assert.Equal(1, again.ExitCode);
         Assert.Contains("already exists", again.Stderr, StringComparison.Ordinal);
+        // The refusal names this command line's ways on: the option, and the command that changes a package.
+        Assert.Contains("--overwrite", again.Stderr, StringComparison.Ordinal);
+        Assert.Contains("quilt-mcp package patch", again.Stderr, StringComparison.Ordinal);
 
         await File.WriteAllTextAsync(Path.Combine(data, "c.txt"), "new", TestContext.Current.CancellationToken);
         var second = JsonNode.Parse(await _cli.OkAsync("package", "create", "team/data", data, "-m", "second", "--overwrite", "--json"))!;
@@ -240,5 +243,43 @@ public sealed class PackageCommandTests : IDisposable
         Assert.Contains("already exists", refused.Stderr, StringComparison.Ordinal);
         var escape = await _cli.RunAsync("object", "put", file, "s3://bucket-a/../../etc/x");
         Assert.Equal(1, escape.ExitCode);
+    }
+
+    [Fact]
+    public async Task Patch_adds_removes_renames_and_sets_metadata_keeping_everything_else()
+    {
+        var data = Path.Combine(_scratch, "patch-data");
+        Directory.CreateDirectory(data);
+        await File.WriteAllTextAsync(Path.Combine(data, "a.txt"), "alpha", TestContext.Current.CancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(data, "b.txt"), "beta", TestContext.Current.CancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(data, "keep.txt"), "kept", TestContext.Current.CancellationToken);
+        var extra = Path.Combine(_scratch, "extra.txt");
+        await File.WriteAllTextAsync(extra, "gamma", TestContext.Current.CancellationToken);
+        var first = JsonNode.Parse(await _cli.OkAsync("package", "create", "team/patched", data, "-m", "first", "--meta", "{\"k\": 1}", "--json"))!;
+
+        var patched = JsonNode.Parse(await _cli.OkAsync("package", "patch", "team/patched", "--add", $"docs/c.txt={extra}", "--remove", "b.txt",
+            "--rename", "a.txt=renamed/a.txt", "--entry-meta", "keep.txt={\"tag\": \"x\"}", "-m", "second", "--json"))!;
+        var changes = patched["changes"]!;
+        Assert.Equal(["docs/c.txt", "renamed/a.txt"], changes["added"]!.AsArray().Select(n => n!.GetValue<string>()).Order(StringComparer.Ordinal));
+        Assert.Equal(["a.txt", "b.txt"], changes["removed"]!.AsArray().Select(n => n!.GetValue<string>()).Order(StringComparer.Ordinal));
+        Assert.Equal(["keep.txt"], changes["modified"]!.AsArray().Select(n => n!.GetValue<string>()));
+
+        var revisions = JsonNode.Parse(await _cli.OkAsync("package", "revisions", "team/patched", "--json"))!.AsArray();
+        Assert.Equal([patched["top_hash"]!.GetValue<string>(), first["top_hash"]!.GetValue<string>()], revisions.Select(r => r!["top_hash"]!.GetValue<string>()));
+        Assert.Equal("second", revisions[0]!["message"]!.GetValue<string>());
+        // Package metadata not named stays as it was.
+        Assert.Equal(1, revisions[0]!["user_meta"]!["k"]!.GetValue<int>());
+
+        var output = Path.Combine(_scratch, "patched-out");
+        await _cli.OkAsync("package", "get", "team/patched", "--dest", output);
+        Assert.Equal("alpha", await File.ReadAllTextAsync(Path.Combine(output, "renamed", "a.txt"), TestContext.Current.CancellationToken));
+        Assert.Equal("gamma", await File.ReadAllTextAsync(Path.Combine(output, "docs", "c.txt"), TestContext.Current.CancellationToken));
+        Assert.False(File.Exists(Path.Combine(output, "b.txt")));
+
+        // Nothing to change is refused, and publishes nothing.
+        var nothing = await _cli.RunAsync("package", "patch", "team/patched");
+        Assert.Equal(1, nothing.ExitCode);
+        Assert.Contains("Nothing to change", nothing.Stderr, StringComparison.Ordinal);
+        Assert.Equal(2, JsonNode.Parse(await _cli.OkAsync("package", "revisions", "team/patched", "--json"))!.AsArray().Count);
     }
 }
