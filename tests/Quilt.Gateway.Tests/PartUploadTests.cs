@@ -158,10 +158,14 @@ public sealed class PartUploadTests(GatewayFixture gateway)
             Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
             Assert.Contains("Content-Length", await response.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
         }
-        // A client that promises the part's length but stops early stores nothing; the gateway records the failure.
-        await SendTruncatedAsync(PartUrl(created, 2), MiB, last.AsMemory(0, 1000));
-        for (var i = 0; i < 300 && !(await gateway.AuditAsync(subject)).Any(e => e.Action == "multipartUploadPart" && e.Outcome == AuditOutcome.Failed); i++)
-            await Task.Delay(100, Ct);
+        // A client that promises the part's length but stops sending stores nothing; the gateway records the failure.
+        // The connection stays open until then (Kestrel's minimum body data rate ends the stalled body): a client gone
+        // before its part was even authorized leaves no part attempt to record, which would make this test a race.
+        using (await SendTruncatedAsync(PartUrl(created, 2), MiB, last.AsMemory(0, 1000)))
+        {
+            for (var i = 0; i < 300 && !(await gateway.AuditAsync(subject)).Any(e => e.Action == "multipartUploadPart" && e.Outcome == AuditOutcome.Failed); i++)
+                await Task.Delay(100, Ct);
+        }
         var truncated = Assert.Single(await gateway.AuditAsync(subject), e => e.Action == "multipartUploadPart" && e.Outcome == AuditOutcome.Failed);
         Assert.Contains("ended after", truncated.Details!["reason"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.Empty(await S3PartsAsync(key));
@@ -181,17 +185,20 @@ public sealed class PartUploadTests(GatewayFixture gateway)
         Assert.Equal(content, await gateway.ReadAsync(gateway.Data, key));
     }
 
-    /// <summary>A raw HTTP/1.1 PUT that declares <paramref name="declared"/> bytes, sends <paramref name="sent"/> and hangs up.</summary>
-    private static async Task SendTruncatedAsync(Uri url, long declared, ReadOnlyMemory<byte> sent)
+    /// <summary>
+    /// A raw HTTP/1.1 PUT that declares <paramref name="declared"/> bytes and sends only <paramref name="sent"/>, then
+    /// stalls; disposing the client hangs up.
+    /// </summary>
+    private static async Task<TcpClient> SendTruncatedAsync(Uri url, long declared, ReadOnlyMemory<byte> sent)
     {
-        using var tcp = new TcpClient();
+        var tcp = new TcpClient();
         await tcp.ConnectAsync(url.Host, url.Port, Ct);
         var stream = tcp.GetStream();
         var head = $"PUT {url.PathAndQuery} HTTP/1.1\r\nHost: {url.Authority}\r\nContent-Length: {declared}\r\n\r\n";
         await stream.WriteAsync(Encoding.ASCII.GetBytes(head), Ct);
         await stream.WriteAsync(sent, Ct);
         await stream.FlushAsync(Ct);
-        tcp.Client.Shutdown(SocketShutdown.Both);
+        return tcp;
     }
 
     [Fact]
