@@ -105,7 +105,7 @@ internal static class ObjectCommands
             // Relative to the user's working folder, which the operation (absolute paths only) does not guess.
             var path = Path.GetFullPath(parse.GetValue(dest) ?? source.Object.Key[(source.Object.Key.LastIndexOf('/') + 1)..]);
             ObjectFetchResult saved;
-            using (var progress = new ConsoleTransfer())
+            using (var progress = new ConsoleProgress())
                 saved = await objects.FetchToFileAsync(source, path, overwrite: true, progress, ct).ConfigureAwait(false);
             Console.WriteLine(saved.Path);
             return 0;
@@ -132,14 +132,14 @@ internal static class ObjectCommands
                 var stdin = Console.OpenStandardInput();
                 await using (stdin.ConfigureAwait(false))
                 {
-                    using var progress = new ConsoleTransfer();
+                    using var progress = new ConsoleProgress();
                     written = await objects.PutStreamAsync(target, stdin, parse.GetValue(contentType), overwrite, progress, ct).ConfigureAwait(false);
                 }
             }
             else
             {
                 var item = new PutObjectInput { Uri = ObjectUriResolver.FormatUri(target), LocalPath = Path.GetFullPath(path), ContentType = parse.GetValue(contentType) };
-                using var progress = new ConsoleTransfer();
+                using var progress = new ConsoleProgress();
                 written = (await objects.PutAsync([item], overwrite, progress, ct).ConfigureAwait(false)).Objects[0];
             }
             var physicalKey = objects.Store.ToPhysicalKey(target);
@@ -219,19 +219,5 @@ internal static class ObjectCommands
             return 0;
         }));
         return command;
-    }
-
-    /// <summary>Operation progress on the console's one-line display, its total taken from the first update.</summary>
-    private sealed class ConsoleTransfer : IProgress<ProgressUpdate>, IDisposable
-    {
-        private ConsoleProgress? _console;
-
-        public void Report(ProgressUpdate value)
-        {
-            _console ??= new ConsoleProgress((long)(value.Total ?? 0));
-            ((IProgress<long>)_console).Report((long)value.Done);
-        }
-
-        public void Dispose() => _console?.Dispose();
     }
 }
