@@ -55,16 +55,18 @@ public static class QuiltMcpServer
             ? (Func<IServiceProvider, StoreConnection>)(_ => Connect(settings))
             : sp => new StoreConnection(storeFactory(sp)));
         services.AddSingleton(sp => sp.GetRequiredService<StoreConnection>().Store);
-        services.AddSingleton(sp => sp.GetRequiredService<StoreConnection>().Publisher);
-        services.AddSingleton<BucketAccessPolicy>();
-        services.AddSingleton<PackageTargets>();
-        services.TryAddSingleton<IPackageEntryResolver, PackageEntryResolver>();
-        services.AddSingleton<ObjectUriResolver>();
-        services.AddSingleton<PackageSourceResolver>();
-        // A server reads only its own storage: a manifest must not point it at arbitrary files on its machine.
-        services.AddSingleton(sp => new Quilt.Packages.PackageService(new Quilt.Packages.ObjectLocator([sp.GetRequiredService<IObjectStore>()], allowLocalFilesOutsideStores: false)));
-        services.AddSingleton<ObjectOperations>();
-        services.AddSingleton<PackageOperations>();
+        // The same wiring the CLI uses (QuiltOperations); a server reads only its own storage: a manifest must not
+        // point it at arbitrary files on its machine.
+        // The store is resolved as registered, so a host (or a test) may register its own in place of the connection's.
+        services.AddSingleton(sp =>
+        {
+            var store = sp.GetRequiredService<IObjectStore>();
+            var connection = new StoreConnection(store, sp.GetRequiredService<StoreConnection>().Publisher);
+            return new QuiltOperations(connection, settings,
+                new Quilt.Packages.PackageService(new Quilt.Packages.ObjectLocator([store], allowLocalFilesOutsideStores: false)));
+        });
+        services.AddSingleton(sp => sp.GetRequiredService<QuiltOperations>().Objects);
+        services.AddSingleton(sp => sp.GetRequiredService<QuiltOperations>().Packages);
         return services
             .AddMcpServer(options =>
             {
