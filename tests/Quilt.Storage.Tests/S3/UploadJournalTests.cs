@@ -85,8 +85,9 @@ public sealed class UploadJournalTests : IDisposable
         using var store = server.CreateStore(server.StoreOptions with { UploadJournalFolder = _journal.Path });
         await WaitUntilGoneAsync(server, bucket, killed);
 
-        Assert.False(File.Exists(killedEntry));
+        // Waits for the background sweep to finish (it forgets an entry after S3 confirmed the abort).
         Assert.Equal([killed], (await store.AbortAbandonedUploadsAsync(Ct)).Select(u => u.UploadId));
+        Assert.False(File.Exists(killedEntry));
         // Still in progress, or for another S3: not this store's to abort.
         Assert.Equal(["elsewhere.bin", "running.bin"], (await PendingUploadsAsync(server, bucket)).Select(u => u.Key).Order(StringComparer.Ordinal));
         await server.Client.AbortMultipartUploadAsync(bucket, "running.bin", running, Ct);
@@ -112,6 +113,8 @@ public sealed class UploadJournalTests : IDisposable
         // The same (still running) process, a new store: the orphaned upload is aborted all the same.
         using var store = new S3ObjectStore(server.Client, options);
         await WaitUntilGoneAsync(server, bucket, left.UploadId);
+        // The entry is forgotten once the sweep has seen the abort succeed: wait for the sweep, then look.
+        Assert.Equal([left.UploadId], (await store.AbortAbandonedUploadsAsync(Ct)).Select(u => u.UploadId));
         Assert.Empty(Directory.GetFiles(_journal.Path));
     }
 
