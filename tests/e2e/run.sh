@@ -13,4 +13,4 @@ if [ -z "${QUILT_GATEWAY_SERVER:-}" ] && [ ! -f "$here/../../src/Quilt.Gateway/b
   dotnet build "$here/../../src/Quilt.Gateway" -c Debug -nologo -v quiet -clp:ErrorsOnly
 fi
 npm ci --no-audit --no-fund --loglevel=error
-exec node --test --test-reporter=tap e2e.test.mjs registry.test.mjs
+exec node --test --test-reporter=tap ./*.test.mjs
