@@ -151,7 +151,7 @@ public sealed class CapabilitiesTests : InteractionTests
         roots.Add(new Uri(outside).AbsoluteUri);
         await mcp.Client.SendNotificationAsync(NotificationMethods.RootsListChangedNotification, cancellationToken: TestContext.Current.CancellationToken);
         CallToolResult? result = null;
-        for (var i = 0; i < 100 && result?.IsError != false; i++)
+        for (var i = 0; i < 100 && (result is null || result.IsError == true); i++)
             result = await mcp.CallAsync("bucket_objects_put", $$"""{"objects": [{"uri": "s3://{{Bucket}}/up.txt", "localPath": {{TestData.Json(local)}}}]}""");
         Assert.False(result!.IsError == true, McpHarness.Text(result));
         Assert.True(await ExistsAsync("up.txt"));
