@@ -31,7 +31,8 @@ internal sealed class ClientRoots(IServiceProvider services) : ILocalRoots
         {
             return await roots.WaitAsync(cancellationToken);
         }
-        catch (Exception e) when (e is McpException or TimeoutException or OperationCanceledException or IOException && !cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (e is McpException or TimeoutException or OperationCanceledException or IOException or InvalidOperationException
+            && !cancellationToken.IsCancellationRequested)
         {
             Forget(roots);
             throw new OperationException($"The client declares roots but did not list them ({e.Message}), so no local path can be checked. "
