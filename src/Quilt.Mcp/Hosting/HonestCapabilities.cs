@@ -101,11 +101,15 @@ internal static class HonestCapabilities
             });
     }
 
-    /// <summary>The advertised capabilities, as delivered: the tool and prompt lists never change while the server runs.</summary>
+    /// <summary>
+    /// The advertised capabilities, as delivered: the tool, prompt and resource collections are filled at start and never
+    /// change while the server runs, so no list_changed is ever sent (a feature that changes one at run time must
+    /// advertise it here).
+    /// </summary>
     private static void Trim(JsonObject capabilities, bool statelessHttp)
     {
-        (capabilities["tools"] as JsonObject)?.Remove("listChanged");
-        (capabilities["prompts"] as JsonObject)?.Remove("listChanged");
+        foreach (var list in (string[])["tools", "prompts", "resources"])
+            (capabilities[list] as JsonObject)?.Remove("listChanged");
         if (statelessHttp)
             capabilities.Remove("logging");
     }
