@@ -27,6 +27,54 @@ public static class LocalFiles
         return Path.GetFullPath(path);
     }
 
+    /// <summary>
+    /// Refuses a full local path outside every folder <paramref name="roots"/> allows. Links are followed first (in the path's
+    /// folders too), so a link inside a root cannot lead out of it.
+    /// </summary>
+    public static async Task EnsureUnderRootsAsync(ILocalRoots? roots, string fullPath, string argument, CancellationToken cancellationToken)
+    {
+        if (roots is null || await roots.GetAsync(cancellationToken) is not { } allowed)
+            return;
+        var real = RealPath(fullPath);
+        if (allowed.Any(root => IsUnder(real, RealPath(Path.GetFullPath(root)))))
+            return;
+        throw new OperationException(allowed.Count == 0
+            ? $"{argument} '{fullPath}': the client shares no folders with this server (its roots list is empty), so no local file may be read or written. "
+                + "Add a root in the client, or send the content inline."
+            : $"{argument} '{fullPath}' is outside the folders the client shares with this server (its roots): {string.Join(", ", allowed)}. "
+                + "Use a path under one of them, or add a root in the client.");
+    }
+
+    private static bool IsUnder(string path, string root)
+    {
+        var comparison = OperatingSystem.IsWindows() || OperatingSystem.IsMacOS() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
+        root = Path.TrimEndingDirectorySeparator(root);
+        return path.Equals(root, comparison)
+            || (path.StartsWith(root, comparison) && (path[root.Length] == Path.DirectorySeparatorChar || root.EndsWith(Path.DirectorySeparatorChar)));
+    }
+
+    /// <summary>The full path with every link along it resolved (as far as the path exists).</summary>
+    private static string RealPath(string fullPath)
+    {
+        var root = Path.GetPathRoot(fullPath) ?? "";
+        var current = root;
+        foreach (var part in fullPath[root.Length..].Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries))
+        {
+            current = Path.Join(current, part);
+            try
+            {
+                FileSystemInfo info = Directory.Exists(current) ? new DirectoryInfo(current) : new FileInfo(current);
+                if (info.LinkTarget is not null && info.ResolveLinkTarget(returnFinalTarget: true) is { } target)
+                    current = Path.GetFullPath(target.FullName);
+            }
+            catch (IOException)
+            {
+                // A link that cannot be followed stays as written: the check then applies to the path as given.
+            }
+        }
+        return current.Length == 0 ? fullPath : current;
+    }
+
     /// <summary>A readable local file for upload: its full path and length.</summary>
     public static FileInfo RequireFile(string path, string argument)
     {

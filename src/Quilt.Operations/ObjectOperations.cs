@@ -13,7 +13,9 @@ namespace Quilt.Operations;
 /// resolved by <see cref="ObjectUriResolver"/> under the bucket policy. The MCP tools and the CLI's object commands are
 /// adapters over it: the same checks, the same messages, the same overwrite rules whichever front end called.
 /// </summary>
-public sealed class ObjectOperations(IObjectStore store, ObjectUriResolver uris, BucketAccessPolicy policy, OperationSettings settings)
+/// <param name="localRoots">The folders the caller lets local paths (put's localPath, fetch's destination) lie in; null for no limit.</param>
+public sealed class ObjectOperations(IObjectStore store, ObjectUriResolver uris, BucketAccessPolicy policy, OperationSettings settings,
+    ILocalRoots? localRoots = null)
 {
     public const int MaxObjectsPerPut = 1000;
     private const int MaxMetadataBytes = 2048;
@@ -23,6 +25,8 @@ public sealed class ObjectOperations(IObjectStore store, ObjectUriResolver uris,
     public ObjectUriResolver Uris { get; } = uris;
     public BucketAccessPolicy Policy { get; } = policy;
     public OperationSettings Settings { get; } = settings;
+
+    public ILocalRoots? LocalRoots { get; } = localRoots;
 
     /// <summary>An object to read, from any URI form (package entries too); the message of a refusal names <paramref name="argument"/>.</summary>
     public async Task<ObjectSource> ReadableAsync(string? uri, string argument, CancellationToken cancellationToken)
@@ -178,6 +182,7 @@ public sealed class ObjectOperations(IObjectStore store, ObjectUriResolver uris,
     {
         ArgumentNullException.ThrowIfNull(source);
         LocalFiles.EnsureAllowed(Settings, "destination");
+        await LocalFiles.EnsureUnderRootsAsync(LocalRoots, LocalFiles.RequireAbsolute(destination, "destination"), "destination", cancellationToken);
         var (info, contentType, pinned) = await FetchTargetAsync(source, cancellationToken);
         var file = await LocalFiles.DownloadAsync(Store, pinned, info.Size, destination, overwrite, progress, source.Entry, cancellationToken);
         return new ObjectFetchResult(ObjectUriResolver.FormatUri(source.Object), info.Size, contentType, info.ETag, info.VersionId, false, file.Path, file.Sha256,
@@ -259,6 +264,8 @@ public sealed class ObjectOperations(IObjectStore store, ObjectUriResolver uris,
         for (var i = 0; i < objects.Count; i++)
         {
             var plan = Plan(objects[i], $"objects[{i}]");
+            if (plan.LocalFile is { } local)
+                await LocalFiles.EnsureUnderRootsAsync(LocalRoots, local, $"objects[{i}].localPath", cancellationToken);
             if (!targets.Add((plan.Target.Bucket, plan.Target.Key)))
                 throw new OperationException($"objects[{i}].uri {ObjectUriResolver.FormatUri(plan.Target)} appears more than once. Give each target once.");
             plans.Add(plan);
@@ -436,7 +443,7 @@ public sealed class ObjectOperations(IObjectStore store, ObjectUriResolver uris,
     }
 
     private sealed record PutPlan(ObjectRef Target, long Size, string ContentType, IReadOnlyDictionary<string, string>? Metadata, Func<Stream> Open,
-        bool OwnsContent = true);
+        bool OwnsContent = true, string? LocalFile = null);
 
     private PutPlan Plan(PutObjectInput? item, string path)
     {
@@ -482,7 +489,8 @@ public sealed class ObjectOperations(IObjectStore store, ObjectUriResolver uris,
         if (item.ContentType is null && ContentTypes.Essence(contentType) == ContentTypes.Binary)
             contentType = ContentTypes.Guess(file.Name);
         return new PutPlan(target, file.Length, contentType, metadata,
-            () => new FileStream(file.FullName, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan));
+            () => new FileStream(file.FullName, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan),
+            LocalFile: file.FullName);
     }
 
     /// <summary>The content type given (checked), else the one the key's extension suggests.</summary>

@@ -13,7 +13,9 @@ namespace Quilt.Operations;
 /// arguments) into entry sources, checking each before anything is written. An object is looked up once here and its
 /// <see cref="ObjectInfo"/> travels with the source, so the build does not ask again.
 /// </summary>
-public sealed class PackageSourceResolver(IObjectStore store, ObjectUriResolver uris, BucketAccessPolicy policy, OperationSettings settings)
+/// <param name="localRoots">The folders local files and folders must lie in; null for no limit.</param>
+public sealed class PackageSourceResolver(IObjectStore store, ObjectUriResolver uris, BucketAccessPolicy policy, OperationSettings settings,
+    ILocalRoots? localRoots = null)
 {
     /// <param name="copyData">Whether the build copies data into the registry (entries of other packages are copied too, and checked).</param>
     /// <param name="alwaysCopyLocalFiles">Whether local files are uploaded even when the build references data in place (the MCP
@@ -52,6 +54,7 @@ public sealed class PackageSourceResolver(IObjectStore store, ObjectUriResolver 
 
             LocalFiles.EnsureAllowed(settings, spec.UriArgument);
             var path = LocalFiles.RequireAbsolute(uri, spec.UriArgument);
+            await LocalFiles.EnsureUnderRootsAsync(localRoots, path, spec.UriArgument, cancellationToken);
             if (File.Exists(path) && !folder)
             {
                 // A link named on purpose under a key is the file it leads to (read, sized and recorded as that file, as quilt3's realpath).

@@ -9,7 +9,8 @@ namespace Quilt.Operations;
 /// </summary>
 public sealed class QuiltOperations
 {
-    public QuiltOperations(StoreConnection connection, OperationSettings settings, PackageService packages)
+    /// <param name="localRoots">The folders local paths must lie in (an MCP client's roots); null for no limit.</param>
+    public QuiltOperations(StoreConnection connection, OperationSettings settings, PackageService packages, ILocalRoots? localRoots = null)
     {
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(settings);
@@ -17,8 +18,8 @@ public sealed class QuiltOperations
         Policy = new BucketAccessPolicy(settings);
         var targets = new PackageTargets(store, Policy, settings, connection.Publisher);
         var uris = new ObjectUriResolver(Policy, new PackageEntryResolver(targets));
-        Objects = new ObjectOperations(store, uris, Policy, settings);
-        Packages = new PackageOperations(targets, new PackageSourceResolver(store, uris, Policy, settings), packages, settings);
+        Objects = new ObjectOperations(store, uris, Policy, settings, localRoots);
+        Packages = new PackageOperations(targets, new PackageSourceResolver(store, uris, Policy, settings, localRoots), packages, settings);
     }
 
     public BucketAccessPolicy Policy { get; }

@@ -98,9 +98,11 @@ for (const storage of stores) {
   }
 }
 
-test("read-only mode refuses writes with a tool error", { timeout: 60_000 }, async () => {
+test("read-only mode hides the write tools and refuses a call to one with a tool error", { timeout: 60_000 }, async () => {
   const session = await connect("stdio", stores[0], ["--read-only"]);
   try {
+    const { tools } = await session.client.listTools();
+    assert.ok(!tools.some((t) => t.name === "bucket_objects_put"), "a read-only server lists bucket_objects_put");
     const result = await call(session.client, "bucket_objects_put", { objects: [{ uri: `s3://${stores[0].bucket}/ro.txt`, text: "x" }] });
     assert.equal(result.isError, true);
     assert.match(textOf(result), /read-only/);

@@ -22,6 +22,11 @@ public sealed record ServerSettings : OperationSettings
     /// </summary>
     public IRegistryTokenSource? RegistryToken { get; init; }
 
+    /// <summary>An upload of local files over this many bytes in all asks the user first, when the client can be asked (elicitation).</summary>
+    public long ConfirmUploadBytes { get; init; } = DefaultConfirmUploadBytes;
+
+    public const long DefaultConfirmUploadBytes = 1L << 30;
+
     /// <summary>Streamable HTTP settings, or null to serve over stdio.</summary>
     public HttpSettings? Http { get; init; }
 

@@ -27,6 +27,7 @@ public static class ServerSettingsResolver
     public const string MaxInlineBytesVariable = "QUILT_MCP_MAX_INLINE_BYTES";
     public const string MaxTextBytesVariable = "QUILT_MCP_MAX_TEXT_BYTES";
     public const string CatalogVariable = "QUILT_MCP_CATALOG";
+    public const string ConfirmUploadBytesVariable = "QUILT_MCP_CONFIRM_UPLOAD_BYTES";
     public const string HttpVariable = "QUILT_MCP_HTTP";
     public const string UrlsVariable = "QUILT_MCP_URLS";
     public const string PortVariable = "QUILT_MCP_PORT";
@@ -67,6 +68,9 @@ public static class ServerSettingsResolver
         var maxText = ParseSize(input.MaxTextBytes, "--max-text-bytes", Env(MaxTextBytesVariable), MaxTextBytesVariable,
             ServerSettings.DefaultMaxTextBytes, ServerSettings.MaxMaxTextBytes, errors);
 
+        var confirmUpload = ParseSize(null, "", Env(ConfirmUploadBytesVariable), ConfirmUploadBytesVariable,
+            ServerSettings.DefaultConfirmUploadBytes, long.MaxValue, errors);
+
         var catalog = ResolveCatalog(input.Catalog ?? Env(CatalogVariable), input.Catalog is not null ? "--catalog" : CatalogVariable, errors);
         var http = ResolveHttp(input, Env, errors);
 
@@ -91,6 +95,7 @@ public static class ServerSettingsResolver
             ReadOnly = readOnly,
             MaxInlineBytes = maxInline,
             MaxTextBytes = (int)maxText,
+            ConfirmUploadBytes = confirmUpload,
             CatalogHost = catalog,
             Http = http,
             DefaultRegistry = choice.RegistryBucket,

@@ -63,7 +63,8 @@ public static class QuiltMcpServer
             var store = sp.GetRequiredService<IObjectStore>();
             var connection = new StoreConnection(store, sp.GetRequiredService<StoreConnection>().Publisher);
             return new QuiltOperations(connection, settings,
-                new Quilt.Packages.PackageService(new Quilt.Packages.ObjectLocator([store], allowLocalFilesOutsideStores: false)));
+                new Quilt.Packages.PackageService(new Quilt.Packages.ObjectLocator([store], allowLocalFilesOutsideStores: false)),
+                sp.GetService<ClientRoots>());
         });
         services.AddSingleton(sp => sp.GetRequiredService<QuiltOperations>().Objects);
         services.AddSingleton(sp => sp.GetRequiredService<QuiltOperations>().Packages);
@@ -73,10 +74,13 @@ public static class QuiltMcpServer
                 options.ServerInfo = new Implementation { Name = Name, Title = "Quilt data in buckets", Version = Version };
                 options.ServerInstructions = Instructions;
             })
+            .WithHonestCapabilities(settings)
             .WithCataloguedTools<BucketReadTools>(ToolJson.Options)
             .WithCataloguedTools<BucketWriteTools>(ToolJson.Options)
             .WithCataloguedTools<PackageReadTools>(ToolJson.Options)
             .WithCataloguedTools<PackageWriteTools>(ToolJson.Options)
+            .WithPrompts<Prompts.QuiltPrompts>(ToolJson.Options)
+            .WithCompleteHandler(Completions.ArgumentCompletions.HandleAsync)
             .WithRequestFilters(filters => filters.AddCallToolFilter(ToolCallFilter.Create));
     }
 
@@ -190,6 +194,7 @@ public static class QuiltMcpServer
         ConfigureLogging(builder.Logging);
         // Stateless: each POST is self-contained, so nothing is kept per client and no session can leak between callers.
         var mcp = builder.Services.AddQuiltMcpServer(settings, storeFactory).WithHttpTransport(options => options.Stateless = true);
+        builder.Services.AddSingleton<HonestCapabilities.StatelessHttp>();
         configure?.Invoke(builder.Services, mcp);
         var app = builder.Build();
         app.Use((context, next) => RejectOverlongBodies(context, next, settings.MaxMessageBytes));

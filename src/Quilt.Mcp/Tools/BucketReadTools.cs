@@ -111,6 +111,7 @@ public sealed class BucketReadTools(ObjectOperations operations)
     {
         if (!string.IsNullOrWhiteSpace(destination))
         {
+            await Elicitation.ConfirmReplaceFileAsync(context, destination, overwrite, source.Object.Key, cancellationToken);
             var progress = ProgressNotifier.For(context);
             var saved = await operations.FetchToFileAsync(source, destination, overwrite, progress, cancellationToken);
             await progress.FlushAsync();

@@ -25,6 +25,7 @@ public sealed class BucketWriteTools(ObjectOperations operations)
         RequestContext<CallToolRequestParams>? context = null,
         CancellationToken cancellationToken = default)
     {
+        await Elicitation.ConfirmUploadAsync(context, objects, cancellationToken);
         var progress = ProgressNotifier.For(context);
         var result = await operations.PutAsync(objects, overwrite, progress, cancellationToken);
         await progress.FlushAsync();
@@ -51,6 +52,13 @@ public sealed class BucketWriteTools(ObjectOperations operations)
         + "and older versions stay). Deleting what does not exist is not an error: 'existed' says whether there was anything. Required: uri.")]
     public async Task<ObjectDeleteResult> DeleteObject(
         [Description("Required. The object: s3://bucket/key, or s3://bucket/key?versionId=ID for one version.")] string uri,
-        CancellationToken cancellationToken = default) =>
-        await operations.DeleteAsync(operations.Uris.ForWrite(uri, "uri", allowVersion: true), cancellationToken);
+        RequestContext<CallToolRequestParams>? context = null,
+        CancellationToken cancellationToken = default)
+    {
+        var target = operations.Uris.ForWrite(uri, "uri", allowVersion: true);
+        await Elicitation.ConfirmAsync(context, () => Task.FromResult<string?>(target.VersionId is null
+            ? $"Delete {ObjectUriResolver.FormatUri(target)}? (On a versioned bucket its older versions stay.)"
+            : $"Delete version {target.VersionId} of {ObjectUriResolver.FormatUri(target with { VersionId = null })} for good?"), cancellationToken);
+        return await operations.DeleteAsync(target, cancellationToken);
+    }
 }

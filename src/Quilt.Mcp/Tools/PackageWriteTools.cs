@@ -43,6 +43,12 @@ public sealed class PackageWriteTools(PackageOperations operations)
         CancellationToken cancellationToken = default)
     {
         var target = operations.Target(package, registry, write: true);
+        if (overwrite)
+        {
+            await Elicitation.ConfirmAsync(context, async () => await PackageExistsAsync(target, cancellationToken)
+                ? $"Publish a new revision of the existing package {target.Name} in {target.Registry.Bucket}, replacing what 'latest' holds? (Its history stays.)"
+                : null, cancellationToken);
+        }
         var input = new PackageCreateInput(PackageSourceSpec.FromAll(sources, "sources"))
         {
             Message = message,
@@ -122,8 +128,27 @@ public sealed class PackageWriteTools(PackageOperations operations)
         [Description("Required. The package: user/name, or quilt+s3://bucket#package=user/name.")] string package,
         [Description("Required. The revision to delete: its top hash or a unique prefix of 6+ characters.")] string topHash,
         [Description("The registry bucket, when package is a plain name.")] string? registry = null,
+        RequestContext<CallToolRequestParams>? context = null,
         CancellationToken cancellationToken = default)
-        => (await operations.DeleteRevisionAsync(operations.Target(package, registry, write: true), topHash, cancellationToken)).Result;
+    {
+        var target = operations.Target(package, registry, write: true);
+        await Elicitation.ConfirmAsync(context, () => Task.FromResult<string?>(
+            $"Delete revision {topHash} of package {target.Name} in {target.Registry.Bucket}? If it is the last revision, the package goes too."), cancellationToken);
+        return (await operations.DeleteRevisionAsync(target, topHash, cancellationToken)).Result;
+    }
+
+    private static async Task<bool> PackageExistsAsync(PackageTarget target, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await target.Registry.ResolveTopHashAsync(target.Name, null, cancellationToken);
+            return true;
+        }
+        catch (PackageNotFoundException)
+        {
+            return false;
+        }
+    }
 
     private const string DirectoryMetadataDescription = "Folder (directory) metadata to set, as quilt3's set_dir(folder, meta=...): an object "
         + "mapping a folder such as 'data/raw/' to a JSON object; null or {} removes it. The folder must hold an entry. Not covered by the top hash.";
