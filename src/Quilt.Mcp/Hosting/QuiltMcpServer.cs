@@ -13,6 +13,7 @@ using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 using Quilt.Mcp.Configuration;
 using Quilt.Mcp.Models;
+using Quilt.Mcp.Resources;
 using Quilt.Mcp.Services;
 using Quilt.Mcp.Tools;
 using Quilt.Operations;
@@ -77,6 +78,7 @@ public static class QuiltMcpServer
             .WithCataloguedTools<BucketWriteTools>(ToolJson.Options)
             .WithCataloguedTools<PackageReadTools>(ToolJson.Options)
             .WithCataloguedTools<PackageWriteTools>(ToolJson.Options)
+            .WithQuiltResources(settings)
             .WithRequestFilters(filters => filters.AddCallToolFilter(ToolCallFilter.Create));
     }
 
