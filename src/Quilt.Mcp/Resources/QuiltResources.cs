@@ -54,6 +54,14 @@ public static class QuiltResources
                 if (canNotify)
                     await Subscriptions(request).UnsubscribeAsync(request.Params?.Uri);
                 return new EmptyResult();
+            }))
+            // The SDK's own subscriptions/listen would grant resource subscriptions (subscribe is advertised) and never
+            // deliver one; this one watches them. Over stateless HTTP it grants none, as subscribe is not advertised there.
+            .WithSubscriptionsListenHandler((request, ct) => Mapped(request, async () =>
+            {
+                var uris = canNotify ? request.Params?.Notifications?.ResourceSubscriptions ?? [] : [];
+                await Subscriptions(request).ListenAsync(request.Server, request.JsonRpcRequest.Id, uris, ct);
+                return new EmptyResult();
             }));
         // Said outright, after the handlers: registering a subscribe handler advertises subscribe, and over HTTP that one only refuses.
         services.Configure<McpServerOptions>(options =>

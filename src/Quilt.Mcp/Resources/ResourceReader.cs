@@ -161,7 +161,7 @@ public sealed class ResourceReader(ResourceOperations operations, ServerSettings
         ## Resources
         - resources/read (or the get_resource tool) reads an object or entry whole, within the inline limit (quilt-mcp://limits):
           text for text types, base64 otherwise. A package URI without `&path=` reads the revision's summary (JSON).
-        - resources/subscribe (stdio only) reports when an object, an entry at latest, or a package's latest revision changes.
+        - resources/subscribe, or subscriptions/listen (stdio only), reports when an object, an entry at latest, or a package's latest revision changes.
 
         ## Listing filters
         - bucket_objects_list: `prefix` keeps keys that start with it; `delimiter` `/` shows one folder level.

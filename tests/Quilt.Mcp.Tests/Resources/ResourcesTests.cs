@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using Microsoft.Extensions.DependencyInjection;
 using ModelContextProtocol;
@@ -332,8 +333,54 @@ public abstract class ResourcesTests : IAsyncLifetime
         Assert.Contains(await newest.Client.ListResourcesAsync(cancellationToken: Ct), r => r.Uri == "quilt-mcp://limits");
     }
 
-    /// <summary>The next update notification; the server looks every 100 ms, so a generous bound only guards against a hang.</summary>
-    private static async Task<string> ReadUpdateAsync(ChannelReader<string> updates)
+    [Fact]
+    public async Task A_client_on_the_newest_protocol_listens_for_resource_updates_and_the_watch_ends_with_the_request()
+    {
+        await PutAsync(Bucket, "l.txt", Encoding.UTF8.GetBytes("one"));
+        await using var newest = await StartAsync(TestData.Settings(Bucket), protocolVersion: null);
+        var uri = $"s3://{Bucket}/l.txt";
+        var acks = Channel.CreateUnbounded<JsonNode?>();
+        var updates = Channel.CreateUnbounded<JsonNode?>();
+        await using var onAck = newest.Client.RegisterNotificationHandler(NotificationMethods.SubscriptionsAcknowledgedNotification, (n, _) =>
+        {
+            acks.Writer.TryWrite(n.Params);
+            return ValueTask.CompletedTask;
+        });
+        await using var onUpdate = newest.Client.RegisterNotificationHandler(NotificationMethods.ResourceUpdatedNotification, (n, _) =>
+        {
+            updates.Writer.TryWrite(n.Params);
+            return ValueTask.CompletedTask;
+        });
+        using var listening = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var listen = newest.Client.SendRequestAsync(new JsonRpcRequest
+        {
+            Method = RequestMethods.SubscriptionsListen,
+            Params = new JsonObject
+            {
+                ["notifications"] = new JsonObject { ["resourceSubscriptions"] = new JsonArray(uri, "quilt-mcp://limits"), ["toolsListChanged"] = true },
+            },
+        }, listening.Token);
+
+        // Granted: the object; not the limits (they never change), nor tools/list_changed (the list never changes).
+        var ack = (await ReadUpdateAsync(acks.Reader))!;
+        Assert.Equal([uri], ack["notifications"]!["resourceSubscriptions"]!.AsArray().Select(n => n!.GetValue<string>()));
+        Assert.Null(ack["notifications"]!["toolsListChanged"]);
+        await PutAsync(Bucket, "l.txt", Encoding.UTF8.GetBytes("two, longer"));
+        var update = (await ReadUpdateAsync(updates.Reader))!;
+        Assert.Equal(uri, update["uri"]!.GetValue<string>());
+        Assert.NotNull(update["_meta"]?[MetaKeys.SubscriptionId]);
+
+        var subscriptions = newest.Services.GetRequiredService<ResourceSubscriptions>();
+        Assert.Single(subscriptions.Watched);
+        await listening.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => listen);
+        for (var i = 0; i < 500 && subscriptions.Watched.Count > 0; i++)
+            await Task.Delay(10, Ct);
+        Assert.Empty(subscriptions.Watched);
+    }
+
+    /// <summary>The next notification; the server looks every 100 ms, so a generous bound only guards against a hang.</summary>
+    private static async Task<T> ReadUpdateAsync<T>(ChannelReader<T> updates)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
         timeout.CancelAfter(TimeSpan.FromSeconds(30));
