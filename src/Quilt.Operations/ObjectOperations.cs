@@ -19,7 +19,8 @@ public sealed class ObjectOperations(IObjectStore store, ObjectUriResolver uris,
 {
     public const int MaxObjectsPerPut = 1000;
     private const int MaxMetadataBytes = 2048;
-    private const int DefaultTextBytes = 64 * 1024;
+    /// <summary>How much a text read takes when the caller names no size (less when the server's limit is lower).</summary>
+    public const int DefaultTextBytes = 64 * 1024;
 
     public IObjectStore Store { get; } = store;
     public ObjectUriResolver Uris { get; } = uris;
@@ -154,17 +155,18 @@ public sealed class ObjectOperations(IObjectStore store, ObjectUriResolver uris,
     }
 
     /// <summary>An object's bytes in memory, up to the inline limit; a package entry's are checked against its manifest first.</summary>
-    public async Task<InlineObject> FetchInlineAsync(ObjectSource source, CancellationToken cancellationToken)
+    public Task<InlineObject> FetchInlineAsync(ObjectSource source, CancellationToken cancellationToken) =>
+        FetchInlineAsync(source, "Pass 'destination' (an absolute local path) to stream it to a file, use bucket_object_text to read "
+            + "part of it or preview it, or bucket_object_link for a download URL.", cancellationToken);
+
+    /// <summary>As <see cref="FetchInlineAsync(ObjectSource, CancellationToken)"/>; over the limit, the refusal ends with <paramref name="tooLargeAdvice"/>.</summary>
+    public async Task<InlineObject> FetchInlineAsync(ObjectSource source, string tooLargeAdvice, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(source);
         var (info, contentType, pinned) = await FetchTargetAsync(source, cancellationToken);
         var objUri = ObjectUriResolver.FormatUri(source.Object);
         if (info.Size > Settings.MaxInlineBytes)
-        {
-            throw new OperationException($"{objUri} is {info.Size:N0} bytes, over this server's inline limit of {Settings.MaxInlineBytes:N0} bytes "
-                + "(--max-inline-bytes). Pass 'destination' (an absolute local path) to stream it to a file, use bucket_object_text to read "
-                + "part of it or preview it, or bucket_object_link for a download URL.");
-        }
+            throw new OperationException($"{objUri} is {info.Size:N0} bytes, over this server's inline limit of {Settings.MaxInlineBytes:N0} bytes (--max-inline-bytes). {tooLargeAdvice}");
         var bytes = await ReadSmallAsync(pinned, Settings.MaxInlineBytes, cancellationToken);
         if (source.Entry is { } entry)
             EntryVerification.EnsureBytes(entry, bytes);

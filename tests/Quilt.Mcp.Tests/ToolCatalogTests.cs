@@ -34,7 +34,7 @@ public sealed class ToolCatalogTests : IDisposable
         var names = tools.Select(t => t.Name).Order(StringComparer.Ordinal).ToList();
         Assert.Equal(
             ["bucket_object_copy", "bucket_object_delete", "bucket_object_fetch", "bucket_object_info", "bucket_object_link", "bucket_object_text",
-                "bucket_objects_list", "bucket_objects_put", "buckets_list",
+                "bucket_objects_list", "bucket_objects_put", "buckets_list", "get_resource",
                 "package_browse", "package_create", "package_diff", "package_entry_fetch", "package_entry_text", "package_list",
                 "package_patch", "package_revision_delete", "package_revisions"],
             names);

@@ -13,6 +13,7 @@ using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 using Quilt.Mcp.Configuration;
 using Quilt.Mcp.Models;
+using Quilt.Mcp.Resources;
 using Quilt.Mcp.Services;
 using Quilt.Mcp.Tools;
 using Quilt.Operations;
@@ -81,6 +82,7 @@ public static class QuiltMcpServer
             .WithCataloguedTools<PackageWriteTools>(ToolJson.Options)
             .WithPrompts<Prompts.QuiltPrompts>(ToolJson.Options)
             .WithCompleteHandler(Completions.ArgumentCompletions.HandleAsync)
+            .WithQuiltResources(settings)
             .WithRequestFilters(filters => filters.AddCallToolFilter(ToolCallFilter.Create));
     }
 

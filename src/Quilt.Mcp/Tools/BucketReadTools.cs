@@ -146,7 +146,8 @@ public sealed class BucketReadTools(ObjectOperations operations)
         return new CallToolResult { Content = [summary, body], StructuredContent = ToolJson.ToElement(result) };
     }
 
-    private static string? TryUtf8(byte[] bytes)
+    /// <summary>The bytes as UTF-8 text, or null when they are not valid UTF-8 (then they go out as base64).</summary>
+    internal static string? TryUtf8(byte[] bytes)
     {
         try
         {
