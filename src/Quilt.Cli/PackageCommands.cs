@@ -194,6 +194,7 @@ internal static class PackageCommands
                     ["added"] = new JsonArray(d.Added.Select(e => (JsonNode)e.LogicalKey).ToArray()),
                     ["removed"] = new JsonArray(d.Removed.Select(e => (JsonNode)e.LogicalKey).ToArray()),
                     ["modified"] = new JsonArray(d.Modified.Select(e => (JsonNode)e.LogicalKey).ToArray()),
+                    ["renamed"] = new JsonArray(d.Renamed.Select(r => (JsonNode)new JsonObject { ["from"] = r.Before.LogicalKey, ["to"] = r.After.LogicalKey }).ToArray()),
                     ["unchanged"] = d.Unchanged,
                 };
             }
@@ -204,7 +205,7 @@ internal static class PackageCommands
         Console.WriteLine($"  {result.Manifest.Entries.Count} entries, {CliSupport.FormatSize(result.Manifest.TotalSize)}");
         Console.WriteLine($"  {uri}");
         if (result.ChangesFromPrevious is { } diff)
-            Console.WriteLine($"  since the previous revision: {diff.Added.Count} added, {diff.Removed.Count} removed, {diff.Modified.Count} modified, {diff.Unchanged} unchanged");
+            Console.WriteLine($"  since the previous revision: {diff.Added.Count} added, {diff.Removed.Count} removed, {diff.Renamed.Count} renamed, {diff.Modified.Count} modified, {diff.Unchanged} unchanged");
     }
 
     /// <summary>
@@ -397,41 +398,88 @@ internal static class PackageCommands
         var name = NameArgument();
         var from = new Argument<string>("from") { Description = "The older revision (top hash, prefix or tag)." };
         var to = new Argument<string?>("to") { Description = "The newer revision (default: latest).", Arity = ArgumentArity.ZeroOrOne };
-        var command = new Command("diff", "What changed between two revisions: entries added, removed, modified; message and metadata.") { name, from, to, CliSupport.Json };
+        var command = new Command("diff", "What changed between two revisions: entries added, removed, renamed, modified (with why); message and metadata.") { name, from, to, CliSupport.Json };
         command.SetAction((parse, ct) => CliSupport.RunAsync(async () =>
         {
             var operations = Open(parse);
-            var (a, b, d, _) = await operations.DiffAsync(operations.Target(parse.GetValue(name), null), parse.GetValue(from), parse.GetValue(to), ct).ConfigureAwait(false);
+            var (a, b, d, result) = await operations.DiffAsync(operations.Target(parse.GetValue(name), null), parse.GetValue(from), parse.GetValue(to), ct).ConfigureAwait(false);
+            // Every change (the tools' result lists at most 200 of each kind), each with why, as the tools give it.
+            var renamed = d.Renamed.Select(PackageDiffDetails.Rename).ToList();
+            var modified = d.Modified.Select(PackageDiffDetails.Change).ToList();
             if (parse.GetValue(CliSupport.Json))
             {
                 CliSupport.WriteJson(new JsonObject
                 {
-                    ["from"] = a.TopHash,
-                    ["to"] = b.TopHash,
+                    ["from"] = result.From,
+                    ["to"] = result.To,
                     ["added"] = new JsonArray(d.Added.Select(e => (JsonNode)e.LogicalKey).ToArray()),
                     ["removed"] = new JsonArray(d.Removed.Select(e => (JsonNode)e.LogicalKey).ToArray()),
-                    ["modified"] = new JsonArray(d.Modified.Select(e => (JsonNode)e.LogicalKey).ToArray()),
+                    ["renamed"] = new JsonArray(renamed.Select(r => (JsonNode)new JsonObject
+                    {
+                        ["from"] = r.From, ["to"] = r.To, ["metadata"] = KeysJson(r.Metadata),
+                    }).ToArray()),
+                    ["modified"] = new JsonArray(modified.Select(m => (JsonNode)new JsonObject
+                    {
+                        ["logical_key"] = m.Path,
+                        ["hash"] = m.Hash is { } h ? new JsonObject { ["from"] = h.From, ["to"] = h.To } : null,
+                        ["size"] = m.Size is { } s ? new JsonObject { ["from"] = s.From, ["to"] = s.To } : null,
+                        ["metadata"] = KeysJson(m.Metadata),
+                    }).ToArray()),
                     ["unchanged"] = d.Unchanged,
                     ["message_changed"] = d.MessageChanged,
                     ["metadata_changed"] = d.MetadataChanged,
+                    ["message"] = result.Message is { } msg ? new JsonObject { ["from"] = msg.From, ["to"] = msg.To } : null,
+                    ["user_meta"] = KeysJson(result.Metadata),
+                    ["workflow_changed"] = result.WorkflowChanged,
+                    ["folder_metadata_changed"] = new JsonArray(PackageDiffDetails.FolderMetadataChanged(a, b).Select(k => (JsonNode)k).ToArray()),
                 });
                 return 0;
             }
             foreach (var e in d.Added)
-                Console.WriteLine($"+ {e.LogicalKey}");
+                Console.WriteLine($"+ {Names.Escaped(e.LogicalKey)}");
             foreach (var e in d.Removed)
-                Console.WriteLine($"- {e.LogicalKey}");
-            foreach (var e in d.Modified)
-                Console.WriteLine($"M {e.LogicalKey}");
-            if (d.MessageChanged)
-                Console.WriteLine($"message: \"{a.Message}\" -> \"{b.Message}\"");
-            if (d.MetadataChanged)
-                Console.WriteLine("package metadata changed");
-            Console.WriteLine($"{d.Added.Count} added, {d.Removed.Count} removed, {d.Modified.Count} modified, {d.Unchanged} unchanged");
+                Console.WriteLine($"- {Names.Escaped(e.LogicalKey)}");
+            foreach (var r in renamed)
+                Console.WriteLine($"R {Names.Escaped(r.From)} -> {Names.Escaped(r.To)}" + (r.Metadata is { } rm ? $"  metadata {KeysText(rm)}" : ""));
+            foreach (var m in modified)
+            {
+                var why = new List<string>();
+                if (m.Size is { } s)
+                    why.Add($"size {s.From} -> {s.To}");
+                if (m.Hash is { } h)
+                    why.Add($"hash {ShortHash(h.From)} -> {ShortHash(h.To)}");
+                if (m.Metadata is { } mm)
+                    why.Add($"metadata {KeysText(mm)}");
+                Console.WriteLine($"M {Names.Escaped(m.Path)}  {string.Join(", ", why)}");
+            }
+            if (result.Message is { } message)
+                Console.WriteLine($"message: \"{Names.Escaped(message.From ?? "")}\" -> \"{Names.Escaped(message.To ?? "")}\"");
+            if (result.Metadata is { } meta)
+                Console.WriteLine($"package metadata: {KeysText(meta)}");
+            if (result.WorkflowChanged)
+                Console.WriteLine("workflow changed");
+            if (result.FolderMetadataChanged.Count > 0)
+                Console.WriteLine($"folder metadata: {string.Join(", ", result.FolderMetadataChanged.Select(Names.Escaped))}");
+            Console.WriteLine($"{d.Added.Count} added, {d.Removed.Count} removed, {d.Renamed.Count} renamed, {d.Modified.Count} modified, {d.Unchanged} unchanged");
             return 0;
         }));
         return command;
     }
+
+    private static JsonObject? KeysJson(Quilt.Operations.Models.MetadataKeyChanges? keys) => keys is null ? null : new JsonObject
+    {
+        ["added"] = new JsonArray(keys.Added.Select(k => (JsonNode)k).ToArray()),
+        ["removed"] = new JsonArray(keys.Removed.Select(k => (JsonNode)k).ToArray()),
+        ["changed"] = new JsonArray(keys.Changed.Select(k => (JsonNode)k).ToArray()),
+    };
+
+    /// <summary>Metadata keys as one line: +added -removed ~changed.</summary>
+    private static string KeysText(Quilt.Operations.Models.MetadataKeyChanges keys) => string.Join(' ',
+        keys.Added.Select(k => "+" + Names.Escaped(k)).Concat(keys.Removed.Select(k => "-" + Names.Escaped(k))).Concat(keys.Changed.Select(k => "~" + Names.Escaped(k))));
+
+    // type:value, the value cut to 12 characters: enough to tell two apart on a line.
+    private static string ShortHash(string? hash) => hash is null ? "" : hash.IndexOf(':', StringComparison.Ordinal) is var colon and >= 0 && hash.Length > colon + 13
+        ? hash[..(colon + 13)] + "…" : hash;
 
     private static Command VerifyCommand()
     {

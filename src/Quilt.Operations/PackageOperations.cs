@@ -158,7 +158,10 @@ public sealed class PackageOperations(PackageTargets targets, PackageSourceResol
         return path;
     }
 
-    /// <summary>The differences between two revisions; <paramref name="from"/> defaults to the one before <paramref name="to"/> (default latest).</summary>
+    /// <summary>
+    /// The differences between two revisions, each with why (old and new hash, size, metadata keys) and renames paired;
+    /// <paramref name="from"/> defaults to the one before <paramref name="to"/> (default latest).
+    /// </summary>
     public async Task<PackageComparison> DiffAsync(PackageTarget target, string? from, string? to, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(target);
@@ -178,7 +181,7 @@ public sealed class PackageOperations(PackageTargets targets, PackageSourceResol
         var before = await Targets.GetManifestAsync(target.Registry, fromHash, cancellationToken);
         var after = await Targets.GetManifestAsync(target.Registry, toHash, cancellationToken);
         var diff = PackageDiff.Compute(before, after);
-        return new PackageComparison(before, after, diff, new PackageDiffResult(target.Name, fromHash, toHash, Changes(diff)));
+        return new PackageComparison(before, after, diff, PackageDiffDetails.Result(target.Name, fromHash, toHash, before, after, diff, MaxListedChanges));
     }
 
     /// <summary>Builds and publishes a new package (with Overwrite, a new revision of an existing one).</summary>
@@ -347,7 +350,8 @@ public sealed class PackageOperations(PackageTargets targets, PackageSourceResol
             d.Added.Take(MaxListedChanges).Select(e => e.LogicalKey).ToList(),
             d.Removed.Take(MaxListedChanges).Select(e => e.LogicalKey).ToList(),
             d.Modified.Take(MaxListedChanges).Select(e => e.LogicalKey).ToList(),
-            d.Added.Count, d.Removed.Count, d.Modified.Count, d.Unchanged, d.MessageChanged, d.MetadataChanged);
+            d.Added.Count, d.Removed.Count, d.Modified.Count, d.Unchanged, d.MessageChanged, d.MetadataChanged,
+            d.Renamed.Take(MaxListedChanges).Select(PackageDiffDetails.Rename).ToList(), d.Renamed.Count);
     }
 
     /// <summary>The Quilt catalog page of a revision (or a folder or file in it), when a catalog host is configured.</summary>

@@ -34,6 +34,32 @@ public abstract class PackageReadToolsTests : PackageToolsTests
         Assert.Equal("many/sub/", seen[0]);
         Assert.Equal(seen.Count, seen.Distinct().Count());
     }
+
+    [Fact]
+    public async Task Diff_pairs_a_rename_and_says_why_an_entry_changed()
+    {
+        await Mcp.CallOkAsync<PackageRevisionResult>("package_create", """
+            {"package": "team/why", "message": "one", "metadata": {"stage": "raw"},
+             "sources": [{"text": "alpha", "logicalKey": "a.txt", "metadata": {"v": 1}}, {"text": "beta", "logicalKey": "b.txt"}]}
+            """);
+        var patched = await Mcp.CallOkAsync<PackageRevisionResult>("package_patch", """
+            {"package": "team/why", "message": "two", "metadata": {"stage": "clean"},
+             "add": [{"text": "alpha!", "logicalKey": "a.txt", "metadata": {"v": 2}}], "rename": {"b.txt": "data/b.txt"}}
+            """);
+        Assert.Equal(("b.txt", "data/b.txt"), Assert.Single(patched.Changes!.Renamed) is var r ? (r.From, r.To) : default);
+
+        var diff = await Mcp.CallOkAsync<PackageDiffResult>("package_diff", """{"package": "team/why"}""");
+
+        Assert.Empty(diff.Added);
+        Assert.Empty(diff.Removed);
+        Assert.Equal(new PackageEntryRename("b.txt", "data/b.txt", null), Assert.Single(diff.Renamed));
+        var a = Assert.Single(diff.Modified);
+        Assert.Equal(("a.txt", new SizeChange(5, 6)), (a.Path, a.Size));
+        Assert.NotEqual(a.Hash!.From, a.Hash.To);
+        Assert.Equal(["v"], a.Metadata!.Changed);
+        Assert.Equal(new TextChange("one", "two"), diff.Message);
+        Assert.Equal(["stage"], diff.Metadata!.Changed);
+    }
 }
 
 public sealed class LocalPackageReadToolsTests() : PackageReadToolsTests(new LocalToolTestStore("pkg-bucket"));

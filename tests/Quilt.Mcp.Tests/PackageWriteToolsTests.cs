@@ -92,8 +92,9 @@ public abstract class PackageWriteToolsTests : PackageToolsTests
              "rename": {"README.md": "README.txt"},
              "entryMetadata": {"data/a.csv": {"checked": true}}}
             """);
-        Assert.Equal(["README.txt", "data/new.txt"], patched.Changes!.Added); // manifest (code point) order
-        Assert.Equal(["README.md", "docs/single.txt"], patched.Changes.Removed.Order(StringComparer.Ordinal));
+        Assert.Equal(["data/new.txt"], patched.Changes!.Added);
+        Assert.Equal(["docs/single.txt"], patched.Changes.Removed);
+        Assert.Equal(("README.md", "README.txt"), Assert.Single(patched.Changes.Renamed) is var r ? (r.From, r.To) : default);
         Assert.Equal(["data/a.csv"], patched.Changes.Modified);
         var entry = await Mcp.CallAsync("package_entry_text", """{"package": "team/data", "path": "data/a.csv", "format": "text"}""");
         Assert.Contains("1,2", McpHarness.Text(entry), StringComparison.Ordinal);
@@ -101,7 +102,8 @@ public abstract class PackageWriteToolsTests : PackageToolsTests
         var diff = await Mcp.CallOkAsync<PackageDiffResult>("package_diff", """{"package": "team/data"}""");
         Assert.Equal(created.TopHash, diff.From);
         Assert.Equal(patched.TopHash, diff.To);
-        Assert.True(diff.Changes.MessageChanged);
+        Assert.Equal(new TextChange("first", "second"), diff.Message);
+        Assert.Equal("README.txt", Assert.Single(diff.Renamed).To);
 
         var history = await Mcp.CallOkAsync<PackageRevisionList>("package_revisions", """{"package": "team/data"}""");
         Assert.Equal([patched.TopHash, created.TopHash], history.Revisions.Select(r => r.TopHash));

@@ -210,14 +210,15 @@ for (const storage of await storages()) {
         remove: ["hello.txt"],
         rename: { "data/notes/readme.md": "README.md" },
       });
-      assert.deepEqual(patched.changes.added, ["README.md", "data/more.csv"]);
-      assert.deepEqual(patched.changes.removed, ["data/notes/readme.md", "hello.txt"]);
+      assert.deepEqual(patched.changes.added, ["data/more.csv"]);
+      assert.deepEqual(patched.changes.removed, ["hello.txt"]);
+      assert.deepEqual(patched.changes.renamed, [{ from: "data/notes/readme.md", to: "README.md", metadata: null }]);
       assert.equal(patched.changes.unchanged, 1);
 
       const diff = await ok(client, "package_diff", { package: "e2e/demo" });
       assert.equal(diff.from, created.topHash);
       assert.equal(diff.to, patched.topHash);
-      assert.equal(diff.changes.messageChanged, true);
+      assert.deepEqual(diff.message, { from: "first", to: "second" });
 
       const history = await ok(client, "package_revisions", { package: "e2e/demo" });
       assert.deepEqual(history.revisions.map((r) => r.topHash), [patched.topHash, created.topHash]);

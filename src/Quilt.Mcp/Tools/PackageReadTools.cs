@@ -108,8 +108,9 @@ public sealed class PackageReadTools(PackageOperations operations, ObjectOperati
 
     [McpServerTool(Name = "package_diff", Title = "Compare revisions", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false,
         UseStructuredContent = true)]
-    [Description("What differs between two revisions of a package: entries added, removed and modified (by hash, size or metadata), "
-        + "and whether the message or package metadata changed. Required: package. Default: the previous revision against latest.")]
+    [Description("What differs between two revisions of a package: entries added, removed, renamed (same bytes, new key) and modified, "
+        + "each modification with its old and new hash, size and changed metadata keys; the message and package metadata too. "
+        + "Required: package. Default: the previous revision against latest.")]
     public async Task<PackageDiffResult> Diff(
         [Description("Required. The package: user/name, or quilt+s3://bucket#package=user/name.")] string package,
         [Description("The older revision (top hash or prefix); default: the one before 'to'.")] string? from = null,
