@@ -357,15 +357,56 @@ internal static class PackageCommands
     private static Command ListCommand()
     {
         var filter = new Option<string?>("--filter") { Description = "Only names containing this text." };
-        var command = new Command("list", "List the packages in a registry.") { filter, CliSupport.Json };
+        var namesOnly = new Option<bool>("--names-only") { Description = "Only the names (no revision is read: fast for a registry of many packages)." };
+        var command = new Command("list", "List the packages in a registry, each with its latest revision: time, top hash, message, entries, size.")
+        {
+            filter, namesOnly, CliSupport.Json,
+        };
         command.SetAction((parse, ct) => CliSupport.RunAsync(async () =>
         {
-            var (_, names) = await Open(parse).NamesAsync(null, parse.GetValue(filter), ct).ConfigureAwait(false);
-            if (parse.GetValue(CliSupport.Json))
-                CliSupport.WriteJson(new JsonArray(names.Select(n => (JsonNode)n).ToArray()));
-            else
-                foreach (var n in names)
-                    Console.WriteLine(n);
+            var operations = Open(parse);
+            var json = parse.GetValue(CliSupport.Json);
+            if (parse.GetValue(namesOnly))
+            {
+                var (_, names) = await operations.NamesAsync(null, parse.GetValue(filter), ct).ConfigureAwait(false);
+                if (json)
+                    CliSupport.WriteJson(new JsonArray(names.Select(n => (JsonNode)n).ToArray()));
+                else
+                    foreach (var n in names)
+                        Console.WriteLine(Names.Escaped(n));
+                return 0;
+            }
+            var rows = new JsonArray();
+            string? cursor = null;
+            do
+            {
+                var page = await operations.ListAsync(null, parse.GetValue(filter), PageRequest.Of(PageRequest.MaxSize, cursor), ct).ConfigureAwait(false);
+                foreach (var p in page.Packages)
+                {
+                    if (json)
+                    {
+                        rows.Add((JsonNode)new JsonObject
+                        {
+                            ["name"] = p.Name, ["top_hash"] = p.TopHash, ["time"] = p.Time?.ToString("O"), ["message"] = p.Message,
+                            ["user_meta"] = p.Metadata is { } m ? JsonNode.Parse(m.GetRawText()) : null, ["user_meta_truncated"] = p.MetadataTruncated,
+                            ["entries"] = p.Entries, ["size"] = p.Size, ["note"] = p.Note,
+                        });
+                    }
+                    else if (p.TopHash is null)
+                    {
+                        Console.WriteLine($"{p.Name}  ({p.Note})");
+                    }
+                    else
+                    {
+                        Console.WriteLine($"{p.Name}  {(p.Time is { } t ? $"{t:yyyy-MM-dd HH:mm:ss}Z" : "?"),-20}  {p.TopHash[..12]}  "
+                            + $"{p.Entries} entries, {CliSupport.FormatSize(p.Size ?? 0)}" + (p.Message is { } message ? $"  \"{Names.Escaped(message)}\"" : ""));
+                    }
+                }
+                cursor = page.NextCursor;
+            }
+            while (cursor is not null);
+            if (json)
+                CliSupport.WriteJson(rows);
             return 0;
         }));
         return command;

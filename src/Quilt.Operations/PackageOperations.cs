@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Quilt.Core;
@@ -46,12 +47,63 @@ public sealed class PackageOperations(PackageTargets targets, PackageSourceResol
         return target.Uri(hash, key);
     }
 
-    /// <summary>The package names of a registry bucket, in name order, a page at a time.</summary>
+    /// <summary>How many packages of a page have their latest revision read at once.</summary>
+    public const int ListReadConcurrency = 8;
+
+    /// <summary>How much of a package's metadata a list shows per package (whole top-level keys, in order).</summary>
+    public const int ListedMetadataBytes = 512;
+
+    /// <summary>
+    /// The packages of a registry bucket, in name order, a page at a time, each with its latest revision (top hash, time,
+    /// message, bounded metadata, entries and size): read for the page only, several at once.
+    /// </summary>
     public async Task<PackageNameList> ListAsync(string? registry, string? filter, PageRequest page, CancellationToken cancellationToken)
     {
         var (bucket, names) = await NamesAsync(registry, filter, cancellationToken);
         var listed = names.Skip(page.Offset).Take(page.Size).ToList();
-        return new PackageNameList(bucket, listed, names.Count, page.NextCursor(names.Count));
+        var packageRegistry = Targets.Registry(bucket);
+        var items = new PackageListItem[listed.Count];
+        await Parallel.ForAsync(0, listed.Count, new ParallelOptions { MaxDegreeOfParallelism = ListReadConcurrency, CancellationToken = cancellationToken },
+            async (i, ct) => items[i] = await ListItemAsync(packageRegistry, listed[i], ct));
+        return new PackageNameList(bucket, items, names.Count, page.NextCursor(names.Count));
+    }
+
+    private static async Task<PackageListItem> ListItemAsync(PackageRegistry registry, string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var (hash, time) = await registry.LatestAsync(name, cancellationToken);
+            var manifest = await registry.GetManifestAsync(hash, cancellationToken);
+            var (metadata, truncated) = BoundedMetadata(manifest.UserMeta, ListedMetadataBytes);
+            return new PackageListItem(name, hash, time, manifest.Message, metadata, truncated, manifest.Entries.Count, manifest.TotalSize);
+        }
+        catch (Exception e) when (e is PackageException or StorageException)
+        {
+            // One damaged or vanished package does not hide the others.
+            return new PackageListItem(name, null, null, null, null, false, null, null, e.Message);
+        }
+    }
+
+    /// <summary>The top-level keys of <paramref name="metadata"/>, in order, while their JSON fits in <paramref name="maxBytes"/>; whether any were left out.</summary>
+    public static (JsonElement? Metadata, bool Truncated) BoundedMetadata(JsonNode? metadata, int maxBytes)
+    {
+        if (metadata is null)
+            return (null, false);
+        if (Encoding.UTF8.GetByteCount(metadata.ToJsonString()) <= maxBytes)
+            return (PackageSourceResolver.ToElement(metadata), false);
+        if (metadata is not JsonObject obj)
+            return (null, true);
+        var kept = new JsonObject();
+        var used = 2; // {}
+        foreach (var (key, value) in obj)
+        {
+            var size = Encoding.UTF8.GetByteCount(new JsonObject { [key] = value?.DeepClone() }.ToJsonString()) - 2 + (kept.Count > 0 ? 1 : 0);
+            if (used + size > maxBytes)
+                continue;
+            kept[key] = value?.DeepClone();
+            used += size;
+        }
+        return (PackageSourceResolver.ToElement(kept), true);
     }
 
     /// <summary>Every package name of a registry bucket (containing <paramref name="filter"/>, case-insensitive), in name order.</summary>

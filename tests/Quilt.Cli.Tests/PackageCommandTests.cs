@@ -68,7 +68,7 @@ public sealed class PackageCommandTests : IDisposable
         var second = JsonNode.Parse(await _cli.OkAsync("package", "create", "team/data", data, "-m", "second", "--overwrite", "--json"))!;
         Assert.Equal(["c.txt"], second["changes"]!["added"]!.AsArray().Select(n => n!.GetValue<string>()));
 
-        Assert.Equal(["team/data"], JsonNode.Parse(await _cli.OkAsync("package", "list", "--json"))!.AsArray().Select(n => n!.GetValue<string>()));
+        Assert.Equal(["team/data"], JsonNode.Parse(await _cli.OkAsync("package", "list", "--names-only", "--json"))!.AsArray().Select(n => n!.GetValue<string>()));
         var revisions = JsonNode.Parse(await _cli.OkAsync("package", "revisions", "team/data", "--json"))!.AsArray();
         Assert.Equal([second["top_hash"]!.GetValue<string>(), first], revisions.Select(r => r!["top_hash"]!.GetValue<string>()));
         Assert.Equal(["second", "first"], revisions.Select(r => r!["message"]!.GetValue<string>()));
@@ -243,6 +243,24 @@ public sealed class PackageCommandTests : IDisposable
         Assert.Contains("already exists", refused.Stderr, StringComparison.Ordinal);
         var escape = await _cli.RunAsync("object", "put", file, "s3://bucket-a/../../etc/x");
         Assert.Equal(1, escape.ExitCode);
+    }
+
+    [Fact]
+    public async Task List_shows_each_packages_latest_revision_as_text_and_json()
+    {
+        var data = Path.Combine(_scratch, "listed");
+        Directory.CreateDirectory(data);
+        await File.WriteAllTextAsync(Path.Combine(data, "a.txt"), "alpha", TestContext.Current.CancellationToken);
+        var hash = JsonNode.Parse(await _cli.OkAsync("package", "create", "team/listed", data, "-m", "the message", "--meta", "{\"k\": 1}", "--json"))!["top_hash"]!.GetValue<string>();
+
+        var text = await _cli.OkAsync("package", "list");
+        Assert.Matches($@"^team/listed  \d{{4}}-\d\d-\d\d \d\d:\d\d:\d\dZ +{hash[..12]}  1 entries, 5 B  ""the message""$", text.Trim());
+
+        var json = Assert.Single(JsonNode.Parse(await _cli.OkAsync("package", "list", "--json"))!.AsArray())!;
+        Assert.Equal(("team/listed", hash, "the message", 1), (json["name"]!.GetValue<string>(), json["top_hash"]!.GetValue<string>(),
+            json["message"]!.GetValue<string>(), json["user_meta"]!["k"]!.GetValue<int>()));
+        Assert.True(DateTimeOffset.TryParse(json["time"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture, out _));
+        Assert.Equal(["team/listed"], JsonNode.Parse(await _cli.OkAsync("package", "list", "--names-only", "--json"))!.AsArray().Select(n => n!.GetValue<string>()));
     }
 
     [Fact]

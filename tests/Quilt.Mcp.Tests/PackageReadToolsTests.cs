@@ -60,6 +60,25 @@ public abstract class PackageReadToolsTests : PackageToolsTests
         Assert.Equal(new TextChange("one", "two"), diff.Message);
         Assert.Equal(["stage"], diff.Metadata!.Changed);
     }
+
+    [Fact]
+    public async Task List_shows_each_packages_latest_message_time_metadata_and_top_hash()
+    {
+        await Mcp.CallOkAsync<PackageRevisionResult>("package_create", """
+            {"package": "team/listed", "message": "old", "sources": [{"text": "1", "logicalKey": "n.txt"}]}
+            """);
+        var latest = await Mcp.CallOkAsync<PackageRevisionResult>("package_patch", """
+            {"package": "team/listed", "message": "the latest", "metadata": {"project": "p"}, "add": [{"text": "22", "logicalKey": "n.txt"}]}
+            """);
+
+        var list = await Mcp.CallOkAsync<PackageNameList>("package_list", """{"filter": "listed"}""");
+
+        var item = Assert.Single(list.Packages);
+        Assert.Equal(("team/listed", latest.TopHash, "the latest", 1, 2L), (item.Name, item.TopHash, item.Message, item.Entries, item.Size));
+        Assert.Equal("p", item.Metadata!.Value.GetProperty("project").GetString());
+        var history = await Mcp.CallOkAsync<PackageRevisionList>("package_revisions", """{"package": "team/listed"}""");
+        Assert.Equal(history.Revisions[0].Time, item.Time);
+    }
 }
 
 public sealed class LocalPackageReadToolsTests() : PackageReadToolsTests(new LocalToolTestStore("pkg-bucket"));

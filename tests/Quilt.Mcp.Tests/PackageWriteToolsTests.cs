@@ -110,7 +110,7 @@ public abstract class PackageWriteToolsTests : PackageToolsTests
         Assert.Equal(["second", "first"], history.Revisions.Select(r => r.Message));
 
         var list = await Mcp.CallOkAsync<PackageNameList>("package_list", """{"filter": "team"}""");
-        Assert.Equal(["team/data"], list.Packages);
+        Assert.Equal(["team/data"], list.Packages.Select(p => p.Name));
 
         var deleted = await Mcp.CallOkAsync<PackageDeleteResult>("package_revision_delete", $$"""{"package": "team/data", "topHash": "{{patched.TopHash[..12]}}"}""");
         Assert.Equal(created.TopHash, deleted.Latest);
@@ -125,7 +125,7 @@ public abstract class PackageWriteToolsTests : PackageToolsTests
         var last = await Mcp.CallOkAsync<PackageDeleteResult>("package_revision_delete", $$"""{"package": "team/data", "topHash": "{{created.TopHash}}"}""");
         Assert.Null(last.Latest);
         Assert.Contains("deletes the package", tool.ProtocolTool.Description, StringComparison.Ordinal);
-        Assert.DoesNotContain("team/data", (await Mcp.CallOkAsync<PackageNameList>("package_list", """{"filter": "team"}""")).Packages);
+        Assert.DoesNotContain("team/data", (await Mcp.CallOkAsync<PackageNameList>("package_list", """{"filter": "team"}""")).Packages.Select(p => p.Name));
     }
 
     [Fact]

@@ -22,7 +22,8 @@ public sealed class PackageReadTools(PackageOperations operations, ObjectOperati
 {
     [McpServerTool(Name = "package_list", Title = "List packages", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false,
         UseStructuredContent = true)]
-    [Description("List the Quilt packages (user/name) in a registry bucket, in name order, a page at a time. "
+    [Description("List the Quilt packages (user/name) in a registry bucket, in name order, a page at a time, each with its latest "
+        + "revision: top hash, time, message, metadata (bounded), entries and size. "
         + "Then use package_revisions for a package's history or package_browse for its contents.")]
     public async Task<PackageNameList> ListPackages(
         [Description("The registry bucket (a name or s3://bucket). Default: QUILT_MCP_REGISTRY, the only allowed bucket, or 'local' on local storage.")] string? registry = null,

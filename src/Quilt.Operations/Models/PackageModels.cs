@@ -27,9 +27,20 @@ public sealed record PackageSourceInput
     public JsonElement Metadata { get; init; }
 }
 
+public sealed record PackageListItem(
+    [property: Description("The package (user/name).")] string Name,
+    [property: Description("Top hash of its latest revision; null when it could not be read (see note).")] string? TopHash,
+    [property: Description("When the latest revision was published (UTC), when known.")] DateTimeOffset? Time,
+    [property: Description("The latest revision's message.")] string? Message,
+    [property: Description("Its package metadata (user_meta): the top-level keys that fit in 512 bytes of JSON.")] JsonElement? Metadata,
+    [property: Description("True when keys of the metadata were left out (see package_revisions or package_browse for all).")] bool MetadataTruncated,
+    [property: Description("Entries in the latest revision.")] int? Entries,
+    [property: Description("Total bytes of its entries.")] long? Size,
+    [property: Description("Why the latest revision could not be read, when it could not.")] string? Note = null);
+
 public sealed record PackageNameList(
     [property: Description("The registry bucket.")] string Registry,
-    [property: Description("Package names (user/name) on this page, in order.")] IReadOnlyList<string> Packages,
+    [property: Description("Packages on this page, in name order, each with its latest revision.")] IReadOnlyList<PackageListItem> Packages,
     [property: Description("How many names matched in all.")] int Total,
     [property: Description("Pass as cursor to get the next page; null on the last page.")] string? NextCursor);
 
