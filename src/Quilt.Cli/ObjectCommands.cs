@@ -198,11 +198,11 @@ internal static class ObjectCommands
         var expires = new Option<int?>("--expires") { Description = "Seconds the link works; default 3600, at most 7 days (604800)." };
         var command = new Command("link", "Print a URL that downloads the object without credentials until it expires (a presigned GET on S3).")
         {
-            uri, expires, CliSupport.Json,
+            uri, expires, CliSupport.Catalog, CliSupport.Json,
         };
         command.SetAction((parse, ct) => CliSupport.RunAsync(async () =>
         {
-            var objects = Operations(parse);
+            var objects = CliSupport.Operations(parse, withCatalog: true).Objects;
             var source = await objects.ReadableAsync(parse.GetValue(uri), "uri", ct).ConfigureAwait(false);
             var link = await objects.LinkAsync(source, parse.GetValue(expires), ct).ConfigureAwait(false);
             if (parse.GetValue(CliSupport.Json))
@@ -214,6 +214,8 @@ internal static class ObjectCommands
                 return 0;
             }
             Console.WriteLine(link.Url);
+            if (link.CatalogUrl is { } page)
+                Console.WriteLine(page);
             if (link.Note is { } note)
                 Console.Error.WriteLine("note: " + note);
             return 0;

@@ -29,7 +29,7 @@ internal static class PackageCommands
 
     public static Command Create()
     {
-        var package = new Command("package", "Quilt data packages: create, patch, push, browse, get, list, revisions, diff, verify, delete, tophash.");
+        var package = new Command("package", "Quilt data packages: create, patch, push, browse, get, list, revisions, diff, link, verify, delete, tophash.");
         package.Options.Add(Registry);
         package.Subcommands.Add(CreateCommand());
         package.Subcommands.Add(PatchCommand());
@@ -39,6 +39,7 @@ internal static class PackageCommands
         package.Subcommands.Add(ListCommand());
         package.Subcommands.Add(RevisionsCommand());
         package.Subcommands.Add(DiffCommand());
+        package.Subcommands.Add(LinkCommand());
         package.Subcommands.Add(VerifyCommand());
         package.Subcommands.Add(DeleteCommand());
         package.Subcommands.Add(TopHashCommand());
@@ -521,6 +522,50 @@ internal static class PackageCommands
     // type:value, the value cut to 12 characters: enough to tell two apart on a line.
     private static string ShortHash(string? hash) => hash is null ? "" : hash.IndexOf(':', StringComparison.Ordinal) is var colon and >= 0 && hash.Length > colon + 13
         ? hash[..(colon + 13)] + "…" : hash;
+
+    private static Command LinkCommand()
+    {
+        var name = NameArgument();
+        var path = new Argument<string?>("path")
+        {
+            Description = "An entry's logical key or a folder (default: the URI's &path=, else the whole revision).",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var expires = new Option<int?>("--expires") { Description = "For an entry: seconds its download URL works; default 3600." };
+        var command = new Command("link", "Print links to a revision (pinned at its top hash) or an entry or folder in it: the quilt+s3 URI, "
+            + "the catalog page (with --catalog) and, for an entry, a download URL.")
+        {
+            name, path, Revision, expires, CliSupport.Catalog, CliSupport.Json,
+        };
+        command.SetAction((parse, ct) => CliSupport.RunAsync(async () =>
+        {
+            var all = CliSupport.Operations(parse, parse.GetValue(Registry), withCatalog: true);
+            var operations = all.Packages;
+            var target = operations.Target(parse.GetValue(name), null, parse.GetValue(Revision));
+            var link = await operations.LinkAsync(target, parse.GetValue(path), parse.GetValue(expires), all.Objects, ct).ConfigureAwait(false);
+            if (parse.GetValue(CliSupport.Json))
+            {
+                CliSupport.WriteJson(new JsonObject
+                {
+                    ["name"] = link.Package, ["registry"] = link.Registry, ["top_hash"] = link.TopHash, ["path"] = link.Path, ["uri"] = link.Uri,
+                    ["catalog_url"] = link.CatalogUrl, ["url"] = link.Download?.Url, ["expires_at"] = link.Download?.ExpiresAt.ToString("O"),
+                    ["note"] = link.Download?.Note,
+                });
+                return 0;
+            }
+            Console.WriteLine(link.Uri);
+            if (link.CatalogUrl is { } page)
+                Console.WriteLine(page);
+            if (link.Download is { } download)
+            {
+                Console.WriteLine(download.Url);
+                if (download.Note is { } note)
+                    Console.Error.WriteLine("note: " + note);
+            }
+            return 0;
+        }));
+        return command;
+    }
 
     private static Command VerifyCommand()
     {

@@ -236,6 +236,32 @@ public sealed class PackageOperations(PackageTargets targets, PackageSourceResol
         return new PackageComparison(before, after, diff, PackageDiffDetails.Result(target.Name, fromHash, toHash, before, after, diff, MaxListedChanges));
     }
 
+    /// <summary>
+    /// Links to a revision (pinned at its top hash) or to an entry or folder in it: the quilt+s3 URI, the catalog page when a
+    /// catalog host is set, and for an entry a download URL of its data (<see cref="ObjectOperations.LinkAsync"/>).
+    /// </summary>
+    public async Task<PackageLinkResult> LinkAsync(PackageTarget target, string? path, int? expiresInSeconds, ObjectOperations objects, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        ArgumentNullException.ThrowIfNull(objects);
+        var (_, hash, manifest) = await RevisionAsync(target, cancellationToken);
+        var given = PathOf(path, target).Trim();
+        var result = new PackageLinkResult(target.Name, target.Registry.Bucket, hash, null, target.Uri(hash), CatalogUrl(target, hash), null);
+        if (given.Length == 0)
+            return result;
+        // As browse takes a path: a key as given (quilt3 keeps keys such as '/abs'), else tidied; else a folder.
+        if ((manifest.Find(given) ?? manifest.Find(given.Trim('/'))) is { } entry)
+        {
+            var entryUri = target.Uri(hash, entry.LogicalKey);
+            var download = await objects.LinkAsync(await objects.ReadableAsync(entryUri, "path", cancellationToken), expiresInSeconds, cancellationToken);
+            return result with { Path = entry.LogicalKey, Uri = entryUri, CatalogUrl = CatalogUrl(target, hash, entry.LogicalKey), Download = download };
+        }
+        var folder = given.EndsWith('/') && manifest.Entries.Any(e => e.LogicalKey.StartsWith(given, StringComparison.Ordinal)) ? given : given.Trim('/') + "/";
+        if (folder == "/" || !manifest.Entries.Any(e => e.LogicalKey.StartsWith(folder, StringComparison.Ordinal)))
+            throw new OperationException($"'{given}' is neither an entry nor a folder of {target.Name}@{hash[..10]}. Use package_browse to see its keys.");
+        return result with { Path = folder, Uri = target.Uri(hash, folder), CatalogUrl = CatalogUrl(target, hash, folder) };
+    }
+
     /// <summary>Builds and publishes a new package (with Overwrite, a new revision of an existing one).</summary>
     public async Task<PackageWritten> CreateAsync(PackageTarget target, PackageCreateInput input, IProgress<ProgressUpdate>? progress, CancellationToken cancellationToken)
     {

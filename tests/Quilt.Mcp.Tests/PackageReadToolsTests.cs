@@ -79,6 +79,31 @@ public abstract class PackageReadToolsTests : PackageToolsTests
         var history = await Mcp.CallOkAsync<PackageRevisionList>("package_revisions", """{"package": "team/listed"}""");
         Assert.Equal(history.Revisions[0].Time, item.Time);
     }
+
+    [Fact]
+    public async Task Link_gives_the_pinned_uri_the_catalog_page_and_an_entry_download()
+    {
+        var created = await Mcp.CallOkAsync<PackageRevisionResult>("package_create", """
+            {"package": "team/link", "sources": [{"text": "linked bytes", "logicalKey": "data/a.txt"}]}
+            """);
+        await using var mcp = await McpHarness.StartAsync(TestData.Settings(Bucket, catalog: "catalog.example.com"), Store);
+
+        var link = await mcp.CallOkAsync<PackageLinkResult>("package_link", """{"package": "team/link", "path": "data/a.txt"}""");
+
+        Assert.Equal(created.TopHash, link.TopHash);
+        Assert.Equal($"quilt+s3://{Bucket}#package=team/link@{created.TopHash}&path=data/a.txt", link.Uri);
+        Assert.Equal($"https://catalog.example.com/b/{Bucket}/packages/team/link/tree/{created.TopHash}/data/a.txt", link.CatalogUrl);
+        var url = new Uri(link.Download!.Url);
+        using var http = new HttpClient();
+        Assert.Equal("linked bytes", url.IsFile ? await File.ReadAllTextAsync(url.LocalPath, TestContext.Current.CancellationToken)
+            : await http.GetStringAsync(url, TestContext.Current.CancellationToken));
+        // As bucket_object_link: a file:// URL of local storage says it cannot be shared.
+        Assert.Equal(Store.Scheme == "file", link.Download.Note?.Contains("cannot be shared", StringComparison.Ordinal) ?? false);
+        var tool = (await mcp.Client.ListToolsAsync(cancellationToken: TestContext.Current.CancellationToken)).Single(t => t.Name == "package_link").ProtocolTool;
+        Assert.Equal((true, false, true, false), (tool.Annotations?.ReadOnlyHint, tool.Annotations?.DestructiveHint, tool.Annotations?.IdempotentHint, tool.Annotations?.OpenWorldHint));
+        // Without --catalog there is no catalog page.
+        Assert.Null((await Mcp.CallOkAsync<PackageLinkResult>("package_link", """{"package": "team/link"}""")).CatalogUrl);
+    }
 }
 
 public sealed class LocalPackageReadToolsTests() : PackageReadToolsTests(new LocalToolTestStore("pkg-bucket"));

@@ -32,6 +32,7 @@ namespace Quilt.Mcp.Models;
 [JsonSerializable(typeof(PackageRevisionResult))]
 [JsonSerializable(typeof(PackageDiffResult))]
 [JsonSerializable(typeof(PackageDeleteResult))]
+[JsonSerializable(typeof(PackageLinkResult))]
 [JsonSerializable(typeof(Dictionary<string, string>))]
 [JsonSerializable(typeof(Dictionary<string, JsonElement>))]
 [JsonSerializable(typeof(string[]))]

@@ -107,6 +107,19 @@ public sealed class PackageReadTools(PackageOperations operations, ObjectOperati
     private async Task<ObjectSource> EntryAsync(string package, string? path, string? registry, string? revision, CancellationToken ct) =>
         await objects.ReadableAsync(await operations.EntryUriAsync(package, path, registry, revision, ct), "uri", ct);
 
+    [McpServerTool(Name = "package_link", Title = "Link a package", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false,
+        UseStructuredContent = true)]
+    [Description("Links to a package revision, or an entry or folder in it: the quilt+s3 URI pinned at the top hash, the catalog page "
+        + "(when --catalog is set) and, for an entry, a download URL as bucket_object_link gives. Required: package.")]
+    public async Task<PackageLinkResult> Link(
+        [Description("Required. The package: user/name, or quilt+s3://bucket#package=user/name[@hash|:tag][&path=key].")] string package,
+        [Description("The registry bucket, when package is a plain name.")] string? registry = null,
+        [Description(RevisionDescription)] string? revision = null,
+        [Description("An entry's logical key or a folder; leave out to link the revision.")] string? path = null,
+        [Description("For an entry: seconds the download URL works; default 3600.")] int? expiresInSeconds = null,
+        CancellationToken cancellationToken = default)
+        => await operations.LinkAsync(operations.Target(package, registry, revision), path, expiresInSeconds, objects, cancellationToken);
+
     [McpServerTool(Name = "package_diff", Title = "Compare revisions", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false,
         UseStructuredContent = true)]
     [Description("What differs between two revisions of a package: entries added, removed, renamed (same bytes, new key) and modified, "

@@ -159,6 +159,15 @@ public sealed record PackageDiffResult(
     [property: Description("Whether the workflow recorded changed.")] bool WorkflowChanged,
     [property: Description("Folders whose own metadata (set_dir meta) was added, removed or changed (at most 200 listed).")] IReadOnlyList<string> FolderMetadataChanged);
 
+public sealed record PackageLinkResult(
+    [property: Description("The package.")] string Package,
+    [property: Description("The registry bucket.")] string Registry,
+    [property: Description("Top hash of the revision linked (the link stays on it when latest moves).")] string TopHash,
+    [property: Description("The entry's logical key or folder linked; null for the whole revision.")] string? Path,
+    [property: Description("quilt+s3 URI pinned at the top hash (with &path= for a path), for quilt3 and the other tools.")] string Uri,
+    [property: Description("The Quilt catalog page, when a catalog host is configured (--catalog).")] string? CatalogUrl,
+    [property: Description("For an entry: a URL that downloads its data, as bucket_object_link gives it; null for a revision or folder.")] ObjectLinkResult? Download);
+
 public sealed record PackageDeleteResult(
     [property: Description("The package.")] string Package,
     [property: Description("The deleted revision.")] string TopHash,
