@@ -97,7 +97,7 @@ internal static class ObjectCommands
     {
         var uri = new Argument<string>("uri") { Description = "s3://bucket/key[?versionId=…]" };
         var dest = new Argument<string?>("dest") { Description = "The file to write (default: the key's name in the current folder).", Arity = ArgumentArity.ZeroOrOne };
-        var command = new Command("get", "Download an object to a local file (written whole or not at all).") { uri, dest };
+        var command = new Command("get", "Download an object to a local file (written whole or not at all).") { uri, dest, CliSupport.Json };
         command.SetAction((parse, ct) => CliSupport.RunAsync(async () =>
         {
             var objects = Operations(parse);
@@ -107,6 +107,14 @@ internal static class ObjectCommands
             ObjectFetchResult saved;
             using (var progress = new ConsoleProgress())
                 saved = await objects.FetchToFileAsync(source, path, overwrite: true, progress, ct).ConfigureAwait(false);
+            if (parse.GetValue(CliSupport.Json))
+            {
+                CliSupport.WriteJson(new JsonObject
+                {
+                    ["uri"] = saved.Uri, ["path"] = saved.Path, ["size"] = saved.Size, ["sha256"] = saved.Sha256, ["version_id"] = saved.VersionId,
+                });
+                return 0;
+            }
             Console.WriteLine(saved.Path);
             return 0;
         }));

@@ -625,7 +625,7 @@ internal static class PackageCommands
     private static Command TopHashCommand()
     {
         var file = new Argument<string>("manifest") { Description = "A manifest file (JSON Lines)." };
-        var command = new Command("tophash", "Print a manifest file's top hash as quilt3 computes it.") { file };
+        var command = new Command("tophash", "Print a manifest file's top hash as quilt3 computes it.") { file, CliSupport.Json };
         command.SetAction((parse, ct) => CliSupport.RunAsync(async () =>
         {
             var path = parse.GetValue(file)!;
@@ -641,7 +641,10 @@ internal static class PackageCommands
             {
                 throw new PackageException($"'{path}' is not a valid manifest: {ex.Message}", ex);
             }
-            Console.WriteLine(manifest.TopHash);
+            if (parse.GetValue(CliSupport.Json))
+                CliSupport.WriteJson(new JsonObject { ["top_hash"] = manifest.TopHash, ["entries"] = manifest.Entries.Count, ["size"] = manifest.TotalSize });
+            else
+                Console.WriteLine(manifest.TopHash);
             return 0;
         }));
         return command;
