@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Quilt.Core;
 using Quilt.Core.Manifests;
+using Quilt.Mcp.Configuration;
 using Quilt.Operations;
 using Quilt.Packages;
 using Quilt.Packages.Workflows;
@@ -16,6 +17,12 @@ namespace Quilt.Cli;
 internal static class CliSupport
 {
     public static readonly Option<bool> Json = new("--json") { Description = "Print the result as JSON (for scripts)." };
+
+    /// <summary>The catalog host of the commands that print links (as serve's --catalog).</summary>
+    public static readonly Option<string?> Catalog = new("--catalog")
+    {
+        Description = "A Quilt catalog host (e.g. catalog.example.com) to print catalog page URLs for. Env: QUILT_MCP_CATALOG.",
+    };
 
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
@@ -63,15 +70,27 @@ internal static class CliSupport
     /// passes its --registry-bucket. Local files a manifest names are read only for a local registry, the user's own
     /// folder: a manifest from S3 or a Quilt registry must not make this machine read its files.
     /// </summary>
-    public static QuiltOperations Operations(ParseResult parse, string? registryBucket = null)
+    /// <param name="withCatalog">The command has <see cref="Catalog"/>: catalog URLs from it, else from QUILT_MCP_CATALOG.</param>
+    public static QuiltOperations Operations(ParseResult parse, string? registryBucket = null, bool withCatalog = false)
     {
         var choice = StorageOptions.Resolve(parse);
+        string? catalog = null;
+        if (withCatalog)
+        {
+            var given = parse.GetValue(Catalog);
+            var errors = new List<string>();
+            catalog = ServerSettingsResolver.ResolveCatalog(given ?? Environment.GetEnvironmentVariable(ServerSettingsResolver.CatalogVariable),
+                given is not null ? "--catalog" : ServerSettingsResolver.CatalogVariable, errors);
+            if (errors.Count > 0)
+                throw new ArgumentException(errors[0]);
+        }
         var connection = Connect(choice);
         var settings = new OperationSettings
         {
             Storage = choice.Storage,
             RegistryUrl = choice.RegistryUrl,
             DefaultRegistry = registryBucket ?? choice.RegistryBucket,
+            CatalogHost = catalog,
         };
         var locator = new ObjectLocator([connection.Store], allowLocalFilesOutsideStores: connection.Store.Scheme == "file");
         return new QuiltOperations(connection, settings, new PackageService(locator));

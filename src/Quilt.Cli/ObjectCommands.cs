@@ -97,7 +97,7 @@ internal static class ObjectCommands
     {
         var uri = new Argument<string>("uri") { Description = "s3://bucket/key[?versionId=…]" };
         var dest = new Argument<string?>("dest") { Description = "The file to write (default: the key's name in the current folder).", Arity = ArgumentArity.ZeroOrOne };
-        var command = new Command("get", "Download an object to a local file (written whole or not at all).") { uri, dest };
+        var command = new Command("get", "Download an object to a local file (written whole or not at all).") { uri, dest, CliSupport.Json };
         command.SetAction((parse, ct) => CliSupport.RunAsync(async () =>
         {
             var objects = Operations(parse);
@@ -107,6 +107,14 @@ internal static class ObjectCommands
             ObjectFetchResult saved;
             using (var progress = new ConsoleProgress())
                 saved = await objects.FetchToFileAsync(source, path, overwrite: true, progress, ct).ConfigureAwait(false);
+            if (parse.GetValue(CliSupport.Json))
+            {
+                CliSupport.WriteJson(new JsonObject
+                {
+                    ["uri"] = saved.Uri, ["path"] = saved.Path, ["size"] = saved.Size, ["sha256"] = saved.Sha256, ["version_id"] = saved.VersionId,
+                });
+                return 0;
+            }
             Console.WriteLine(saved.Path);
             return 0;
         }));
@@ -198,11 +206,11 @@ internal static class ObjectCommands
         var expires = new Option<int?>("--expires") { Description = "Seconds the link works; default 3600, at most 7 days (604800)." };
         var command = new Command("link", "Print a URL that downloads the object without credentials until it expires (a presigned GET on S3).")
         {
-            uri, expires, CliSupport.Json,
+            uri, expires, CliSupport.Catalog, CliSupport.Json,
         };
         command.SetAction((parse, ct) => CliSupport.RunAsync(async () =>
         {
-            var objects = Operations(parse);
+            var objects = CliSupport.Operations(parse, withCatalog: true).Objects;
             var source = await objects.ReadableAsync(parse.GetValue(uri), "uri", ct).ConfigureAwait(false);
             var link = await objects.LinkAsync(source, parse.GetValue(expires), ct).ConfigureAwait(false);
             if (parse.GetValue(CliSupport.Json))
@@ -214,6 +222,8 @@ internal static class ObjectCommands
                 return 0;
             }
             Console.WriteLine(link.Url);
+            if (link.CatalogUrl is { } page)
+                Console.WriteLine(page);
             if (link.Note is { } note)
                 Console.Error.WriteLine("note: " + note);
             return 0;

@@ -29,7 +29,7 @@ internal static class PackageCommands
 
     public static Command Create()
     {
-        var package = new Command("package", "Quilt data packages: create, patch, push, browse, get, list, revisions, diff, verify, delete, tophash.");
+        var package = new Command("package", "Quilt data packages: create, patch, push, browse, get, list, revisions, diff, link, verify, delete, tophash.");
         package.Options.Add(Registry);
         package.Subcommands.Add(CreateCommand());
         package.Subcommands.Add(PatchCommand());
@@ -39,6 +39,7 @@ internal static class PackageCommands
         package.Subcommands.Add(ListCommand());
         package.Subcommands.Add(RevisionsCommand());
         package.Subcommands.Add(DiffCommand());
+        package.Subcommands.Add(LinkCommand());
         package.Subcommands.Add(VerifyCommand());
         package.Subcommands.Add(DeleteCommand());
         package.Subcommands.Add(TopHashCommand());
@@ -194,6 +195,7 @@ internal static class PackageCommands
                     ["added"] = new JsonArray(d.Added.Select(e => (JsonNode)e.LogicalKey).ToArray()),
                     ["removed"] = new JsonArray(d.Removed.Select(e => (JsonNode)e.LogicalKey).ToArray()),
                     ["modified"] = new JsonArray(d.Modified.Select(e => (JsonNode)e.LogicalKey).ToArray()),
+                    ["renamed"] = new JsonArray(d.Renamed.Select(r => (JsonNode)new JsonObject { ["from"] = r.Before.LogicalKey, ["to"] = r.After.LogicalKey }).ToArray()),
                     ["unchanged"] = d.Unchanged,
                 };
             }
@@ -204,7 +206,7 @@ internal static class PackageCommands
         Console.WriteLine($"  {result.Manifest.Entries.Count} entries, {CliSupport.FormatSize(result.Manifest.TotalSize)}");
         Console.WriteLine($"  {uri}");
         if (result.ChangesFromPrevious is { } diff)
-            Console.WriteLine($"  since the previous revision: {diff.Added.Count} added, {diff.Removed.Count} removed, {diff.Modified.Count} modified, {diff.Unchanged} unchanged");
+            Console.WriteLine($"  since the previous revision: {diff.Added.Count} added, {diff.Removed.Count} removed, {diff.Renamed.Count} renamed, {diff.Modified.Count} modified, {diff.Unchanged} unchanged");
     }
 
     /// <summary>
@@ -356,15 +358,56 @@ internal static class PackageCommands
     private static Command ListCommand()
     {
         var filter = new Option<string?>("--filter") { Description = "Only names containing this text." };
-        var command = new Command("list", "List the packages in a registry.") { filter, CliSupport.Json };
+        var namesOnly = new Option<bool>("--names-only") { Description = "Only the names (no revision is read: fast for a registry of many packages)." };
+        var command = new Command("list", "List the packages in a registry, each with its latest revision: time, top hash, message, entries, size.")
+        {
+            filter, namesOnly, CliSupport.Json,
+        };
         command.SetAction((parse, ct) => CliSupport.RunAsync(async () =>
         {
-            var (_, names) = await Open(parse).NamesAsync(null, parse.GetValue(filter), ct).ConfigureAwait(false);
-            if (parse.GetValue(CliSupport.Json))
-                CliSupport.WriteJson(new JsonArray(names.Select(n => (JsonNode)n).ToArray()));
-            else
-                foreach (var n in names)
-                    Console.WriteLine(n);
+            var operations = Open(parse);
+            var json = parse.GetValue(CliSupport.Json);
+            if (parse.GetValue(namesOnly))
+            {
+                var (_, names) = await operations.NamesAsync(null, parse.GetValue(filter), ct).ConfigureAwait(false);
+                if (json)
+                    CliSupport.WriteJson(new JsonArray(names.Select(n => (JsonNode)n).ToArray()));
+                else
+                    foreach (var n in names)
+                        Console.WriteLine(Names.Escaped(n));
+                return 0;
+            }
+            var rows = new JsonArray();
+            string? cursor = null;
+            do
+            {
+                var page = await operations.ListAsync(null, parse.GetValue(filter), PageRequest.Of(PageRequest.MaxSize, cursor), ct).ConfigureAwait(false);
+                foreach (var p in page.Packages)
+                {
+                    if (json)
+                    {
+                        rows.Add((JsonNode)new JsonObject
+                        {
+                            ["name"] = p.Name, ["top_hash"] = p.TopHash, ["time"] = p.Time?.ToString("O"), ["message"] = p.Message,
+                            ["user_meta"] = p.Metadata is { } m ? JsonNode.Parse(m.GetRawText()) : null, ["user_meta_truncated"] = p.MetadataTruncated,
+                            ["entries"] = p.Entries, ["size"] = p.Size, ["note"] = p.Note,
+                        });
+                    }
+                    else if (p.TopHash is null)
+                    {
+                        Console.WriteLine($"{p.Name}  ({p.Note})");
+                    }
+                    else
+                    {
+                        Console.WriteLine($"{p.Name}  {(p.Time is { } t ? $"{t:yyyy-MM-dd HH:mm:ss}Z" : "?"),-20}  {p.TopHash[..12]}  "
+                            + $"{p.Entries} entries, {CliSupport.FormatSize(p.Size ?? 0)}" + (p.Message is { } message ? $"  \"{Names.Escaped(message)}\"" : ""));
+                    }
+                }
+                cursor = page.NextCursor;
+            }
+            while (cursor is not null);
+            if (json)
+                CliSupport.WriteJson(rows);
             return 0;
         }));
         return command;
@@ -397,37 +440,128 @@ internal static class PackageCommands
         var name = NameArgument();
         var from = new Argument<string>("from") { Description = "The older revision (top hash, prefix or tag)." };
         var to = new Argument<string?>("to") { Description = "The newer revision (default: latest).", Arity = ArgumentArity.ZeroOrOne };
-        var command = new Command("diff", "What changed between two revisions: entries added, removed, modified; message and metadata.") { name, from, to, CliSupport.Json };
+        var command = new Command("diff", "What changed between two revisions: entries added, removed, renamed, modified (with why); message and metadata.") { name, from, to, CliSupport.Json };
         command.SetAction((parse, ct) => CliSupport.RunAsync(async () =>
         {
             var operations = Open(parse);
-            var (a, b, d, _) = await operations.DiffAsync(operations.Target(parse.GetValue(name), null), parse.GetValue(from), parse.GetValue(to), ct).ConfigureAwait(false);
+            var (a, b, d, result) = await operations.DiffAsync(operations.Target(parse.GetValue(name), null), parse.GetValue(from), parse.GetValue(to), ct).ConfigureAwait(false);
+            // Every change (the tools' result lists at most 200 of each kind), each with why, as the tools give it.
+            var renamed = d.Renamed.Select(PackageDiffDetails.Rename).ToList();
+            var modified = d.Modified.Select(PackageDiffDetails.Change).ToList();
             if (parse.GetValue(CliSupport.Json))
             {
                 CliSupport.WriteJson(new JsonObject
                 {
-                    ["from"] = a.TopHash,
-                    ["to"] = b.TopHash,
+                    ["from"] = result.From,
+                    ["to"] = result.To,
                     ["added"] = new JsonArray(d.Added.Select(e => (JsonNode)e.LogicalKey).ToArray()),
                     ["removed"] = new JsonArray(d.Removed.Select(e => (JsonNode)e.LogicalKey).ToArray()),
-                    ["modified"] = new JsonArray(d.Modified.Select(e => (JsonNode)e.LogicalKey).ToArray()),
+                    ["renamed"] = new JsonArray(renamed.Select(r => (JsonNode)new JsonObject
+                    {
+                        ["from"] = r.From, ["to"] = r.To, ["metadata"] = KeysJson(r.Metadata),
+                    }).ToArray()),
+                    ["modified"] = new JsonArray(modified.Select(m => (JsonNode)new JsonObject
+                    {
+                        ["logical_key"] = m.Path,
+                        ["hash"] = m.Hash is { } h ? new JsonObject { ["from"] = h.From, ["to"] = h.To } : null,
+                        ["size"] = m.Size is { } s ? new JsonObject { ["from"] = s.From, ["to"] = s.To } : null,
+                        ["metadata"] = KeysJson(m.Metadata),
+                    }).ToArray()),
                     ["unchanged"] = d.Unchanged,
                     ["message_changed"] = d.MessageChanged,
                     ["metadata_changed"] = d.MetadataChanged,
+                    ["message"] = result.Message is { } msg ? new JsonObject { ["from"] = msg.From, ["to"] = msg.To } : null,
+                    ["user_meta"] = KeysJson(result.Metadata),
+                    ["workflow_changed"] = result.WorkflowChanged,
+                    ["folder_metadata_changed"] = new JsonArray(PackageDiffDetails.FolderMetadataChanged(a, b).Select(k => (JsonNode)k).ToArray()),
                 });
                 return 0;
             }
             foreach (var e in d.Added)
-                Console.WriteLine($"+ {e.LogicalKey}");
+                Console.WriteLine($"+ {Names.Escaped(e.LogicalKey)}");
             foreach (var e in d.Removed)
-                Console.WriteLine($"- {e.LogicalKey}");
-            foreach (var e in d.Modified)
-                Console.WriteLine($"M {e.LogicalKey}");
-            if (d.MessageChanged)
-                Console.WriteLine($"message: \"{a.Message}\" -> \"{b.Message}\"");
-            if (d.MetadataChanged)
-                Console.WriteLine("package metadata changed");
-            Console.WriteLine($"{d.Added.Count} added, {d.Removed.Count} removed, {d.Modified.Count} modified, {d.Unchanged} unchanged");
+                Console.WriteLine($"- {Names.Escaped(e.LogicalKey)}");
+            foreach (var r in renamed)
+                Console.WriteLine($"R {Names.Escaped(r.From)} -> {Names.Escaped(r.To)}" + (r.Metadata is { } rm ? $"  metadata {KeysText(rm)}" : ""));
+            foreach (var m in modified)
+            {
+                var why = new List<string>();
+                if (m.Size is { } s)
+                    why.Add($"size {s.From} -> {s.To}");
+                if (m.Hash is { } h)
+                    why.Add($"hash {ShortHash(h.From)} -> {ShortHash(h.To)}");
+                if (m.Metadata is { } mm)
+                    why.Add($"metadata {KeysText(mm)}");
+                Console.WriteLine($"M {Names.Escaped(m.Path)}  {string.Join(", ", why)}");
+            }
+            if (result.Message is { } message)
+                Console.WriteLine($"message: \"{Names.Escaped(message.From ?? "")}\" -> \"{Names.Escaped(message.To ?? "")}\"");
+            if (result.Metadata is { } meta)
+                Console.WriteLine($"package metadata: {KeysText(meta)}");
+            if (result.WorkflowChanged)
+                Console.WriteLine("workflow changed");
+            if (result.FolderMetadataChanged.Count > 0)
+                Console.WriteLine($"folder metadata: {string.Join(", ", result.FolderMetadataChanged.Select(Names.Escaped))}");
+            Console.WriteLine($"{d.Added.Count} added, {d.Removed.Count} removed, {d.Renamed.Count} renamed, {d.Modified.Count} modified, {d.Unchanged} unchanged");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static JsonObject? KeysJson(Quilt.Operations.Models.MetadataKeyChanges? keys) => keys is null ? null : new JsonObject
+    {
+        ["added"] = new JsonArray(keys.Added.Select(k => (JsonNode)k).ToArray()),
+        ["removed"] = new JsonArray(keys.Removed.Select(k => (JsonNode)k).ToArray()),
+        ["changed"] = new JsonArray(keys.Changed.Select(k => (JsonNode)k).ToArray()),
+    };
+
+    /// <summary>Metadata keys as one line: +added -removed ~changed.</summary>
+    private static string KeysText(Quilt.Operations.Models.MetadataKeyChanges keys) => string.Join(' ',
+        keys.Added.Select(k => "+" + Names.Escaped(k)).Concat(keys.Removed.Select(k => "-" + Names.Escaped(k))).Concat(keys.Changed.Select(k => "~" + Names.Escaped(k))));
+
+    // type:value, the value cut to 12 characters: enough to tell two apart on a line.
+    private static string ShortHash(string? hash) => hash is null ? "" : hash.IndexOf(':', StringComparison.Ordinal) is var colon and >= 0 && hash.Length > colon + 13
+        ? hash[..(colon + 13)] + "…" : hash;
+
+    private static Command LinkCommand()
+    {
+        var name = NameArgument();
+        var path = new Argument<string?>("path")
+        {
+            Description = "An entry's logical key or a folder (default: the URI's &path=, else the whole revision).",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var expires = new Option<int?>("--expires") { Description = "For an entry: seconds its download URL works; default 3600." };
+        var command = new Command("link", "Print links to a revision (pinned at its top hash) or an entry or folder in it: the quilt+s3 URI, "
+            + "the catalog page (with --catalog) and, for an entry, a download URL.")
+        {
+            name, path, Revision, expires, CliSupport.Catalog, CliSupport.Json,
+        };
+        command.SetAction((parse, ct) => CliSupport.RunAsync(async () =>
+        {
+            var all = CliSupport.Operations(parse, parse.GetValue(Registry), withCatalog: true);
+            var operations = all.Packages;
+            var target = operations.Target(parse.GetValue(name), null, parse.GetValue(Revision));
+            var link = await operations.LinkAsync(target, parse.GetValue(path), parse.GetValue(expires), all.Objects, ct).ConfigureAwait(false);
+            if (parse.GetValue(CliSupport.Json))
+            {
+                CliSupport.WriteJson(new JsonObject
+                {
+                    ["name"] = link.Package, ["registry"] = link.Registry, ["top_hash"] = link.TopHash, ["path"] = link.Path, ["uri"] = link.Uri,
+                    ["catalog_url"] = link.CatalogUrl, ["url"] = link.Download?.Url, ["expires_at"] = link.Download?.ExpiresAt.ToString("O"),
+                    ["note"] = link.Download?.Note,
+                });
+                return 0;
+            }
+            Console.WriteLine(link.Uri);
+            if (link.CatalogUrl is { } page)
+                Console.WriteLine(page);
+            if (link.Download is { } download)
+            {
+                Console.WriteLine(download.Url);
+                if (download.Note is { } note)
+                    Console.Error.WriteLine("note: " + note);
+            }
             return 0;
         }));
         return command;
@@ -491,7 +625,7 @@ internal static class PackageCommands
     private static Command TopHashCommand()
     {
         var file = new Argument<string>("manifest") { Description = "A manifest file (JSON Lines)." };
-        var command = new Command("tophash", "Print a manifest file's top hash as quilt3 computes it.") { file };
+        var command = new Command("tophash", "Print a manifest file's top hash as quilt3 computes it.") { file, CliSupport.Json };
         command.SetAction((parse, ct) => CliSupport.RunAsync(async () =>
         {
             var path = parse.GetValue(file)!;
@@ -507,7 +641,10 @@ internal static class PackageCommands
             {
                 throw new PackageException($"'{path}' is not a valid manifest: {ex.Message}", ex);
             }
-            Console.WriteLine(manifest.TopHash);
+            if (parse.GetValue(CliSupport.Json))
+                CliSupport.WriteJson(new JsonObject { ["top_hash"] = manifest.TopHash, ["entries"] = manifest.Entries.Count, ["size"] = manifest.TotalSize });
+            else
+                Console.WriteLine(manifest.TopHash);
             return 0;
         }));
         return command;

@@ -103,7 +103,7 @@ public sealed class ObjectOperations(IObjectStore store, ObjectUriResolver uris,
         var obj = source.Object;
         var info = await Store.HeadAsync(obj, cancellationToken);
         return new ObjectInfoResult(ObjectUriResolver.FormatUri(obj), info.Bucket, info.Key, info.Size, info.ContentType, info.ETag, info.LastModified,
-            info.VersionId, info.Metadata);
+            info.VersionId, info.Metadata, CatalogUrl(obj));
     }
 
     /// <summary>A page of an object's text, or a preview of a data file (CSV/TSV, JSON, JSONL, Parquet); never the whole of a large object.</summary>
@@ -229,23 +229,32 @@ public sealed class ObjectOperations(IObjectStore store, ObjectUriResolver uris,
         var seconds = expiresInSeconds ?? Math.Min(3600, most);
         if (seconds < 1 || seconds > most)
             throw new OperationException($"expiresInSeconds {seconds} is out of range: use 1 to {most}{(most == 604800 ? " (7 days)" : " (the most this storage's links may live)")}.");
-        var info = await Store.HeadAsync(obj, cancellationToken);
+        // A link to nothing is refused now rather than failing when opened.
+        await Store.HeadAsync(obj, cancellationToken);
         var expiresIn = TimeSpan.FromSeconds(seconds);
         var expiresAt = DateTimeOffset.UtcNow + expiresIn;
         var url = await Store.GetDownloadUrlAsync(obj, expiresIn, cancellationToken);
-        string? catalogUrl = null;
-        if (Settings.CatalogHost is { } host && Store.Scheme == "s3")
-        {
-            var path = string.Join('/', info.Key.Split('/').Select(Uri.EscapeDataString));
-            catalogUrl = $"https://{host}/b/{Uri.EscapeDataString(info.Bucket)}/tree/{path}"
-                + (obj.VersionId is null ? "" : "?version=" + Uri.EscapeDataString(obj.VersionId));
-        }
+        var catalogUrl = CatalogUrl(obj);
         // A local folder has no server to hand a link to: its file:// URL is a path on this machine, not a link to share.
         var note = url.IsFile
             ? "This is a file:// URL on the server's machine: it cannot be shared or opened elsewhere, and it does not expire. "
                 + "To share the object, put it in S3 (a server started with --storage s3) and ask for a link there."
             : null;
         return new ObjectLinkResult(ObjectUriResolver.FormatUri(obj), url.AbsoluteUri, expiresAt, catalogUrl, note);
+    }
+
+    /// <summary>
+    /// The object's page in the Quilt catalog (<c>https://host/b/bucket/tree/key</c>, with <c>?version=</c> for a version) when
+    /// a catalog host is set and the object is in S3 (a local folder is no catalog's); else null.
+    /// </summary>
+    public string? CatalogUrl(ObjectRef obj)
+    {
+        ArgumentNullException.ThrowIfNull(obj);
+        if (Settings.CatalogHost is not { } host || Store.Scheme != "s3")
+            return null;
+        var path = string.Join('/', obj.Key.Split('/').Select(Uri.EscapeDataString));
+        return $"https://{host}/b/{Uri.EscapeDataString(obj.Bucket)}/tree/{path}"
+            + (obj.VersionId is null ? "" : "?version=" + Uri.EscapeDataString(obj.VersionId));
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Quilt.Core;
@@ -46,12 +47,63 @@ public sealed class PackageOperations(PackageTargets targets, PackageSourceResol
         return target.Uri(hash, key);
     }
 
-    /// <summary>The package names of a registry bucket, in name order, a page at a time.</summary>
+    /// <summary>How many packages of a page have their latest revision read at once.</summary>
+    public const int ListReadConcurrency = 8;
+
+    /// <summary>How much of a package's metadata a list shows per package (whole top-level keys, in order).</summary>
+    public const int ListedMetadataBytes = 512;
+
+    /// <summary>
+    /// The packages of a registry bucket, in name order, a page at a time, each with its latest revision (top hash, time,
+    /// message, bounded metadata, entries and size): read for the page only, several at once.
+    /// </summary>
     public async Task<PackageNameList> ListAsync(string? registry, string? filter, PageRequest page, CancellationToken cancellationToken)
     {
         var (bucket, names) = await NamesAsync(registry, filter, cancellationToken);
         var listed = names.Skip(page.Offset).Take(page.Size).ToList();
-        return new PackageNameList(bucket, listed, names.Count, page.NextCursor(names.Count));
+        var packageRegistry = Targets.Registry(bucket);
+        var items = new PackageListItem[listed.Count];
+        await Parallel.ForAsync(0, listed.Count, new ParallelOptions { MaxDegreeOfParallelism = ListReadConcurrency, CancellationToken = cancellationToken },
+            async (i, ct) => items[i] = await ListItemAsync(packageRegistry, listed[i], ct));
+        return new PackageNameList(bucket, items, names.Count, page.NextCursor(names.Count));
+    }
+
+    private static async Task<PackageListItem> ListItemAsync(PackageRegistry registry, string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var (hash, time) = await registry.LatestAsync(name, cancellationToken);
+            var manifest = await registry.GetManifestAsync(hash, cancellationToken);
+            var (metadata, truncated) = BoundedMetadata(manifest.UserMeta, ListedMetadataBytes);
+            return new PackageListItem(name, hash, time, manifest.Message, metadata, truncated, manifest.Entries.Count, manifest.TotalSize);
+        }
+        catch (Exception e) when (e is PackageException or StorageException)
+        {
+            // One damaged or vanished package does not hide the others.
+            return new PackageListItem(name, null, null, null, null, false, null, null, e.Message);
+        }
+    }
+
+    /// <summary>The top-level keys of <paramref name="metadata"/>, in order, while their JSON fits in <paramref name="maxBytes"/>; whether any were left out.</summary>
+    public static (JsonElement? Metadata, bool Truncated) BoundedMetadata(JsonNode? metadata, int maxBytes)
+    {
+        if (metadata is null)
+            return (null, false);
+        if (Encoding.UTF8.GetByteCount(metadata.ToJsonString()) <= maxBytes)
+            return (PackageSourceResolver.ToElement(metadata), false);
+        if (metadata is not JsonObject obj)
+            return (null, true);
+        var kept = new JsonObject();
+        var used = 2; // {}
+        foreach (var (key, value) in obj)
+        {
+            var size = Encoding.UTF8.GetByteCount(new JsonObject { [key] = value?.DeepClone() }.ToJsonString()) - 2 + (kept.Count > 0 ? 1 : 0);
+            if (used + size > maxBytes)
+                continue;
+            kept[key] = value?.DeepClone();
+            used += size;
+        }
+        return (PackageSourceResolver.ToElement(kept), true);
     }
 
     /// <summary>Every package name of a registry bucket (containing <paramref name="filter"/>, case-insensitive), in name order.</summary>
@@ -158,7 +210,10 @@ public sealed class PackageOperations(PackageTargets targets, PackageSourceResol
         return path;
     }
 
-    /// <summary>The differences between two revisions; <paramref name="from"/> defaults to the one before <paramref name="to"/> (default latest).</summary>
+    /// <summary>
+    /// The differences between two revisions, each with why (old and new hash, size, metadata keys) and renames paired;
+    /// <paramref name="from"/> defaults to the one before <paramref name="to"/> (default latest).
+    /// </summary>
     public async Task<PackageComparison> DiffAsync(PackageTarget target, string? from, string? to, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(target);
@@ -178,7 +233,33 @@ public sealed class PackageOperations(PackageTargets targets, PackageSourceResol
         var before = await Targets.GetManifestAsync(target.Registry, fromHash, cancellationToken);
         var after = await Targets.GetManifestAsync(target.Registry, toHash, cancellationToken);
         var diff = PackageDiff.Compute(before, after);
-        return new PackageComparison(before, after, diff, new PackageDiffResult(target.Name, fromHash, toHash, Changes(diff)));
+        return new PackageComparison(before, after, diff, PackageDiffDetails.Result(target.Name, fromHash, toHash, before, after, diff, MaxListedChanges));
+    }
+
+    /// <summary>
+    /// Links to a revision (pinned at its top hash) or to an entry or folder in it: the quilt+s3 URI, the catalog page when a
+    /// catalog host is set, and for an entry a download URL of its data (<see cref="ObjectOperations.LinkAsync"/>).
+    /// </summary>
+    public async Task<PackageLinkResult> LinkAsync(PackageTarget target, string? path, int? expiresInSeconds, ObjectOperations objects, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        ArgumentNullException.ThrowIfNull(objects);
+        var (_, hash, manifest) = await RevisionAsync(target, cancellationToken);
+        var given = PathOf(path, target).Trim();
+        var result = new PackageLinkResult(target.Name, target.Registry.Bucket, hash, null, target.Uri(hash), CatalogUrl(target, hash), null);
+        if (given.Length == 0)
+            return result;
+        // As browse takes a path: a key as given (quilt3 keeps keys such as '/abs'), else tidied; else a folder.
+        if ((manifest.Find(given) ?? manifest.Find(given.Trim('/'))) is { } entry)
+        {
+            var entryUri = target.Uri(hash, entry.LogicalKey);
+            var download = await objects.LinkAsync(await objects.ReadableAsync(entryUri, "path", cancellationToken), expiresInSeconds, cancellationToken);
+            return result with { Path = entry.LogicalKey, Uri = entryUri, CatalogUrl = CatalogUrl(target, hash, entry.LogicalKey), Download = download };
+        }
+        var folder = given.EndsWith('/') && manifest.Entries.Any(e => e.LogicalKey.StartsWith(given, StringComparison.Ordinal)) ? given : given.Trim('/') + "/";
+        if (folder == "/" || !manifest.Entries.Any(e => e.LogicalKey.StartsWith(folder, StringComparison.Ordinal)))
+            throw new OperationException($"'{given}' is neither an entry nor a folder of {target.Name}@{hash[..10]}. Use package_browse to see its keys.");
+        return result with { Path = folder, Uri = target.Uri(hash, folder), CatalogUrl = CatalogUrl(target, hash, folder) };
     }
 
     /// <summary>Builds and publishes a new package (with Overwrite, a new revision of an existing one).</summary>
@@ -347,7 +428,8 @@ public sealed class PackageOperations(PackageTargets targets, PackageSourceResol
             d.Added.Take(MaxListedChanges).Select(e => e.LogicalKey).ToList(),
             d.Removed.Take(MaxListedChanges).Select(e => e.LogicalKey).ToList(),
             d.Modified.Take(MaxListedChanges).Select(e => e.LogicalKey).ToList(),
-            d.Added.Count, d.Removed.Count, d.Modified.Count, d.Unchanged, d.MessageChanged, d.MetadataChanged);
+            d.Added.Count, d.Removed.Count, d.Modified.Count, d.Unchanged, d.MessageChanged, d.MetadataChanged,
+            d.Renamed.Take(MaxListedChanges).Select(PackageDiffDetails.Rename).ToList(), d.Renamed.Count);
     }
 
     /// <summary>The Quilt catalog page of a revision (or a folder or file in it), when a catalog host is configured.</summary>

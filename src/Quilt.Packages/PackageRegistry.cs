@@ -188,6 +188,55 @@ public sealed class PackageRegistry
         return revisions.OrderByDescending(r => r.Time).ThenBy(r => r.PointerKey, StringComparer.Ordinal).ToArray();
     }
 
+    /// <summary>
+    /// The revision 'latest' points at and when it was published: one listing of the package's pointers and two reads
+    /// ('latest' and the newest timestamp pointer), not one read per revision as <see cref="ListRevisionsAsync"/> does.
+    /// The time is null when 'latest' points elsewhere than the newest timestamp (a registry changed by hand).
+    /// Throws <see cref="PackageNotFoundException"/> when the package has no 'latest'.
+    /// </summary>
+    public async Task<(string TopHash, DateTimeOffset? Time)> LatestAsync(string name, CancellationToken cancellationToken = default)
+    {
+        Names.ValidatePackageName(name);
+        var prefix = RegistryLayout.PointersPrefix(name);
+        string? newest = null;
+        long newestSeconds = -1;
+        string? token = null;
+        try
+        {
+            do
+            {
+                var page = await Store.ListAsync(new ListRequest(Bucket, prefix, "/", 1000, token), cancellationToken).ConfigureAwait(false);
+                foreach (var obj in page.Objects)
+                {
+                    if (RegistryLayout.IsTimestampPointer(obj.Key[prefix.Length..], out var seconds) && seconds > newestSeconds)
+                        (newest, newestSeconds) = (obj.Key, seconds);
+                }
+                token = page.NextContinuationToken;
+            }
+            while (token is not null);
+        }
+        catch (BucketNotFoundException)
+        {
+        }
+        var latest = TryReadTagAsync(name, RegistryLayout.LatestTag, cancellationToken);
+        var newestHash = newest is null ? Task.FromResult<string?>(null) : ReadPointerOrNullAsync(newest, cancellationToken);
+        await Task.WhenAll(latest, newestHash).ConfigureAwait(false);
+        var hash = await latest.ConfigureAwait(false) ?? throw new PackageNotFoundException(name, Bucket);
+        return (hash, await newestHash.ConfigureAwait(false) == hash ? DateTimeOffset.FromUnixTimeSeconds(newestSeconds) : null);
+    }
+
+    private async Task<string?> ReadPointerOrNullAsync(string key, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await ReadPointerAsync(key, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ObjectNotFoundException)
+        {
+            return null; // deleted since the listing
+        }
+    }
+
     private async Task<string> ReadPointerAsync(string key, CancellationToken cancellationToken)
     {
         var stream = await Store.OpenReadAsync(new ObjectRef(Bucket, key), null, cancellationToken).ConfigureAwait(false);

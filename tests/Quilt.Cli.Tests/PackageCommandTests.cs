@@ -68,7 +68,7 @@ public sealed class PackageCommandTests : IDisposable
         var second = JsonNode.Parse(await _cli.OkAsync("package", "create", "team/data", data, "-m", "second", "--overwrite", "--json"))!;
         Assert.Equal(["c.txt"], second["changes"]!["added"]!.AsArray().Select(n => n!.GetValue<string>()));
 
-        Assert.Equal(["team/data"], JsonNode.Parse(await _cli.OkAsync("package", "list", "--json"))!.AsArray().Select(n => n!.GetValue<string>()));
+        Assert.Equal(["team/data"], JsonNode.Parse(await _cli.OkAsync("package", "list", "--names-only", "--json"))!.AsArray().Select(n => n!.GetValue<string>()));
         var revisions = JsonNode.Parse(await _cli.OkAsync("package", "revisions", "team/data", "--json"))!.AsArray();
         Assert.Equal([second["top_hash"]!.GetValue<string>(), first], revisions.Select(r => r!["top_hash"]!.GetValue<string>()));
         Assert.Equal(["second", "first"], revisions.Select(r => r!["message"]!.GetValue<string>()));
@@ -246,6 +246,57 @@ public sealed class PackageCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task List_shows_each_packages_latest_revision_as_text_and_json()
+    {
+        var data = Path.Combine(_scratch, "listed");
+        Directory.CreateDirectory(data);
+        await File.WriteAllTextAsync(Path.Combine(data, "a.txt"), "alpha", TestContext.Current.CancellationToken);
+        var hash = JsonNode.Parse(await _cli.OkAsync("package", "create", "team/listed", data, "-m", "the message", "--meta", "{\"k\": 1}", "--json"))!["top_hash"]!.GetValue<string>();
+
+        var text = await _cli.OkAsync("package", "list");
+        Assert.Matches($@"^team/listed  \d{{4}}-\d\d-\d\d \d\d:\d\d:\d\dZ +{hash[..12]}  1 entries, 5 B  ""the message""$", text.Trim());
+
+        var json = Assert.Single(JsonNode.Parse(await _cli.OkAsync("package", "list", "--json"))!.AsArray())!;
+        Assert.Equal(("team/listed", hash, "the message", 1), (json["name"]!.GetValue<string>(), json["top_hash"]!.GetValue<string>(),
+            json["message"]!.GetValue<string>(), json["user_meta"]!["k"]!.GetValue<int>()));
+        Assert.True(DateTimeOffset.TryParse(json["time"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture, out _));
+        Assert.Equal(["team/listed"], JsonNode.Parse(await _cli.OkAsync("package", "list", "--names-only", "--json"))!.AsArray().Select(n => n!.GetValue<string>()));
+    }
+
+    [Fact]
+    public async Task Diff_shows_renames_and_why_entries_changed_as_text_and_json()
+    {
+        var data = Path.Combine(_scratch, "why");
+        Directory.CreateDirectory(data);
+        await File.WriteAllTextAsync(Path.Combine(data, "a.txt"), "alpha", TestContext.Current.CancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(data, "b.txt"), "beta", TestContext.Current.CancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(data, "keep.txt"), "kept", TestContext.Current.CancellationToken);
+        var longer = Path.Combine(_scratch, "a2.txt");
+        await File.WriteAllTextAsync(longer, "alpha, longer", TestContext.Current.CancellationToken);
+        var first = JsonNode.Parse(await _cli.OkAsync("package", "create", "team/why", data, "-m", "first", "--json"))!["top_hash"]!.GetValue<string>();
+        await _cli.OkAsync("package", "patch", "team/why", "--add", $"a.txt={longer}", "--rename", "b.txt=moved/b.txt",
+            "--entry-meta", "keep.txt={\"tag\": \"x\"}", "-m", "second");
+
+        var text = await _cli.OkAsync("package", "diff", "team/why", first[..10]);
+        Assert.Contains("R b.txt -> moved/b.txt", text, StringComparison.Ordinal);
+        Assert.Contains("M a.txt  size 5 -> 13, hash sha2-256-chunked:", text, StringComparison.Ordinal);
+        Assert.Contains("M keep.txt  metadata +tag", text, StringComparison.Ordinal);
+        Assert.Contains("message: \"first\" -> \"second\"", text, StringComparison.Ordinal);
+        Assert.Contains("0 added, 0 removed, 1 renamed, 2 modified, 0 unchanged", text, StringComparison.Ordinal);
+
+        var json = JsonNode.Parse(await _cli.OkAsync("package", "diff", "team/why", first[..10], "--json"))!;
+        Assert.Empty(json["added"]!.AsArray());
+        Assert.Empty(json["removed"]!.AsArray());
+        var renamed = Assert.Single(json["renamed"]!.AsArray())!;
+        Assert.Equal(("b.txt", "moved/b.txt"), (renamed["from"]!.GetValue<string>(), renamed["to"]!.GetValue<string>()));
+        var modified = json["modified"]!.AsArray().ToDictionary(m => m!["logical_key"]!.GetValue<string>(), m => m!);
+        Assert.Equal((5, 13), (modified["a.txt"]["size"]!["from"]!.GetValue<long>(), modified["a.txt"]["size"]!["to"]!.GetValue<long>()));
+        Assert.Null(modified["keep.txt"]["hash"]);
+        Assert.Equal(["tag"], modified["keep.txt"]["metadata"]!["added"]!.AsArray().Select(n => n!.GetValue<string>()));
+        Assert.Equal("second", json["message"]!["to"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Patch_adds_removes_renames_and_sets_metadata_keeping_everything_else()
     {
         var data = Path.Combine(_scratch, "patch-data");
@@ -260,8 +311,9 @@ public sealed class PackageCommandTests : IDisposable
         var patched = JsonNode.Parse(await _cli.OkAsync("package", "patch", "team/patched", "--add", $"docs/c.txt={extra}", "--remove", "b.txt",
             "--rename", "a.txt=renamed/a.txt", "--entry-meta", "keep.txt={\"tag\": \"x\"}", "-m", "second", "--json"))!;
         var changes = patched["changes"]!;
-        Assert.Equal(["docs/c.txt", "renamed/a.txt"], changes["added"]!.AsArray().Select(n => n!.GetValue<string>()).Order(StringComparer.Ordinal));
-        Assert.Equal(["a.txt", "b.txt"], changes["removed"]!.AsArray().Select(n => n!.GetValue<string>()).Order(StringComparer.Ordinal));
+        Assert.Equal(["docs/c.txt"], changes["added"]!.AsArray().Select(n => n!.GetValue<string>()));
+        Assert.Equal(["b.txt"], changes["removed"]!.AsArray().Select(n => n!.GetValue<string>()));
+        Assert.Equal("renamed/a.txt", Assert.Single(changes["renamed"]!.AsArray())!["to"]!.GetValue<string>());
         Assert.Equal(["keep.txt"], changes["modified"]!.AsArray().Select(n => n!.GetValue<string>()));
 
         var revisions = JsonNode.Parse(await _cli.OkAsync("package", "revisions", "team/patched", "--json"))!.AsArray();

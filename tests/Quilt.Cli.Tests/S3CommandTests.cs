@@ -38,4 +38,34 @@ public sealed class S3CommandTests : IDisposable
         var objects = JsonNode.Parse(await cli.OkAsync([.. s3Args, "object", "ls", $"s3://{bucket}/team/pushed/", "--json"]))!.AsArray();
         Assert.Equal(["team/pushed/big.bin", "team/pushed/small.txt"], objects.Select(o => o!["key"]!.GetValue<string>()));
     }
+
+    [Fact]
+    public async Task Package_link_and_object_link_print_catalog_pages_with_catalog_only()
+    {
+        var server = await S3TestServer.GetAsync();
+        var bucket = await server.CreateBucketAsync(cancellationToken: TestContext.Current.CancellationToken);
+        var cli = new CliRunner(_scratch.Combine("root"));
+        string[] s3 = ["--storage", "s3", "--endpoint", server.EndpointUrl, "--region", server.Region, "--path-style"];
+        var file = _scratch.Combine("note.txt");
+        await File.WriteAllTextAsync(file, "noted", TestContext.Current.CancellationToken);
+        var hash = JsonNode.Parse(await cli.OkAsync([.. s3, "package", "create", "team/linked", $"docs/note.txt={file}", "-r", bucket, "--json"]))!["top_hash"]!.GetValue<string>();
+
+        var link = JsonNode.Parse(await cli.OkAsync([.. s3, "package", "link", "team/linked", "docs/note.txt", "-r", bucket, "--catalog", "catalog.example.com", "--json"]))!;
+        Assert.Equal($"quilt+s3://{bucket}#package=team/linked@{hash}&path=docs/note.txt", link["uri"]!.GetValue<string>());
+        Assert.Equal($"https://catalog.example.com/b/{bucket}/packages/team/linked/tree/{hash}/docs/note.txt", link["catalog_url"]!.GetValue<string>());
+        using var http = new HttpClient();
+        Assert.Equal("noted", await http.GetStringAsync(new Uri(link["url"]!.GetValue<string>()), TestContext.Current.CancellationToken));
+
+        // Text: the URI, the catalog page, the download URL, one a line; without --catalog no catalog page.
+        var text = (await cli.OkAsync([.. s3, "package", "link", "team/linked", "-r", bucket, "--catalog", "catalog.example.com"])).Trim().Split('\n');
+        Assert.Equal([$"quilt+s3://{bucket}#package=team/linked@{hash}", $"https://catalog.example.com/b/{bucket}/packages/team/linked/tree/{hash}/"], text);
+        Assert.Null(JsonNode.Parse(await cli.OkAsync([.. s3, "package", "link", "team/linked", "-r", bucket, "--json"]))!["catalog_url"]);
+
+        var obj = JsonNode.Parse(await cli.OkAsync([.. s3, "object", "link", $"s3://{bucket}/team/linked/docs/note.txt", "--catalog", "catalog.example.com", "--json"]))!;
+        Assert.Equal($"https://catalog.example.com/b/{bucket}/tree/team/linked/docs/note.txt", obj["catalog_url"]!.GetValue<string>());
+        Assert.Null(JsonNode.Parse(await cli.OkAsync([.. s3, "object", "link", $"s3://{bucket}/team/linked/docs/note.txt", "--json"]))!["catalog_url"]);
+        var bad = await cli.RunAsync([.. s3, "object", "link", $"s3://{bucket}/team/linked/docs/note.txt", "--catalog", "https://x/y?z"]);
+        Assert.Equal(1, bad.ExitCode);
+        Assert.Contains("is not a host name", bad.Stderr, StringComparison.Ordinal);
+    }
 }

@@ -101,6 +101,18 @@ public abstract class BucketReadToolsTests : BucketToolsTests
     }
 
     [Fact]
+    public async Task Info_names_the_catalog_page_when_a_catalog_is_set()
+    {
+        await PutAsync("dir/info me.txt", "x"u8.ToArray());
+        await using (var plain = await StartAsync())
+            Assert.Null((await plain.CallOkAsync<ObjectInfoResult>("bucket_object_info", $$"""{"uri": "{{Uri("dir/info%20me.txt")}}"}""")).CatalogUrl);
+        await using var mcp = await StartAsync(catalog: "catalog.example.com");
+        var info = await mcp.CallOkAsync<ObjectInfoResult>("bucket_object_info", $$"""{"uri": "{{Uri("dir/info%20me.txt")}}"}""");
+        // A local folder is no catalog's bucket: only S3 objects have a catalog page.
+        Assert.Equal(Store.Scheme == "s3" ? $"https://catalog.example.com/b/{Bucket}/tree/dir/info%20me.txt" : null, info.CatalogUrl);
+    }
+
+    [Fact]
     public async Task Link_downloads_the_same_bytes_and_names_the_catalog_page()
     {
         var bytes = TestData.Bytes(300_000);

@@ -34,6 +34,76 @@ public abstract class PackageReadToolsTests : PackageToolsTests
         Assert.Equal("many/sub/", seen[0]);
         Assert.Equal(seen.Count, seen.Distinct().Count());
     }
+
+    [Fact]
+    public async Task Diff_pairs_a_rename_and_says_why_an_entry_changed()
+    {
+        await Mcp.CallOkAsync<PackageRevisionResult>("package_create", """
+            {"package": "team/why", "message": "one", "metadata": {"stage": "raw"},
+             "sources": [{"text": "alpha", "logicalKey": "a.txt", "metadata": {"v": 1}}, {"text": "beta", "logicalKey": "b.txt"}]}
+            """);
+        var patched = await Mcp.CallOkAsync<PackageRevisionResult>("package_patch", """
+            {"package": "team/why", "message": "two", "metadata": {"stage": "clean"},
+             "add": [{"text": "alpha!", "logicalKey": "a.txt", "metadata": {"v": 2}}], "rename": {"b.txt": "data/b.txt"}}
+            """);
+        Assert.Equal(("b.txt", "data/b.txt"), Assert.Single(patched.Changes!.Renamed) is var r ? (r.From, r.To) : default);
+
+        var diff = await Mcp.CallOkAsync<PackageDiffResult>("package_diff", """{"package": "team/why"}""");
+
+        Assert.Empty(diff.Added);
+        Assert.Empty(diff.Removed);
+        Assert.Equal(new PackageEntryRename("b.txt", "data/b.txt", null), Assert.Single(diff.Renamed));
+        var a = Assert.Single(diff.Modified);
+        Assert.Equal(("a.txt", new SizeChange(5, 6)), (a.Path, a.Size));
+        Assert.NotEqual(a.Hash!.From, a.Hash.To);
+        Assert.Equal(["v"], a.Metadata!.Changed);
+        Assert.Equal(new TextChange("one", "two"), diff.Message);
+        Assert.Equal(["stage"], diff.Metadata!.Changed);
+    }
+
+    [Fact]
+    public async Task List_shows_each_packages_latest_message_time_metadata_and_top_hash()
+    {
+        await Mcp.CallOkAsync<PackageRevisionResult>("package_create", """
+            {"package": "team/listed", "message": "old", "sources": [{"text": "1", "logicalKey": "n.txt"}]}
+            """);
+        var latest = await Mcp.CallOkAsync<PackageRevisionResult>("package_patch", """
+            {"package": "team/listed", "message": "the latest", "metadata": {"project": "p"}, "add": [{"text": "22", "logicalKey": "n.txt"}]}
+            """);
+
+        var list = await Mcp.CallOkAsync<PackageNameList>("package_list", """{"filter": "listed"}""");
+
+        var item = Assert.Single(list.Packages);
+        Assert.Equal(("team/listed", latest.TopHash, "the latest", 1, 2L), (item.Name, item.TopHash, item.Message, item.Entries, item.Size));
+        Assert.Equal("p", item.Metadata!.Value.GetProperty("project").GetString());
+        var history = await Mcp.CallOkAsync<PackageRevisionList>("package_revisions", """{"package": "team/listed"}""");
+        Assert.Equal(history.Revisions[0].Time, item.Time);
+    }
+
+    [Fact]
+    public async Task Link_gives_the_pinned_uri_the_catalog_page_and_an_entry_download()
+    {
+        var created = await Mcp.CallOkAsync<PackageRevisionResult>("package_create", """
+            {"package": "team/link", "sources": [{"text": "linked bytes", "logicalKey": "data/a.txt"}]}
+            """);
+        await using var mcp = await McpHarness.StartAsync(TestData.Settings(Bucket, catalog: "catalog.example.com"), Store);
+
+        var link = await mcp.CallOkAsync<PackageLinkResult>("package_link", """{"package": "team/link", "path": "data/a.txt"}""");
+
+        Assert.Equal(created.TopHash, link.TopHash);
+        Assert.Equal($"quilt+s3://{Bucket}#package=team/link@{created.TopHash}&path=data/a.txt", link.Uri);
+        Assert.Equal($"https://catalog.example.com/b/{Bucket}/packages/team/link/tree/{created.TopHash}/data/a.txt", link.CatalogUrl);
+        var url = new Uri(link.Download!.Url);
+        using var http = new HttpClient();
+        Assert.Equal("linked bytes", url.IsFile ? await File.ReadAllTextAsync(url.LocalPath, TestContext.Current.CancellationToken)
+            : await http.GetStringAsync(url, TestContext.Current.CancellationToken));
+        // As bucket_object_link: a file:// URL of local storage says it cannot be shared.
+        Assert.Equal(Store.Scheme == "file", link.Download.Note?.Contains("cannot be shared", StringComparison.Ordinal) ?? false);
+        var tool = (await mcp.Client.ListToolsAsync(cancellationToken: TestContext.Current.CancellationToken)).Single(t => t.Name == "package_link").ProtocolTool;
+        Assert.Equal((true, false, true, false), (tool.Annotations?.ReadOnlyHint, tool.Annotations?.DestructiveHint, tool.Annotations?.IdempotentHint, tool.Annotations?.OpenWorldHint));
+        // Without --catalog there is no catalog page.
+        Assert.Null((await Mcp.CallOkAsync<PackageLinkResult>("package_link", """{"package": "team/link"}""")).CatalogUrl);
+    }
 }
 
 public sealed class LocalPackageReadToolsTests() : PackageReadToolsTests(new LocalToolTestStore("pkg-bucket"));

@@ -92,8 +92,9 @@ public abstract class PackageWriteToolsTests : PackageToolsTests
              "rename": {"README.md": "README.txt"},
              "entryMetadata": {"data/a.csv": {"checked": true}}}
             """);
-        Assert.Equal(["README.txt", "data/new.txt"], patched.Changes!.Added); // manifest (code point) order
-        Assert.Equal(["README.md", "docs/single.txt"], patched.Changes.Removed.Order(StringComparer.Ordinal));
+        Assert.Equal(["data/new.txt"], patched.Changes!.Added);
+        Assert.Equal(["docs/single.txt"], patched.Changes.Removed);
+        Assert.Equal(("README.md", "README.txt"), Assert.Single(patched.Changes.Renamed) is var r ? (r.From, r.To) : default);
         Assert.Equal(["data/a.csv"], patched.Changes.Modified);
         var entry = await Mcp.CallAsync("package_entry_text", """{"package": "team/data", "path": "data/a.csv", "format": "text"}""");
         Assert.Contains("1,2", McpHarness.Text(entry), StringComparison.Ordinal);
@@ -101,14 +102,15 @@ public abstract class PackageWriteToolsTests : PackageToolsTests
         var diff = await Mcp.CallOkAsync<PackageDiffResult>("package_diff", """{"package": "team/data"}""");
         Assert.Equal(created.TopHash, diff.From);
         Assert.Equal(patched.TopHash, diff.To);
-        Assert.True(diff.Changes.MessageChanged);
+        Assert.Equal(new TextChange("first", "second"), diff.Message);
+        Assert.Equal("README.txt", Assert.Single(diff.Renamed).To);
 
         var history = await Mcp.CallOkAsync<PackageRevisionList>("package_revisions", """{"package": "team/data"}""");
         Assert.Equal([patched.TopHash, created.TopHash], history.Revisions.Select(r => r.TopHash));
         Assert.Equal(["second", "first"], history.Revisions.Select(r => r.Message));
 
         var list = await Mcp.CallOkAsync<PackageNameList>("package_list", """{"filter": "team"}""");
-        Assert.Equal(["team/data"], list.Packages);
+        Assert.Equal(["team/data"], list.Packages.Select(p => p.Name));
 
         var deleted = await Mcp.CallOkAsync<PackageDeleteResult>("package_revision_delete", $$"""{"package": "team/data", "topHash": "{{patched.TopHash[..12]}}"}""");
         Assert.Equal(created.TopHash, deleted.Latest);
@@ -123,7 +125,7 @@ public abstract class PackageWriteToolsTests : PackageToolsTests
         var last = await Mcp.CallOkAsync<PackageDeleteResult>("package_revision_delete", $$"""{"package": "team/data", "topHash": "{{created.TopHash}}"}""");
         Assert.Null(last.Latest);
         Assert.Contains("deletes the package", tool.ProtocolTool.Description, StringComparison.Ordinal);
-        Assert.DoesNotContain("team/data", (await Mcp.CallOkAsync<PackageNameList>("package_list", """{"filter": "team"}""")).Packages);
+        Assert.DoesNotContain("team/data", (await Mcp.CallOkAsync<PackageNameList>("package_list", """{"filter": "team"}""")).Packages.Select(p => p.Name));
     }
 
     [Fact]

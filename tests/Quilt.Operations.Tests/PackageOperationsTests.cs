@@ -153,7 +153,7 @@ public sealed class PackageOperationsTests : IDisposable
         Assert.Equal(first.Result.TopHash, deleted.Result.Latest);
         Assert.True(deleted.Pointers >= 1);
         var list = await ops.ListAsync(null, "team", PageRequest.Of(10, null), ct);
-        Assert.Equal(["team/local"], list.Packages);
+        Assert.Equal(["team/local"], list.Packages.Select(p => p.Name));
     }
 
     [Fact]

@@ -191,8 +191,10 @@ public sealed class LocalRegistryTests : IDisposable
         Assert.Equal(2, result.Manifest.UserMeta!["a"]!.GetValue<int>());
         Assert.True(result.Manifest.Find("keep.txt")!.UserMeta!["checked"]!.GetValue<bool>());
         var diff = result.ChangesFromPrevious!;
-        Assert.Equal(["added.txt", "new/name.txt"], diff.Added.Select(e => e.LogicalKey).Order(StringComparer.Ordinal));
-        Assert.Equal(["drop/x.txt", "old/name.txt"], diff.Removed.Select(e => e.LogicalKey).Order(StringComparer.Ordinal));
+        // The renamed entry is paired (same bytes, another key), not listed as removed and added.
+        Assert.Equal(["added.txt"], diff.Added.Select(e => e.LogicalKey));
+        Assert.Equal(["drop/x.txt"], diff.Removed.Select(e => e.LogicalKey));
+        Assert.Equal(("old/name.txt", "new/name.txt"), Assert.Single(diff.Renamed) is var r ? (r.Before.LogicalKey, r.After.LogicalKey) : default);
         Assert.Equal(["keep.txt", "replace.txt"], diff.Modified.Select(e => e.LogicalKey).Order(StringComparer.Ordinal));
 
         var text = await ReadEntryAsync(result.Manifest.Find("replace.txt")!);

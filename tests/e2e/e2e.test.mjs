@@ -14,7 +14,7 @@ import { assertProgress, baseArgs, call, command, connect, here, ok, sha256, sto
 const SIZE = 20 * 1024 * 1024; // a float-exact size: MCP progress values are floats on the server side
 const TOOLS = ["bucket_object_copy", "bucket_object_delete", "bucket_object_fetch", "bucket_object_info", "bucket_object_link",
   "bucket_object_text", "bucket_objects_list", "bucket_objects_put", "buckets_list", "get_resource",
-  "package_browse", "package_create", "package_diff", "package_entry_fetch", "package_entry_text", "package_list",
+  "package_browse", "package_create", "package_diff", "package_entry_fetch", "package_entry_text", "package_link", "package_list",
   "package_patch", "package_revision_delete", "package_revisions"];
 
 const stores = await storages();
@@ -212,14 +212,15 @@ for (const storage of await storages()) {
         remove: ["hello.txt"],
         rename: { "data/notes/readme.md": "README.md" },
       });
-      assert.deepEqual(patched.changes.added, ["README.md", "data/more.csv"]);
-      assert.deepEqual(patched.changes.removed, ["data/notes/readme.md", "hello.txt"]);
+      assert.deepEqual(patched.changes.added, ["data/more.csv"]);
+      assert.deepEqual(patched.changes.removed, ["hello.txt"]);
+      assert.deepEqual(patched.changes.renamed, [{ from: "data/notes/readme.md", to: "README.md", metadata: null }]);
       assert.equal(patched.changes.unchanged, 1);
 
       const diff = await ok(client, "package_diff", { package: "e2e/demo" });
       assert.equal(diff.from, created.topHash);
       assert.equal(diff.to, patched.topHash);
-      assert.equal(diff.changes.messageChanged, true);
+      assert.deepEqual(diff.message, { from: "first", to: "second" });
 
       const history = await ok(client, "package_revisions", { package: "e2e/demo" });
       assert.deepEqual(history.revisions.map((r) => r.topHash), [patched.topHash, created.topHash]);

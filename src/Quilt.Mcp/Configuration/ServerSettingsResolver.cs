@@ -103,8 +103,10 @@ public static class ServerSettingsResolver
         }, errors) { Notes = connection.Notes };
     }
 
-    private static string? ResolveCatalog(string? value, string source, List<string> errors)
+    /// <summary>A catalog host (host[:port]) from what was given (a host or an https:// URL); null with a message in <paramref name="errors"/> when it is not one.</summary>
+    public static string? ResolveCatalog(string? value, string source, List<string> errors)
     {
+        ArgumentNullException.ThrowIfNull(errors);
         if (value is null)
             return null;
         var text = value.Trim();

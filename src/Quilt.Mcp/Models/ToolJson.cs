@@ -33,6 +33,7 @@ namespace Quilt.Mcp.Models;
 [JsonSerializable(typeof(PackageDiffResult))]
 [JsonSerializable(typeof(PackageDeleteResult))]
 [JsonSerializable(typeof(Quilt.Mcp.Resources.ResourceReadResult))]
+[JsonSerializable(typeof(PackageLinkResult))]
 [JsonSerializable(typeof(Dictionary<string, string>))]
 [JsonSerializable(typeof(Dictionary<string, JsonElement>))]
 [JsonSerializable(typeof(string[]))]

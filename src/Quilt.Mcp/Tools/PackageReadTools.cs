@@ -22,7 +22,8 @@ public sealed class PackageReadTools(PackageOperations operations, ObjectOperati
 {
     [McpServerTool(Name = "package_list", Title = "List packages", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false,
         UseStructuredContent = true)]
-    [Description("List the Quilt packages (user/name) in a registry bucket, in name order, a page at a time. "
+    [Description("List the Quilt packages (user/name) in a registry bucket, in name order, a page at a time, each with its latest "
+        + "revision: top hash, time, message, metadata (bounded), entries and size. "
         + "Then use package_revisions for a package's history or package_browse for its contents.")]
     public async Task<PackageNameList> ListPackages(
         [Description("The registry bucket (a name or s3://bucket). Default: QUILT_MCP_REGISTRY, the only allowed bucket, or 'local' on local storage.")] string? registry = null,
@@ -106,10 +107,24 @@ public sealed class PackageReadTools(PackageOperations operations, ObjectOperati
     private async Task<ObjectSource> EntryAsync(string package, string? path, string? registry, string? revision, CancellationToken ct) =>
         await objects.ReadableAsync(await operations.EntryUriAsync(package, path, registry, revision, ct), "uri", ct);
 
+    [McpServerTool(Name = "package_link", Title = "Link a package", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false,
+        UseStructuredContent = true)]
+    [Description("Links to a package revision, or an entry or folder in it: the quilt+s3 URI pinned at the top hash, the catalog page "
+        + "(when --catalog is set) and, for an entry, a download URL as bucket_object_link gives. Required: package.")]
+    public async Task<PackageLinkResult> Link(
+        [Description("Required. The package: user/name, or quilt+s3://bucket#package=user/name[@hash|:tag][&path=key].")] string package,
+        [Description("The registry bucket, when package is a plain name.")] string? registry = null,
+        [Description(RevisionDescription)] string? revision = null,
+        [Description("An entry's logical key or a folder; leave out to link the revision.")] string? path = null,
+        [Description("For an entry: seconds the download URL works; default 3600.")] int? expiresInSeconds = null,
+        CancellationToken cancellationToken = default)
+        => await operations.LinkAsync(operations.Target(package, registry, revision), path, expiresInSeconds, objects, cancellationToken);
+
     [McpServerTool(Name = "package_diff", Title = "Compare revisions", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false,
         UseStructuredContent = true)]
-    [Description("What differs between two revisions of a package: entries added, removed and modified (by hash, size or metadata), "
-        + "and whether the message or package metadata changed. Required: package. Default: the previous revision against latest.")]
+    [Description("What differs between two revisions of a package: entries added, removed, renamed (same bytes, new key) and modified, "
+        + "each modification with its old and new hash, size and changed metadata keys; the message and package metadata too. "
+        + "Required: package. Default: the previous revision against latest.")]
     public async Task<PackageDiffResult> Diff(
         [Description("Required. The package: user/name, or quilt+s3://bucket#package=user/name.")] string package,
         [Description("The older revision (top hash or prefix); default: the one before 'to'.")] string? from = null,

@@ -27,9 +27,20 @@ public sealed record PackageSourceInput
     public JsonElement Metadata { get; init; }
 }
 
+public sealed record PackageListItem(
+    [property: Description("The package (user/name).")] string Name,
+    [property: Description("Top hash of its latest revision; null when it could not be read (see note).")] string? TopHash,
+    [property: Description("When the latest revision was published (UTC), when known.")] DateTimeOffset? Time,
+    [property: Description("The latest revision's message.")] string? Message,
+    [property: Description("Its package metadata (user_meta): the top-level keys that fit in 512 bytes of JSON.")] JsonElement? Metadata,
+    [property: Description("True when keys of the metadata were left out (see package_revisions or package_browse for all).")] bool MetadataTruncated,
+    [property: Description("Entries in the latest revision.")] int? Entries,
+    [property: Description("Total bytes of its entries.")] long? Size,
+    [property: Description("Why the latest revision could not be read, when it could not.")] string? Note = null);
+
 public sealed record PackageNameList(
     [property: Description("The registry bucket.")] string Registry,
-    [property: Description("Package names (user/name) on this page, in order.")] IReadOnlyList<string> Packages,
+    [property: Description("Packages on this page, in name order, each with its latest revision.")] IReadOnlyList<PackageListItem> Packages,
     [property: Description("How many names matched in all.")] int Total,
     [property: Description("Pass as cursor to get the next page; null on the last page.")] string? NextCursor);
 
@@ -87,7 +98,9 @@ public sealed record PackageChanges(
     [property: Description("How many were modified in all.")] int ModifiedCount,
     [property: Description("How many stayed the same.")] int Unchanged,
     [property: Description("Whether the message differs.")] bool MessageChanged,
-    [property: Description("Whether the package metadata, workflow or folder metadata differs.")] bool MetadataChanged);
+    [property: Description("Whether the package metadata, workflow or folder metadata differs.")] bool MetadataChanged,
+    [property: Description(PackageText.Renamed)] IReadOnlyList<PackageEntryRename> Renamed,
+    [property: Description("How many were renamed in all.")] int RenamedCount);
 
 public sealed record PackageRevisionResult(
     [property: Description("The package.")] string Package,
@@ -99,11 +112,61 @@ public sealed record PackageRevisionResult(
     [property: Description("What changed from the previous latest revision; null for a new package.")] PackageChanges? Changes,
     [property: Description("The Quilt catalog page, when a catalog host is configured.")] string? CatalogUrl);
 
+internal static class PackageText
+{
+    public const string Renamed = "Entries whose bytes (hash and size) moved to another logical key, old to new (at most 200 listed); in neither added nor removed.";
+}
+
+public sealed record TextChange(
+    [property: Description("Before.")] string? From,
+    [property: Description("After.")] string? To);
+
+public sealed record SizeChange(
+    [property: Description("Bytes before.")] long From,
+    [property: Description("Bytes after.")] long To);
+
+public sealed record MetadataKeyChanges(
+    [property: Description("Keys added.")] IReadOnlyList<string> Added,
+    [property: Description("Keys removed.")] IReadOnlyList<string> Removed,
+    [property: Description("Keys whose value changed; 'user_meta' or 'meta' when the metadata as a whole changed shape (e.g. to null).")] IReadOnlyList<string> Changed);
+
+public sealed record PackageEntryRename(
+    [property: Description("The old logical key.")] string From,
+    [property: Description("The new logical key.")] string To,
+    [property: Description("The entry's metadata (user_meta) keys that changed with it, or null.")] MetadataKeyChanges? Metadata);
+
+public sealed record PackageEntryChange(
+    [property: Description("Logical key.")] string Path,
+    [property: Description("Old and new hash (type:value), or null when the bytes hash the same.")] TextChange? Hash,
+    [property: Description("Old and new size, or null when the same.")] SizeChange? Size,
+    [property: Description("The entry's metadata (user_meta) keys added, removed or changed, or null when the same.")] MetadataKeyChanges? Metadata);
+
 public sealed record PackageDiffResult(
     [property: Description("The package.")] string Package,
     [property: Description("Top hash of the older revision.")] string From,
     [property: Description("Top hash of the newer revision.")] string To,
-    [property: Description("The differences.")] PackageChanges Changes);
+    [property: Description("Logical keys added (at most 200 listed).")] IReadOnlyList<string> Added,
+    [property: Description("Logical keys removed (at most 200 listed).")] IReadOnlyList<string> Removed,
+    [property: Description(PackageText.Renamed)] IReadOnlyList<PackageEntryRename> Renamed,
+    [property: Description("Entries under the same key whose hash, size or metadata changed, with the old and new values (at most 200 listed).")] IReadOnlyList<PackageEntryChange> Modified,
+    [property: Description("How many were added in all.")] int AddedCount,
+    [property: Description("How many were removed in all.")] int RemovedCount,
+    [property: Description("How many were renamed in all.")] int RenamedCount,
+    [property: Description("How many were modified in all.")] int ModifiedCount,
+    [property: Description("How many entries stayed the same.")] int Unchanged,
+    [property: Description("The old and new message, or null when the same.")] TextChange? Message,
+    [property: Description("The package metadata (user_meta) keys added, removed or changed, or null when the same.")] MetadataKeyChanges? Metadata,
+    [property: Description("Whether the workflow recorded changed.")] bool WorkflowChanged,
+    [property: Description("Folders whose own metadata (set_dir meta) was added, removed or changed (at most 200 listed).")] IReadOnlyList<string> FolderMetadataChanged);
+
+public sealed record PackageLinkResult(
+    [property: Description("The package.")] string Package,
+    [property: Description("The registry bucket.")] string Registry,
+    [property: Description("Top hash of the revision linked (the link stays on it when latest moves).")] string TopHash,
+    [property: Description("The entry's logical key or folder linked; null for the whole revision.")] string? Path,
+    [property: Description("quilt+s3 URI pinned at the top hash (with &path= for a path), for quilt3 and the other tools.")] string Uri,
+    [property: Description("The Quilt catalog page, when a catalog host is configured (--catalog).")] string? CatalogUrl,
+    [property: Description("For an entry: a URL that downloads its data, as bucket_object_link gives it; null for a revision or folder.")] ObjectLinkResult? Download);
 
 public sealed record PackageDeleteResult(
     [property: Description("The package.")] string Package,

@@ -41,7 +41,8 @@ public sealed record ObjectInfoResult(
     [property: Description("Entity tag, when the storage reports one.")] string? ETag,
     [property: Description("Last modified time (UTC).")] DateTimeOffset LastModified,
     [property: Description("Version id on versioned buckets; null otherwise.")] string? VersionId,
-    [property: Description("User metadata (x-amz-meta-*), keys without the prefix.")] IReadOnlyDictionary<string, string> Metadata);
+    [property: Description("User metadata (x-amz-meta-*), keys without the prefix.")] IReadOnlyDictionary<string, string> Metadata,
+    [property: Description("The object's page in the Quilt catalog, when a catalog host is configured (--catalog).")] string? CatalogUrl = null);
 
 public sealed record ColumnInfo(
     [property: Description("Column name; for a nested Parquet field, its path in the schema, such as tags/list/element.")] string Name,
