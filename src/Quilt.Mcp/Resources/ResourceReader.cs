@@ -66,15 +66,17 @@ public sealed class ResourceReader(ResourceOperations operations, ServerSettings
         string? next = null;
         try
         {
-            var page = await Operations.Packages.ListAsync(null, null, PageRequest.Of(PackagesPerPage, cursor, "cursor"), cancellationToken);
-            resources.AddRange(page.Packages.Select(name => new Resource
+            // Names only: a listing reads no revision (package_list reads each one's latest manifest).
+            var page = PageRequest.Of(PackagesPerPage, cursor, "cursor");
+            var (registry, names) = await Operations.Packages.NamesAsync(null, null, cancellationToken);
+            resources.AddRange(names.Skip(page.Offset).Take(page.Size).Select(name => new Resource
             {
-                Uri = new QuiltUri { Bucket = page.Registry, PackageName = name }.ToString(),
+                Uri = new QuiltUri { Bucket = registry, PackageName = name }.ToString(),
                 Name = name,
                 Title = $"Package {name} (latest)",
                 MimeType = Json,
             }));
-            next = page.NextCursor;
+            next = page.NextCursor(names.Count);
         }
         catch (Exception e) when (cursor is null && e is OperationException or StorageException or PackageException)
         {
