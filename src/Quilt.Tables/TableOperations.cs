@@ -21,6 +21,14 @@ public sealed partial class TableOperations(ObjectOperations objects, PackageOpe
 
     public TableSettings Settings { get; } = settings;
 
+    /// <summary>The table operations over the object and package operations of <paramref name="operations"/>, with the cache <paramref name="settings"/> name.</summary>
+    public static TableOperations Create(QuiltOperations operations, TableSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(operations);
+        ArgumentNullException.ThrowIfNull(settings);
+        return new TableOperations(operations.Objects, operations.Packages, new TableCache(settings.CacheFolder, settings.CacheBytes), settings);
+    }
+
     public TableCache Cache { get; } = cache;
 
     /// <summary>A page of the rows of one read-only SQL query over the tables given.</summary>

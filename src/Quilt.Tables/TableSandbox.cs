@@ -92,7 +92,7 @@ internal sealed class TableSandbox : IDisposable
                 throw new OperationException($"{argument}: only a read-only query is allowed: one SELECT (WITH, FROM and VALUES forms too). "
                     + "Statements that write, attach, copy, install, load or set options are refused.");
             }
-            throw new OperationException($"{argument}: DuckDB could not parse it: {Tidy(message)}");
+            throw new OperationException($"{argument}: DuckDB could not parse it: {Tidy(message)}. Put double quotes around names that are SQL keywords (\"At\", \"order\").");
         }
         var statements = root.TryGetProperty("statements", out var s) && s.ValueKind == JsonValueKind.Array ? s.GetArrayLength() : 0;
         if (statements != 1)
