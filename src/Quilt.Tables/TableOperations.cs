@@ -162,7 +162,11 @@ public sealed partial class TableOperations(ObjectOperations objects, PackageOpe
                 $"SELECT Delimiter, Quote, Escape, HasHeader FROM sniff_csv({TableSandbox.Literal(view.Files[0])}{(resolved.Format == TableFormat.Tsv ? ", delim = '\\t'" : "")})",
                 "table", cancellationToken).ConfigureAwait(false);
             if (sniffed.Count > 0)
-                dialect = new TableDialect(Cell(sniffed[0][0]) ?? "", Cell(sniffed[0][1]) ?? "", Cell(sniffed[0][2]) ?? "", sniffed[0][3] is true);
+            {
+                // The sniffer says "(empty)" for a character the file does not use.
+                static string Character(object? value) => Cell(value) is { } text && text != "(empty)" ? text : "";
+                dialect = new TableDialect(Character(sniffed[0][0]), Character(sniffed[0][1]), Character(sniffed[0][2]), sniffed[0][3] is true);
+            }
         }
         return new TableDescribeResult(fetched, rows, "scan", null, dialect, columns);
     }

@@ -293,7 +293,7 @@ public abstract class TableOperationsTests : IAsyncLifetime
         Assert.Equal(new ValueCount("Zürich", 2), city.TopValues![0]);
 
         var tsv = await Tables().DescribeAsync(Object("words.tsv"), scan: false, null, Ct);
-        Assert.Equal("\t", tsv.Dialect!.Delimiter);
+        Assert.Equal(("\t", ""), (tsv.Dialect!.Delimiter, tsv.Dialect.Quote));
         Assert.Equal(3L, tsv.Rows);
     }
 
