@@ -203,6 +203,18 @@ public abstract class TableOperationsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Cancelling_a_running_query_interrupts_it()
+    {
+        var tables = Tables();
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var query = tables.QueryAsync([Object("people.csv")],
+            "SELECT count(*) FROM range(1000000000) a, range(1000000000) b WHERE a.range * b.range = -1", 10, null, null, cancel.Token);
+        cancel.CancelAfter(TimeSpan.FromMilliseconds(500));
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => query);
+    }
+
+    [Fact]
     public async Task A_page_stops_at_the_byte_limit_and_the_cursor_goes_on_from_there()
     {
         var tables = Tables(new TableSettings { MaxResultBytes = 1000 });
