@@ -11,6 +11,7 @@ internal static class CliApp
         StorageOptions.AddTo(root);
         root.Subcommands.Add(PackageCommands.Create());
         root.Subcommands.Add(ObjectCommands.Create());
+        root.Subcommands.Add(TableCommands.Create());
         root.Subcommands.Add(CleanupCommand.Create());
         ServeCommand.Attach(root);
         return root;

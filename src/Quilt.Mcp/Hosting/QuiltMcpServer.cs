@@ -39,7 +39,8 @@ public static class QuiltMcpServer
         + "Read with bucket_object_text (pages of text; previews of CSV/TSV/JSON/JSONL/Parquet) and get bytes with bucket_object_fetch "
         + "(inline when small, or to a local path). bucket_objects_put, bucket_object_copy and bucket_object_delete change data. "
         + "Quilt packages (versioned, hashed sets of files): package_list, package_revisions, package_browse, package_entry_text, "
-        + "package_entry_fetch and package_diff read; package_create, package_patch and package_revision_delete write.";
+        + "package_entry_fetch and package_diff read; package_create, package_patch and package_revision_delete write. "
+        + "Tables (CSV/TSV/JSONL/Parquet objects or entries): table_describe, table_rows, and table_query (read-only DuckDB SQL).";
 
     /// <summary>
     /// Registers the operations and every tool over them. The store and the revision publisher come from
@@ -69,6 +70,9 @@ public static class QuiltMcpServer
         });
         services.AddSingleton(sp => sp.GetRequiredService<QuiltOperations>().Objects);
         services.AddSingleton(sp => sp.GetRequiredService<QuiltOperations>().Packages);
+        // Tables: the cache and limits from the environment unless a host (or a test) registered its own first.
+        services.TryAddSingleton(_ => Quilt.Tables.TableSettings.FromEnvironment());
+        services.AddSingleton(sp => Quilt.Tables.TableOperations.Create(sp.GetRequiredService<QuiltOperations>(), sp.GetRequiredService<Quilt.Tables.TableSettings>()));
         return services
             .AddMcpServer(options =>
             {
@@ -80,6 +84,7 @@ public static class QuiltMcpServer
             .WithCataloguedTools<BucketWriteTools>(ToolJson.Options)
             .WithCataloguedTools<PackageReadTools>(ToolJson.Options)
             .WithCataloguedTools<PackageWriteTools>(ToolJson.Options)
+            .WithCataloguedTools<TableTools>(ToolJson.Options)
             .WithPrompts<Prompts.QuiltPrompts>(ToolJson.Options)
             .WithCompleteHandler(Completions.ArgumentCompletions.HandleAsync)
             .WithQuiltResources(settings)

@@ -37,6 +37,11 @@ namespace Quilt.Mcp.Models;
 [JsonSerializable(typeof(Dictionary<string, string>))]
 [JsonSerializable(typeof(Dictionary<string, JsonElement>))]
 [JsonSerializable(typeof(string[]))]
+[JsonSerializable(typeof(Quilt.Tables.TableQueryResult))]
+[JsonSerializable(typeof(Quilt.Tables.TableRowsResult))]
+[JsonSerializable(typeof(Quilt.Tables.TableDescribeResult))]
+[JsonSerializable(typeof(Quilt.Tables.TableInput[]))]
+[JsonSerializable(typeof(Quilt.Tables.TableRowFilter[]))]
 internal sealed partial class ToolJsonContext : JsonSerializerContext;
 
 /// <summary>Serializer options for the tools: the SDK's defaults with this project's source-generated contracts first.</summary>
