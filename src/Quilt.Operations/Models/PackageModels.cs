@@ -6,24 +6,21 @@ namespace Quilt.Operations.Models;
 /// <summary>One source of entries for package_create / package_patch.</summary>
 public sealed record PackageSourceInput
 {
-    [Description("What to add: s3://bucket/key (one object), s3://bucket/prefix/ (every object below it), or an absolute local path "
-        + "(a file, or a folder and everything below it, as quilt3 takes it: what its .quiltignore names is left out, links to files inside "
-        + "it are followed, and links out of it are refused by name). Leave out when giving text or base64.")]
+    [Description("s3://bucket/key, s3://bucket/prefix/ (all below it), or an absolute local file or folder (as quilt3: .quiltignore "
+        + "honoured, links out of it refused). Omit with text/base64.")]
     public string? Uri { get; init; }
 
-    [Description("Where it goes in the package. For one object, file or inline content: its logical key (default: the file's name). "
-        + "For a prefix or folder: the folder it lands in (default: the package root).")]
+    [Description("Its logical key (default: the file name); for a prefix or folder, the folder it lands in (default: root).")]
     public string? LogicalKey { get; init; }
 
-    [Description("Inline content as text (UTF-8); needs logicalKey.")]
+    [Description("Inline UTF-8 content; needs logicalKey.")]
     public string? Text { get; init; }
 
-    [Description("Inline content as base64; needs logicalKey.")]
+    [Description("Inline base64 content; needs logicalKey.")]
     public string? Base64 { get; init; }
 
     // Not JsonElement?: JSON null must stay a Null element (quilt3's set_meta(None)), apart from leaving it out (Undefined).
-    [Description("Metadata of the entry (stored as its user_meta): any JSON object; null writes \"user_meta\": null, as quilt3's set_meta(None). "
-        + "Only for one object, file or inline content.")]
+    [Description("Entry metadata (user_meta), a JSON object; null writes null. Not for a prefix or folder.")]
     public JsonElement Metadata { get; init; }
 }
 
@@ -34,49 +31,51 @@ public sealed record PackageNameList(
     [property: Description("Pass as cursor to get the next page; null on the last page.")] string? NextCursor);
 
 public sealed record PackageRevisionItem(
-    [property: Description("The revision's top hash.")] string TopHash,
-    [property: Description("When it was published (UTC).")] DateTimeOffset Time,
-    [property: Description("Its message.")] string? Message,
-    [property: Description("Its package metadata (user_meta).")] JsonElement? Metadata,
-    [property: Description("Entries in it.")] int Entries,
-    [property: Description("Total bytes of its entries.")] long Size,
+    string TopHash,
+    DateTimeOffset Time,
+    string? Message,
+    [property: Description("Package metadata (user_meta).")] JsonElement? Metadata,
+    int Entries,
+    [property: Description("Total bytes.")] long Size,
     [property: Description("quilt+s3 URI of this revision.")] string Uri);
 
 public sealed record PackageRevisionList(
-    [property: Description("The package.")] string Package,
-    [property: Description("The registry bucket.")] string Registry,
+    string Package,
+    string Registry,
     [property: Description("Newest first.")] IReadOnlyList<PackageRevisionItem> Revisions,
-    [property: Description("How many revisions exist in all.")] int Total);
+    int Total);
 
+// A browse gives the revision's URI and the folder's prefix once and each item's name relative to it: a quilt+s3 URI
+// per file repeated the 64-hex top hash.
 public sealed record PackageFolderItem(
-    [property: Description("Logical key of the folder, ending in '/'.")] string Path,
-    [property: Description("Entries below it, at any depth.")] int Entries,
-    [property: Description("Total bytes below it.")] long Size,
-    [property: Description("The folder's own metadata (its directory metadata line, quilt3's set_dir meta), or null.")] JsonElement? Metadata);
+    [property: Description("Relative to prefix, ending in '/'; browse path = prefix + name.")] string Name,
+    [property: Description("Entries below it.")] int Entries,
+    [property: Description("Bytes below it.")] long Size,
+    [property: Description("Its directory metadata (quilt3 set_dir).")] JsonElement? Metadata);
 
 public sealed record PackageFileItem(
-    [property: Description("Logical key.")] string Path,
-    [property: Description("Bytes.")] long Size,
-    [property: Description("Hash type and value as the manifest records them, e.g. sha2-256-chunked:BASE64.")] string Hash,
-    [property: Description("The entry's metadata (user_meta), or null.")] JsonElement? Metadata,
-    [property: Description("quilt+s3 URI of the entry, for bucket_object_text, package_entry_text or package_entry_fetch.")] string Uri);
+    [property: Description("Relative to prefix; logical key = prefix + name.")] string Name,
+    long Size,
+    [property: Description("type:value, as the manifest records it.")] string Hash,
+    [property: Description("user_meta.")] JsonElement? Metadata);
 
 public sealed record PackageBrowseResult(
-    [property: Description("The package.")] string Package,
-    [property: Description("The registry bucket.")] string Registry,
-    [property: Description("Top hash of the revision shown.")] string TopHash,
-    [property: Description("The revision's message.")] string? Message,
-    [property: Description("The package metadata (user_meta).")] JsonElement? Metadata,
-    [property: Description("The folder shown ('' for the root); for a path naming a file, the folder holding it (Files lists only that file).")] string Path,
-    [property: Description("Sub-folders on this page.")] IReadOnlyList<PackageFolderItem> Folders,
-    [property: Description("Files on this page.")] IReadOnlyList<PackageFileItem> Files,
-    [property: Description("Folders plus files in this folder in all.")] int Total,
-    [property: Description("Entries in the whole revision.")] int PackageEntries,
-    [property: Description("Total bytes of the whole revision.")] long PackageSize,
-    [property: Description("Pass as cursor for the next page; null on the last page.")] string? NextCursor,
-    [property: Description("quilt+s3 URI of the revision.")] string Uri,
-    [property: Description("The Quilt catalog page, when a catalog host is configured.")] string? CatalogUrl,
-    [property: Description("The shown folder's own metadata (its directory metadata line, quilt3's set_dir meta), or null.")] JsonElement? FolderMetadata);
+    string Package,
+    string Registry,
+    string TopHash,
+    string? Message,
+    [property: Description("Package metadata (user_meta).")] JsonElement? Metadata,
+    [property: Description("Folder shown ('' for root); for a file's path, its folder.")] string Path,
+    [property: Description("Path as a key prefix ('' or ending in '/').")] string Prefix,
+    IReadOnlyList<PackageFolderItem> Folders,
+    IReadOnlyList<PackageFileItem> Files,
+    [property: Description("Folders plus files here in all.")] int Total,
+    [property: Description("Entries in the revision.")] int PackageEntries,
+    [property: Description("Bytes in the revision.")] long PackageSize,
+    [property: Description("Pass as cursor for the next page; null on the last.")] string? NextCursor,
+    [property: Description("quilt+s3 URI of the revision; read a file with package_entry_text(package=uri, path=prefix+name).")] string Uri,
+    string? CatalogUrl,
+    [property: Description("This folder's directory metadata.")] JsonElement? FolderMetadata);
 
 public sealed record PackageChanges(
     [property: Description("Logical keys added (at most 200 listed).")] IReadOnlyList<string> Added,
@@ -90,14 +89,14 @@ public sealed record PackageChanges(
     [property: Description("Whether the package metadata, workflow or folder metadata differs.")] bool MetadataChanged);
 
 public sealed record PackageRevisionResult(
-    [property: Description("The package.")] string Package,
-    [property: Description("The registry bucket.")] string Registry,
-    [property: Description("Top hash of the new revision (the same as quilt3 computes).")] string TopHash,
+    string Package,
+    string Registry,
+    [property: Description("Of the new revision (as quilt3 computes it).")] string TopHash,
     [property: Description("quilt+s3 URI of the new revision.")] string Uri,
-    [property: Description("Entries in it.")] int Entries,
+    int Entries,
     [property: Description("Total bytes.")] long Size,
-    [property: Description("What changed from the previous latest revision; null for a new package.")] PackageChanges? Changes,
-    [property: Description("The Quilt catalog page, when a catalog host is configured.")] string? CatalogUrl);
+    [property: Description("From the previous latest; null for a new package.")] PackageChanges? Changes,
+    string? CatalogUrl);
 
 public sealed record PackageDiffResult(
     [property: Description("The package.")] string Package,
@@ -106,6 +105,6 @@ public sealed record PackageDiffResult(
     [property: Description("The differences.")] PackageChanges Changes);
 
 public sealed record PackageDeleteResult(
-    [property: Description("The package.")] string Package,
+    string Package,
     [property: Description("The deleted revision.")] string TopHash,
-    [property: Description("Top hash 'latest' points at now; null when no revision is left.")] string? Latest);
+    [property: Description("Where 'latest' points now; null when none is left.")] string? Latest);
