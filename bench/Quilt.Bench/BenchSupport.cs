@@ -2,13 +2,11 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using Amazon.Runtime;
 using Amazon.S3;
 using Microsoft.Extensions.DependencyInjection;
 using ModelContextProtocol;
 using ModelContextProtocol.Client;
-using ModelContextProtocol.Protocol;
 using Quilt.Mcp.Configuration;
 using Quilt.Mcp.Hosting;
 using Quilt.Testing;
@@ -159,13 +157,6 @@ public sealed class InProcessMcp : IAsyncDisposable
         if (result.IsError == true || result.StructuredContent is null)
             throw new InvalidOperationException($"{tool} failed: " + McpClientJson.Text(result));
         return result.StructuredContent.Value;
-    }
-
-    /// <summary>Sends one JSON-RPC request and returns its result as the server wrote it (what the size suite measures).</summary>
-    public async Task<JsonNode> RequestAsync(string method, JsonNode parameters)
-    {
-        var response = await _client.SendRequestAsync(new JsonRpcRequest { Method = method, Params = parameters });
-        return response.Result ?? throw new InvalidOperationException($"{method} returned no result.");
     }
 
     public ValueTask DisposeAsync() => _server.DisposeAsync();

@@ -2,15 +2,18 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.ML.Tokenizers;
+using Microsoft.Extensions.DependencyInjection;
 using Quilt.Mcp.Configuration;
+using Quilt.Mcp.Hosting;
 using Quilt.Storage;
+using Quilt.Testing;
 
 namespace Quilt.Bench;
 
 /// <summary>
 /// Issue 14: what results cost an assistant. Bytes and tokens (o200k_base, the GPT-4o vocabulary; bytes/4 beside it) of
 /// tools/list and of a list, a browse and a diff of a fixed package the suite makes on local storage, measured on the
-/// JSON-RPC result as the client receives it (content and structuredContent both).
+/// JSON-RPC response line exactly as the server writes it (content and structuredContent both).
 /// </summary>
 public static class SizeBench
 {
@@ -51,22 +54,24 @@ public static class SizeBench
                 """);
 
             var tokenizer = TiktokenTokenizer.CreateForModel("gpt-4o");
+            // Measured on the wire: the response line the server writes, read raw from a second server on the same root.
+            await using var wire = await WireSession.StartAsync(settings);
             var rows = new List<string>
             {
-                Row(tokenizer, "tools/list (18 tools)", await mcp.RequestAsync("tools/list", new JsonObject())),
+                Row(tokenizer, "tools/list (18 tools)", await wire.RequestAsync("tools/list", new JsonObject())),
                 Row(tokenizer, "bucket_objects_list, 1,000 objects (flat, pageSize 1000)",
-                    await CallRawAsync(mcp, "bucket_objects_list", new JsonObject { ["bucket"] = Bucket, ["prefix"] = "data/", ["pageSize"] = 1000 })),
+                    await wire.CallAsync("bucket_objects_list", new JsonObject { ["bucket"] = Bucket, ["prefix"] = "data/", ["pageSize"] = 1000 })),
                 Row(tokenizer, "package_browse, one folder of 100 entries",
-                    await CallRawAsync(mcp, "package_browse", new JsonObject { ["package"] = Package, ["registry"] = Bucket, ["path"] = "part-03/", ["pageSize"] = 100 })),
+                    await wire.CallAsync("package_browse", new JsonObject { ["package"] = Package, ["registry"] = Bucket, ["path"] = "part-03/", ["pageSize"] = 100 })),
                 Row(tokenizer, "package_diff, 20 modified, 10 removed, 10 added",
-                    await CallRawAsync(mcp, "package_diff", new JsonObject { ["package"] = Package, ["registry"] = Bucket })),
+                    await wire.CallAsync("package_diff", new JsonObject { ["package"] = Package, ["registry"] = Bucket })),
                 Row(tokenizer, "bucket_object_text, CSV preview of 20 rows",
-                    await CallRawAsync(mcp, "bucket_object_text", new JsonObject { ["uri"] = $"s3://{Bucket}/table.csv" })),
+                    await wire.CallAsync("bucket_object_text", new JsonObject { ["uri"] = $"s3://{Bucket}/table.csv" })),
                 Row(tokenizer, "bucket_object_text, 8 KB of plain text",
-                    await CallRawAsync(mcp, "bucket_object_text", new JsonObject { ["uri"] = $"s3://{Bucket}/table.csv", ["format"] = "text", ["maxBytes"] = 8192 })),
+                    await wire.CallAsync("bucket_object_text", new JsonObject { ["uri"] = $"s3://{Bucket}/table.csv", ["format"] = "text", ["maxBytes"] = 8192 })),
             };
 
-            await output.WriteLineAsync("Result sizes (issue 14): the JSON-RPC result as the client receives it, local storage, a package of 1,000 entries "
+            await output.WriteLineAsync("Result sizes (issue 14): the JSON-RPC response line as the server writes it, local storage, a package of 1,000 entries "
                 + "in 10 folders and a second revision. Tokens: o200k_base (Microsoft.ML.Tokenizers, GPT-4o's vocabulary) of the whole result; "
                 + "bytes/4 is the usual estimate. Text and structured: bytes of the text content blocks and of structuredContent.");
             await output.WriteLineAsync();
@@ -81,21 +86,73 @@ public static class SizeBench
         }
     }
 
-    private static async Task<JsonNode> CallRawAsync(InProcessMcp mcp, string tool, JsonObject arguments)
+    /// <param name="line">The JSON-RPC response as the server wrote it (one line).</param>
+    private static string Row(Tokenizer tokenizer, string label, string line)
     {
-        var result = await mcp.RequestAsync("tools/call", new JsonObject { ["name"] = tool, ["arguments"] = arguments });
-        if (result["isError"]?.GetValue<bool>() == true)
-            throw new InvalidOperationException($"{tool} failed: {result.ToJsonString()}");
-        return result;
-    }
-
-    private static string Row(Tokenizer tokenizer, string label, JsonNode result)
-    {
-        var json = result.ToJsonString();
-        var bytes = Encoding.UTF8.GetByteCount(json);
+        var bytes = Encoding.UTF8.GetByteCount(line);
+        var result = JsonNode.Parse(line)!["result"]!;
+        // The parts as the client decodes them (UTF-8 of the strings; structuredContent re-serialized compactly).
         var text = (result["content"] as JsonArray ?? []).Where(b => (string?)b?["type"] == "text")
             .Sum(b => Encoding.UTF8.GetByteCount((string?)b!["text"] ?? ""));
-        var structured = result["structuredContent"] is { } s ? Encoding.UTF8.GetByteCount(s.ToJsonString()) : 0;
-        return $"| {label} | {bytes:N0} | {tokenizer.CountTokens(json):N0} | {bytes / 4:N0} | {text:N0} | {structured:N0} |";
+        var structured = result["structuredContent"] is { } s ? Encoding.UTF8.GetByteCount(s.ToJsonString(Relaxed)) : 0;
+        return $"| {label} | {bytes:N0} | {tokenizer.CountTokens(line):N0} | {bytes / 4:N0} | {text:N0} | {structured:N0} |";
+    }
+
+    private static readonly JsonSerializerOptions Relaxed = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    /// <summary>A server spoken to in raw JSON-RPC lines, so what is measured is exactly what it wrote.</summary>
+    private sealed class WireSession : IAsyncDisposable
+    {
+        private readonly InProcessMcpServer _server;
+        private readonly StreamWriter _writer;
+        private readonly StreamReader _reader;
+        private int _id;
+
+        private WireSession(InProcessMcpServer server)
+        {
+            _server = server;
+            _writer = new StreamWriter(server.ToServer, new UTF8Encoding(false)) { AutoFlush = true };
+            _reader = new StreamReader(server.FromServer, Encoding.UTF8);
+        }
+
+        public static async Task<WireSession> StartAsync(ServerSettings settings)
+        {
+            var session = new WireSession(InProcessMcpServer.Start((services, input, output) =>
+                services.AddQuiltMcpServer(settings).WithStreamServerTransport(input, output)));
+            await session.RequestAsync("initialize", new JsonObject
+            {
+                ["protocolVersion"] = "2025-06-18",
+                ["capabilities"] = new JsonObject(),
+                ["clientInfo"] = new JsonObject { ["name"] = "quilt-bench", ["version"] = "1" },
+            });
+            await session._writer.WriteLineAsync("""{"jsonrpc":"2.0","method":"notifications/initialized"}""");
+            return session;
+        }
+
+        public async Task<string> RequestAsync(string method, JsonObject parameters)
+        {
+            var id = ++_id;
+            await _writer.WriteLineAsync(new JsonObject { ["jsonrpc"] = "2.0", ["id"] = id, ["method"] = method, ["params"] = parameters }.ToJsonString());
+            while (await _reader.ReadLineAsync() is { } line)
+            {
+                // Notifications (progress, logging) may come first; the response carries the request's id.
+                if (JsonNode.Parse(line) is JsonObject message && message["id"] is { } got && got.GetValue<int>() == id)
+                    return message["error"] is null ? line : throw new InvalidOperationException($"{method} failed: {line}");
+            }
+            throw new InvalidOperationException($"The server closed before answering {method}.");
+        }
+
+        public async Task<string> CallAsync(string tool, JsonObject arguments)
+        {
+            var line = await RequestAsync("tools/call", new JsonObject { ["name"] = tool, ["arguments"] = arguments });
+            return JsonNode.Parse(line)!["result"]!["isError"]?.GetValue<bool>() == true ? throw new InvalidOperationException($"{tool} failed: {line}") : line;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _server.DisposeAsync();
+            _writer.Dispose();
+            _reader.Dispose();
+        }
     }
 }

@@ -23,13 +23,13 @@ public sealed class BucketReadTools(ObjectOperations operations)
 
     [McpServerTool(Name = "bucket_objects_list", Title = "List objects", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false,
         UseStructuredContent = true, OutputSchemaType = typeof(ObjectsListResult))]
-    [Description("List a bucket's objects a page at a time, in key order: names relative to the prefix, with size and modified "
-        + "time. delimiter '/' shows one folder level. Required: bucket. More pages: cursor = nextCursor.")]
+    [Description("List a bucket's objects a page at a time, in key order, with size and modified time. Names are relative to "
+        + "prefix: an object's URI is base + name. delimiter '/' shows one folder level. Required: bucket. More: cursor = nextCursor.")]
     public async Task<CallToolResult> ListObjects(
-        [Description("Required. A bucket name or s3://bucket/prefix.")] string bucket,
+        [Description("A bucket name or s3://bucket/prefix.")] string bucket,
         [Description("Key prefix, e.g. 'raw/2024/'.")] string? prefix = null,
         [Description("'/' for one folder level; omit for all keys.")] string? delimiter = null,
-        [Description("1-1000; default 100.")] int pageSize = 100,
+        [Description("1-1000.")] int pageSize = 100,
         [Description("nextCursor of the previous page.")] string? cursor = null,
         CancellationToken cancellationToken = default) =>
         CompactResults.Objects(await operations.ListObjectsAsync(bucket, prefix, delimiter, PageRequest.Of(pageSize, cursor), cancellationToken));
@@ -39,7 +39,7 @@ public sealed class BucketReadTools(ObjectOperations operations)
     [Description("An object's metadata without its content: size, content type, ETag, modified time, version, user metadata. "
         + "Required: uri.")]
     public async Task<ObjectInfoResult> GetObjectInfo(
-        [Description("Required. " + ObjectUri)] string uri,
+        [Description(ObjectUri)] string uri,
         CancellationToken cancellationToken = default) =>
         await operations.InfoAsync(await operations.ReadableAsync(uri, "uri", cancellationToken), cancellationToken);
 
@@ -49,7 +49,7 @@ public sealed class BucketReadTools(ObjectOperations operations)
         + "reads a whole large object: read on with format 'text' and offset = nextOffset. Required: uri. Binary files: "
         + "bucket_object_fetch.")]
     public async Task<CallToolResult> ReadObjectText(
-        [Description("Required. " + ObjectUri)] string uri,
+        [Description(ObjectUri)] string uri,
         [Description(FormatDescription)] string format = "auto",
         [Description("Byte offset (format 'text'); default 0.")] long offset = 0,
         [Description("Default 65536, capped by the server.")] int? maxBytes = null,
@@ -67,9 +67,9 @@ public sealed class BucketReadTools(ObjectOperations operations)
         + "streamed to a local 'destination' with progress. Required: uri. Text: bucket_object_text; a URL: "
         + "bucket_object_link.")]
     public async Task<CallToolResult> FetchObject(
-        [Description("Required. " + ObjectUri)] string uri,
+        [Description(ObjectUri)] string uri,
         [Description(DestinationDescription)] string? destination = null,
-        [Description("Replace an existing file. Default false.")] bool overwrite = false,
+        [Description("Replace an existing file.")] bool overwrite = false,
         RequestContext<CallToolRequestParams>? context = null,
         CancellationToken cancellationToken = default)
     {
@@ -82,7 +82,7 @@ public sealed class BucketReadTools(ObjectOperations operations)
     [Description("A URL that downloads the object without credentials for a limited time (presigned; file:// on local storage), "
         + "and its catalog page when configured. Required: uri.")]
     public async Task<ObjectLinkResult> LinkObject(
-        [Description("Required. " + ObjectUri)] string uri,
+        [Description(ObjectUri)] string uri,
         [Description("1-604800; default 3600 (a registry may allow less).")] int? expiresInSeconds = null,
         CancellationToken cancellationToken = default) =>
         await operations.LinkAsync(await operations.ReadableAsync(uri, "uri", cancellationToken), expiresInSeconds, cancellationToken);

@@ -16,7 +16,7 @@ public sealed class BucketWriteTools(ObjectOperations operations)
     [Description("Write objects, each a uri and one of text, base64 (up to the inline limit, 1 MiB by default) or localPath (any "
         + "size, streamed, with progress). All are checked before any is written. Required: objects.")]
     public async Task<ObjectsPutResult> PutObjects(
-        [Description("Required. The objects to write.")]
+        [Description("The objects to write.")]
         IReadOnlyList<PutObjectInput> objects,
         [Description("Replace existing objects. Default true; false: fail, writing nothing, if any exists.")]
         bool overwrite = true,
@@ -34,9 +34,9 @@ public sealed class BucketWriteTools(ObjectOperations operations)
     [Description("Copy an object on the storage side to another key or bucket. Required: source, destination. To move, then "
         + "bucket_object_delete the source.")]
     public async Task<ObjectCopyResult> CopyObject(
-        [Description("Required. " + BucketReadTools.ObjectUri)] string source,
-        [Description("Required. s3://bucket/key, or s3://bucket/folder/ to keep the name.")] string destination,
-        [Description("Replace an existing destination. Default true.")] bool overwrite = true,
+        [Description(BucketReadTools.ObjectUri)] string source,
+        [Description("s3://bucket/key, or s3://bucket/folder/ to keep the name.")] string destination,
+        [Description("Replace an existing destination.")] bool overwrite = true,
         CancellationToken cancellationToken = default)
     {
         var from = await operations.ReadableAsync(source, "source", cancellationToken);
@@ -48,7 +48,7 @@ public sealed class BucketWriteTools(ObjectOperations operations)
     [Description("Delete an object; with ?versionId=ID that version for good (else versioned buckets keep older versions). "
         + "Deleting nothing is not an error ('existed' says). Required: uri.")]
     public async Task<ObjectDeleteResult> DeleteObject(
-        [Description("Required. s3://bucket/key[?versionId=ID].")] string uri,
+        [Description("s3://bucket/key[?versionId=ID].")] string uri,
         CancellationToken cancellationToken = default) =>
         await operations.DeleteAsync(operations.Uris.ForWrite(uri, "uri", allowVersion: true), cancellationToken);
 }

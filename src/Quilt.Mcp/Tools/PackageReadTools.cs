@@ -37,23 +37,23 @@ public sealed class PackageReadTools(PackageOperations operations, ObjectOperati
     [Description("A package's revisions, newest first: top hash, time, message, metadata, entries, size. Required: package. Pass "
         + "a top hash as 'revision' to package_browse.")]
     public async Task<PackageRevisionList> ListRevisions(
-        [Description("Required. user/name or quilt+s3://bucket#package=user/name.")] string package,
+        [Description("user/name or quilt+s3://bucket#package=user/name.")] string package,
         [Description(RegistryDescription)] string? registry = null,
-        [Description("1-1000; default 50.")] int limit = 50,
+        [Description("1-1000.")] int limit = 50,
         CancellationToken cancellationToken = default)
         => (await operations.RevisionsAsync(operations.Target(package, registry), limit, cancellationToken)).Result;
 
     [McpServerTool(Name = "package_browse", Title = "Browse a package", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false,
         UseStructuredContent = true, OutputSchemaType = typeof(PackageBrowseResult))]
-    [Description("One folder of a package revision, a page at a time: sub-folders and files (names relative to 'prefix'; size, "
-        + "hash, metadata), and the revision's message and metadata. Required: package. Read a file with "
-        + "package_entry_text.")]
+    [Description("One folder of a package revision, a page at a time: sub-folders and files (size, hash, metadata) named relative "
+        + "to prefix, and the revision's message and metadata. Required: package. Read a file with package_entry_text(package = uri, "
+        + "path = prefix + name), or its resource link.")]
     public async Task<CallToolResult> Browse(
-        [Description("Required. user/name or quilt+s3://bucket#package=user/name[@hash|:tag][&path=...].")] string package,
+        [Description("user/name or quilt+s3://bucket#package=user/name[@hash|:tag][&path=...].")] string package,
         [Description(RegistryDescription)] string? registry = null,
         [Description(RevisionDescription)] string? revision = null,
         [Description("Folder, e.g. 'data/raw' (default: root); a file's key shows that file.")] string? path = null,
-        [Description("1-1000; default 100.")] int pageSize = 100,
+        [Description("1-1000.")] int pageSize = 100,
         [Description("nextCursor of the previous page.")] string? cursor = null,
         CancellationToken cancellationToken = default)
         => CompactResults.Browse(await operations.BrowseAsync(operations.Target(package, registry, revision), path, PageRequest.Of(pageSize, cursor), cancellationToken));
@@ -62,7 +62,7 @@ public sealed class PackageReadTools(PackageOperations operations, ObjectOperati
 
     internal const string RegistryDescription = "The registry bucket, for a plain package name.";
 
-    private const string EntryPackageDescription = "Required. user/name or quilt+s3://bucket#package=user/name[@hash][&path=key].";
+    private const string EntryPackageDescription = "user/name or quilt+s3://bucket#package=user/name[@hash][&path=key].";
 
     [McpServerTool(Name = "package_entry_text", Title = "Read a package entry", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false,
         UseStructuredContent = true, OutputSchemaType = typeof(ObjectTextResult))]
@@ -94,7 +94,7 @@ public sealed class PackageReadTools(PackageOperations operations, ObjectOperati
         [Description(RegistryDescription)] string? registry = null,
         [Description(RevisionDescription)] string? revision = null,
         [Description(BucketReadTools.DestinationDescription)] string? destination = null,
-        [Description("Replace an existing file. Default false.")] bool overwrite = false,
+        [Description("Replace an existing file.")] bool overwrite = false,
         RequestContext<CallToolRequestParams>? context = null,
         CancellationToken cancellationToken = default)
     {
@@ -111,7 +111,7 @@ public sealed class PackageReadTools(PackageOperations operations, ObjectOperati
     [Description("What differs between two revisions of a package: entries added, removed and modified (by hash, size or metadata), "
         + "and whether the message or package metadata changed. Required: package. Default: the previous revision against latest.")]
     public async Task<PackageDiffResult> Diff(
-        [Description("Required. The package: user/name, or quilt+s3://bucket#package=user/name.")] string package,
+        [Description("The package: user/name, or quilt+s3://bucket#package=user/name.")] string package,
         [Description("The older revision (top hash or prefix); default: the one before 'to'.")] string? from = null,
         [Description("The newer revision; default 'latest'.")] string? to = null,
         [Description("The registry bucket, when package is a plain name.")] string? registry = null,

@@ -26,8 +26,8 @@ public sealed class PackageWriteTools(PackageOperations operations)
         + "referenced in place. Refuses an existing package unless overwrite. Reports progress; a failure publishes "
         + "nothing. Required: package, sources. To change a package: package_patch.")]
     public async Task<CallToolResult> Create(
-        [Description("Required. user/name (letters, digits, _ or -) or quilt+s3://bucket#package=user/name.")] string package,
-        [Description("Required. What goes in: objects, prefixes, files, folders or inline content.")] PackageSourceInput[] sources,
+        [Description("user/name (letters, digits, _ or -) or quilt+s3://bucket#package=user/name.")] string package,
+        [Description("What goes in: objects, prefixes, files, folders or inline content.")] PackageSourceInput[] sources,
         [Description(PackageReadTools.RegistryDescription)] string? registry = null,
         [Description("Revision message.")] string? message = null,
         [Description("Package metadata (user_meta), a JSON object; null writes null.")] JsonElement? metadata = null,
@@ -66,7 +66,7 @@ public sealed class PackageWriteTools(PackageOperations operations)
         + "set entry, folder or package metadata or the message. The rest stays as it was. Reports what changed. "
         + "Required: package and one change.")]
     public async Task<CallToolResult> Patch(
-        [Description("Required. user/name or quilt+s3://bucket#package=user/name.")] string package,
+        [Description("user/name or quilt+s3://bucket#package=user/name.")] string package,
         [Description("Entries to add or replace (as package_create's sources).")] PackageSourceInput[]? add = null,
         [Description("Logical keys or folders to remove.")] string[]? remove = null,
         [Description("Old logical key to new.")] Dictionary<string, string>? rename = null,
@@ -111,8 +111,8 @@ public sealed class PackageWriteTools(PackageOperations operations)
     [Description("Delete one revision (its pointers, as quilt3 does; data stays). 'latest' moves to the newest left; deleting "
         + "the last revision deletes the package. Deleting it again is an error. Required: package, topHash.")]
     public async Task<PackageDeleteResult> DeleteRevision(
-        [Description("Required. user/name or quilt+s3://bucket#package=user/name.")] string package,
-        [Description("Required. Top hash or a unique 6+ character prefix (not 'latest').")] string topHash,
+        [Description("user/name or quilt+s3://bucket#package=user/name.")] string package,
+        [Description("Top hash or a unique 6+ character prefix (not 'latest').")] string topHash,
         [Description(PackageReadTools.RegistryDescription)] string? registry = null,
         CancellationToken cancellationToken = default)
         => (await operations.DeleteRevisionAsync(operations.Target(package, registry, write: true), topHash, cancellationToken)).Result;

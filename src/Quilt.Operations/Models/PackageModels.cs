@@ -34,48 +34,48 @@ public sealed record PackageRevisionItem(
     string TopHash,
     DateTimeOffset Time,
     string? Message,
-    [property: Description("Package metadata (user_meta).")] JsonElement? Metadata,
+    JsonElement? Metadata,
     int Entries,
-    [property: Description("Total bytes.")] long Size,
-    [property: Description("quilt+s3 URI of this revision.")] string Uri);
+    long Size,
+    string Uri);
 
 public sealed record PackageRevisionList(
     string Package,
     string Registry,
-    [property: Description("Newest first.")] IReadOnlyList<PackageRevisionItem> Revisions,
+    IReadOnlyList<PackageRevisionItem> Revisions,
     int Total);
 
 // A browse gives the revision's URI and the folder's prefix once and each item's name relative to it: a quilt+s3 URI
 // per file repeated the 64-hex top hash.
 public sealed record PackageFolderItem(
-    [property: Description("Relative to prefix, ending in '/'; browse path = prefix + name.")] string Name,
-    [property: Description("Entries below it.")] int Entries,
-    [property: Description("Bytes below it.")] long Size,
-    [property: Description("Its directory metadata (quilt3 set_dir).")] JsonElement? Metadata);
+    [property: Description("Relative to prefix.")] string Name,
+    int Entries,
+    long Size,
+    JsonElement? Metadata);
 
 public sealed record PackageFileItem(
-    [property: Description("Relative to prefix; logical key = prefix + name.")] string Name,
+    [property: Description("Relative to prefix.")] string Name,
     long Size,
-    [property: Description("type:value, as the manifest records it.")] string Hash,
-    [property: Description("user_meta.")] JsonElement? Metadata);
+    string Hash,
+    JsonElement? Metadata);
 
 public sealed record PackageBrowseResult(
     string Package,
     string Registry,
     string TopHash,
     string? Message,
-    [property: Description("Package metadata (user_meta).")] JsonElement? Metadata,
-    [property: Description("Folder shown ('' for root); for a file's path, its folder.")] string Path,
-    [property: Description("Path as a key prefix ('' or ending in '/').")] string Prefix,
+    JsonElement? Metadata,
+    [property: Description("Folder shown; for a file, its folder.")] string Path,
+    [property: Description("Logical key = prefix + name.")] string Prefix,
     IReadOnlyList<PackageFolderItem> Folders,
     IReadOnlyList<PackageFileItem> Files,
-    [property: Description("Folders plus files here in all.")] int Total,
-    [property: Description("Entries in the revision.")] int PackageEntries,
-    [property: Description("Bytes in the revision.")] long PackageSize,
-    [property: Description("Pass as cursor for the next page; null on the last.")] string? NextCursor,
-    [property: Description("quilt+s3 URI of the revision; read a file with package_entry_text(package=uri, path=prefix+name).")] string Uri,
+    int Total,
+    int PackageEntries,
+    long PackageSize,
+    [property: Description("Cursor of the next page; null on the last.")] string? NextCursor,
+    [property: Description("The revision's quilt+s3 URI.")] string Uri,
     string? CatalogUrl,
-    [property: Description("This folder's directory metadata.")] JsonElement? FolderMetadata);
+    JsonElement? FolderMetadata);
 
 public sealed record PackageChanges(
     [property: Description("Logical keys added (at most 200 listed).")] IReadOnlyList<string> Added,
@@ -91,11 +91,11 @@ public sealed record PackageChanges(
 public sealed record PackageRevisionResult(
     string Package,
     string Registry,
-    [property: Description("Of the new revision (as quilt3 computes it).")] string TopHash,
-    [property: Description("quilt+s3 URI of the new revision.")] string Uri,
+    string TopHash,
+    string Uri,
     int Entries,
-    [property: Description("Total bytes.")] long Size,
-    [property: Description("From the previous latest; null for a new package.")] PackageChanges? Changes,
+    long Size,
+    [property: Description("From the previous latest; null if new.")] PackageChanges? Changes,
     string? CatalogUrl);
 
 public sealed record PackageDiffResult(
@@ -106,5 +106,5 @@ public sealed record PackageDiffResult(
 
 public sealed record PackageDeleteResult(
     string Package,
-    [property: Description("The deleted revision.")] string TopHash,
-    [property: Description("Where 'latest' points now; null when none is left.")] string? Latest);
+    string TopHash,
+    [property: Description("Where latest points now; null if none left.")] string? Latest);
