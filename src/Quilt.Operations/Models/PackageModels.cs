@@ -34,7 +34,7 @@ public sealed record PackageRevisionItem(
     string TopHash,
     DateTimeOffset Time,
     string? Message,
-    JsonElement? Metadata,
+    [property: Description("Package metadata (user_meta).")] JsonElement? Metadata,
     int Entries,
     long Size,
     string Uri);
@@ -45,26 +45,27 @@ public sealed record PackageRevisionList(
     IReadOnlyList<PackageRevisionItem> Revisions,
     int Total);
 
+// (A JsonElement property keeps a description: without one its schema is `true`, which the TypeScript SDK rejects.)
 // A browse gives the revision's URI and the folder's prefix once and each item's name relative to it: a quilt+s3 URI
 // per file repeated the 64-hex top hash.
 public sealed record PackageFolderItem(
     [property: Description("Relative to prefix.")] string Name,
     int Entries,
     long Size,
-    JsonElement? Metadata);
+    [property: Description("Directory metadata (quilt3 set_dir).")] JsonElement? Metadata);
 
 public sealed record PackageFileItem(
     [property: Description("Relative to prefix.")] string Name,
     long Size,
     string Hash,
-    JsonElement? Metadata);
+    [property: Description("Entry metadata (user_meta).")] JsonElement? Metadata);
 
 public sealed record PackageBrowseResult(
     string Package,
     string Registry,
     string TopHash,
     string? Message,
-    JsonElement? Metadata,
+    [property: Description("Package metadata (user_meta).")] JsonElement? Metadata,
     [property: Description("Folder shown; for a file, its folder.")] string Path,
     [property: Description("Logical key = prefix + name.")] string Prefix,
     IReadOnlyList<PackageFolderItem> Folders,
@@ -75,7 +76,7 @@ public sealed record PackageBrowseResult(
     [property: Description("Cursor of the next page; null on the last.")] string? NextCursor,
     [property: Description("The revision's quilt+s3 URI.")] string Uri,
     string? CatalogUrl,
-    JsonElement? FolderMetadata);
+    [property: Description("This folder's directory metadata.")] JsonElement? FolderMetadata);
 
 public sealed record PackageChanges(
     [property: Description("Logical keys added (at most 200 listed).")] IReadOnlyList<string> Added,
