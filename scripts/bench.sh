@@ -7,7 +7,7 @@
 #
 # Builds bench/Quilt.Bench in Release, publishes the quilt-mcp server three ways (scripts/publish.sh jit, r2r, aot)
 # for the start-up, round-trip and transfer figures, starts one S3 server (scripts/s3-server.sh, Ceph on 127.0.0.1) on
-# QUILT_BENCH_S3_PORT (default 7490), runs every suite (hashing, package, manifest, s3, browse, gateway, mcp), prints
+# QUILT_BENCH_S3_PORT (default 7490), runs every suite (hashing, package, manifest, s3, browse, gateway, mcp, size), prints
 # the machine and one markdown table per suite (the tables of docs/benchmarks.md), and stops the server.
 # Environment: QUILT_BENCH_S3_PORT, QUILT_BENCH_GATEWAY_SECONDS (default 60), QUILT_BENCH_GATEWAY_CLIENTS (default 50),
 # QUILT_BENCH_AOT=0 (skip the Native AOT build, several minutes), QUILT_BENCH_TRANSFER_MB (default 1024).
@@ -24,7 +24,7 @@ for arg in "$@"; do
   case "$arg" in
     --quick) quick=1 ;;
     -h|--help) usage ;;
-    hashing|package|manifest|s3|browse|gateway|mcp) suites+=("$arg") ;;
+    hashing|package|manifest|s3|browse|gateway|mcp|size) suites+=("$arg") ;;
     *) echo "bench.sh: unknown argument '$arg'" >&2; usage ;;
   esac
 done

@@ -53,7 +53,8 @@ internal static class ObjectCommands
             {
                 var page = await objects.ListObjectsAsync(text, null, parse.GetValue(recursive) ? null : "/", PageRequest.Of(PageRequest.MaxSize, cursor), ct)
                     .ConfigureAwait(false);
-                foreach (var folder in page.Folders)
+                // The listing gives names relative to its prefix; the command prints whole keys, as it always has.
+                foreach (var folder in page.Folders.Select(f => page.Prefix + f))
                 {
                     if (json)
                         rows.Add((JsonNode)new JsonObject { ["key"] = folder, ["folder"] = true });
@@ -62,10 +63,11 @@ internal static class ObjectCommands
                 }
                 foreach (var obj in page.Objects)
                 {
+                    var key = page.Prefix + obj.Name;
                     if (json)
-                        rows.Add((JsonNode)new JsonObject { ["key"] = obj.Key, ["size"] = obj.Size, ["last_modified"] = obj.LastModified.ToString("O") });
+                        rows.Add((JsonNode)new JsonObject { ["key"] = key, ["size"] = obj.Size, ["last_modified"] = obj.LastModified.ToString("O") });
                     else
-                        Console.WriteLine($"{obj.Size,14}  {obj.Key}");
+                        Console.WriteLine($"{obj.Size,14}  {key}");
                 }
                 cursor = page.NextCursor;
             }

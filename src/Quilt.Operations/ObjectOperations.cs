@@ -90,12 +90,17 @@ public sealed class ObjectOperations(IObjectStore store, ObjectUriResolver uris,
         return new ObjectsListResult(
             bucketName,
             effectivePrefix,
+            ObjectUriResolver.FormatUri(bucketName, effectivePrefix),
             delimiter,
-            listing.Objects.Select(o => new ObjectEntry(o.Key, ObjectUriResolver.FormatUri(bucketName, o.Key), o.Size, o.LastModified, o.ETag)).ToList(),
-            listing.CommonPrefixes,
+            listing.Objects.Select(o => new ObjectEntry(Relative(o.Key, effectivePrefix), o.Size, o.LastModified, o.ETag)).ToList(),
+            listing.CommonPrefixes.Select(p => Relative(p, effectivePrefix)).ToList(),
             listing.NextContinuationToken,
             listing.IsTruncated);
     }
+
+    // Every key a listing returns starts with its prefix; anything else (never expected) stays whole rather than cut wrong.
+    private static string Relative(string key, string prefix) =>
+        key.StartsWith(prefix, StringComparison.Ordinal) ? key[prefix.Length..] : key;
 
     public async Task<ObjectInfoResult> InfoAsync(ObjectSource source, CancellationToken cancellationToken)
     {
@@ -327,7 +332,8 @@ public sealed class ObjectOperations(IObjectStore store, ObjectUriResolver uris,
         ArgumentNullException.ThrowIfNull(content);
         var type = ContentTypeOf(contentType, target, "contentType");
         // No total to count towards: each update says how much is up so far.
-        var uploaded = progress is null ? null : new SyncProgress<long>(done => progress.Report(new ProgressUpdate(done, null, $"Uploaded {TransferProgress.FormatBytes(done)}")));
+        var throttle = progress is null ? null : new ProgressThrottle(progress, decorate: u => u with { Message = $"Uploaded {TransferProgress.FormatBytes((long)u.Done)}" });
+        var uploaded = throttle is null ? null : new SyncProgress<long>(done => throttle.Report(new ProgressUpdate(done, null, null)));
         try
         {
             return await WriteAsync(new PutPlan(target, 0, type, null, () => content, OwnsContent: false), overwrite, uploaded, cancellationToken);

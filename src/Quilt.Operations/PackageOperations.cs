@@ -157,9 +157,10 @@ public sealed class PackageOperations(PackageTargets targets, PackageSourceResol
         if ((manifest.Find(given) ?? manifest.Find(tidy)) is { } file)
         {
             // A path naming a file (a URI's &path= to an entry, as the catalog opens it): that file, in its folder.
-            var parent = file.LogicalKey.LastIndexOf('/') is var slash and >= 0 ? file.LogicalKey[..slash] : "";
+            var parentPrefix = file.LogicalKey[..(file.LogicalKey.LastIndexOf('/') + 1)];
+            var parent = parentPrefix.Length == 0 ? "" : parentPrefix[..^1];
             return new PackageBrowseResult(target.Name, target.Registry.Bucket, hash, manifest.Message, PackageSourceResolver.ToElement(manifest.UserMeta),
-                parent, [], [FileItem(target, hash, file)], 1, manifest.Entries.Count, manifest.TotalSize, null,
+                parent, parentPrefix, [], [FileItem(parentPrefix, file)], 1, manifest.Entries.Count, manifest.TotalSize, null,
                 target.Uri(hash), CatalogUrl(target, hash, file.LogicalKey), FolderMetadata(manifest, parent.Length == 0 ? "" : parent + "/"));
         }
         // A folder as browse lists it (ending in '/') is taken as it is when entries are below it: quilt3 keeps keys such
@@ -190,12 +191,12 @@ public sealed class PackageOperations(PackageTargets targets, PackageSourceResol
         var total = folders.Count + files.Count;
         var offset = page.Offset;
         var folderItems = folders.Skip(offset).Take(page.Size)
-            .Select(kv => new PackageFolderItem(kv.Key, kv.Value.Count, kv.Value.Size, FolderMetadata(manifest, kv.Key))).ToList();
+            .Select(kv => new PackageFolderItem(kv.Key[prefix.Length..], kv.Value.Count, kv.Value.Size, FolderMetadata(manifest, kv.Key))).ToList();
         var fileItems = files.Skip(Math.Max(0, offset - folders.Count)).Take(page.Size - folderItems.Count)
-            .Select(e => FileItem(target, hash, e))
+            .Select(e => FileItem(prefix, e))
             .ToList();
         return new PackageBrowseResult(target.Name, target.Registry.Bucket, hash, manifest.Message, PackageSourceResolver.ToElement(manifest.UserMeta),
-            folder, folderItems, fileItems, total, manifest.Entries.Count, manifest.TotalSize, page.NextCursor(total),
+            folder, prefix, folderItems, fileItems, total, manifest.Entries.Count, manifest.TotalSize, page.NextCursor(total),
             target.Uri(hash), CatalogUrl(target, hash, prefix.Length == 0 ? null : prefix), FolderMetadata(manifest, prefix));
     }
 
@@ -273,6 +274,7 @@ public sealed class PackageOperations(PackageTargets targets, PackageSourceResol
         if (input.Sources.Count == 0)
             throw new OperationException("sources is required: give at least one item (an s3:// URI, a local path, or text with a logicalKey).");
         var copy = CopiesData(input.Copy);
+        var packageProgress = ProgressOf(progress);
         var entries = await Sources.ResolveAsync(input.Sources, copy, input.AlwaysCopyLocalFiles, cancellationToken);
         PackageSourceResolver.SetEntryMetadata(entries, input.EntryMetadata, input.EntryMetadataArgument);
         var result = await Packages.CreateAsync(target.Registry, new CreatePackageRequest(target.Name, entries)
@@ -284,7 +286,8 @@ public sealed class PackageOperations(PackageTargets targets, PackageSourceResol
             Workflow = input.Workflow,
             CopyData = copy,
             Overwrite = input.Overwrite,
-        }, ProgressOf(progress), cancellationToken);
+        }, packageProgress, cancellationToken);
+        packageProgress?.Complete();
         return Written(target, result);
     }
 
@@ -310,6 +313,7 @@ public sealed class PackageOperations(PackageTargets targets, PackageSourceResol
             }
         }
         var added = await Sources.ResolveAsync(input.Add, copy, alwaysCopyLocalFiles: true, cancellationToken);
+        var packageProgress = ProgressOf(progress);
         var result = await Packages.UpdateAsync(target.Registry, target.Name, new PackageUpdate
         {
             Add = added,
@@ -323,7 +327,8 @@ public sealed class PackageOperations(PackageTargets targets, PackageSourceResol
             Workflow = WorkflowChoice.Parse(input.Workflow),
             CopyData = copy,
             BaseRevision = target.Revision,
-        }, ProgressOf(progress), cancellationToken);
+        }, packageProgress, cancellationToken);
+        packageProgress?.Complete();
         return Written(target, result);
     }
 
@@ -373,8 +378,10 @@ public sealed class PackageOperations(PackageTargets targets, PackageSourceResol
         var destination = ReferenceEquals(store, Targets.Store) ? Targets.Registry(bucket) : new PackageRegistry(store, bucket);
         var locator = new ObjectLocator(ReferenceEquals(store, Targets.Store) ? [Targets.Store] : [Targets.Store, store],
             allowLocalFilesOutsideStores: source.Registry.IsLocal);
+        var packageProgress = ProgressOf(progress);
         var result = await new PackageService(locator).PushAsync(source.Registry, source.Name, source.Revision, destination, name,
-            CopiesData(copy), ProgressOf(progress), cancellationToken);
+            CopiesData(copy), packageProgress, cancellationToken);
+        packageProgress?.Complete();
         return Written(source with { Registry = destination, Name = result.Revision.Name, Revision = null, Path = null }, result);
     }
 
@@ -441,8 +448,8 @@ public sealed class PackageOperations(PackageTargets targets, PackageSourceResol
             : null;
     }
 
-    private static PackageFileItem FileItem(PackageTarget target, string hash, ManifestEntry e) =>
-        new(e.LogicalKey, e.Size, $"{e.Hash.Type}:{e.Hash.Value}", PackageSourceResolver.ToElement(e.UserMeta), target.Uri(hash, e.LogicalKey));
+    private static PackageFileItem FileItem(string prefix, ManifestEntry e) =>
+        new(e.LogicalKey[prefix.Length..], e.Size, $"{e.Hash.Type}:{e.Hash.Value}", PackageSourceResolver.ToElement(e.UserMeta));
 
     private static JsonElement? FolderMetadata(Manifest manifest, string folderKey) =>
         folderKey.Length == 0 ? null : PackageSourceResolver.ToElement(manifest.FindDirectoryMetadata(folderKey)?.Meta);
@@ -456,8 +463,40 @@ public sealed class PackageOperations(PackageTargets targets, PackageSourceResol
             throw new OperationException("This server is read-only (--read-only): packages cannot be created or changed. Ask for a server started without it.");
     }
 
-    private static Progress<PackageProgress>? ProgressOf(IProgress<ProgressUpdate>? progress) => progress is null ? null : new(p =>
-        progress.Report(new ProgressUpdate(p.BytesDone, p.BytesTotal, $"{p.EntriesDone}/{p.EntriesTotal} entries")));
+    private static PackageProgressUpdates? ProgressOf(IProgress<ProgressUpdate>? progress) => progress is null ? null : new(progress);
+
+    /// <summary>
+    /// The package core's progress (reported per entry and per MiB, from parallel workers) as throttled updates, in
+    /// order as reported; <see cref="Complete"/> sends the final state once the revision is published.
+    /// </summary>
+    internal sealed class PackageProgressUpdates(IProgress<ProgressUpdate> sink, TimeProvider? clock = null) : IProgress<PackageProgress>
+    {
+        private readonly ProgressThrottle _throttle = new(sink, clock);
+        private readonly Lock _lock = new();
+        private PackageProgress? _latest;
+
+        public void Report(PackageProgress value)
+        {
+            lock (_lock)
+            {
+                if (_latest is { } latest && (value.BytesDone < latest.BytesDone || value.EntriesDone < latest.EntriesDone))
+                    value = value with { BytesDone = Math.Max(value.BytesDone, latest.BytesDone), EntriesDone = Math.Max(value.EntriesDone, latest.EntriesDone) };
+                _latest = value;
+                _throttle.Report(Update(value));
+            }
+        }
+
+        public void Complete()
+        {
+            lock (_lock)
+            {
+                if (_latest is { } latest)
+                    _throttle.Complete(Update(latest with { BytesDone = latest.BytesTotal, EntriesDone = latest.EntriesTotal }));
+            }
+        }
+
+        private static ProgressUpdate Update(PackageProgress p) => new(p.BytesDone, p.BytesTotal, $"{p.EntriesDone}/{p.EntriesTotal} entries");
+    }
 }
 
 /// <summary>Revisions with their manifests, and the list the tools return.</summary>

@@ -1,15 +1,15 @@
 namespace Quilt.Operations;
 
 /// <summary>
-/// Turns byte counts into progress updates: about a hundred per transfer at most (each 1% or 1 MiB,
-/// whichever is larger), plus the final one. Safe to call from parallel part uploads.
+/// Turns byte counts into progress updates, thinned by <see cref="ProgressThrottle"/> (at most every 1 % and 250 ms,
+/// plus the one reaching the total). Safe to call from parallel part uploads.
 /// </summary>
-public sealed class TransferProgress(IProgress<ProgressUpdate>? sink, long total, string verb)
+public sealed class TransferProgress(IProgress<ProgressUpdate>? sink, long total, string verb, TimeProvider? clock = null)
 {
     private readonly Lock _lock = new();
-    private readonly long _step = Math.Max(total / 100, 1024 * 1024);
+    private readonly ProgressThrottle? _throttle = sink is null ? null
+        : new ProgressThrottle(sink, clock, u => u with { Message = $"{verb} {FormatBytes((long)u.Done)} of {FormatBytes(total)}" });
     private long _done;
-    private long _lastReported = -1;
 
     /// <summary>Sets the absolute number of bytes done (store progress reports the running total of one object).</summary>
     public void Set(long done) => Update(() => _done = Math.Max(_done, done));
@@ -24,18 +24,13 @@ public sealed class TransferProgress(IProgress<ProgressUpdate>? sink, long total
 
     private void Update(Action change)
     {
-        if (sink is null)
+        if (_throttle is null)
             return;
-        // Reported under the lock, so that parallel parts cannot hand the sink a smaller count after a larger one
-        // (the sink only queues the notification).
+        // Reported under the lock, so that parallel parts cannot hand the throttle a smaller count after a larger one.
         lock (_lock)
         {
             change();
-            if (_done - _lastReported >= _step || (_done >= total && _lastReported < total))
-            {
-                _lastReported = _done;
-                sink.Report(new ProgressUpdate(_done, total, $"{verb} {FormatBytes(_done)} of {FormatBytes(total)}"));
-            }
+            _throttle.Report(new ProgressUpdate(_done, total, null));
         }
     }
 

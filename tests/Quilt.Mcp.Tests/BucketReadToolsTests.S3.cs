@@ -25,7 +25,7 @@ public sealed class S3BucketReadToolsTests : BucketReadToolsTests
         Assert.NotNull(v1);
         Assert.NotEqual(v1, second.Objects[0].VersionId);
 
-        var old = await mcp.CallOkAsync<ObjectTextResult>("bucket_object_text", $$"""{"uri": "s3://{{bucket}}/v.txt?versionId={{v1}}"}""");
+        var old = await mcp.CallTextAsync("bucket_object_text", $$"""{"uri": "s3://{{bucket}}/v.txt?versionId={{v1}}"}""");
         Assert.Equal("one", old.Text);
         var current = await mcp.CallOkAsync<ObjectInfoResult>("bucket_object_info", $$"""{"uri": "s3://{{bucket}}/v.txt"}""");
         Assert.Equal(4, current.Size);
@@ -39,7 +39,7 @@ public sealed class S3BucketReadToolsTests : BucketReadToolsTests
         Assert.True(deleted.Existed);
         var error = await mcp.CallErrorAsync("bucket_object_text", $$"""{"uri": "s3://{{bucket}}/v.txt?versionId={{v1}}"}""");
         Assert.Contains("No object at", error, StringComparison.Ordinal);
-        Assert.Equal("two!", (await mcp.CallOkAsync<ObjectTextResult>("bucket_object_text", $$"""{"uri": "s3://{{bucket}}/v.txt"}""")).Text);
+        Assert.Equal("two!", (await mcp.CallTextAsync("bucket_object_text", $$"""{"uri": "s3://{{bucket}}/v.txt"}""")).Text);
     }
 
     [Fact]

@@ -42,7 +42,7 @@ public abstract class BucketReadToolsTests : BucketToolsTests
             var args = cursor is null ? $$"""{"bucket": "{{Bucket}}", "pageSize": 2}""" : $$"""{"bucket": "{{Bucket}}", "pageSize": 2, "cursor": {{TestData.Json(cursor)}}}""";
             var page = await mcp.CallOkAsync<ObjectsListResult>("bucket_objects_list", args);
             Assert.True(page.Objects.Count <= 2);
-            keys.AddRange(page.Objects.Select(o => o.Key));
+            keys.AddRange(page.Objects.Select(o => o.Name));
             Assert.Equal(page.NextCursor is not null, page.Truncated);
             cursor = page.NextCursor;
             pages++;
@@ -52,14 +52,61 @@ public abstract class BucketReadToolsTests : BucketToolsTests
         Assert.Equal(3, pages);
 
         var top = await mcp.CallOkAsync<ObjectsListResult>("bucket_objects_list", $$"""{"bucket": "s3://{{Bucket}}/", "delimiter": "/"}""");
-        Assert.Equal(["c.txt", "d.txt"], top.Objects.Select(o => o.Key));
+        Assert.Equal(["c.txt", "d.txt"], top.Objects.Select(o => o.Name));
         Assert.Equal(["a/", "b/"], top.Folders);
-        Assert.Equal(Uri("c.txt"), top.Objects[0].Uri);
+        Assert.Equal(Uri("c.txt"), top.Base + top.Objects[0].Name);
         Assert.Equal(5, top.Objects[0].Size);
 
         var sub = await mcp.CallOkAsync<ObjectsListResult>("bucket_objects_list", $$"""{"bucket": "s3://{{Bucket}}/b/", "delimiter": "/"}""");
         Assert.Empty(sub.Objects);
-        Assert.Equal(["b/x/"], sub.Folders);
+        Assert.Equal(("b/", Uri("b/")), (sub.Prefix, sub.Base));
+        Assert.Equal(["x/"], sub.Folders);
+    }
+
+    [Fact]
+    public async Task Listing_gives_its_base_once_a_compact_text_and_links_to_the_first_objects()
+    {
+        for (var i = 0; i < 30; i++)
+            await PutAsync($"logs/day-{i:00}.txt", Encoding.UTF8.GetBytes($"line {i}"));
+        await using var mcp = await StartAsync();
+
+        var result = await mcp.CallAsync("bucket_objects_list", $$"""{"bucket": "s3://{{Bucket}}/logs/"}""");
+        Assert.False(result.IsError == true, McpHarness.Text(result));
+        var listing = (ObjectsListResult)result.StructuredContent!.Value.Deserialize(ToolJson.Options.GetTypeInfo(typeof(ObjectsListResult)))!;
+        Assert.Equal(("logs/", Uri("logs/")), (listing.Prefix, listing.Base));
+        Assert.Equal(Enumerable.Range(0, 30).Select(i => $"day-{i:00}.txt"), listing.Objects.Select(o => o.Name));
+        // No object repeats the base: no per-object URI, no full key.
+        var objects = result.StructuredContent.Value.GetProperty("objects");
+        Assert.All(objects.EnumerateArray(), o => Assert.False(o.TryGetProperty("uri", out _)));
+        Assert.DoesNotContain("logs/", objects.GetRawText(), StringComparison.Ordinal);
+
+        // The text is a listing to read, not the JSON again.
+        var text = Assert.IsType<TextContentBlock>(result.Content[0]).Text;
+        Assert.StartsWith($"{Uri("logs/")}: 30 objects.", text, StringComparison.Ordinal);
+        Assert.Matches(@"^6 \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ day-00\.txt$", text.Split('\n')[2]); // bytes, modified, name
+        Assert.EndsWith(" day-29.txt\n", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("{", text, StringComparison.Ordinal);
+
+        // Links to the first 25 objects, each readable as it is given.
+        var links = result.Content.OfType<ResourceLinkBlock>().ToList();
+        Assert.Equal(25, links.Count);
+        Assert.Equal(Uri("logs/day-00.txt"), links[0].Uri);
+        Assert.Equal(("day-00.txt", ContentTypes.Guess("day-00.txt"), 6L), (links[0].Name, links[0].MimeType, links[0].Size));
+        var read = await mcp.CallTextAsync("bucket_object_text", JsonSerializer.Serialize(new { uri = links[24].Uri }));
+        Assert.Equal("line 24", read.Text);
+    }
+
+    [Fact]
+    public async Task A_text_read_sends_the_text_once()
+    {
+        await PutAsync("once.txt", Encoding.UTF8.GetBytes("only once, please"));
+        await using var mcp = await StartAsync();
+
+        var result = await mcp.CallAsync("bucket_object_text", $$"""{"uri": "{{Uri("once.txt")}}"}""");
+        Assert.Equal("only once, please", Assert.IsType<TextContentBlock>(result.Content[0]).Text);
+        Assert.Equal(JsonValueKind.Null, result.StructuredContent!.Value.GetProperty("text").ValueKind);
+        Assert.DoesNotContain("only once", result.StructuredContent.Value.GetRawText(), StringComparison.Ordinal);
+        Assert.Equal(17, result.StructuredContent.Value.GetProperty("size").GetInt64());
     }
 
     [Fact]
@@ -147,9 +194,9 @@ public abstract class BucketReadToolsTests : BucketToolsTests
         var calls = 0;
         while (offset is not null && calls++ < 100)
         {
-            var page = await mcp.CallOkAsync<ObjectTextResult>("bucket_object_text",
+            var page = await mcp.CallTextAsync("bucket_object_text",
                 $$"""{"uri": "{{Uri("utf8.txt")}}", "format": "text", "offset": {{offset}}, "maxBytes": 7}""");
-            Assert.DoesNotContain('\uFFFD', page.Text);
+            Assert.DoesNotContain('\uFFFD', page.Text!);
             sb.Append(page.Text);
             offset = page.NextOffset;
         }
@@ -168,7 +215,7 @@ public abstract class BucketReadToolsTests : BucketToolsTests
         await PutAsync("t/lines.jsonl", Encoding.UTF8.GetBytes(string.Concat(Enumerable.Range(0, 100).Select(i => $"{{\"i\":{i}}}\n"))));
         await using var mcp = await StartAsync();
 
-        var table = await mcp.CallOkAsync<ObjectTextResult>("bucket_object_text", $$"""{"uri": "{{Uri("t/table.csv")}}", "rows": 3}""");
+        var table = await mcp.CallTextAsync("bucket_object_text", $$"""{"uri": "{{Uri("t/table.csv")}}", "rows": 3}""");
         Assert.Equal("csv", table.Format);
         Assert.Equal(["id", "name", "comment"], table.Columns!.Select(c => c.Name));
         Assert.Equal(3, table.Rows!.Count);
@@ -177,23 +224,23 @@ public abstract class BucketReadToolsTests : BucketToolsTests
         Assert.True(table.BytesRead < csv.Length, "a preview must not read the whole file");
         Assert.Contains("| id | name | comment |", table.Text, StringComparison.Ordinal);
 
-        var tsv = await mcp.CallOkAsync<ObjectTextResult>("bucket_object_text", $$"""{"uri": "{{Uri("t/table.tsv")}}"}""");
+        var tsv = await mcp.CallTextAsync("bucket_object_text", $$"""{"uri": "{{Uri("t/table.tsv")}}"}""");
         Assert.Equal("tsv", tsv.Format);
         Assert.Equal([["1", "2"], ["3", "4"]], tsv.Rows!.Select(r => r.ToArray()));
         Assert.False(tsv.Truncated);
 
-        var json = await mcp.CallOkAsync<ObjectTextResult>("bucket_object_text", $$"""{"uri": "{{Uri("t/doc.json")}}"}""");
+        var json = await mcp.CallTextAsync("bucket_object_text", $$"""{"uri": "{{Uri("t/doc.json")}}"}""");
         Assert.Equal("json", json.Format);
         Assert.Contains("keys: name, items, nested", json.Text, StringComparison.Ordinal);
         Assert.Contains("\n  \"items\": [", json.Text, StringComparison.Ordinal);
 
-        var lines = await mcp.CallOkAsync<ObjectTextResult>("bucket_object_text", $$"""{"uri": "{{Uri("t/lines.jsonl")}}", "rows": 5}""");
+        var lines = await mcp.CallTextAsync("bucket_object_text", $$"""{"uri": "{{Uri("t/lines.jsonl")}}", "rows": 5}""");
         Assert.Equal("jsonl", lines.Format);
         Assert.EndsWith("{\"i\":0}\n{\"i\":1}\n{\"i\":2}\n{\"i\":3}\n{\"i\":4}", lines.Text, StringComparison.Ordinal);
         Assert.True(lines.Truncated);
 
         // The raw text is still there on request.
-        var raw = await mcp.CallOkAsync<ObjectTextResult>("bucket_object_text", $$"""{"uri": "{{Uri("t/table.tsv")}}", "format": "text"}""");
+        var raw = await mcp.CallTextAsync("bucket_object_text", $$"""{"uri": "{{Uri("t/table.tsv")}}", "format": "text"}""");
         Assert.Equal("a\tb\n1\t2\n3\t4\n", raw.Text);
     }
 
@@ -215,7 +262,7 @@ public abstract class BucketReadToolsTests : BucketToolsTests
         await PutAsync("p/nested.parquet", buffer.ToArray());
         await using var mcp = await StartAsync();
 
-        var preview = await mcp.CallOkAsync<ObjectTextResult>("bucket_object_text", $$"""{"uri": "{{Uri("p/nested.parquet")}}", "rows": 3}""");
+        var preview = await mcp.CallTextAsync("bucket_object_text", $$"""{"uri": "{{Uri("p/nested.parquet")}}", "rows": 3}""");
         Assert.Equal(10, preview.RowCount);
         Assert.Null(preview.Note);
         Assert.Equal(3, preview.Rows!.Count);
@@ -233,7 +280,7 @@ public abstract class BucketReadToolsTests : BucketToolsTests
         await PutAsync("p/measurements.parquet", buffer.ToArray());
         await using var mcp = await StartAsync();
 
-        var preview = await mcp.CallOkAsync<ObjectTextResult>("bucket_object_text", $$"""{"uri": "{{Uri("p/measurements.parquet")}}", "rows": 4}""");
+        var preview = await mcp.CallTextAsync("bucket_object_text", $$"""{"uri": "{{Uri("p/measurements.parquet")}}", "rows": 4}""");
         Assert.Equal("parquet", preview.Format);
         Assert.Equal(1000, preview.RowCount);
         Assert.Equal(["Id", "Site", "Value", "Taken"], preview.Columns!.Select(c => c.Name));

@@ -37,7 +37,7 @@ public abstract class BucketWriteToolsTests : BucketToolsTests
         var binInfo = await mcp.CallOkAsync<ObjectInfoResult>("bucket_object_info", $$"""{"uri": "{{Uri("bin/data.bin")}}"}""");
         Assert.Equal("application/x-thing", binInfo.ContentType);
 
-        var text = await mcp.CallOkAsync<ObjectTextResult>("bucket_object_text", $$"""{"uri": "{{Uri("notes/hello.txt")}}"}""");
+        var text = await mcp.CallTextAsync("bucket_object_text", $$"""{"uri": "{{Uri("notes/hello.txt")}}"}""");
         Assert.Equal("héllo wörld\n", text.Text);
         Assert.Null(text.NextOffset);
         Assert.False(text.Truncated);
@@ -71,7 +71,7 @@ public abstract class BucketWriteToolsTests : BucketToolsTests
         var put = await mcp.CallOkAsync<ObjectsPutResult>("bucket_objects_put",
             $$"""{"objects": [{"uri": "{{Uri("big/big.bin")}}", "localPath": {{TestData.Json(source)}}}]}""", up);
         Assert.Equal(bytes.Length, put.TotalBytes);
-        AssertProgress(up, bytes.Length);
+        await AssertProgressAsync(up, bytes.Length);
 
         var down = new ProgressLog();
         var target = Path.Join(Files.Path, "out");
@@ -82,7 +82,7 @@ public abstract class BucketWriteToolsTests : BucketToolsTests
         Assert.Equal(Path.Join(target, "big.bin"), fetched.Path);
         Assert.Equal(bytes, await File.ReadAllBytesAsync(fetched.Path!, TestContext.Current.CancellationToken));
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(bytes)), fetched.Sha256);
-        AssertProgress(down, bytes.Length);
+        await AssertProgressAsync(down, bytes.Length);
         Assert.Empty(Directory.GetFiles(target, "*.partial"));
 
         // Too big to inline: a clear error that points at the destination parameter.
@@ -91,7 +91,7 @@ public abstract class BucketWriteToolsTests : BucketToolsTests
         Assert.Contains("destination", error, StringComparison.Ordinal);
 
         // The text tool reads a page, never the whole object.
-        var page = await mcp.CallOkAsync<ObjectTextResult>("bucket_object_text",
+        var page = await mcp.CallTextAsync("bucket_object_text",
             $$"""{"uri": "{{Uri("big/big.bin")}}", "maxBytes": 1000}""");
         Assert.Equal(1000, page.BytesRead);
         Assert.Equal(1000, page.NextOffset);

@@ -52,9 +52,34 @@ internal sealed class McpHarness : IAsyncDisposable
     public Task<CallToolResult> CallAsync(string tool, string argumentsJson = "{}", IProgress<ProgressNotificationValue>? progress = null) =>
         CallCancellableAsync(tool, argumentsJson, progress, TestContext.Current.CancellationToken);
 
-    public Task<CallToolResult> CallCancellableAsync(string tool, string argumentsJson, IProgress<ProgressNotificationValue>? progress,
-        CancellationToken cancellationToken) =>
-        Client.CallToolWithJsonAsync(tool, argumentsJson, progress, cancellationToken);
+    public async Task<CallToolResult> CallCancellableAsync(string tool, string argumentsJson, IProgress<ProgressNotificationValue>? progress,
+        CancellationToken cancellationToken)
+    {
+        if (progress is null)
+            return await Client.CallToolWithJsonAsync(tool, argumentsJson, null, cancellationToken);
+        // The SDK's own progress handler lives only as long as the call, and this client handles each message on its own
+        // task, so notifications the server sent before its answer could be dropped when handled after it. A handler for
+        // the harness's lifetime keeps every one; ProgressLog.WaitForAsync then waits for the stragglers.
+        var token = Guid.NewGuid().ToString("N");
+        _progressSinks[token] = progress;
+        _progressHandler ??= Client.RegisterNotificationHandler(NotificationMethods.ProgressNotification, (notification, _) =>
+        {
+            var sent = notification.Params?.Deserialize<ProgressNotificationParams>(McpJsonUtilities.DefaultOptions);
+            if (sent is not null && _progressSinks.TryGetValue(sent.ProgressToken.ToString()!, out var sink))
+                sink.Report(sent.Progress);
+            return ValueTask.CompletedTask;
+        });
+        using var doc = JsonDocument.Parse(argumentsJson);
+        return await Client.CallToolAsync(new CallToolRequestParams
+        {
+            Name = tool,
+            Arguments = doc.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.Clone()),
+            Meta = new System.Text.Json.Nodes.JsonObject { ["progressToken"] = token },
+        }, cancellationToken);
+    }
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, IProgress<ProgressNotificationValue>> _progressSinks = new();
+    private IAsyncDisposable? _progressHandler;
 
     /// <summary>Calls a tool that must succeed and returns its structured result.</summary>
     public async Task<T> CallOkAsync<T>(string tool, string argumentsJson = "{}", IProgress<ProgressNotificationValue>? progress = null)
@@ -63,6 +88,19 @@ internal sealed class McpHarness : IAsyncDisposable
         Assert.False(result.IsError == true, $"{tool} failed: {Text(result)}");
         Assert.NotNull(result.StructuredContent);
         return (T)result.StructuredContent.Value.Deserialize(ToolJson.Options.GetTypeInfo(typeof(T)))!;
+    }
+
+    /// <summary>
+    /// Calls bucket_object_text or package_entry_text, which must succeed: the structured result with its text taken from
+    /// the first content block, where the tools send it (structuredContent leaves it out rather than repeat it).
+    /// </summary>
+    public async Task<ObjectTextResult> CallTextAsync(string tool, string argumentsJson)
+    {
+        var result = await CallAsync(tool, argumentsJson);
+        Assert.False(result.IsError == true, $"{tool} failed: {Text(result)}");
+        var structured = (ObjectTextResult)result.StructuredContent!.Value.Deserialize(ToolJson.Options.GetTypeInfo(typeof(ObjectTextResult)))!;
+        Assert.Null(structured.Text);
+        return structured with { Text = Assert.IsType<TextContentBlock>(result.Content[0]).Text };
     }
 
     /// <summary>Calls a tool that must fail with a tool error, and returns the error text.</summary>
@@ -75,5 +113,10 @@ internal sealed class McpHarness : IAsyncDisposable
 
     public static string Text(CallToolResult result) => McpClientJson.Text(result);
 
-    public ValueTask DisposeAsync() => _server.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        if (_progressHandler is not null)
+            await _progressHandler.DisposeAsync();
+        await _server.DisposeAsync();
+    }
 }

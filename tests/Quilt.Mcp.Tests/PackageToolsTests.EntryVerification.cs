@@ -57,11 +57,11 @@ public sealed class PackageToolsEntryVerificationTests : IAsyncLifetime
     [Fact]
     public async Task Whole_reads_of_an_untouched_entry_say_they_were_verified_and_pages_say_they_were_not()
     {
-        var text = await Mcp.CallOkAsync<ObjectTextResult>("package_entry_text", """{"package": "team/checked", "path": "table.csv", "format": "text"}""");
+        var text = await Mcp.CallTextAsync("package_entry_text", """{"package": "team/checked", "path": "table.csv", "format": "text"}""");
         Assert.Equal(Original, text.Text);
         Assert.True(text.Verified);
 
-        var page = await Mcp.CallOkAsync<ObjectTextResult>("package_entry_text", """{"package": "team/checked", "path": "long.txt", "maxBytes": 1000}""");
+        var page = await Mcp.CallTextAsync("package_entry_text", """{"package": "team/checked", "path": "long.txt", "maxBytes": 1000}""");
         Assert.False(page.Verified);
         Assert.Contains("cannot be checked", page.Verification, StringComparison.Ordinal);
 
@@ -109,7 +109,7 @@ public sealed class PackageToolsEntryVerificationTests : IAsyncLifetime
         Assert.Equal([existing], Directory.GetFiles(_folder.Path));
 
         // The plain object is still readable as an object: only reads as the package entry are refused.
-        var asObject = await Mcp.CallOkAsync<ObjectTextResult>("bucket_object_text",
+        var asObject = await Mcp.CallTextAsync("bucket_object_text",
             JsonSerializer.Serialize(new { uri = $"s3://{_bucket}/team/checked/table.csv", format = "text" }));
         Assert.Equal(tampered, asObject.Text);
         Assert.Null(asObject.Verified);

@@ -49,7 +49,7 @@ public sealed class PackageToolsQuilt3EdgeTests : IAsyncLifetime
     {
         var package = Quilt3EdgeFixtures.Install(Path.Join(_root.Path, Bucket), name, _store.ToPhysicalKey(new ObjectRef(Bucket, "data/x")));
 
-        // Walk the folders as a client would: each folder exactly as listed.
+        // Walk the folders as a client would: each folder exactly as listed (prefix + name).
         var found = new List<string>();
         var folders = new Queue<string>([""]);
         string? topHash = null;
@@ -60,16 +60,16 @@ public sealed class PackageToolsQuilt3EdgeTests : IAsyncLifetime
                 new JsonObject { ["package"] = package, ["path"] = folder }.ToJsonString());
             topHash = page.TopHash;
             Assert.Equal(Quilt3EdgeFixtures.LogicalKeys(name).Count, page.PackageEntries);
-            found.AddRange(page.Files.Select(f => f.Path));
+            found.AddRange(page.Files.Select(f => page.Prefix + f.Name));
             foreach (var sub in page.Folders)
-                folders.Enqueue(sub.Path);
+                folders.Enqueue(page.Prefix + sub.Name);
         }
 
         Assert.Equal(Quilt3EdgeFixtures.TopHash(name), topHash);
         Assert.Equal(Quilt3EdgeFixtures.LogicalKeys(name).Order(StringComparer.Ordinal), found.Order(StringComparer.Ordinal));
         foreach (var key in found)
         {
-            var text = await _mcp.CallOkAsync<ObjectTextResult>("package_entry_text", new JsonObject { ["package"] = package, ["path"] = key }.ToJsonString());
+            var text = await _mcp.CallTextAsync("package_entry_text", new JsonObject { ["package"] = package, ["path"] = key }.ToJsonString());
             Assert.Equal("x", text.Text);
         }
     }

@@ -160,7 +160,7 @@ public sealed class PackageToolsQuilt3MetadataTests : IAsyncLifetime
         Assert.Contains("\"package=\" more than once",
             await _mcp.CallErrorAsync("package_browse", Args(new() { ["package"] = uri + "&package=team/other" })), StringComparison.Ordinal);
         // An object tool given the same URI reads the tagged revision's entry.
-        var text = await _mcp.CallOkAsync<ObjectTextResult>("bucket_object_text",
+        var text = await _mcp.CallTextAsync("bucket_object_text",
             Args(new() { ["uri"] = uri + ":" + Quilt3DerivedFixtures.TimestampTag + "&path=sub/b.txt" }));
         Assert.Equal("x", text.Text);
     }
@@ -173,13 +173,13 @@ public sealed class PackageToolsQuilt3MetadataTests : IAsyncLifetime
 
         var file = await _mcp.CallOkAsync<PackageBrowseResult>("package_browse", Args(new() { ["package"] = uri + "&path=sub/deeper/c.txt" }));
         var folder = await _mcp.CallOkAsync<PackageBrowseResult>("package_browse", Args(new() { ["package"] = uri + "&path=sub%2Fdeeper" }));
-        var text = await _mcp.CallOkAsync<ObjectTextResult>("package_entry_text", Args(new() { ["package"] = uri + "&path=sub/b.txt" }));
+        var text = await _mcp.CallTextAsync("package_entry_text", Args(new() { ["package"] = uri + "&path=sub/b.txt" }));
 
         Assert.Equal("sub/deeper", file.Path);
-        Assert.Equal(["sub/deeper/c.txt"], file.Files.Select(f => f.Path));
+        Assert.Equal(["sub/deeper/c.txt"], file.Files.Select(f => file.Prefix + f.Name));
         Assert.Empty(file.Folders);
         Assert.Equal("sub/deeper", folder.Path);
-        Assert.Equal(["sub/deeper/c.txt"], folder.Files.Select(f => f.Path));
+        Assert.Equal(["sub/deeper/c.txt"], folder.Files.Select(f => folder.Prefix + f.Name));
         Assert.Equal("""{"level":2}""", folder.FolderMetadata!.Value.GetRawText());
         Assert.Equal("x", text.Text);
         Assert.Contains("disagrees with the package URI's &path=",

@@ -69,8 +69,8 @@ public sealed class LocalPackageWriteToolsTests : PackageWriteToolsTests
         var created = await Mcp.CallOkAsync<PackageRevisionResult>("package_create",
             JsonSerializer.Serialize(new { package = "team/folder", sources = new[] { new { uri = folder } } }));
         var browse = await Mcp.CallOkAsync<PackageBrowseResult>("package_browse", """{"package": "team/folder", "path": ""}""");
-        Assert.Equal([".quiltignore", "latest.csv"], browse.Files.Select(f => f.Path));
-        Assert.Equal(["data/"], browse.Folders.Select(f => f.Path));
+        Assert.Equal([".quiltignore", "latest.csv"], browse.Files.Select(f => f.Name));
+        Assert.Equal(["data/"], browse.Folders.Select(f => f.Name));
         var text = await Mcp.CallAsync("package_entry_text", """{"package": "team/folder", "path": "latest.csv", "format": "text"}""");
         Assert.Contains("1,2", McpHarness.Text(text), StringComparison.Ordinal);
 

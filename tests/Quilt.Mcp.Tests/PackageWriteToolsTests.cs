@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using ModelContextProtocol.Protocol;
+using Quilt.Core;
 using Quilt.Operations.Models;
 using Quilt.Storage;
 
@@ -64,9 +65,9 @@ public abstract class PackageWriteToolsTests : PackageToolsTests
 
         var root = await Mcp.CallOkAsync<PackageBrowseResult>("package_browse", """{"package": "team/data"}""");
         Assert.Equal(created.TopHash, root.TopHash);
-        Assert.Equal(["data/", "docs/"], root.Folders.Select(f => f.Path));
+        Assert.Equal(["data/", "docs/"], root.Folders.Select(f => f.Name));
         Assert.Equal(3, root.Folders[0].Entries + root.Folders[1].Entries);
-        Assert.Equal(["README.md"], root.Files.Select(f => f.Path));
+        Assert.Equal(["README.md"], root.Files.Select(f => f.Name));
         Assert.Equal("demo", root.Metadata!.Value.GetProperty("project").GetString());
         Assert.Equal("1.0", root.Metadata!.Value.GetProperty("n").GetRawText());
 
@@ -77,7 +78,8 @@ public abstract class PackageWriteToolsTests : PackageToolsTests
         var text = await Mcp.CallAsync("package_entry_text", """{"package": "team/data", "path": "data/a.csv"}""");
         Assert.Contains("3", McpHarness.Text(text), StringComparison.Ordinal);
         // The object tools read package entries by quilt+s3 URI too.
-        var viaObjects = await Mcp.CallAsync("bucket_object_text", JsonSerializer.Serialize(new { uri = single.Uri, format = "text" }));
+        var entryUri = (QuiltUri.Parse(docs.Uri) with { Path = docs.Prefix + single.Name }).ToString();
+        var viaObjects = await Mcp.CallAsync("bucket_object_text", JsonSerializer.Serialize(new { uri = entryUri, format = "text" }));
         Assert.Contains("one object", McpHarness.Text(viaObjects), StringComparison.Ordinal);
         var fetched = await Mcp.CallAsync("package_entry_fetch", """{"package": "team/data", "path": "README.md"}""");
         var resource = Assert.IsType<TextResourceContents>(fetched.Content.OfType<EmbeddedResourceBlock>().Single().Resource);

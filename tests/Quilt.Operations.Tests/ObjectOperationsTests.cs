@@ -187,8 +187,8 @@ public abstract class ObjectOperationsTests : IAsyncLifetime
         do
         {
             var page = await _ops.ListObjectsAsync($"s3://{Bucket}/p/", null, "/", PageRequest.Of(2, cursor), Ct);
-            keys.AddRange(page.Objects.Select(o => o.Key));
-            folders.AddRange(page.Folders);
+            keys.AddRange(page.Objects.Select(o => page.Prefix + o.Name));
+            folders.AddRange(page.Folders.Select(f => page.Prefix + f));
             cursor = page.NextCursor;
         }
         while (cursor is not null);

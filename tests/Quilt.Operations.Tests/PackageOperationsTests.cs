@@ -140,11 +140,11 @@ public sealed class PackageOperationsTests : IDisposable
         Assert.Equal(["sub/b.txt"], second.Result.Changes.Removed);
 
         var root = await ops.BrowseAsync(ops.Target("team/local", null, first.Result.TopHash), null, PageRequest.Of(1, null), ct);
-        Assert.Equal(["sub/"], root.Folders.Select(f => f.Path));
+        Assert.Equal(["sub/"], root.Folders.Select(f => f.Name));
         Assert.Empty(root.Files);
         Assert.Equal("1", root.NextCursor);
         var next = await ops.BrowseAsync(ops.Target("team/local", null, first.Result.TopHash), null, PageRequest.Of(1, root.NextCursor), ct);
-        Assert.Equal(["a.txt"], next.Files.Select(f => f.Path));
+        Assert.Equal(["a.txt"], next.Files.Select(f => f.Name));
 
         var diff = await ops.DiffAsync(ops.Target("team/local", null), null, null, ct);
         Assert.Equal((first.Result.TopHash, second.Result.TopHash), (diff.Result.From, diff.Result.To));

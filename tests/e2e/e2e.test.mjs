@@ -9,7 +9,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { assertProgress, baseArgs, call, command, connect, here, ok, sha256, storages, textBytes, textOf } from "./harness.mjs";
+import { assertProgress, baseArgs, call, command, connect, here, ok, okText, sha256, storages, textBytes, textOf } from "./harness.mjs";
 
 const SIZE = 20 * 1024 * 1024; // a float-exact size: MCP progress values are floats on the server side
 const TOOLS = ["bucket_object_copy", "bucket_object_delete", "bucket_object_fetch", "bucket_object_info", "bucket_object_link",
@@ -44,17 +44,17 @@ for (const storage of stores) {
         assertProgress(session.progress, SIZE);
 
         const listing = await ok(client, "bucket_objects_list", { bucket: `s3://${storage.bucket}/${prefix}`, delimiter: "/" });
-        assert.deepEqual(listing.objects.map((o) => [o.key, o.size]), [[`${prefix}big.txt`, SIZE]]);
+        assert.deepEqual(listing.objects.map((o) => [listing.prefix + o.name, o.size]), [[`${prefix}big.txt`, SIZE]]);
 
         const info = await ok(client, "bucket_object_info", { uri });
         assert.equal(info.size, SIZE);
         assert.match(info.contentType, /^text\/plain/);
 
-        const first = await ok(client, "bucket_object_text", { uri, maxBytes: 4096 });
+        const first = await okText(client, "bucket_object_text", { uri, maxBytes: 4096 });
         assert.equal(first.text, data.subarray(0, 4096).toString("utf8"));
         assert.equal(first.nextOffset, 4096);
         assert.equal(first.truncated, true);
-        const middle = await ok(client, "bucket_object_text", { uri, format: "text", offset: 10_000_000, maxBytes: 1000 });
+        const middle = await okText(client, "bucket_object_text", { uri, format: "text", offset: 10_000_000, maxBytes: 1000 });
         assert.equal(middle.text, data.subarray(10_000_000, 10_001_000).toString("utf8"));
 
         const tooBig = await call(client, "bucket_object_fetch", { uri });
@@ -148,7 +148,7 @@ test("previews of CSV, JSON Lines and Parquet objects", { timeout: 60_000 }, asy
     assert.deepEqual(csv.columns.map((c) => c.name), ["id", "name"]);
     assert.deepEqual(csv.rows, [["1", "alpha"], ["2", "beta"]]);
 
-    const jsonl = await ok(client, "bucket_object_text", { uri: `${base}/events.jsonl` });
+    const jsonl = await okText(client, "bucket_object_text", { uri: `${base}/events.jsonl` });
     assert.equal(jsonl.format, "jsonl");
     assert.match(jsonl.text, /"b"/);
 
@@ -195,12 +195,13 @@ for (const storage of await storages()) {
       assert.equal(created.uri, `quilt+s3://${storage.bucket}#package=e2e/demo@${created.topHash}`);
 
       const root = await ok(client, "package_browse", { package: "e2e/demo" });
-      assert.deepEqual(root.folders.map((f) => f.path), ["data/"]);
-      assert.deepEqual(root.files.map((f) => f.path), ["hello.txt"]);
+      assert.deepEqual(root.folders.map((f) => f.name), ["data/"]);
+      assert.deepEqual(root.files.map((f) => f.name), ["hello.txt"]);
       assert.deepEqual(root.files[0].metadata, { lang: "en" });
-      const data = await ok(client, "package_browse", { package: created.uri, path: "data" });
-      const table = data.files.find((f) => f.path === "data/table.csv");
-      assert.ok(table, "data/table.csv is in the package");
+      const data = await call(client, "package_browse", { package: created.uri, path: "data" });
+      assert.ok(data.structuredContent.files.some((f) => data.structuredContent.prefix + f.name === "data/table.csv"), "data/table.csv is in the package");
+      const table = data.content.find((c) => c.type === "resource_link" && c.name === "data/table.csv");
+      assert.ok(table, "browse links data/table.csv");
       const preview = await call(client, "bucket_object_text", { uri: table.uri, format: "text" });
       assert.ok(!preview.isError, textOf(preview));
       assert.match(textOf(preview), /2,beta/);

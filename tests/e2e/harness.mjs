@@ -135,3 +135,12 @@ export async function ok(client, name, args, progress) {
   assert.ok(result.structuredContent, `${name} returned no structured content`);
   return result.structuredContent;
 }
+
+// bucket_object_text / package_entry_text send their text once, as the first content block (structuredContent.text is
+// null): the structured result with the text put back.
+export async function okText(client, name, args) {
+  const result = await call(client, name, args);
+  assert.ok(!result.isError, `${name} failed: ${textOf(result)}`);
+  assert.equal(result.structuredContent?.text, null, `${name} repeats its text in structuredContent`);
+  return { ...result.structuredContent, text: result.content[0].text };
+}

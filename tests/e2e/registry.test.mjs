@@ -129,6 +129,13 @@ async function ok(client, name, args) {
   return result.structuredContent;
 }
 
+// The text tools send their text once, as the first content block: the structured result with the text put back.
+async function okText(client, name, args) {
+  const result = await call(client, name, args);
+  assert.ok(!result.isError, `${name} failed: ${textOf(result)}`);
+  return { ...result.structuredContent, text: result.content[0].text };
+}
+
 test("registry mode through quilt-gateway: put 30 MB, list, read, link, package create and browse; stock registry refuses put with workarounds",
   { timeout: 600_000, skip: s3 ? false : "QUILT_TEST_S3_ENDPOINT is not set" }, async () => {
     for (const path of [server, gateway]) {
@@ -157,9 +164,9 @@ test("registry mode through quilt-gateway: put 30 MB, list, read, link, package 
       assert.equal(put.totalBytes, SIZE + 37);
 
       const listing = await ok(client, "bucket_objects_list", { bucket: `s3://${bucket}/uploads/`, delimiter: "/" });
-      assert.deepEqual(listing.objects.map((o) => [o.key, o.size]), [["uploads/big.bin", SIZE], ["uploads/notes.txt", 37]]);
+      assert.deepEqual(listing.objects.map((o) => [listing.prefix + o.name, o.size]), [["uploads/big.bin", SIZE], ["uploads/notes.txt", 37]]);
 
-      const text = await ok(client, "bucket_object_text", { uri: `s3://${bucket}/uploads/notes.txt`, format: "text" });
+      const text = await okText(client, "bucket_object_text", { uri: `s3://${bucket}/uploads/notes.txt`, format: "text" });
       assert.equal(text.text, "hello from registry mode\nsecond line\n");
 
       const link = await ok(client, "bucket_object_link", { uri: bigUri });
@@ -181,8 +188,8 @@ test("registry mode through quilt-gateway: put 30 MB, list, read, link, package 
       assert.equal(created.entries, 2);
 
       const root = await ok(client, "package_browse", { package: "e2e/registry" });
-      assert.deepEqual(root.files.map((f) => f.path), ["README.md"]);
-      assert.deepEqual(root.folders.map((f) => f.path), ["data/"]);
+      assert.deepEqual(root.files.map((f) => f.name), ["README.md"]);
+      assert.deepEqual(root.folders.map((f) => f.name), ["data/"]);
       const folder = await ok(client, "package_browse", { package: "e2e/registry", path: "data" });
       assert.equal(folder.files[0].size, SIZE);
       const readme = await call(client, "package_entry_text", { package: "e2e/registry", path: "README.md", format: "text" });
@@ -258,14 +265,14 @@ test("registry mode over Streamable HTTP: each caller acts with their own token;
       const reader = await connectAs(readerToken);
 
       await ok(writer, "bucket_objects_put", { objects: [{ uri: `s3://${bucket}/shared/by-writer.txt`, text: "written by the writer" }] });
-      const read = await ok(reader, "bucket_object_text", { uri: `s3://${bucket}/shared/by-writer.txt`, format: "text" });
+      const read = await okText(reader, "bucket_object_text", { uri: `s3://${bucket}/shared/by-writer.txt`, format: "text" });
       assert.equal(read.text, "written by the writer");
 
       const refused = await call(reader, "bucket_objects_put", { objects: [{ uri: `s3://${bucket}/shared/by-reader.txt`, text: "no" }] });
       assert.ok(refused.isError, "the reader's role may not write");
       assert.match(textOf(refused), /refused/);
       const listing = await ok(writer, "bucket_objects_list", { bucket: `s3://${bucket}/shared/` });
-      assert.deepEqual(listing.objects.map((o) => o.key), ["shared/by-writer.txt"]);
+      assert.deepEqual(listing.objects.map((o) => listing.prefix + o.name), ["shared/by-writer.txt"]);
 
       const anonymous = await fetch(url, {
         method: "POST",

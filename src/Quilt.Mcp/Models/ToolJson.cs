@@ -57,7 +57,15 @@ public static class ToolJson
         SchemaCreateOptions = SchemaOptions,
     };
 
-    private static readonly AIJsonSchemaCreateOptions SchemaOptions = new() { TransformSchemaNode = MarkNullableCells };
+    private static readonly AIJsonSchemaCreateOptions SchemaOptions = new() { TransformSchemaNode = (context, schema) => DropNullDefault(MarkNullableCells(context, schema)) };
+
+    // An optional argument left out is null anyway: "default": null on each of them only lengthens tools/list.
+    private static JsonNode DropNullDefault(JsonNode schema)
+    {
+        if (schema is JsonObject node && node.TryGetPropertyValue("default", out var value) && value is null)
+            node.Remove("default");
+        return schema;
+    }
 
     // Nullable annotations on generic arguments are invisible at run time, so `IReadOnlyList<IReadOnlyList<string?>>`
     // comes out as arrays of non-null strings, and clients that validate structured content reject a null cell.

@@ -17,48 +17,44 @@ public sealed class BucketReadTools(ObjectOperations operations)
 {
     [McpServerTool(Name = "buckets_list", Title = "List buckets", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false,
         UseStructuredContent = true)]
-    [Description("List the buckets this server may use (its allow-list, or every bucket the storage lists) and whether it is read-only. "
-        + "Start here when you do not know a bucket name; then use bucket_objects_list to see what a bucket holds.")]
+    [Description("The buckets this server may use, and whether it is read-only. Start here; then bucket_objects_list.")]
     public async Task<BucketsListResult> ListBuckets(CancellationToken cancellationToken) =>
         await operations.ListBucketsAsync(cancellationToken);
 
     [McpServerTool(Name = "bucket_objects_list", Title = "List objects", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false,
-        UseStructuredContent = true)]
-    [Description("List objects in a bucket, one page at a time, in key order, with size and last-modified time. "
-        + "Required: bucket (a name, or an s3://bucket/prefix URI). With delimiter '/' you see one folder level and its sub-folders in 'folders'; "
-        + "without it, every key under the prefix. When 'truncated' is true, call again with cursor = nextCursor and the same other arguments. "
-        + "For one object's details use bucket_object_info.")]
-    public async Task<ObjectsListResult> ListObjects(
-        [Description("Required. The bucket: a name such as 'my-data', or an s3://bucket/prefix URI.")] string bucket,
-        [Description("Only keys that start with this, such as 'raw/2024/'. Leave out when 'bucket' is an s3://bucket/prefix URI.")] string? prefix = null,
-        [Description("Set to '/' to list one folder level (sub-folders come back in 'folders'); leave out for a flat listing of all keys under the prefix.")] string? delimiter = null,
-        [Description("Objects per page, 1 to 1000; default 100.")] int pageSize = 100,
-        [Description("The nextCursor of the previous page, to continue a listing; leave out for the first page.")] string? cursor = null,
+        UseStructuredContent = true, OutputSchemaType = typeof(ObjectsListResult))]
+    [Description("List a bucket's objects a page at a time, in key order, with size and modified time. Names are relative to "
+        + "prefix: an object's URI is base + name. delimiter '/' shows one folder level. Required: bucket. More: cursor = nextCursor.")]
+    public async Task<CallToolResult> ListObjects(
+        [Description("A bucket name or s3://bucket/prefix.")] string bucket,
+        [Description("Key prefix, e.g. 'raw/2024/'.")] string? prefix = null,
+        [Description("'/' for one folder level; omit for all keys.")] string? delimiter = null,
+        [Description("1-1000.")] int pageSize = 100,
+        [Description("nextCursor of the previous page.")] string? cursor = null,
         CancellationToken cancellationToken = default) =>
-        await operations.ListObjectsAsync(bucket, prefix, delimiter, PageRequest.Of(pageSize, cursor), cancellationToken);
+        CompactResults.Objects(await operations.ListObjectsAsync(bucket, prefix, delimiter, PageRequest.Of(pageSize, cursor), cancellationToken));
 
     [McpServerTool(Name = "bucket_object_info", Title = "Object info", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false,
         UseStructuredContent = true)]
-    [Description("Metadata of one object without reading its content: size, content type, ETag, last-modified time, version id and user metadata. "
-        + "Required: uri. To read the content use bucket_object_text (text and data previews) or bucket_object_fetch (bytes).")]
+    [Description("An object's metadata without its content: size, content type, ETag, modified time, version, user metadata. "
+        + "Required: uri.")]
     public async Task<ObjectInfoResult> GetObjectInfo(
-        [Description("Required. The object: s3://bucket/key (add ?versionId=ID for an older version) or quilt+s3://bucket#path=key.")] string uri,
+        [Description(ObjectUri)] string uri,
         CancellationToken cancellationToken = default) =>
         await operations.InfoAsync(await operations.ReadableAsync(uri, "uri", cancellationToken), cancellationToken);
 
     [McpServerTool(Name = "bucket_object_text", Title = "Read object text", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false,
         UseStructuredContent = true, OutputSchemaType = typeof(ObjectTextResult))]
-    [Description("Read an object as text, one page at a time, or see a readable preview of a data file: CSV/TSV (header and first rows as a table), "
-        + "JSON (indented), JSON Lines (first lines) and Parquet (schema, row count and first rows). Never reads a whole large object: "
-        + "continue with format 'text' and offset = nextOffset. Required: uri. For images and other binary files use bucket_object_fetch.")]
+    [Description("Read an object as text a page at a time, or preview CSV/TSV/JSON/JSONL/Parquet (columns, first rows). Never "
+        + "reads a whole large object: read on with format 'text' and offset = nextOffset. Required: uri. Binary files: "
+        + "bucket_object_fetch.")]
     public async Task<CallToolResult> ReadObjectText(
-        [Description("Required. The object: s3://bucket/key (optionally ?versionId=ID) or quilt+s3://bucket#path=key.")] string uri,
-        [Description("'auto' (default): a preview for CSV/TSV/JSON/JSONL/Parquet read from the start, plain text otherwise; "
-            + "'text': the raw text of a byte range; 'preview': always a preview.")] string format = "auto",
-        [Description("Byte offset to start reading at (format 'text'); default 0. Use the nextOffset of the previous call to read on.")] long offset = 0,
-        [Description("Most bytes to read; default 65536, at most this server's limit (--max-text-bytes, 262144 unless configured).")] int? maxBytes = null,
-        [Description("Text encoding: utf-8 (default), utf-16le, utf-16be, utf-32le, utf-32be, latin1 or ascii.")] string encoding = "utf-8",
-        [Description("Rows to show in a table preview (CSV, TSV, JSONL, Parquet); default 20, at most 1000.")] int rows = 20,
+        [Description(ObjectUri)] string uri,
+        [Description(FormatDescription)] string format = "auto",
+        [Description("Byte offset (format 'text'); default 0.")] long offset = 0,
+        [Description("Default 65536, capped by the server.")] int? maxBytes = null,
+        [Description(EncodingDescription)] string encoding = "utf-8",
+        [Description("Preview rows; default 20, at most 1000.")] int rows = 20,
         CancellationToken cancellationToken = default)
     {
         var source = await operations.ReadableAsync(uri, "uri", cancellationToken);
@@ -67,15 +63,13 @@ public sealed class BucketReadTools(ObjectOperations operations)
 
     [McpServerTool(Name = "bucket_object_fetch", Title = "Fetch object", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false,
         UseStructuredContent = true, OutputSchemaType = typeof(ObjectFetchResult))]
-    [Description("Get an object's bytes. Without 'destination', an object up to this server's inline limit (1 MiB unless configured) comes back in the "
-        + "result: images as image content, text as text, other data as base64. With 'destination' (an absolute local path) the object is streamed "
-        + "to that file with progress notifications, whatever its size. Required: uri. To read text or preview data files use bucket_object_text; "
-        + "for a download URL use bucket_object_link.")]
+    [Description("Get an object's bytes: inline up to the server's limit (1 MiB by default; images as image content), or "
+        + "streamed to a local 'destination' with progress. Required: uri. Text: bucket_object_text; a URL: "
+        + "bucket_object_link.")]
     public async Task<CallToolResult> FetchObject(
-        [Description("Required. The object: s3://bucket/key (optionally ?versionId=ID) or quilt+s3://bucket#path=key.")] string uri,
-        [Description("Absolute local path to write the object to (a file, or an existing folder to write into under the key's file name). "
-            + "Leave out to get the content inline.")] string? destination = null,
-        [Description("With a destination: replace an existing file. Default false.")] bool overwrite = false,
+        [Description(ObjectUri)] string uri,
+        [Description(DestinationDescription)] string? destination = null,
+        [Description("Replace an existing file.")] bool overwrite = false,
         RequestContext<CallToolRequestParams>? context = null,
         CancellationToken cancellationToken = default)
     {
@@ -85,21 +79,30 @@ public sealed class BucketReadTools(ObjectOperations operations)
 
     [McpServerTool(Name = "bucket_object_link", Title = "Object download link", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false,
         UseStructuredContent = true)]
-    [Description("A URL that downloads the object without credentials for a limited time (a presigned GET URL on S3, a file:// URL for local storage), "
-        + "plus the object's page in the Quilt catalog when the server has a catalog host. The object must exist. Required: uri. "
-        + "To get the bytes through this server instead use bucket_object_fetch.")]
+    [Description("A URL that downloads the object without credentials for a limited time (presigned; file:// on local storage), "
+        + "and its catalog page when configured. Required: uri.")]
     public async Task<ObjectLinkResult> LinkObject(
-        [Description("Required. The object: s3://bucket/key (optionally ?versionId=ID) or quilt+s3://bucket#path=key.")] string uri,
-        [Description("How long the URL works, in seconds: 1 to 604800 (7 days; through a Quilt registry at most what it allows, 900 by default); "
-            + "default 3600, or the registry's most when that is less.")] int? expiresInSeconds = null,
+        [Description(ObjectUri)] string uri,
+        [Description("1-604800; default 3600 (a registry may allow less).")] int? expiresInSeconds = null,
         CancellationToken cancellationToken = default) =>
         await operations.LinkAsync(await operations.ReadableAsync(uri, "uri", cancellationToken), expiresInSeconds, cancellationToken);
 
-    /// <summary>The text (or preview) and its footer as content, the result as structured content; package_entry_text answers the same way.</summary>
+    internal const string ObjectUri = "s3://bucket/key[?versionId=ID] or quilt+s3://bucket#path=key.";
+
+    internal const string FormatDescription = "'auto' (default: a preview for data files read from 0, else text), 'text' or 'preview'.";
+
+    internal const string EncodingDescription = "utf-8 (default), utf-16le, utf-16be, utf-32le, utf-32be, latin1 or ascii.";
+
+    internal const string DestinationDescription = "Absolute local file, or an existing folder; omit to get the bytes inline.";
+
+    /// <summary>
+    /// The text (or preview) and its footer as content, the rest of the result as structured content; package_entry_text
+    /// answers the same way. The text goes once: in the content every client reads, not again in structuredContent.
+    /// </summary>
     internal static CallToolResult TextResult(ObjectTextResult result) => new()
     {
-        Content = [new TextContentBlock { Text = result.Text }, new TextContentBlock { Text = ObjectText.Footer(result) }],
-        StructuredContent = ToolJson.ToElement(result),
+        Content = [new TextContentBlock { Text = result.Text ?? "" }, new TextContentBlock { Text = ObjectText.Footer(result) }],
+        StructuredContent = ToolJson.ToElement(result with { Text = null }),
     };
 
     /// <summary>

@@ -13,14 +13,12 @@ public sealed class BucketWriteTools(ObjectOperations operations)
 {
     [McpServerTool(Name = "bucket_objects_put", Title = "Put objects", ReadOnly = false, Destructive = true, Idempotent = true, OpenWorld = false,
         UseStructuredContent = true)]
-    [Description("Write one or many objects. Each object needs a uri and exactly one source: 'text' (written as UTF-8), 'base64' (small binary data), "
-        + "or 'localPath' (an absolute path of a local file, streamed, any size, multipart when large, with progress notifications). "
-        + "Inline text/base64 is limited to this server's inline limit (1 MiB unless configured): use localPath for more. "
-        + "Existing objects are replaced unless overwrite is false. All arguments are checked before anything is written. Required: objects.")]
+    [Description("Write objects, each a uri and one of text, base64 (up to the inline limit, 1 MiB by default) or localPath (any "
+        + "size, streamed, with progress). All are checked before any is written. Required: objects.")]
     public async Task<ObjectsPutResult> PutObjects(
-        [Description("Required. The objects to write, each { uri, and one of text | base64 | localPath, optional contentType and metadata }.")]
+        [Description("The objects to write.")]
         IReadOnlyList<PutObjectInput> objects,
-        [Description("Replace objects that already exist. Default true; with false, the call fails without writing anything if any target exists.")]
+        [Description("Replace existing objects. Default true; false: fail, writing nothing, if any exists.")]
         bool overwrite = true,
         RequestContext<CallToolRequestParams>? context = null,
         CancellationToken cancellationToken = default)
@@ -34,12 +32,12 @@ public sealed class BucketWriteTools(ObjectOperations operations)
 
     [McpServerTool(Name = "bucket_object_copy", Title = "Copy object", ReadOnly = false, Destructive = true, Idempotent = true, OpenWorld = false,
         UseStructuredContent = true)]
-    [Description("Copy an object to another key or bucket on the storage side (no download). Replaces the destination unless overwrite is false. "
-        + "Required: source and destination. To move, copy and then delete the source with bucket_object_delete.")]
+    [Description("Copy an object on the storage side to another key or bucket. Required: source, destination. To move, then "
+        + "bucket_object_delete the source.")]
     public async Task<ObjectCopyResult> CopyObject(
-        [Description("Required. The object to copy: s3://bucket/key (optionally ?versionId=ID) or quilt+s3://bucket#path=key.")] string source,
-        [Description("Required. Where to copy it: s3://bucket/key, or s3://bucket/folder/ (ending in '/') to keep the source's file name.")] string destination,
-        [Description("Replace the destination if it exists. Default true.")] bool overwrite = true,
+        [Description(BucketReadTools.ObjectUri)] string source,
+        [Description("s3://bucket/key, or s3://bucket/folder/ to keep the name.")] string destination,
+        [Description("Replace an existing destination.")] bool overwrite = true,
         CancellationToken cancellationToken = default)
     {
         var from = await operations.ReadableAsync(source, "source", cancellationToken);
@@ -48,10 +46,10 @@ public sealed class BucketWriteTools(ObjectOperations operations)
 
     [McpServerTool(Name = "bucket_object_delete", Title = "Delete object", ReadOnly = false, Destructive = true, Idempotent = true, OpenWorld = false,
         UseStructuredContent = true)]
-    [Description("Delete one object (on a versioned bucket: add ?versionId=ID to delete that version for good; without it the object gets a delete marker "
-        + "and older versions stay). Deleting what does not exist is not an error: 'existed' says whether there was anything. Required: uri.")]
+    [Description("Delete an object; with ?versionId=ID that version for good (else versioned buckets keep older versions). "
+        + "Deleting nothing is not an error ('existed' says). Required: uri.")]
     public async Task<ObjectDeleteResult> DeleteObject(
-        [Description("Required. The object: s3://bucket/key, or s3://bucket/key?versionId=ID for one version.")] string uri,
+        [Description("s3://bucket/key[?versionId=ID].")] string uri,
         RequestContext<CallToolRequestParams>? context = null,
         CancellationToken cancellationToken = default)
     {

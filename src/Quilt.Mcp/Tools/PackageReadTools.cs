@@ -35,49 +35,50 @@ public sealed class PackageReadTools(PackageOperations operations, ObjectOperati
 
     [McpServerTool(Name = "package_revisions", Title = "Package history", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false,
         UseStructuredContent = true)]
-    [Description("The history of a package, newest first: each revision's top hash, time, message, metadata, entry count and size. "
-        + "Required: package. Use a top hash (or its first 6+ characters) as 'revision' in package_browse or package_diff.")]
+    [Description("A package's revisions, newest first: top hash, time, message, metadata, entries, size. Required: package. Pass "
+        + "a top hash as 'revision' to package_browse.")]
     public async Task<PackageRevisionList> ListRevisions(
-        [Description("Required. The package: user/name, or quilt+s3://bucket#package=user/name.")] string package,
-        [Description("The registry bucket, when package is a plain name (see package_list).")] string? registry = null,
-        [Description("Most revisions to return, 1 to 1000; default 50.")] int limit = 50,
+        [Description("user/name or quilt+s3://bucket#package=user/name.")] string package,
+        [Description(RegistryDescription)] string? registry = null,
+        [Description("1-1000.")] int limit = 50,
         CancellationToken cancellationToken = default)
         => (await operations.RevisionsAsync(operations.Target(package, registry), limit, cancellationToken)).Result;
 
     [McpServerTool(Name = "package_browse", Title = "Browse a package", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false,
-        UseStructuredContent = true)]
-    [Description("One folder level of a package revision: its sub-folders (with entry counts, sizes and folder metadata) and files (size, "
-        + "hash, metadata), a page at a time, plus the revision's message and metadata and the folder's own metadata. A path naming a file "
-        + "shows that file. Required: package. Read a file with package_entry_text or package_entry_fetch.")]
-    public async Task<PackageBrowseResult> Browse(
-        [Description("Required. The package: user/name, or quilt+s3://bucket#package=user/name[@hash|:tag][&path=folder-or-key].")] string package,
-        [Description("The registry bucket, when package is a plain name.")] string? registry = null,
+        UseStructuredContent = true, OutputSchemaType = typeof(PackageBrowseResult))]
+    [Description("One folder of a package revision, a page at a time: sub-folders and files (size, hash, metadata) named relative "
+        + "to prefix, and the revision's message and metadata. Required: package. Read a file with package_entry_text(package = uri, "
+        + "path = prefix + name), or its resource link.")]
+    public async Task<CallToolResult> Browse(
+        [Description("user/name or quilt+s3://bucket#package=user/name[@hash|:tag][&path=...].")] string package,
+        [Description(RegistryDescription)] string? registry = null,
         [Description(RevisionDescription)] string? revision = null,
-        [Description("The folder to show, such as 'data/raw' ('' or leave out for the root, or the package URI's &path=); a file's key shows that file.")] string? path = null,
-        [Description("Folders plus files per page, 1 to 1000; default 100.")] int pageSize = 100,
-        [Description("The nextCursor of the previous page; leave out for the first page.")] string? cursor = null,
+        [Description("Folder, e.g. 'data/raw' (default: root); a file's key shows that file.")] string? path = null,
+        [Description("1-1000.")] int pageSize = 100,
+        [Description("nextCursor of the previous page.")] string? cursor = null,
         CancellationToken cancellationToken = default)
-        => await operations.BrowseAsync(operations.Target(package, registry, revision), path, PageRequest.Of(pageSize, cursor), cancellationToken);
+        => CompactResults.Browse(await operations.BrowseAsync(operations.Target(package, registry, revision), path, PageRequest.Of(pageSize, cursor), cancellationToken));
 
-    private const string RevisionDescription = "The revision: 'latest' (default), a top hash or a unique prefix of 6+ characters (or @hash), "
-        + "or :TAG for a pointer file such as a revision's unix timestamp.";
+    private const string RevisionDescription = "'latest' (default), a top hash or a unique prefix of 6+ characters, or :TAG.";
+
+    internal const string RegistryDescription = "The registry bucket, for a plain package name.";
+
+    private const string EntryPackageDescription = "user/name or quilt+s3://bucket#package=user/name[@hash][&path=key].";
 
     [McpServerTool(Name = "package_entry_text", Title = "Read a package entry", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false,
         UseStructuredContent = true, OutputSchemaType = typeof(ObjectTextResult))]
-    [Description("Read a package entry as text, a page at a time, or a preview of a data file (CSV/TSV, JSON, JSON Lines, Parquet), exactly as "
-        + "bucket_object_text reads objects; the bytes read are the revision's own (pinned by version). A read of the whole entry is checked "
-        + "against the size and hash its manifest records (a mismatch is an error); a page of a larger entry cannot be, and says so (verified false). "
-        + "Required: package, path.")]
+    [Description("Read a package entry as bucket_object_text reads an object (text pages, data previews); a whole-entry read is "
+        + "checked against its manifest hash. Required: package, path (or &path= in the URI).")]
     public async Task<CallToolResult> ReadEntryText(
-        [Description("Required. The package: user/name, or quilt+s3://bucket#package=user/name[@hash|:tag][&path=key].")] string package,
-        [Description("The entry's logical key, such as 'data/table.csv'. Required unless the package URI has &path=.")] string? path = null,
-        [Description("The registry bucket, when package is a plain name.")] string? registry = null,
+        [Description(EntryPackageDescription)] string package,
+        [Description("Logical key, e.g. 'data/table.csv'.")] string? path = null,
+        [Description(RegistryDescription)] string? registry = null,
         [Description(RevisionDescription)] string? revision = null,
-        [Description("'auto' (default), 'text' or 'preview', as in bucket_object_text.")] string format = "auto",
-        [Description("Byte offset to start at (format 'text'); default 0.")] long offset = 0,
-        [Description("Most bytes to read; default 65536.")] int? maxBytes = null,
-        [Description("Text encoding: utf-8 (default), utf-16le, utf-16be, utf-32le, utf-32be, latin1 or ascii.")] string encoding = "utf-8",
-        [Description("Rows in a table preview; default 20.")] int rows = 20,
+        [Description(BucketReadTools.FormatDescription)] string format = "auto",
+        [Description("Byte offset (format 'text'); default 0.")] long offset = 0,
+        [Description("Default 65536.")] int? maxBytes = null,
+        [Description(BucketReadTools.EncodingDescription)] string encoding = "utf-8",
+        [Description("Preview rows; default 20.")] int rows = 20,
         CancellationToken cancellationToken = default)
     {
         var entry = await EntryAsync(package, path, registry, revision, cancellationToken);
@@ -86,16 +87,15 @@ public sealed class PackageReadTools(PackageOperations operations, ObjectOperati
 
     [McpServerTool(Name = "package_entry_fetch", Title = "Fetch a package entry", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false,
         UseStructuredContent = true, OutputSchemaType = typeof(ObjectFetchResult))]
-    [Description("Get a package entry's bytes, as bucket_object_fetch does: inline when small (images as image content), or streamed to an "
-        + "absolute local path with progress. The bytes are checked against the size and hash the entry's manifest records: on a mismatch "
-        + "nothing is returned or saved (an existing file stays as it was). Required: package, path.")]
+    [Description("Get a package entry's bytes as bucket_object_fetch does (inline or to a local destination), checked against "
+        + "its manifest hash: on a mismatch nothing is returned or saved. Required: package, path.")]
     public async Task<CallToolResult> FetchEntry(
-        [Description("Required. The package: user/name, or quilt+s3://bucket#package=user/name[@hash|:tag][&path=key].")] string package,
-        [Description("The entry's logical key. Required unless the package URI has &path=.")] string? path = null,
-        [Description("The registry bucket, when package is a plain name.")] string? registry = null,
+        [Description(EntryPackageDescription)] string package,
+        [Description("Logical key.")] string? path = null,
+        [Description(RegistryDescription)] string? registry = null,
         [Description(RevisionDescription)] string? revision = null,
-        [Description("Absolute local path to write to; leave out to get the content inline.")] string? destination = null,
-        [Description("With a destination: replace an existing file. Default false.")] bool overwrite = false,
+        [Description(BucketReadTools.DestinationDescription)] string? destination = null,
+        [Description("Replace an existing file.")] bool overwrite = false,
         RequestContext<CallToolRequestParams>? context = null,
         CancellationToken cancellationToken = default)
     {
@@ -126,7 +126,7 @@ public sealed class PackageReadTools(PackageOperations operations, ObjectOperati
         + "each modification with its old and new hash, size and changed metadata keys; the message and package metadata too. "
         + "Required: package. Default: the previous revision against latest.")]
     public async Task<PackageDiffResult> Diff(
-        [Description("Required. The package: user/name, or quilt+s3://bucket#package=user/name.")] string package,
+        [Description("The package: user/name, or quilt+s3://bucket#package=user/name.")] string package,
         [Description("The older revision (top hash or prefix); default: the one before 'to'.")] string? from = null,
         [Description("The newer revision; default 'latest'.")] string? to = null,
         [Description("The registry bucket, when package is a plain name.")] string? registry = null,

@@ -20,24 +20,20 @@ namespace Quilt.Mcp.Tools;
 public sealed class PackageWriteTools(PackageOperations operations)
 {
     [McpServerTool(Name = "package_create", Title = "Create a package", ReadOnly = false, Destructive = false, Idempotent = false, OpenWorld = false,
-        UseStructuredContent = true)]
-    [Description("Create a Quilt package revision from S3 objects, whole S3 prefixes, local files or folders and inline text, with a message, "
-        + "package metadata and per-entry metadata; quilt3 and the Quilt catalog read it as their own. Data is copied into the registry bucket "
-        + "under user/name/ (copy true, the default) or S3 objects are referenced where they are (copy false; local files and inline content are "
-        + "always copied). Refuses to replace an existing package unless overwrite is true, and then reports what was added, removed and kept. "
-        + "Reports progress while hashing and copying; a failed or cancelled create publishes nothing. Required: package, sources. "
-        + "To change an existing package use package_patch instead.")]
-    public async Task<PackageRevisionResult> Create(
-        [Description("Required. The new package: user/name (letters, digits, '_' or '-'), or quilt+s3://bucket#package=user/name.")] string package,
-        [Description("Required. What goes in, one item per object, prefix, file, folder or inline content.")] PackageSourceInput[] sources,
-        [Description("The registry bucket to publish in, when package is a plain name.")] string? registry = null,
-        [Description("The revision message.")] string? message = null,
-        [Description("Package metadata: a JSON object (quilt3's user_meta); null writes \"user_meta\": null, as quilt3's set_meta(None).")] JsonElement? metadata = null,
-        [Description("The workflow of the registry's .quilt/workflows/config.yml to validate against (its name); \"\" for none. Default: the "
-            + "config's default_workflow. The revision is refused, with quilt3's reason, when it fails the workflow.")] string? workflow = null,
-        [Description("true (default): copy data into the registry bucket; false: reference S3 objects in place. Through a Quilt registry "
-            + "(registry mode) S3 objects are always referenced in place: a registry cannot copy.")] bool copy = true,
-        [Description("Publish a new revision even if the package exists (its history stays). Default false.")] bool overwrite = false,
+        UseStructuredContent = true, OutputSchemaType = typeof(PackageRevisionResult))]
+    [Description("Create a package revision quilt3 reads as its own, from S3 objects or prefixes, local files or folders and "
+        + "inline text, with a message and metadata. Data is copied into the registry (copy true) or S3 objects "
+        + "referenced in place. Refuses an existing package unless overwrite. Reports progress; a failure publishes "
+        + "nothing. Required: package, sources. To change a package: package_patch.")]
+    public async Task<CallToolResult> Create(
+        [Description("user/name (letters, digits, _ or -) or quilt+s3://bucket#package=user/name.")] string package,
+        [Description("What goes in: objects, prefixes, files, folders or inline content.")] PackageSourceInput[] sources,
+        [Description(PackageReadTools.RegistryDescription)] string? registry = null,
+        [Description("Revision message.")] string? message = null,
+        [Description("Package metadata (user_meta), a JSON object; null writes null.")] JsonElement? metadata = null,
+        [Description(WorkflowDescription)] string? workflow = null,
+        [Description("true (default): copy data into the registry; false: reference S3 objects in place (always so through a Quilt registry).")] bool copy = true,
+        [Description("Publish a new revision of an existing package. Default false.")] bool overwrite = false,
         [Description(DirectoryMetadataDescription)] Dictionary<string, JsonElement>? directoryMetadata = null,
         RequestContext<CallToolRequestParams>? context = null,
         CancellationToken cancellationToken = default)
@@ -62,7 +58,7 @@ public sealed class PackageWriteTools(PackageOperations operations)
         var progress = ProgressNotifier.For(context);
         try
         {
-            return (await operations.CreateAsync(target, input, progress, cancellationToken)).Result;
+            return CompactResults.Revision(await operations.CreateAsync(target, input, progress, cancellationToken));
         }
         finally
         {
@@ -71,25 +67,22 @@ public sealed class PackageWriteTools(PackageOperations operations)
     }
 
     [McpServerTool(Name = "package_patch", Title = "Change a package", ReadOnly = false, Destructive = false, Idempotent = false, OpenWorld = false,
-        UseStructuredContent = true)]
-    [Description("Publish a new revision of an existing package from its latest (or a given) revision: add or replace entries, rename or remove "
-        + "entries or folders, change entry metadata, folder (directory) metadata, the message and the package metadata. Everything not named "
-        + "stays as it was, directory metadata included; earlier revisions are kept. Reports what changed. Required: package and at least one change.")]
-    public async Task<PackageRevisionResult> Patch(
-        [Description("Required. The package: user/name, or quilt+s3://bucket#package=user/name.")] string package,
-        [Description("Entries to add or replace (same items as package_create's sources).")] PackageSourceInput[]? add = null,
-        [Description("Logical keys (or folders) to remove.")] string[]? remove = null,
-        [Description("Entries to rename: an object mapping old logical key to new logical key.")] Dictionary<string, string>? rename = null,
-        [Description("Entry metadata to set: an object mapping logical key to a JSON object (its user_meta); null writes \"user_meta\": null, "
-            + "as quilt3's set_meta(None).")] Dictionary<string, JsonElement>? entryMetadata = null,
-        [Description("The new revision's message.")] string? message = null,
-        [Description("New package metadata (a JSON object); leave out to keep the current one; null writes \"user_meta\": null.")] JsonElement? metadata = null,
-        [Description("The revision to start from; default 'latest'.")] string? baseRevision = null,
-        [Description("The workflow of the registry's workflows config for the new revision (its name); \"\" for none. Default: the config's "
-            + "default_workflow (as quilt3, the base revision's workflow is not carried over).")] string? workflow = null,
-        [Description("The registry bucket, when package is a plain name.")] string? registry = null,
-        [Description("true (default): copy added data into the registry bucket; false: reference added S3 objects in place. Through a Quilt "
-            + "registry S3 objects are always referenced in place.")] bool copy = true,
+        UseStructuredContent = true, OutputSchemaType = typeof(PackageRevisionResult))]
+    [Description("Publish a new revision from the latest (or baseRevision): add, replace, rename or remove entries or folders; "
+        + "set entry, folder or package metadata or the message. The rest stays as it was. Reports what changed. "
+        + "Required: package and one change.")]
+    public async Task<CallToolResult> Patch(
+        [Description("user/name or quilt+s3://bucket#package=user/name.")] string package,
+        [Description("Entries to add or replace (as package_create's sources).")] PackageSourceInput[]? add = null,
+        [Description("Logical keys or folders to remove.")] string[]? remove = null,
+        [Description("Old logical key to new.")] Dictionary<string, string>? rename = null,
+        [Description("Logical key to user_meta (a JSON object; null writes null).")] Dictionary<string, JsonElement>? entryMetadata = null,
+        [Description("Revision message.")] string? message = null,
+        [Description("New package metadata; omit to keep it; null writes null.")] JsonElement? metadata = null,
+        [Description("Revision to start from; default latest.")] string? baseRevision = null,
+        [Description(WorkflowDescription)] string? workflow = null,
+        [Description(PackageReadTools.RegistryDescription)] string? registry = null,
+        [Description("true (default): copy added data into the registry; false: reference S3 objects in place.")] bool copy = true,
         [Description(DirectoryMetadataDescription)] Dictionary<string, JsonElement>? directoryMetadata = null,
         RequestContext<CallToolRequestParams>? context = null,
         CancellationToken cancellationToken = default)
@@ -111,7 +104,7 @@ public sealed class PackageWriteTools(PackageOperations operations)
         var progress = ProgressNotifier.For(context);
         try
         {
-            return (await operations.PatchAsync(target, input, progress, cancellationToken)).Result;
+            return CompactResults.Revision(await operations.PatchAsync(target, input, progress, cancellationToken));
         }
         finally
         {
@@ -121,13 +114,12 @@ public sealed class PackageWriteTools(PackageOperations operations)
 
     [McpServerTool(Name = "package_revision_delete", Title = "Delete a revision", ReadOnly = false, Destructive = true, Idempotent = false, OpenWorld = false,
         UseStructuredContent = true)]
-    [Description("Delete one revision of a package (its pointers, as quilt3 does; the data and manifest stay for other revisions that share them). "
-        + "'latest' moves to the newest remaining revision; deleting the last revision deletes the package (it leaves package_list). "
-        + "Calling again for a deleted revision is an error: it no longer exists. Required: package, topHash (the full hash or a unique prefix; not 'latest').")]
+    [Description("Delete one revision (its pointers, as quilt3 does; data stays). 'latest' moves to the newest left; deleting "
+        + "the last revision deletes the package. Deleting it again is an error. Required: package, topHash.")]
     public async Task<PackageDeleteResult> DeleteRevision(
-        [Description("Required. The package: user/name, or quilt+s3://bucket#package=user/name.")] string package,
-        [Description("Required. The revision to delete: its top hash or a unique prefix of 6+ characters.")] string topHash,
-        [Description("The registry bucket, when package is a plain name.")] string? registry = null,
+        [Description("user/name or quilt+s3://bucket#package=user/name.")] string package,
+        [Description("Top hash or a unique 6+ character prefix (not 'latest').")] string topHash,
+        [Description(PackageReadTools.RegistryDescription)] string? registry = null,
         RequestContext<CallToolRequestParams>? context = null,
         CancellationToken cancellationToken = default)
     {
@@ -150,6 +142,7 @@ public sealed class PackageWriteTools(PackageOperations operations)
         }
     }
 
-    private const string DirectoryMetadataDescription = "Folder (directory) metadata to set, as quilt3's set_dir(folder, meta=...): an object "
-        + "mapping a folder such as 'data/raw/' to a JSON object; null or {} removes it. The folder must hold an entry. Not covered by the top hash.";
+    private const string DirectoryMetadataDescription = "Folder such as 'data/raw/' to its metadata (quilt3 set_dir), a JSON object; null or {} removes it.";
+
+    private const string WorkflowDescription = "Workflow name from the registry's .quilt/workflows/config.yml (default: its default_workflow; \"\" for none).";
 }

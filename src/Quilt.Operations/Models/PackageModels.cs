@@ -6,24 +6,21 @@ namespace Quilt.Operations.Models;
 /// <summary>One source of entries for package_create / package_patch.</summary>
 public sealed record PackageSourceInput
 {
-    [Description("What to add: s3://bucket/key (one object), s3://bucket/prefix/ (every object below it), or an absolute local path "
-        + "(a file, or a folder and everything below it, as quilt3 takes it: what its .quiltignore names is left out, links to files inside "
-        + "it are followed, and links out of it are refused by name). Leave out when giving text or base64.")]
+    [Description("s3://bucket/key, s3://bucket/prefix/ (all below it), or an absolute local file or folder (as quilt3: .quiltignore "
+        + "honoured, links out of it refused). Omit with text/base64.")]
     public string? Uri { get; init; }
 
-    [Description("Where it goes in the package. For one object, file or inline content: its logical key (default: the file's name). "
-        + "For a prefix or folder: the folder it lands in (default: the package root).")]
+    [Description("Its logical key (default: the file name); for a prefix or folder, the folder it lands in (default: root).")]
     public string? LogicalKey { get; init; }
 
-    [Description("Inline content as text (UTF-8); needs logicalKey.")]
+    [Description("Inline UTF-8 content; needs logicalKey.")]
     public string? Text { get; init; }
 
-    [Description("Inline content as base64; needs logicalKey.")]
+    [Description("Inline base64 content; needs logicalKey.")]
     public string? Base64 { get; init; }
 
     // Not JsonElement?: JSON null must stay a Null element (quilt3's set_meta(None)), apart from leaving it out (Undefined).
-    [Description("Metadata of the entry (stored as its user_meta): any JSON object; null writes \"user_meta\": null, as quilt3's set_meta(None). "
-        + "Only for one object, file or inline content.")]
+    [Description("Entry metadata (user_meta), a JSON object; null writes null. Not for a prefix or folder.")]
     public JsonElement Metadata { get; init; }
 }
 
@@ -45,49 +42,52 @@ public sealed record PackageNameList(
     [property: Description("Pass as cursor to get the next page; null on the last page.")] string? NextCursor);
 
 public sealed record PackageRevisionItem(
-    [property: Description("The revision's top hash.")] string TopHash,
-    [property: Description("When it was published (UTC).")] DateTimeOffset Time,
-    [property: Description("Its message.")] string? Message,
-    [property: Description("Its package metadata (user_meta).")] JsonElement? Metadata,
-    [property: Description("Entries in it.")] int Entries,
-    [property: Description("Total bytes of its entries.")] long Size,
-    [property: Description("quilt+s3 URI of this revision.")] string Uri);
+    string TopHash,
+    DateTimeOffset Time,
+    string? Message,
+    [property: Description("Package metadata (user_meta).")] JsonElement? Metadata,
+    int Entries,
+    long Size,
+    string Uri);
 
 public sealed record PackageRevisionList(
-    [property: Description("The package.")] string Package,
-    [property: Description("The registry bucket.")] string Registry,
-    [property: Description("Newest first.")] IReadOnlyList<PackageRevisionItem> Revisions,
-    [property: Description("How many revisions exist in all.")] int Total);
+    string Package,
+    string Registry,
+    IReadOnlyList<PackageRevisionItem> Revisions,
+    int Total);
 
+// (A JsonElement property keeps a description: without one its schema is `true`, which the TypeScript SDK rejects.)
+// A browse gives the revision's URI and the folder's prefix once and each item's name relative to it: a quilt+s3 URI
+// per file repeated the 64-hex top hash.
 public sealed record PackageFolderItem(
-    [property: Description("Logical key of the folder, ending in '/'.")] string Path,
-    [property: Description("Entries below it, at any depth.")] int Entries,
-    [property: Description("Total bytes below it.")] long Size,
-    [property: Description("The folder's own metadata (its directory metadata line, quilt3's set_dir meta), or null.")] JsonElement? Metadata);
+    [property: Description("Relative to prefix.")] string Name,
+    int Entries,
+    long Size,
+    [property: Description("Directory metadata (quilt3 set_dir).")] JsonElement? Metadata);
 
 public sealed record PackageFileItem(
-    [property: Description("Logical key.")] string Path,
-    [property: Description("Bytes.")] long Size,
-    [property: Description("Hash type and value as the manifest records them, e.g. sha2-256-chunked:BASE64.")] string Hash,
-    [property: Description("The entry's metadata (user_meta), or null.")] JsonElement? Metadata,
-    [property: Description("quilt+s3 URI of the entry, for bucket_object_text, package_entry_text or package_entry_fetch.")] string Uri);
+    [property: Description("Relative to prefix.")] string Name,
+    long Size,
+    string Hash,
+    [property: Description("Entry metadata (user_meta).")] JsonElement? Metadata);
 
 public sealed record PackageBrowseResult(
-    [property: Description("The package.")] string Package,
-    [property: Description("The registry bucket.")] string Registry,
-    [property: Description("Top hash of the revision shown.")] string TopHash,
-    [property: Description("The revision's message.")] string? Message,
-    [property: Description("The package metadata (user_meta).")] JsonElement? Metadata,
-    [property: Description("The folder shown ('' for the root); for a path naming a file, the folder holding it (Files lists only that file).")] string Path,
-    [property: Description("Sub-folders on this page.")] IReadOnlyList<PackageFolderItem> Folders,
-    [property: Description("Files on this page.")] IReadOnlyList<PackageFileItem> Files,
-    [property: Description("Folders plus files in this folder in all.")] int Total,
-    [property: Description("Entries in the whole revision.")] int PackageEntries,
-    [property: Description("Total bytes of the whole revision.")] long PackageSize,
-    [property: Description("Pass as cursor for the next page; null on the last page.")] string? NextCursor,
-    [property: Description("quilt+s3 URI of the revision.")] string Uri,
-    [property: Description("The Quilt catalog page, when a catalog host is configured.")] string? CatalogUrl,
-    [property: Description("The shown folder's own metadata (its directory metadata line, quilt3's set_dir meta), or null.")] JsonElement? FolderMetadata);
+    string Package,
+    string Registry,
+    string TopHash,
+    string? Message,
+    [property: Description("Package metadata (user_meta).")] JsonElement? Metadata,
+    [property: Description("Folder shown; for a file, its folder.")] string Path,
+    [property: Description("Logical key = prefix + name.")] string Prefix,
+    IReadOnlyList<PackageFolderItem> Folders,
+    IReadOnlyList<PackageFileItem> Files,
+    int Total,
+    int PackageEntries,
+    long PackageSize,
+    [property: Description("Cursor of the next page; null on the last.")] string? NextCursor,
+    [property: Description("The revision's quilt+s3 URI.")] string Uri,
+    string? CatalogUrl,
+    [property: Description("This folder's directory metadata.")] JsonElement? FolderMetadata);
 
 public sealed record PackageChanges(
     [property: Description("Logical keys added (at most 200 listed).")] IReadOnlyList<string> Added,
@@ -103,14 +103,14 @@ public sealed record PackageChanges(
     [property: Description("How many were renamed in all.")] int RenamedCount);
 
 public sealed record PackageRevisionResult(
-    [property: Description("The package.")] string Package,
-    [property: Description("The registry bucket.")] string Registry,
-    [property: Description("Top hash of the new revision (the same as quilt3 computes).")] string TopHash,
-    [property: Description("quilt+s3 URI of the new revision.")] string Uri,
-    [property: Description("Entries in it.")] int Entries,
-    [property: Description("Total bytes.")] long Size,
-    [property: Description("What changed from the previous latest revision; null for a new package.")] PackageChanges? Changes,
-    [property: Description("The Quilt catalog page, when a catalog host is configured.")] string? CatalogUrl);
+    string Package,
+    string Registry,
+    string TopHash,
+    string Uri,
+    int Entries,
+    long Size,
+    [property: Description("From the previous latest; null if new.")] PackageChanges? Changes,
+    string? CatalogUrl);
 
 internal static class PackageText
 {
@@ -169,6 +169,6 @@ public sealed record PackageLinkResult(
     [property: Description("For an entry: a URL that downloads its data, as bucket_object_link gives it; null for a revision or folder.")] ObjectLinkResult? Download);
 
 public sealed record PackageDeleteResult(
-    [property: Description("The package.")] string Package,
-    [property: Description("The deleted revision.")] string TopHash,
-    [property: Description("Top hash 'latest' points at now; null when no revision is left.")] string? Latest);
+    string Package,
+    string TopHash,
+    [property: Description("Where latest points now; null if none left.")] string? Latest);
