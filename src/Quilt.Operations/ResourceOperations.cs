@@ -53,7 +53,7 @@ public sealed class ResourceOperations(ObjectOperations objects, PackageOperatio
         var truncated = root.NextCursor is not null && root.Folders.Count == MaxSummaryItems;
         return new PackageSummaryResult(root.Package, root.Registry, root.TopHash, root.Uri, root.Message, root.Metadata, root.PackageEntries,
             root.PackageSize, root.Folders, truncated ? null : root.Total - root.Folders.Count,
-            root.Files.Take(MaxSummaryFileKeys).Select(f => f.Path).ToList(), truncated, root.CatalogUrl);
+            root.Files.Take(MaxSummaryFileKeys).Select(f => root.Prefix + f.Name).ToList(), truncated, root.CatalogUrl);
     }
 
     /// <summary>The buckets this server may use (as buckets_list shows them) and what the caller may do in them.</summary>

@@ -41,7 +41,7 @@ public sealed class ResourceOperationsTests : IDisposable
         var summary = await _resources.PackageSummaryAsync($"quilt+s3://res-bucket#package=team/res@{hash}", Ct);
         Assert.Equal(4, summary.Entries);
         Assert.Equal(10, summary.Size);
-        Assert.Equal(["a/", "c/"], summary.Folders.Select(f => f.Path));
+        Assert.Equal(["a/", "c/"], summary.Folders.Select(f => f.Name));
         Assert.Equal([2, 1], summary.Folders.Select(f => f.Entries));
         Assert.Equal(1, summary.TopLevelFiles);
         Assert.Equal(["top.txt"], summary.TopLevelFileKeys);

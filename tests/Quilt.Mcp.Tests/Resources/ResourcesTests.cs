@@ -6,7 +6,9 @@ using Microsoft.Extensions.DependencyInjection;
 using ModelContextProtocol;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
+using Quilt.Core;
 using Quilt.Mcp.Resources;
+using Quilt.Operations;
 using Quilt.Operations.Models;
 using Quilt.Storage;
 
@@ -108,8 +110,9 @@ public abstract class ResourcesTests : IAsyncLifetime
         var png = TestData.Bytes(3000);
         await PutAsync(Bucket, "img/a.png", png, "image/png");
         var listed = await Mcp.CallOkAsync<ObjectsListResult>("bucket_objects_list", $$"""{"bucket": "{{Bucket}}"}""");
-        var mdUri = listed.Objects.Single(o => o.Key == "docs/read me.md").Uri;
-        var pngUri = listed.Objects.Single(o => o.Key == "img/a.png").Uri;
+        // The URIs the listing's resource links carry: base + name.
+        var mdUri = ObjectUriResolver.FormatUri(listed.Bucket, listed.Prefix + listed.Objects.Single(o => o.Name == "docs/read me.md").Name);
+        var pngUri = ObjectUriResolver.FormatUri(listed.Bucket, listed.Prefix + listed.Objects.Single(o => o.Name == "img/a.png").Name);
         Assert.Contains("%20", mdUri, StringComparison.Ordinal);
 
         var text = Assert.IsType<TextResourceContents>(await ReadOneAsync(mdUri));
@@ -137,7 +140,8 @@ public abstract class ResourcesTests : IAsyncLifetime
     {
         var first = await CreatePackageAsync("team/data", "first", ("data/a b.csv", "x,y\n1,2\n"), ("README.md", "v1"));
         var browse = await Mcp.CallOkAsync<PackageBrowseResult>("package_browse", """{"package": "team/data", "path": "data"}""");
-        var pinned = browse.Files.Single().Uri;
+        // The URI the browse result's resource link carries for the file.
+        var pinned = new QuiltUri { Bucket = browse.Registry, PackageName = browse.Package, TopHash = browse.TopHash, Path = browse.Prefix + browse.Files.Single().Name }.ToString();
         Assert.Contains("@" + first.TopHash, pinned, StringComparison.Ordinal);
         Assert.Contains("&path=data/a%20b.csv", pinned, StringComparison.Ordinal);
 
@@ -173,7 +177,7 @@ public abstract class ResourcesTests : IAsyncLifetime
         Assert.Equal("ana", summary.Metadata!.Value.GetProperty("owner").GetString());
         Assert.Equal(4, summary.Entries);
         Assert.Equal(10, summary.Size);
-        Assert.Equal(["data/", "docs/"], summary.Folders.Select(f => f.Path));
+        Assert.Equal(["data/", "docs/"], summary.Folders.Select(f => f.Name));
         Assert.Equal(2, summary.Folders[0].Entries);
         Assert.Equal(6, summary.Folders[0].Size);
         Assert.Equal(1, summary.TopLevelFiles);
