@@ -9,7 +9,14 @@ import { join, resolve } from "node:path";
 import { test } from "node:test";
 import { promisify } from "node:util";
 import { ResourceUpdatedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
-import { baseArgs, command, connect, here, ok, storages, textOf } from "./harness.mjs";
+import { baseArgs, call, command, connect, here, ok, storages, textOf } from "./harness.mjs";
+
+/** The resource_link blocks of a successful tool result: the URIs a client follows to read what a tool found. */
+async function links(client, name, args) {
+  const result = await call(client, name, args);
+  assert.ok(!result.isError, `${name} failed: ${textOf(result)}`);
+  return result.content.filter((c) => c.type === "resource_link");
+}
 
 const STATIC = ["quilt-mcp://buckets", "quilt-mcp://identity", "quilt-mcp://limits", "quilt-mcp://syntax"];
 const TEMPLATES = ["quilt+s3://{bucket}#package={+name}", "quilt+s3://{bucket}#package={+name}&path={+key}",
@@ -39,15 +46,15 @@ for (const storage of stores) {
         const templates = (await client.listResourceTemplates()).resourceTemplates.map((t) => t.uriTemplate).sort();
         assert.deepEqual(templates, TEMPLATES);
 
-        // s3://{bucket}/{+key}: the URIs bucket_objects_list returns, text and binary.
+        // s3://{bucket}/{+key}: the URIs of bucket_objects_list's resource links, text and binary.
         const prefix = `res/${transport}/`;
         await ok(client, "bucket_objects_put", { objects: [
           { uri: `s3://${storage.bucket}/${prefix}notes one.md`, text: "# Notes\nwörld\n", contentType: "text/markdown" },
           { uri: `s3://${storage.bucket}/${prefix}pic.png`, base64: PNG.toString("base64"), contentType: "image/png" },
         ] });
-        const listed = await ok(client, "bucket_objects_list", { bucket: storage.bucket, prefix });
-        const md = listed.objects.find((o) => o.key.endsWith("notes one.md")).uri;
-        const png = listed.objects.find((o) => o.key.endsWith("pic.png")).uri;
+        const listed = await links(client, "bucket_objects_list", { bucket: storage.bucket, prefix });
+        const md = listed.find((l) => l.name === "notes one.md").uri;
+        const png = listed.find((l) => l.name === "pic.png").uri;
         const text = await one(client, md);
         assert.equal(text.text, "# Notes\nwörld\n");
         assert.equal(text.mimeType, "text/markdown");
@@ -55,14 +62,14 @@ for (const storage of stores) {
         assert.equal(blob.mimeType, "image/png");
         assert.deepEqual(Buffer.from(blob.blob, "base64"), PNG);
 
-        // Package templates: the entry URIs package_browse returns (pinned), the latest form, and the summaries.
+        // Package templates: the entry URIs of package_browse's links (pinned), the latest form, and the summaries.
         const name = `res/${transport}`;
         const created = await ok(client, "package_create", {
           package: name, message: "resources e2e", metadata: { team: "e2e" }, overwrite: true,
           sources: [{ text: "a,b\n1,2\n", logicalKey: "data/t.csv" }, { text: "read me", logicalKey: "README.md" }],
         });
-        const browse = await ok(client, "package_browse", { package: name, registry: storage.bucket, path: "data" });
-        const pinned = browse.files[0].uri;
+        const browsed = await links(client, "package_browse", { package: name, registry: storage.bucket, path: "data" });
+        const pinned = browsed.find((l) => l.name === "data/t.csv").uri;
         assert.match(pinned, /@[0-9a-f]{64}&path=data\/t\.csv$/);
         assert.equal((await one(client, pinned)).text, "a,b\n1,2\n");
         const latestEntry = `quilt+s3://${storage.bucket}#package=${name}&path=README.md`;
@@ -72,7 +79,7 @@ for (const storage of stores) {
         assert.equal(summary.message, "resources e2e");
         assert.deepEqual(summary.metadata, { team: "e2e" });
         assert.equal(summary.entries, 2);
-        assert.deepEqual(summary.folders.map((f) => f.path), ["data/"]);
+        assert.deepEqual(summary.folders.map((f) => f.name), ["data/"]);
         assert.deepEqual(summary.topLevelFileKeys, ["README.md"]);
         const latest = await json(client, `quilt+s3://${storage.bucket}#package=${name}`);
         assert.equal(latest.topHash, created.topHash);
