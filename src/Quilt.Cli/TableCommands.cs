@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Quilt.Mcp.Models;
@@ -93,17 +94,8 @@ internal static partial class TableCommands
             var result = await Operations(parse).RowsAsync(new TableInput(null, parse.GetValue(uri)), parse.GetValue(offset), parse.GetValue(limit), chosen,
                 conditions, progress, ct).ConfigureAwait(false);
             progress.Dispose();
-            if (parse.GetValue(CliSupport.Json))
-            {
-                CliSupport.WriteJson(JsonNode.Parse(ToolJson.ToElement(result).GetRawText())!);
-                return 0;
-            }
-            WriteRows(result.Columns, result.Rows);
-            if (result.Note is { } note)
-                await Console.Error.WriteLineAsync(note).ConfigureAwait(false);
-            if (result.NextOffset is { } next)
-                await Console.Error.WriteLineAsync($"more rows: --offset {next.ToString(CultureInfo.InvariantCulture)}").ConfigureAwait(false);
-            return 0;
+            return await PrintPageAsync(parse, ToolJson.ToElement(result), result.Columns, result.Rows, result.Note,
+                result.NextOffset is { } next ? "--offset " + next.ToString(CultureInfo.InvariantCulture) : null).ConfigureAwait(false);
         }));
         return command;
     }
@@ -126,19 +118,27 @@ internal static partial class TableCommands
             using var progress = new ConsoleProgress();
             var result = await Operations(parse).QueryAsync(inputs, parse.GetValue(sql), parse.GetValue(limit), parse.GetValue(cursor), progress, ct).ConfigureAwait(false);
             progress.Dispose();
-            if (parse.GetValue(CliSupport.Json))
-            {
-                CliSupport.WriteJson(JsonNode.Parse(ToolJson.ToElement(result).GetRawText())!);
-                return 0;
-            }
-            WriteRows(result.Columns, result.Rows);
-            if (result.Note is { } note)
-                await Console.Error.WriteLineAsync(note).ConfigureAwait(false);
-            if (result.NextCursor is { } next)
-                await Console.Error.WriteLineAsync($"more rows: --cursor {next}").ConfigureAwait(false);
-            return 0;
+            return await PrintPageAsync(parse, ToolJson.ToElement(result), result.Columns, result.Rows, result.Note,
+                result.NextCursor is { } next ? "--cursor " + next : null).ConfigureAwait(false);
         }));
         return command;
+    }
+
+    /// <summary>A page of rows: the JSON with --json, else the rows, then on stderr the note and how to get the next page.</summary>
+    private static async Task<int> PrintPageAsync(ParseResult parse, JsonElement json, IReadOnlyList<TableColumn> columns,
+        IReadOnlyList<IReadOnlyList<string?>> rows, string? note, string? nextPage)
+    {
+        if (parse.GetValue(CliSupport.Json))
+        {
+            CliSupport.WriteJson(JsonNode.Parse(json.GetRawText())!);
+            return 0;
+        }
+        WriteRows(columns, rows);
+        if (note is not null)
+            await Console.Error.WriteLineAsync(note).ConfigureAwait(false);
+        if (nextPage is not null)
+            await Console.Error.WriteLineAsync("more rows: " + nextPage).ConfigureAwait(false);
+        return 0;
     }
 
     /// <summary>Tab-separated, a header line first; a null cell is empty (text cells keep their own tabs escaped as \t).</summary>
