@@ -56,9 +56,11 @@ public static class SizeBench
             var tokenizer = TiktokenTokenizer.CreateForModel("gpt-4o");
             // Measured on the wire: the response line the server writes, read raw from a second server on the same root.
             await using var wire = await WireSession.StartAsync(settings);
+            var tools = await wire.RequestAsync("tools/list", new JsonObject());
+            var toolCount = (JsonNode.Parse(tools)!["result"]!["tools"] as JsonArray)!.Count;
             var rows = new List<string>
             {
-                Row(tokenizer, "tools/list (18 tools)", await wire.RequestAsync("tools/list", new JsonObject())),
+                Row(tokenizer, $"tools/list ({toolCount} tools)", tools),
                 Row(tokenizer, "bucket_objects_list, 1,000 objects (flat, pageSize 1000)",
                     await wire.CallAsync("bucket_objects_list", new JsonObject { ["bucket"] = Bucket, ["prefix"] = "data/", ["pageSize"] = 1000 })),
                 Row(tokenizer, "package_browse, one folder of 100 entries",

@@ -63,6 +63,13 @@ public abstract class PackageReadToolsTests : PackageToolsTests
         Assert.Equal(["v"], a.Metadata!.Changed);
         Assert.Equal(new TextChange("one", "two"), diff.Message);
         Assert.Equal(["stage"], diff.Metadata!.Changed);
+
+        // The JSON goes once (structuredContent); the text is a listing of what changed and why, without the hashes.
+        var raw = await Mcp.CallAsync("package_diff", """{"package": "team/why"}""");
+        var text = Assert.IsType<TextContentBlock>(Assert.Single(raw.Content)).Text;
+        Assert.Equal($"team/why {diff.From[..10]} -> {diff.To[..10]}: 0 added, 0 removed, 1 renamed, 1 modified, 0 unchanged.\n"
+            + "message \"one\" -> \"two\"\nmetadata changed stage\n> b.txt -> data/b.txt\n~ a.txt: hash, size 5 -> 6, metadata changed v\n", text);
+        Assert.DoesNotContain(a.Hash.From!, text, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -104,7 +111,8 @@ public abstract class PackageReadToolsTests : PackageToolsTests
         // As bucket_object_link: a file:// URL of local storage says it cannot be shared.
         Assert.Equal(Store.Scheme == "file", link.Download.Note?.Contains("cannot be shared", StringComparison.Ordinal) ?? false);
         var tool = (await mcp.Client.ListToolsAsync(cancellationToken: TestContext.Current.CancellationToken)).Single(t => t.Name == "package_link").ProtocolTool;
-        Assert.Equal((true, false, true, false), (tool.Annotations?.ReadOnlyHint, tool.Annotations?.DestructiveHint, tool.Annotations?.IdempotentHint, tool.Annotations?.OpenWorldHint));
+        // Read-only (destructiveHint and idempotentHint mean nothing then, and are left out).
+        Assert.Equal((true, null, null, false), (tool.Annotations?.ReadOnlyHint, tool.Annotations?.DestructiveHint, tool.Annotations?.IdempotentHint, tool.Annotations?.OpenWorldHint));
         // Without --catalog there is no catalog page.
         Assert.Null((await Mcp.CallOkAsync<PackageLinkResult>("package_link", """{"package": "team/link"}""")).CatalogUrl);
     }

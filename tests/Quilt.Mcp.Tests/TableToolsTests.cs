@@ -79,7 +79,7 @@ public sealed class TableToolsTests : IAsyncLifetime
         Assert.All(tools, t =>
         {
             var a = t.ProtocolTool.Annotations!;
-            Assert.Equal((true, false, true, false), (a.ReadOnlyHint, a.DestructiveHint, a.IdempotentHint, a.OpenWorldHint));
+            Assert.Equal((true, null, null, false), (a.ReadOnlyHint, a.DestructiveHint, a.IdempotentHint, a.OpenWorldHint));
             Assert.NotNull(t.ProtocolTool.OutputSchema);
         });
     }

@@ -78,4 +78,9 @@ internal static class ToolMethods
             .SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static))
             .Where(m => m.GetCustomAttribute<McpServerToolAttribute>() is not null)
             .OrderBy(m => m.DeclaringType!.Name, StringComparer.Ordinal).ThenBy(m => m.Name, StringComparer.Ordinal);
+
+    /// <summary>The tool as the server builds one that is not in the catalog: by the SDK's reflection, then compacted for tools/list.</summary>
+    public static McpServerTool Build(MethodInfo method) =>
+        Quilt.Mcp.Tools.CompactToolListing.Apply(McpServerTool.Create(method, _ => throw new InvalidOperationException("not called"),
+            Quilt.Mcp.Models.ToolJson.ToolOptions()));
 }

@@ -1,5 +1,7 @@
 using System.Reflection;
+using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using Microsoft.Extensions.DependencyInjection;
 using ModelContextProtocol;
 using ModelContextProtocol.Client;
@@ -44,15 +46,15 @@ public sealed class ToolCatalogTests : IDisposable
             var a = tool.Annotations;
             Assert.NotNull(a);
             Assert.NotNull(a.ReadOnlyHint);
-            Assert.NotNull(a.DestructiveHint);
-            Assert.NotNull(a.IdempotentHint);
             Assert.NotNull(a.OpenWorldHint);
             var writes = tool.Name is "bucket_objects_put" or "bucket_object_copy" or "bucket_object_delete"
                 or "package_create" or "package_patch" or "package_revision_delete";
             // Publishing a revision adds to a package's history; only deleting one (or overwriting objects) destroys.
             var destroys = writes && tool.Name is not ("package_create" or "package_patch");
             Assert.Equal(!writes, a.ReadOnlyHint);
-            Assert.Equal(destroys, a.DestructiveHint);
+            // The spec gives destructiveHint and idempotentHint meaning only for tools that write: only they carry them.
+            Assert.Equal(writes ? destroys : null, a.DestructiveHint);
+            Assert.Equal(writes, a.IdempotentHint is not null);
             Assert.NotNull(tool.OutputSchema);
             foreach (var property in tool.InputSchema.GetProperty("properties").EnumerateObject())
                 Assert.True(property.Value.TryGetProperty("description", out _), $"{tool.Name}.{property.Name} has no description");
@@ -62,11 +64,68 @@ public sealed class ToolCatalogTests : IDisposable
         Assert.Equal(["uri"], info.InputSchema.GetProperty("required").EnumerateArray().Select(e => e.GetString()));
     }
 
+    /// <summary>Issue 14: tools/list is sent to the model at every session; its budget is half of the 49,321 bytes it once was.</summary>
+    public const int ToolListBudget = 24_660;
+
+    [Fact]
+    public async Task Tools_list_stays_within_its_budget_of_bytes()
+    {
+        await using var mcp = await McpHarness.StartAsync(TestData.Settings("data"), new LocalFolderStore(_root.Path));
+        var tools = (await mcp.Client.ListToolsAsync(cancellationToken: TestContext.Current.CancellationToken)).Select(t => t.ProtocolTool).ToList();
+
+        // Compact JSON, as a server writes it on the wire.
+        var bytes = Encoding.UTF8.GetByteCount(JsonSerializer.Serialize(new ListToolsResult { Tools = tools }, ListJson));
+        var largest = tools.Select(t => (t.Name, Bytes: Encoding.UTF8.GetByteCount(JsonSerializer.Serialize(t, ToolJsonInfo))))
+            .OrderByDescending(t => t.Bytes).Take(5).Select(t => $"{t.Name} {t.Bytes:N0} B");
+        Assert.True(bytes <= ToolListBudget,
+            $"tools/list is {bytes:N0} bytes for {tools.Count} tools, over its budget of {ToolListBudget:N0}. Largest: {string.Join(", ", largest)}. "
+            + "Shorten descriptions (one or two sentences per tool, one short line per parameter; details go to docs/mcp.md).");
+    }
+
+    [Fact]
+    public void Output_schemas_give_the_root_type_and_fields_inside_a_parameter_no_description()
+    {
+        foreach (var tool in ToolCatalog.Load().Values)
+        {
+            var output = Assert.Single(tool.OutputSchema!.Value.EnumerateObject());
+            Assert.Equal(("type", "object"), (output.Name, output.Value.GetString()));
+            foreach (var parameter in tool.InputSchema.GetProperty("properties").EnumerateObject())
+                Assert.DoesNotContain("\"description\"", FieldsOf(parameter.Value), StringComparison.Ordinal);
+            Assert.Null(tool.Annotations!.Title);
+        }
+
+        static string FieldsOf(JsonElement parameter) =>
+            (parameter.TryGetProperty("items", out var items) ? items.GetRawText() : "")
+            + (parameter.TryGetProperty("properties", out var properties) ? properties.GetRawText() : "")
+            + (parameter.TryGetProperty("additionalProperties", out var values) ? values.GetRawText() : "");
+    }
+
+    [Fact]
+    public async Task An_explicit_null_for_an_optional_argument_is_taken_as_left_out()
+    {
+        Directory.CreateDirectory(Path.Join(_root.Path, "data"));
+        await File.WriteAllTextAsync(Path.Join(_root.Path, "data", "a.txt"), "x", TestContext.Current.CancellationToken);
+        await using var mcp = await McpHarness.StartAsync(TestData.Settings("data"), new LocalFolderStore(_root.Path));
+
+        // prefix and cursor are listed as strings (no "null" in their type), yet a client that sends null is not refused.
+        var tool = (await mcp.Client.ListToolsAsync(cancellationToken: TestContext.Current.CancellationToken)).Single(t => t.Name == "bucket_objects_list");
+        Assert.Equal("string", tool.ProtocolTool.InputSchema.GetProperty("properties").GetProperty("prefix").GetProperty("type").GetString());
+        var listed = await mcp.CallAsync("bucket_objects_list", """{"bucket": "data", "prefix": null, "cursor": null}""");
+        Assert.False(listed.IsError == true, McpHarness.Text(listed));
+        // A parameter with a default still refuses null, as before: null is not a page size.
+        var refused = await mcp.CallAsync("bucket_objects_list", """{"bucket": "data", "pageSize": null}""");
+        Assert.True(refused.IsError);
+        Assert.Contains("'pageSize' must be an integer", McpHarness.Text(refused), StringComparison.Ordinal);
+    }
+
+    private static JsonTypeInfo<ListToolsResult> ListJson => (JsonTypeInfo<ListToolsResult>)McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(ListToolsResult));
+
+    private static JsonTypeInfo<Tool> ToolJsonInfo => (JsonTypeInfo<Tool>)McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(Tool));
+
     [Fact]
     public void The_catalog_describes_every_tool_as_the_SDK_builds_it_from_the_code()
     {
-        var built = ToolCatalog.Write(ToolMethods.All().Select(m =>
-            McpServerTool.Create(m, _ => throw new InvalidOperationException("not called"), ToolJson.ToolOptions()).ProtocolTool));
+        var built = ToolCatalog.Write(ToolMethods.All().Select(m => ToolMethods.Build(m).ProtocolTool));
         if (Environment.GetEnvironmentVariable(UpdateVariable) == "1")
         {
             var root = Repository.FindRoot() ?? throw new InvalidOperationException("No clone above the test binaries to write the catalog into.");
@@ -96,7 +155,7 @@ public sealed class ToolCatalogTests : IDisposable
         // The reference builds every tool by reflection at start, with the same options the server builds them with.
         await using (var reference = await McpHarness.StartAsync(settings, store, clientOptions: client, addServer: services => services
                          .AddMcpServer()
-                         .WithTools(ToolMethods.All().Select(m => McpServerTool.Create(m, _ => throw new InvalidOperationException("not called"), ToolJson.ToolOptions())))))
+                         .WithTools(ToolMethods.All().Select(ToolMethods.Build))))
             reflected = await ListedAsync(reference.Client);
 
         Assert.Equal(reflected, catalogued);
@@ -114,8 +173,7 @@ public sealed class ToolCatalogTests : IDisposable
         {
             var name = method.GetCustomAttribute<McpServerToolAttribute>()!.Name;
             var served = tools.Single(t => t.ProtocolTool.Name == name);
-            var reflected = McpServerTool.Create(method, _ => throw new InvalidOperationException("not called"),
-                ToolJson.ToolOptions());
+            var reflected = ToolMethods.Build(method);
             Assert.Equal(reflected.Metadata.Select(Describe), served.Metadata.Select(Describe));
         }
 

@@ -38,7 +38,7 @@ for (const storage of stores) {
       assert.deepEqual([...schemas.keys()].sort(), ["table_describe", "table_query", "table_rows"]);
       for (const tool of tools.filter((t) => t.name.startsWith("table_"))) {
         assert.deepEqual([tool.annotations.readOnlyHint, tool.annotations.destructiveHint, tool.annotations.idempotentHint, tool.annotations.openWorldHint],
-          [true, false, true, false], `${tool.name} hints`);
+          [true, undefined, undefined, false], `${tool.name} hints`);
       }
 
       const parquet = await readFile(join(here, "data", "sample.parquet"));

@@ -25,6 +25,7 @@ internal static class ArgumentValidator
             present[name] = value;
         var hasProperties = schema.TryGetProperty("properties", out var properties) && properties.ValueKind == JsonValueKind.Object;
         var what = topLevel ? "argument" : "field";
+        var requiredNames = new HashSet<string>(StringComparer.Ordinal);
 
         if (schema.TryGetProperty("required", out var required) && required.ValueKind == JsonValueKind.Array)
         {
@@ -33,6 +34,7 @@ internal static class ArgumentValidator
                 var name = item.GetString();
                 if (name is null)
                     continue;
+                requiredNames.Add(name);
                 if (!present.TryGetValue(name, out var value) || value.ValueKind == JsonValueKind.Null)
                 {
                     var description = hasProperties && properties.TryGetProperty(name, out var p) ? DescriptionOf(p) : "";
@@ -50,6 +52,10 @@ internal static class ArgumentValidator
                     var valid = string.Join(", ", properties.EnumerateObject().Select(p => p.Name));
                     return $"Unknown {what} '{Join(path, name)}'. Valid {what}s{(path.Length > 0 ? $" of '{path}'" : "")}: {valid}.";
                 }
+                // null for an optional property with no default is the same as leaving it out (its schema is typed
+                // without "null" to keep tools/list short: CompactToolListing).
+                if (value.ValueKind == JsonValueKind.Null && !requiredNames.Contains(name) && !propertySchema.TryGetProperty("default", out _))
+                    continue;
                 if (Check(propertySchema, value, Join(path, name)) is { } error)
                     return error;
             }

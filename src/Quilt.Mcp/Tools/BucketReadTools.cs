@@ -17,27 +17,25 @@ public sealed class BucketReadTools(ObjectOperations operations)
 {
     [McpServerTool(Name = "buckets_list", Title = "List buckets", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false,
         UseStructuredContent = true)]
-    [Description("The buckets this server may use, and whether it is read-only. Start here; then bucket_objects_list.")]
+    [Description("The buckets this server may use and whether it is read-only. Start here; then bucket_objects_list.")]
     public async Task<BucketsListResult> ListBuckets(CancellationToken cancellationToken) =>
         await operations.ListBucketsAsync(cancellationToken);
 
     [McpServerTool(Name = "bucket_objects_list", Title = "List objects", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false,
         UseStructuredContent = true, OutputSchemaType = typeof(ObjectsListResult))]
-    [Description("List a bucket's objects a page at a time, in key order, with size and modified time. Names are relative to "
-        + "prefix: an object's URI is base + name. delimiter '/' shows one folder level. Required: bucket. More: cursor = nextCursor.")]
+    [Description("List a bucket's objects by key, a page at a time; names are relative to prefix (URI = base + name). More: cursor = nextCursor.")]
     public async Task<CallToolResult> ListObjects(
-        [Description("A bucket name or s3://bucket/prefix.")] string bucket,
+        [Description("Bucket name or s3://bucket/prefix.")] string bucket,
         [Description("Key prefix, e.g. 'raw/2024/'.")] string? prefix = null,
-        [Description("'/' for one folder level; omit for all keys.")] string? delimiter = null,
+        [Description("'/' for one folder level.")] string? delimiter = null,
         [Description("1-1000.")] int pageSize = 100,
-        [Description("nextCursor of the previous page.")] string? cursor = null,
+        [Description(PageCursorDescription)] string? cursor = null,
         CancellationToken cancellationToken = default) =>
         CompactResults.Objects(await operations.ListObjectsAsync(bucket, prefix, delimiter, PageRequest.Of(pageSize, cursor), cancellationToken));
 
     [McpServerTool(Name = "bucket_object_info", Title = "Object info", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false,
         UseStructuredContent = true)]
-    [Description("An object's metadata without its content: size, content type, ETag, modified time, version, user metadata. "
-        + "Required: uri.")]
+    [Description("An object's size, content type, ETag, modified time, version and user metadata, without its content.")]
     public async Task<ObjectInfoResult> GetObjectInfo(
         [Description(ObjectUri)] string uri,
         CancellationToken cancellationToken = default) =>
@@ -45,16 +43,15 @@ public sealed class BucketReadTools(ObjectOperations operations)
 
     [McpServerTool(Name = "bucket_object_text", Title = "Read object text", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false,
         UseStructuredContent = true, OutputSchemaType = typeof(ObjectTextResult))]
-    [Description("Read an object as text a page at a time, or preview CSV/TSV/JSON/JSONL/Parquet (columns, first rows). Never "
-        + "reads a whole large object: read on with format 'text' and offset = nextOffset. Required: uri. Binary files: "
-        + "bucket_object_fetch.")]
+    [Description("Read an object as text, a page at a time (go on with offset = nextOffset), or preview CSV/TSV/JSON/JSONL/Parquet. "
+        + "Binary: bucket_object_fetch.")]
     public async Task<CallToolResult> ReadObjectText(
         [Description(ObjectUri)] string uri,
         [Description(FormatDescription)] string format = "auto",
-        [Description("Byte offset (format 'text'); default 0.")] long offset = 0,
-        [Description("Default 65536, capped by the server.")] int? maxBytes = null,
+        [Description(OffsetDescription)] long offset = 0,
+        [Description(MaxBytesDescription)] int? maxBytes = null,
         [Description(EncodingDescription)] string encoding = "utf-8",
-        [Description("Preview rows; default 20, at most 1000.")] int rows = 20,
+        [Description("Preview rows, 1-1000.")] int rows = 20,
         CancellationToken cancellationToken = default)
     {
         var source = await operations.ReadableAsync(uri, "uri", cancellationToken);
@@ -63,9 +60,8 @@ public sealed class BucketReadTools(ObjectOperations operations)
 
     [McpServerTool(Name = "bucket_object_fetch", Title = "Fetch object", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false,
         UseStructuredContent = true, OutputSchemaType = typeof(ObjectFetchResult))]
-    [Description("Get an object's bytes: inline up to the server's limit (1 MiB by default; images as image content), or "
-        + "streamed to a local 'destination' with progress. Required: uri. Text: bucket_object_text; a URL: "
-        + "bucket_object_link.")]
+    [Description("Get an object's bytes: inline up to the server's limit (1 MiB default), or streamed to a local destination. "
+        + "Text: bucket_object_text.")]
     public async Task<CallToolResult> FetchObject(
         [Description(ObjectUri)] string uri,
         [Description(DestinationDescription)] string? destination = null,
@@ -79,21 +75,26 @@ public sealed class BucketReadTools(ObjectOperations operations)
 
     [McpServerTool(Name = "bucket_object_link", Title = "Object download link", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false,
         UseStructuredContent = true)]
-    [Description("A URL that downloads the object without credentials for a limited time (presigned; file:// on local storage), "
-        + "and its catalog page when configured. Required: uri.")]
+    [Description("A presigned download URL (file:// on local storage) valid for a limited time, and the catalog page when configured.")]
     public async Task<ObjectLinkResult> LinkObject(
         [Description(ObjectUri)] string uri,
-        [Description("1-604800; default 3600 (a registry may allow less).")] int? expiresInSeconds = null,
+        [Description("1-604800; default 3600.")] int? expiresInSeconds = null,
         CancellationToken cancellationToken = default) =>
         await operations.LinkAsync(await operations.ReadableAsync(uri, "uri", cancellationToken), expiresInSeconds, cancellationToken);
 
     internal const string ObjectUri = "s3://bucket/key[?versionId=ID] or quilt+s3://bucket#path=key.";
 
-    internal const string FormatDescription = "'auto' (default: a preview for data files read from 0, else text), 'text' or 'preview'.";
+    internal const string FormatDescription = "'auto' (preview for data files at offset 0, else text), 'text' or 'preview'.";
 
-    internal const string EncodingDescription = "utf-8 (default), utf-16le, utf-16be, utf-32le, utf-32be, latin1 or ascii.";
+    internal const string EncodingDescription = "utf-8 (default), utf-16le/be, utf-32le/be, latin1 or ascii.";
 
-    internal const string DestinationDescription = "Absolute local file, or an existing folder; omit to get the bytes inline.";
+    internal const string DestinationDescription = "Absolute local file or existing folder; omit for inline bytes.";
+
+    internal const string OffsetDescription = "Byte offset (format 'text').";
+
+    internal const string MaxBytesDescription = "Default 65536.";
+
+    internal const string PageCursorDescription = "nextCursor of the previous page.";
 
     /// <summary>
     /// The text (or preview) and its footer as content, the rest of the result as structured content; package_entry_text

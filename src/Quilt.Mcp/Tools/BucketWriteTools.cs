@@ -13,12 +13,12 @@ public sealed class BucketWriteTools(ObjectOperations operations)
 {
     [McpServerTool(Name = "bucket_objects_put", Title = "Put objects", ReadOnly = false, Destructive = true, Idempotent = true, OpenWorld = false,
         UseStructuredContent = true)]
-    [Description("Write objects, each a uri and one of text, base64 (up to the inline limit, 1 MiB by default) or localPath (any "
-        + "size, streamed, with progress). All are checked before any is written. Required: objects.")]
+    [Description("Write objects, each from text, base64 (inline limit, 1 MiB default) or a localPath (any size, streamed). "
+        + "All are checked before any is written.")]
     public async Task<ObjectsPutResult> PutObjects(
-        [Description("The objects to write.")]
+        [Description("Each {uri, text|base64|localPath, contentType?, metadata?}.")]
         IReadOnlyList<PutObjectInput> objects,
-        [Description("Replace existing objects. Default true; false: fail, writing nothing, if any exists.")]
+        [Description("Replace existing objects; false: write nothing if any exists.")]
         bool overwrite = true,
         RequestContext<CallToolRequestParams>? context = null,
         CancellationToken cancellationToken = default)
@@ -32,8 +32,7 @@ public sealed class BucketWriteTools(ObjectOperations operations)
 
     [McpServerTool(Name = "bucket_object_copy", Title = "Copy object", ReadOnly = false, Destructive = true, Idempotent = true, OpenWorld = false,
         UseStructuredContent = true)]
-    [Description("Copy an object on the storage side to another key or bucket. Required: source, destination. To move, then "
-        + "bucket_object_delete the source.")]
+    [Description("Copy an object server-side to another key or bucket. To move, then bucket_object_delete the source.")]
     public async Task<ObjectCopyResult> CopyObject(
         [Description(BucketReadTools.ObjectUri)] string source,
         [Description("s3://bucket/key, or s3://bucket/folder/ to keep the name.")] string destination,
@@ -46,8 +45,8 @@ public sealed class BucketWriteTools(ObjectOperations operations)
 
     [McpServerTool(Name = "bucket_object_delete", Title = "Delete object", ReadOnly = false, Destructive = true, Idempotent = true, OpenWorld = false,
         UseStructuredContent = true)]
-    [Description("Delete an object; with ?versionId=ID that version for good (else versioned buckets keep older versions). "
-        + "Deleting nothing is not an error ('existed' says). Required: uri.")]
+    [Description("Delete an object; with ?versionId=ID that version for good (else older versions stay). "
+        + "Deleting nothing is not an error ('existed' says).")]
     public async Task<ObjectDeleteResult> DeleteObject(
         [Description("s3://bucket/key[?versionId=ID].")] string uri,
         RequestContext<CallToolRequestParams>? context = null,

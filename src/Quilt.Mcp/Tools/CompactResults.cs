@@ -124,6 +124,62 @@ internal static class CompactResults
         return new CallToolResult { Content = content, StructuredContent = structured };
     }
 
+    /// <summary>
+    /// A diff: the JSON once, as structuredContent; the text a listing of what changed and why (hash, size, metadata keys),
+    /// without the 64-hex hashes themselves, which only the structured result carries.
+    /// </summary>
+    public static CallToolResult Diff(PackageDiffResult result)
+    {
+        var text = new StringBuilder();
+        text.Append(CultureInfo.InvariantCulture,
+            $"{result.Package} {Short(result.From)} -> {Short(result.To)}: {result.AddedCount} added, {result.RemovedCount} removed, "
+            + $"{result.RenamedCount} renamed, {result.ModifiedCount} modified, {result.Unchanged} unchanged.\n");
+        if (result.Message is { } message)
+            text.Append(CultureInfo.InvariantCulture, $"message {Quoted(message.From)} -> {Quoted(message.To)}\n");
+        if (result.Metadata is { } metadata)
+            text.Append("metadata ").Append(Keys(metadata)).Append('\n');
+        if (result.WorkflowChanged)
+            text.Append("workflow changed\n");
+        if (result.FolderMetadataChanged.Count > 0)
+            text.Append("folder metadata changed: ").AppendJoin(", ", result.FolderMetadataChanged).Append('\n');
+        foreach (var key in result.Added)
+            text.Append("+ ").Append(key).Append('\n');
+        foreach (var key in result.Removed)
+            text.Append("- ").Append(key).Append('\n');
+        foreach (var rename in result.Renamed)
+        {
+            text.Append("> ").Append(rename.From).Append(" -> ").Append(rename.To);
+            if (rename.Metadata is { } renamedMetadata)
+                text.Append(": metadata ").Append(Keys(renamedMetadata));
+            text.Append('\n');
+        }
+        foreach (var change in result.Modified)
+        {
+            var why = new List<string>();
+            if (change.Hash is not null)
+                why.Add("hash");
+            if (change.Size is { } size)
+                why.Add(string.Create(CultureInfo.InvariantCulture, $"size {size.From} -> {size.To}"));
+            if (change.Metadata is { } entryMetadata)
+                why.Add("metadata " + Keys(entryMetadata));
+            text.Append("~ ").Append(change.Path).Append(": ").AppendJoin(", ", why).Append('\n');
+        }
+        var listed = result.Added.Count + result.Removed.Count + result.Renamed.Count + result.Modified.Count;
+        var total = result.AddedCount + result.RemovedCount + result.RenamedCount + result.ModifiedCount;
+        if (listed < total)
+            text.Append(CultureInfo.InvariantCulture, $"({listed} of {total} changes listed.)\n");
+        return new CallToolResult { Content = [new TextContentBlock { Text = text.ToString() }], StructuredContent = ToolJson.ToElement(result) };
+
+        static string Short(string hash) => hash[..Math.Min(10, hash.Length)];
+        static string Quoted(string? value) => value is null ? "none" : JsonSerializer.Serialize(value, ToolJson.Options.GetTypeInfo(typeof(string)));
+        static string Keys(MetadataKeyChanges keys) => string.Join("; ", new[]
+        {
+            keys.Added.Count > 0 ? "added " + string.Join(", ", keys.Added) : null,
+            keys.Removed.Count > 0 ? "removed " + string.Join(", ", keys.Removed) : null,
+            keys.Changed.Count > 0 ? "changed " + string.Join(", ", keys.Changed) : null,
+        }.OfType<string>());
+    }
+
     private static ResourceLinkBlock PackageLink(string registry, string package, string topHash, string uri) => new()
     {
         Uri = uri,

@@ -22,23 +22,22 @@ public sealed class PackageReadTools(PackageOperations operations, ObjectOperati
 {
     [McpServerTool(Name = "package_list", Title = "List packages", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false,
         UseStructuredContent = true)]
-    [Description("List the Quilt packages (user/name) in a registry bucket, in name order, a page at a time, each with its latest "
-        + "revision: top hash, time, message, metadata (bounded), entries and size. "
-        + "Then use package_revisions for a package's history or package_browse for its contents.")]
+    [Description("List a registry's packages by name, a page at a time, each with its latest revision (top hash, time, message, "
+        + "metadata, entries, size). Next: package_browse.")]
     public async Task<PackageNameList> ListPackages(
-        [Description("The registry bucket (a name or s3://bucket). Default: QUILT_MCP_REGISTRY, the only allowed bucket, or 'local' on local storage.")] string? registry = null,
-        [Description("Only names containing this text (case-insensitive).")] string? filter = null,
-        [Description("Names per page, 1 to 1000; default 100.")] int pageSize = 100,
-        [Description("The nextCursor of the previous page; leave out for the first page.")] string? cursor = null,
+        [Description("Registry bucket; default QUILT_MCP_REGISTRY or the only bucket.")] string? registry = null,
+        [Description("Names containing this text.")] string? filter = null,
+        [Description("1-1000.")] int pageSize = 100,
+        [Description(BucketReadTools.PageCursorDescription)] string? cursor = null,
         CancellationToken cancellationToken = default)
         => await operations.ListAsync(registry, filter, PageRequest.Of(pageSize, cursor), cancellationToken);
 
     [McpServerTool(Name = "package_revisions", Title = "Package history", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false,
         UseStructuredContent = true)]
-    [Description("A package's revisions, newest first: top hash, time, message, metadata, entries, size. Required: package. Pass "
-        + "a top hash as 'revision' to package_browse.")]
+    [Description("A package's revisions, newest first: top hash, time, message, metadata, entries, size. "
+        + "Browse one: package_browse with revision.")]
     public async Task<PackageRevisionList> ListRevisions(
-        [Description("user/name or quilt+s3://bucket#package=user/name.")] string package,
+        [Description(PackageDescription)] string package,
         [Description(RegistryDescription)] string? registry = null,
         [Description("1-1000.")] int limit = 50,
         CancellationToken cancellationToken = default)
@@ -46,39 +45,39 @@ public sealed class PackageReadTools(PackageOperations operations, ObjectOperati
 
     [McpServerTool(Name = "package_browse", Title = "Browse a package", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false,
         UseStructuredContent = true, OutputSchemaType = typeof(PackageBrowseResult))]
-    [Description("One folder of a package revision, a page at a time: sub-folders and files (size, hash, metadata) named relative "
-        + "to prefix, and the revision's message and metadata. Required: package. Read a file with package_entry_text(package = uri, "
-        + "path = prefix + name), or its resource link.")]
+    [Description("One folder of a package revision, a page at a time: sub-folders and files named relative to prefix, with the "
+        + "message and metadata. Read a file: package_entry_text.")]
     public async Task<CallToolResult> Browse(
-        [Description("user/name or quilt+s3://bucket#package=user/name[@hash|:tag][&path=...].")] string package,
+        [Description("user/name or quilt+s3://bucket#package=user/name[@hash][&path=...].")] string package,
         [Description(RegistryDescription)] string? registry = null,
         [Description(RevisionDescription)] string? revision = null,
-        [Description("Folder, e.g. 'data/raw' (default: root); a file's key shows that file.")] string? path = null,
+        [Description("Folder (default: root), or a file's key.")] string? path = null,
         [Description("1-1000.")] int pageSize = 100,
-        [Description("nextCursor of the previous page.")] string? cursor = null,
+        [Description(BucketReadTools.PageCursorDescription)] string? cursor = null,
         CancellationToken cancellationToken = default)
         => CompactResults.Browse(await operations.BrowseAsync(operations.Target(package, registry, revision), path, PageRequest.Of(pageSize, cursor), cancellationToken));
 
-    private const string RevisionDescription = "'latest' (default), a top hash or a unique prefix of 6+ characters, or :TAG.";
+    private const string RevisionDescription = "Top hash, 6+ char prefix or :TAG; default latest.";
 
-    internal const string RegistryDescription = "The registry bucket, for a plain package name.";
+    internal const string RegistryDescription = "Registry bucket, for a plain name.";
+
+    internal const string PackageDescription = "user/name or quilt+s3://bucket#package=user/name.";
 
     private const string EntryPackageDescription = "user/name or quilt+s3://bucket#package=user/name[@hash][&path=key].";
 
     [McpServerTool(Name = "package_entry_text", Title = "Read a package entry", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false,
         UseStructuredContent = true, OutputSchemaType = typeof(ObjectTextResult))]
-    [Description("Read a package entry as bucket_object_text reads an object (text pages, data previews); a whole-entry read is "
-        + "checked against its manifest hash. Required: package, path (or &path= in the URI).")]
+    [Description("Read a package entry as bucket_object_text does; a whole-entry read is checked against its manifest hash.")]
     public async Task<CallToolResult> ReadEntryText(
         [Description(EntryPackageDescription)] string package,
-        [Description("Logical key, e.g. 'data/table.csv'.")] string? path = null,
+        [Description("Logical key.")] string? path = null,
         [Description(RegistryDescription)] string? registry = null,
         [Description(RevisionDescription)] string? revision = null,
-        [Description(BucketReadTools.FormatDescription)] string format = "auto",
-        [Description("Byte offset (format 'text'); default 0.")] long offset = 0,
-        [Description("Default 65536.")] int? maxBytes = null,
-        [Description(BucketReadTools.EncodingDescription)] string encoding = "utf-8",
-        [Description("Preview rows; default 20.")] int rows = 20,
+        [Description("As bucket_object_text.")] string format = "auto",
+        [Description(BucketReadTools.OffsetDescription)] long offset = 0,
+        [Description(BucketReadTools.MaxBytesDescription)] int? maxBytes = null,
+        [Description("As bucket_object_text.")] string encoding = "utf-8",
+        [Description("Preview rows.")] int rows = 20,
         CancellationToken cancellationToken = default)
     {
         var entry = await EntryAsync(package, path, registry, revision, cancellationToken);
@@ -87,8 +86,8 @@ public sealed class PackageReadTools(PackageOperations operations, ObjectOperati
 
     [McpServerTool(Name = "package_entry_fetch", Title = "Fetch a package entry", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false,
         UseStructuredContent = true, OutputSchemaType = typeof(ObjectFetchResult))]
-    [Description("Get a package entry's bytes as bucket_object_fetch does (inline or to a local destination), checked against "
-        + "its manifest hash: on a mismatch nothing is returned or saved. Required: package, path.")]
+    [Description("Get a package entry's bytes as bucket_object_fetch does, checked against its manifest hash (nothing is returned "
+        + "or saved on a mismatch).")]
     public async Task<CallToolResult> FetchEntry(
         [Description(EntryPackageDescription)] string package,
         [Description("Logical key.")] string? path = null,
@@ -109,27 +108,26 @@ public sealed class PackageReadTools(PackageOperations operations, ObjectOperati
 
     [McpServerTool(Name = "package_link", Title = "Link a package", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false,
         UseStructuredContent = true)]
-    [Description("Links to a package revision, or an entry or folder in it: the quilt+s3 URI pinned at the top hash, the catalog page "
-        + "(when --catalog is set) and, for an entry, a download URL as bucket_object_link gives. Required: package.")]
+    [Description("Links to a revision, or an entry or folder in it: the quilt+s3 URI pinned at its top hash, the catalog page, and "
+        + "for an entry a download URL.")]
     public async Task<PackageLinkResult> Link(
-        [Description("Required. The package: user/name, or quilt+s3://bucket#package=user/name[@hash|:tag][&path=key].")] string package,
-        [Description("The registry bucket, when package is a plain name.")] string? registry = null,
+        [Description(EntryPackageDescription)] string package,
+        [Description(RegistryDescription)] string? registry = null,
         [Description(RevisionDescription)] string? revision = null,
-        [Description("An entry's logical key or a folder; leave out to link the revision.")] string? path = null,
-        [Description("For an entry: seconds the download URL works; default 3600.")] int? expiresInSeconds = null,
+        [Description("Entry or folder; omit for the revision.")] string? path = null,
+        [Description("Download URL lifetime; default 3600.")] int? expiresInSeconds = null,
         CancellationToken cancellationToken = default)
         => await operations.LinkAsync(operations.Target(package, registry, revision), path, expiresInSeconds, objects, cancellationToken);
 
     [McpServerTool(Name = "package_diff", Title = "Compare revisions", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false,
-        UseStructuredContent = true)]
-    [Description("What differs between two revisions of a package: entries added, removed, renamed (same bytes, new key) and modified, "
-        + "each modification with its old and new hash, size and changed metadata keys; the message and package metadata too. "
-        + "Required: package. Default: the previous revision against latest.")]
-    public async Task<PackageDiffResult> Diff(
-        [Description("The package: user/name, or quilt+s3://bucket#package=user/name.")] string package,
-        [Description("The older revision (top hash or prefix); default: the one before 'to'.")] string? from = null,
-        [Description("The newer revision; default 'latest'.")] string? to = null,
-        [Description("The registry bucket, when package is a plain name.")] string? registry = null,
+        UseStructuredContent = true, OutputSchemaType = typeof(PackageDiffResult))]
+    [Description("What changed between two revisions: entries added, removed, renamed and modified (old and new hash, size, "
+        + "metadata keys), message and metadata. Default: previous vs latest.")]
+    public async Task<CallToolResult> Diff(
+        [Description(PackageDescription)] string package,
+        [Description("Older revision; default: the one before 'to'.")] string? from = null,
+        [Description("Newer revision; default latest.")] string? to = null,
+        [Description(RegistryDescription)] string? registry = null,
         CancellationToken cancellationToken = default)
-        => (await operations.DiffAsync(operations.Target(package, registry), from, to, cancellationToken)).Result;
+        => CompactResults.Diff((await operations.DiffAsync(operations.Target(package, registry), from, to, cancellationToken)).Result);
 }

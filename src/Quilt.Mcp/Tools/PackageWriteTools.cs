@@ -21,19 +21,17 @@ public sealed class PackageWriteTools(PackageOperations operations)
 {
     [McpServerTool(Name = "package_create", Title = "Create a package", ReadOnly = false, Destructive = false, Idempotent = false, OpenWorld = false,
         UseStructuredContent = true, OutputSchemaType = typeof(PackageRevisionResult))]
-    [Description("Create a package revision quilt3 reads as its own, from S3 objects or prefixes, local files or folders and "
-        + "inline text, with a message and metadata. Data is copied into the registry (copy true) or S3 objects "
-        + "referenced in place. Refuses an existing package unless overwrite. Reports progress; a failure publishes "
-        + "nothing. Required: package, sources. To change a package: package_patch.")]
+    [Description("Create a package (quilt3-compatible) from S3 objects or prefixes, local files or folders and inline text; "
+        + "a failure publishes nothing. To change one: package_patch.")]
     public async Task<CallToolResult> Create(
-        [Description("user/name (letters, digits, _ or -) or quilt+s3://bucket#package=user/name.")] string package,
-        [Description("What goes in: objects, prefixes, files, folders or inline content.")] PackageSourceInput[] sources,
+        [Description(PackageReadTools.PackageDescription)] string package,
+        [Description(SourcesDescription)] PackageSourceInput[] sources,
         [Description(PackageReadTools.RegistryDescription)] string? registry = null,
         [Description("Revision message.")] string? message = null,
-        [Description("Package metadata (user_meta), a JSON object; null writes null.")] JsonElement? metadata = null,
+        [Description("Package user_meta (JSON object).")] JsonElement? metadata = null,
         [Description(WorkflowDescription)] string? workflow = null,
-        [Description("true (default): copy data into the registry; false: reference S3 objects in place (always so through a Quilt registry).")] bool copy = true,
-        [Description("Publish a new revision of an existing package. Default false.")] bool overwrite = false,
+        [Description(CopyDescription)] bool copy = true,
+        [Description("Allow a new revision of an existing package.")] bool overwrite = false,
         [Description(DirectoryMetadataDescription)] Dictionary<string, JsonElement>? directoryMetadata = null,
         RequestContext<CallToolRequestParams>? context = null,
         CancellationToken cancellationToken = default)
@@ -68,21 +66,20 @@ public sealed class PackageWriteTools(PackageOperations operations)
 
     [McpServerTool(Name = "package_patch", Title = "Change a package", ReadOnly = false, Destructive = false, Idempotent = false, OpenWorld = false,
         UseStructuredContent = true, OutputSchemaType = typeof(PackageRevisionResult))]
-    [Description("Publish a new revision from the latest (or baseRevision): add, replace, rename or remove entries or folders; "
-        + "set entry, folder or package metadata or the message. The rest stays as it was. Reports what changed. "
-        + "Required: package and one change.")]
+    [Description("Publish a new revision from the latest: add, replace, rename or remove entries or folders; set metadata or "
+        + "the message. The rest stays.")]
     public async Task<CallToolResult> Patch(
-        [Description("user/name or quilt+s3://bucket#package=user/name.")] string package,
-        [Description("Entries to add or replace (as package_create's sources).")] PackageSourceInput[]? add = null,
+        [Description(PackageReadTools.PackageDescription)] string package,
+        [Description("Entries to add or replace, as package_create's sources.")] PackageSourceInput[]? add = null,
         [Description("Logical keys or folders to remove.")] string[]? remove = null,
         [Description("Old logical key to new.")] Dictionary<string, string>? rename = null,
-        [Description("Logical key to user_meta (a JSON object; null writes null).")] Dictionary<string, JsonElement>? entryMetadata = null,
+        [Description("Logical key to user_meta (null writes null).")] Dictionary<string, JsonElement>? entryMetadata = null,
         [Description("Revision message.")] string? message = null,
-        [Description("New package metadata; omit to keep it; null writes null.")] JsonElement? metadata = null,
+        [Description("Package user_meta; null writes null.")] JsonElement? metadata = null,
         [Description("Revision to start from; default latest.")] string? baseRevision = null,
         [Description(WorkflowDescription)] string? workflow = null,
         [Description(PackageReadTools.RegistryDescription)] string? registry = null,
-        [Description("true (default): copy added data into the registry; false: reference S3 objects in place.")] bool copy = true,
+        [Description(CopyDescription)] bool copy = true,
         [Description(DirectoryMetadataDescription)] Dictionary<string, JsonElement>? directoryMetadata = null,
         RequestContext<CallToolRequestParams>? context = null,
         CancellationToken cancellationToken = default)
@@ -114,11 +111,11 @@ public sealed class PackageWriteTools(PackageOperations operations)
 
     [McpServerTool(Name = "package_revision_delete", Title = "Delete a revision", ReadOnly = false, Destructive = true, Idempotent = false, OpenWorld = false,
         UseStructuredContent = true)]
-    [Description("Delete one revision (its pointers, as quilt3 does; data stays). 'latest' moves to the newest left; deleting "
-        + "the last revision deletes the package. Deleting it again is an error. Required: package, topHash.")]
+    [Description("Delete one revision (its pointers; data stays); 'latest' moves to the newest left, and deleting the last deletes "
+        + "the package. Not repeatable.")]
     public async Task<PackageDeleteResult> DeleteRevision(
-        [Description("user/name or quilt+s3://bucket#package=user/name.")] string package,
-        [Description("Top hash or a unique 6+ character prefix (not 'latest').")] string topHash,
+        [Description(PackageReadTools.PackageDescription)] string package,
+        [Description("Top hash or a 6+ char prefix (not 'latest').")] string topHash,
         [Description(PackageReadTools.RegistryDescription)] string? registry = null,
         RequestContext<CallToolRequestParams>? context = null,
         CancellationToken cancellationToken = default)
@@ -142,7 +139,13 @@ public sealed class PackageWriteTools(PackageOperations operations)
         }
     }
 
-    private const string DirectoryMetadataDescription = "Folder such as 'data/raw/' to its metadata (quilt3 set_dir), a JSON object; null or {} removes it.";
+    private const string DirectoryMetadataDescription = "Folder ('data/raw/') to its metadata (quilt3 set_dir); null or {} removes it.";
 
-    private const string WorkflowDescription = "Workflow name from the registry's .quilt/workflows/config.yml (default: its default_workflow; \"\" for none).";
+    private const string WorkflowDescription = "Workflow from .quilt/workflows/config.yml (default: its default_workflow; \"\" for none).";
+
+    private const string CopyDescription = "false: reference S3 objects in place, not copied.";
+
+    // The items' own fields carry no descriptions in tools/list (CompactToolListing), so the shape is said here.
+    private const string SourcesDescription = "Each {uri} (s3 key or prefix/, absolute local file or folder) or {logicalKey, text or base64}; "
+        + "optional logicalKey (where it lands), metadata.";
 }

@@ -12,10 +12,9 @@ public sealed class ResourceTools(ResourceReader reader)
 {
     [McpServerTool(Name = "get_resource", Title = "Read a resource", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false,
         UseStructuredContent = true, OutputSchemaType = typeof(ResourceReadResult))]
-    [Description("Read a resource by URI, exactly as resources/read does, for clients without resource support. Required: uri "
-        + "(s3://bucket/key, quilt+s3://bucket#package=user/name[@hash][&path=key], or quilt-mcp://buckets, identity, limits or syntax).")]
+    [Description("Read a resource (s3://, quilt+s3:// or quilt-mcp:// URI) as resources/read does, for clients without resource support.")]
     public async Task<CallToolResult> GetResource(
-        [Description("Required. The resource URI, as a tool or resources/list gave it.")] string uri,
+        [Description("The resource URI, as a tool or resources/list gave it.")] string uri,
         CancellationToken cancellationToken = default)
     {
         var contents = await reader.ReadAsync(uri, cancellationToken);

@@ -10,21 +10,22 @@ namespace Quilt.Mcp.Tools;
 [McpServerToolType]
 public sealed class TableTools(TableOperations operations)
 {
-    private const string UriArgument = "An object s3://bucket/key, or a package entry quilt+s3://bucket#package=user/name&path=key. Or give package and path.";
-    private const string PackageArgument = "A package (user/name or a quilt+s3 package URI), with path; instead of uri.";
-    private const string PathArgument = "With package: the entry's logical key, or a glob (data/*.parquet) taking every matching entry as one table.";
-    private const string RegistryArgument = "With package: the registry bucket; default the server's.";
-    private const string RevisionArgument = "With package: a top hash or tag; default latest.";
+    private const string UriArgument = "s3://bucket/key or quilt+s3://bucket#package=user/name&path=key; or give package and path.";
+    private const string PackageArgument = "Package (user/name or quilt+s3 URI), with path.";
+    private const string PathArgument = "With package: logical key, or a glob (data/*.parquet) read as one table.";
+    private const string RegistryArgument = "With package: registry bucket.";
+    private const string RevisionArgument = "With package: top hash or tag; default latest.";
 
     [McpServerTool(Name = "table_query", Title = "Query tables with SQL", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false,
         UseStructuredContent = true)]
-    [Description("Run one read-only SQL SELECT (DuckDB dialect) over named tables: objects, package entries or globs of entries (CSV, TSV, JSONL, JSON, Parquet). "
-        + "Required: tables, sql. Page on with cursor = nextCursor; use table_describe first to see columns.")]
+    [Description("Run one read-only DuckDB SELECT over named tables (CSV, TSV, JSON, JSONL, Parquet objects or package entries). "
+        + "More: cursor = nextCursor. Columns: table_describe.")]
     public async Task<TableQueryResult> Query(
-        [Description("Required. The tables the SQL names: [{ name, uri } or { name, package, path }]; name may be left out for a single table (then 't').")] TableInput[] tables,
-        [Description("Required. One SELECT over the tables, such as SELECT city, count(*) FROM people GROUP BY city ORDER BY 2 DESC.")] string sql,
-        [Description("Rows per page, 1 to 1000; default 100.")] int limit = 100,
-        [Description("The nextCursor of the previous page (same sql and tables); leave out for the first page.")] string? cursor = null,
+        [Description("Each {name, uri} or {name, package, path, registry?, revision?}; path may be a glob (data/*.parquet); a lone "
+            + "table may omit name ('t').")] TableInput[] tables,
+        [Description("One SELECT, e.g. SELECT city, count(*) FROM people GROUP BY 1.")] string sql,
+        [Description("Rows per page, 1-1000.")] int limit = 100,
+        [Description(BucketReadTools.PageCursorDescription)] string? cursor = null,
         RequestContext<CallToolRequestParams>? context = null,
         CancellationToken cancellationToken = default)
     {
@@ -36,15 +37,15 @@ public sealed class TableTools(TableOperations operations)
 
     [McpServerTool(Name = "table_describe", Title = "Describe a table", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false,
         UseStructuredContent = true)]
-    [Description("Summarize a table: format, row count, and per column its type, nulls, distinct estimate, min/max/mean and top values; "
-        + "Parquet from its footer (no full read) unless scan=true; CSV/TSV with the sniffed dialect. Required: uri, or package and path.")]
+    [Description("Summarize a table: row count and per column type, nulls, distinct, min/max/mean, top values (Parquet: from the "
+        + "footer unless scan).")]
     public async Task<TableDescribeResult> Describe(
         [Description(UriArgument)] string? uri = null,
         [Description(PackageArgument)] string? package = null,
         [Description(PathArgument)] string? path = null,
         [Description(RegistryArgument)] string? registry = null,
         [Description(RevisionArgument)] string? revision = null,
-        [Description("Parquet: read every row for means, distinct counts and top values instead of the footer alone. Default false.")] bool scan = false,
+        [Description("Parquet: read all rows for full statistics.")] bool scan = false,
         RequestContext<CallToolRequestParams>? context = null,
         CancellationToken cancellationToken = default)
     {
@@ -56,18 +57,18 @@ public sealed class TableTools(TableOperations operations)
 
     [McpServerTool(Name = "table_rows", Title = "Read table rows", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false,
         UseStructuredContent = true)]
-    [Description("Rows of a table by row number (offset, limit), with chosen columns and a simple filter; continue exactly with offset = nextOffset. "
-        + "Required: uri, or package and path. For aggregates or joins use table_query.")]
+    [Description("Rows of a table by row number, with chosen columns and a simple filter; go on with offset = nextOffset. "
+        + "Aggregates or joins: table_query.")]
     public async Task<TableRowsResult> Rows(
         [Description(UriArgument)] string? uri = null,
         [Description(PackageArgument)] string? package = null,
         [Description(PathArgument)] string? path = null,
         [Description(RegistryArgument)] string? registry = null,
         [Description(RevisionArgument)] string? revision = null,
-        [Description("The row number to start at (from 0; with a filter, among the rows that pass it); default 0.")] long offset = 0,
-        [Description("Rows to return, 1 to 1000; default 100.")] int limit = 100,
-        [Description("The columns to return, by name; default all.")] string[]? columns = null,
-        [Description("Conditions every row must pass, such as [{ column: 'city', op: '=', value: 'Zürich' }].")] TableRowFilter[]? filter = null,
+        [Description("First row (0-based; among rows passing the filter).")] long offset = 0,
+        [Description("1-1000.")] int limit = 100,
+        [Description("Columns to return; default all.")] string[]? columns = null,
+        [Description("Each {column, op, value}: op =, !=, <, <=, >, >=, contains, is_null, not_null; value as text.")] TableRowFilter[]? filter = null,
         RequestContext<CallToolRequestParams>? context = null,
         CancellationToken cancellationToken = default)
     {

@@ -50,8 +50,8 @@ internal static class ToolCatalog
     private static McpServerTool Create<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TTools>(
         MethodInfo method, IServiceProvider? services, JsonSerializerOptions serializerOptions)
         where TTools : class =>
-        McpServerTool.Create(method, static request => ActivatorUtilities.CreateInstance<TTools>(request.Services!),
-            ToolJson.ToolOptions(services, serializerOptions));
+        CompactToolListing.Apply(McpServerTool.Create(method, static request => ActivatorUtilities.CreateInstance<TTools>(request.Services!),
+            ToolJson.ToolOptions(services, serializerOptions)));
 
     /// <summary>The catalog's text for these tools: a tools/list result, tools in name order, indented and unescaped for review (a file, never HTML).</summary>
     public static string Write(IEnumerable<Tool> tools)
