@@ -19,6 +19,11 @@ internal static class ServeCommand
 
     private static readonly Option<bool> ReadOnly = new("--read-only") { Description = "Refuse every write (put, copy, delete, package create, patch and delete). Env: QUILT_MCP_READ_ONLY." };
 
+    private static readonly Option<string?> OutputSchemas = new("--output-schemas")
+    {
+        Description = "root (default): tools/list gives each tool's output schema as its type only, to stay small; full: the whole schemas, for clients that validate results field by field. Env: QUILT_MCP_OUTPUT_SCHEMAS.",
+    };
+
     private static readonly Option<string?> MaxInlineBytes = new("--max-inline-bytes")
     {
         Description = "Largest object returned inline by fetch, and largest inline put (e.g. 1MiB, the default). Env: QUILT_MCP_MAX_INLINE_BYTES.",
@@ -61,7 +66,7 @@ internal static class ServeCommand
     };
 
     private static readonly Option[] All =
-        [Buckets, ReadOnly, MaxInlineBytes, MaxTextBytes, Catalog, Http, Urls, Port, AllowRemote, RegistryBucket, Registry];
+        [Buckets, ReadOnly, OutputSchemas, MaxInlineBytes, MaxTextBytes, Catalog, Http, Urls, Port, AllowRemote, RegistryBucket, Registry];
 
     public static void Attach(RootCommand root)
     {
@@ -91,6 +96,7 @@ internal static class ServeCommand
             Urls = parse.GetValue(Urls) ?? [],
             Port = parse.GetValue(Port),
             AllowRemote = Flag(AllowRemote),
+            OutputSchemas = parse.GetValue(OutputSchemas),
             // The storage options (--storage, --root, --endpoint, ..., --registry-url) are the root command's, shared
             // with every command and resolved the same way; their errors are listed with the server's own.
             Connection = StorageOptions.Input(parse, parse.GetValue(RegistryBucket), parse.GetValue(Registry)),

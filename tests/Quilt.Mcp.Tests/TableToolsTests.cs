@@ -53,7 +53,8 @@ public sealed class TableToolsTests : IAsyncLifetime
     }
 
     private Task<McpHarness> StartAsync() =>
-        McpHarness.StartAsync(TestData.Settings(_bucket), _store, services => services.AddSingleton(new TableSettings { CacheFolder = _cache.Path }));
+        // Whole output schemas, so that ValidAsync checks every field (the null-cell bug class), as a validating client would.
+        McpHarness.StartAsync(TestData.Settings(_bucket) with { FullOutputSchemas = true }, _store, services => services.AddSingleton(new TableSettings { CacheFolder = _cache.Path }));
 
     /// <summary>The tool's structured content, checked against the output schema the server lists for it.</summary>
     private static async Task<JsonElement> ValidAsync(McpHarness mcp, string tool, string arguments)

@@ -83,6 +83,26 @@ public sealed class ToolCatalogTests : IDisposable
     }
 
     [Fact]
+    public async Task Output_schemas_full_lists_each_tools_whole_output_schema_and_the_default_only_its_type()
+    {
+        await using var full = await McpHarness.StartAsync(TestData.Settings("data") with { FullOutputSchemas = true }, new LocalFolderStore(_root.Path));
+        await using var compact = await McpHarness.StartAsync(TestData.Settings("data"), new LocalFolderStore(_root.Path));
+        var whole = (await full.Client.ListToolsAsync(cancellationToken: TestContext.Current.CancellationToken)).ToDictionary(t => t.Name, t => t.ProtocolTool);
+        var listed = await compact.Client.ListToolsAsync(cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.Equal(listed.Select(t => t.Name).Order(StringComparer.Ordinal), whole.Keys.Order(StringComparer.Ordinal));
+        foreach (var tool in listed.Select(t => t.ProtocolTool))
+        {
+            Assert.Single(tool.OutputSchema!.Value.EnumerateObject());
+            var schema = whole[tool.Name].OutputSchema!.Value;
+            Assert.True(schema.TryGetProperty("properties", out var fields) && fields.EnumerateObject().Any(), $"{tool.Name}: no fields in its full output schema");
+            // Only the output schema differs: the input schema and description are the compact ones either way.
+            Assert.Equal(tool.InputSchema.GetRawText(), whole[tool.Name].InputSchema.GetRawText());
+        }
+        Assert.Contains("\"rows\"", whole["table_rows"].OutputSchema!.Value.GetRawText(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Output_schemas_give_the_root_type_and_fields_inside_a_parameter_no_description()
     {
         foreach (var tool in ToolCatalog.Load().Values)

@@ -14,6 +14,10 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import { createBucket, s3Settings } from "./s3.mjs";
 
 export const here = dirname(fileURLToPath(import.meta.url));
+// Every server these tests start lists whole output schemas (by default tools/list gives only each one's type, to stay
+// small), so that each structuredContent is validated field by field: the SDK client's and ajv's checks can then fail.
+process.env.QUILT_MCP_OUTPUT_SCHEMAS ??= "full";
+
 export const server = process.env.QUILT_MCP_SERVER ?? resolve(here, "../../src/Quilt.Cli/bin/Debug/net10.0/quilt-mcp.dll");
 if (!existsSync(server)) throw new Error(`No server at ${server}: build it (dotnet build src/Quilt.Cli) or set QUILT_MCP_SERVER.`);
 export const [command, baseArgs] = server.endsWith(".dll") ? ["dotnet", [server]] : [server, []];

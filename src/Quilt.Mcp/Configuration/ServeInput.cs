@@ -19,6 +19,9 @@ public sealed record ServeInput
     public int? Port { get; init; }
     public bool? AllowRemote { get; init; }
 
+    /// <summary><c>root</c> (the default) or <c>full</c>: how much of each tool's output schema tools/list gives.</summary>
+    public string? OutputSchemas { get; init; }
+
     /// <summary>--storage and the other storage options, --registry-url, --registry-bucket (and the deprecated --registry).</summary>
     public ConnectionInput Connection { get; init; } = new();
 }

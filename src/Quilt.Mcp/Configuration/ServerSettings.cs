@@ -27,6 +27,12 @@ public sealed record ServerSettings : OperationSettings
 
     public const long DefaultConfirmUploadBytes = 1L << 30;
 
+    /// <summary>
+    /// tools/list gives each tool's whole output schema (<c>--output-schemas full</c>), for clients that validate
+    /// structuredContent field by field; by default only its root type, which keeps tools/list small (issue 14).
+    /// </summary>
+    public bool FullOutputSchemas { get; init; }
+
     /// <summary>Streamable HTTP settings, or null to serve over stdio.</summary>
     public HttpSettings? Http { get; init; }
 

@@ -32,6 +32,7 @@ public static class ServerSettingsResolver
     public const string UrlsVariable = "QUILT_MCP_URLS";
     public const string PortVariable = "QUILT_MCP_PORT";
     public const string AllowRemoteVariable = "QUILT_MCP_ALLOW_REMOTE";
+    public const string OutputSchemasVariable = "QUILT_MCP_OUTPUT_SCHEMAS";
 
     /// <summary>Resolves against the process environment.</summary>
     public static ResolvedSettings Resolve(ServeInput input) => Resolve(input, Environment.GetEnvironmentVariable);
@@ -71,6 +72,11 @@ public static class ServerSettingsResolver
         var confirmUpload = ParseSize(null, "", Env(ConfirmUploadBytesVariable), ConfirmUploadBytesVariable,
             ServerSettings.DefaultConfirmUploadBytes, long.MaxValue, errors);
 
+        var outputSchemas = input.OutputSchemas ?? Env(OutputSchemasVariable) ?? "root";
+        if (outputSchemas is not ("root" or "full"))
+            errors.Add($"{(input.OutputSchemas is not null ? "--output-schemas" : OutputSchemasVariable)}: '{outputSchemas}' is not 'root' or 'full'. "
+                + "Use full to list each tool's whole output schema, root (the default) for only its type.");
+
         var catalog = ResolveCatalog(input.Catalog ?? Env(CatalogVariable), input.Catalog is not null ? "--catalog" : CatalogVariable, errors);
         var http = ResolveHttp(input, Env, errors);
 
@@ -96,6 +102,7 @@ public static class ServerSettingsResolver
             MaxInlineBytes = maxInline,
             MaxTextBytes = (int)maxText,
             ConfirmUploadBytes = confirmUpload,
+            FullOutputSchemas = outputSchemas == "full",
             CatalogHost = catalog,
             Http = http,
             DefaultRegistry = choice.RegistryBucket,

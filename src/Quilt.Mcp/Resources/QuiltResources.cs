@@ -70,7 +70,7 @@ public static class QuiltResources
             options.Capabilities.Resources ??= new ResourcesCapability();
             options.Capabilities.Resources.Subscribe = canNotify;
         });
-        return builder.WithCataloguedTools<ResourceTools>(ToolJson.Options);
+        return builder.WithCataloguedTools<ResourceTools>(ToolJson.Options, settings.FullOutputSchemas);
     }
 
     private static ResourceReader Reader<T>(RequestContext<T> request) => Service<ResourceReader, T>(request);

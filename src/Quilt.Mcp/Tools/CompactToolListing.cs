@@ -9,8 +9,9 @@ namespace Quilt.Mcp.Tools;
 /// What tools/list says of a tool, cut to what a client uses (issue 14: all tools within 24,660 bytes, sent to the model
 /// at every session). Applied to every tool as it is built, so the catalog, the server and the tests agree:
 /// <list type="bullet">
-/// <item>The output schema is only its root type: clients validate structuredContent against it, and a model reads the
-/// result itself, not a schema of it (field names and types would cost ~6 KB over all tools; see docs/mcp.md).</item>
+/// <item>The output schema is only its root type: a model reads the result itself, not a schema of it (field names and
+/// types would cost ~6 KB over all tools; see docs/mcp.md). A client that validates structuredContent field by field
+/// asks for the whole schemas (<c>--output-schemas full</c>), and the end-to-end tests validate against those.</item>
 /// <item>Parameters keep their one-line descriptions; fields inside a parameter do not (the parameter's description says
 /// its shape).</item>
 /// <item>An optional property that defaults to nothing is typed without "null": leaving it out says the same, and
@@ -21,16 +22,18 @@ namespace Quilt.Mcp.Tools;
 /// </summary>
 internal static class CompactToolListing
 {
-    public static McpServerTool Apply(McpServerTool tool)
+    /// <param name="fullOutputSchema">Keep the output schema whole (<c>--output-schemas full</c>).</param>
+    public static McpServerTool Apply(McpServerTool tool, bool fullOutputSchema = false)
     {
-        Apply(tool.ProtocolTool);
+        Apply(tool.ProtocolTool, fullOutputSchema);
         return tool;
     }
 
-    public static void Apply(Tool tool)
+    /// <param name="fullOutputSchema">Keep the output schema whole (<c>--output-schemas full</c>).</param>
+    public static void Apply(Tool tool, bool fullOutputSchema = false)
     {
         tool.InputSchema = CompactInput(tool.InputSchema);
-        if (tool.OutputSchema is { ValueKind: JsonValueKind.Object } output && output.TryGetProperty("type", out var type))
+        if (!fullOutputSchema && tool.OutputSchema is { ValueKind: JsonValueKind.Object } output && output.TryGetProperty("type", out var type))
             tool.OutputSchema = Element(new JsonObject { ["type"] = JsonNode.Parse(type.GetRawText()) });
         if (tool.Annotations is { } annotations)
         {

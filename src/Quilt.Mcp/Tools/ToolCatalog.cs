@@ -29,8 +29,12 @@ internal static class ToolCatalog
     private static JsonTypeInfo<ListToolsResult> ResultJson => (JsonTypeInfo<ListToolsResult>)McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(ListToolsResult));
 
     /// <summary>Registers the <see cref="McpServerToolAttribute"/> methods of <typeparamref name="TTools"/>, as the SDK's WithTools does.</summary>
+    /// <param name="fullOutputSchemas">
+    /// Describe tools with their whole output schemas (<c>--output-schemas full</c>): built the SDK's way at start, since
+    /// the catalog holds the compact listing.
+    /// </param>
     public static IMcpServerBuilder WithCataloguedTools<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicMethods | DynamicallyAccessedMemberTypes.PublicConstructors)] TTools>(
-        this IMcpServerBuilder builder, JsonSerializerOptions serializerOptions)
+        this IMcpServerBuilder builder, JsonSerializerOptions serializerOptions, bool fullOutputSchemas)
         where TTools : class
     {
         foreach (var method in typeof(TTools).GetMethods(BindingFlags.Public | BindingFlags.Instance))
@@ -39,8 +43,8 @@ internal static class ToolCatalog
                 continue;
             builder.Services.AddSingleton(services =>
             {
-                McpServerTool Build() => Create<TTools>(method, services, serializerOptions);
-                return Catalogued.Value.TryGetValue(name, out var tool) ? new CataloguedTool(tool, method, Build) : Build();
+                McpServerTool Build() => Create<TTools>(method, services, serializerOptions, fullOutputSchemas);
+                return !fullOutputSchemas && Catalogued.Value.TryGetValue(name, out var tool) ? new CataloguedTool(tool, method, Build) : Build();
             });
         }
         return builder;
@@ -48,10 +52,10 @@ internal static class ToolCatalog
 
     /// <summary>The tool as the SDK builds it from its method (a new instance of the tool class serves each call).</summary>
     private static McpServerTool Create<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TTools>(
-        MethodInfo method, IServiceProvider? services, JsonSerializerOptions serializerOptions)
+        MethodInfo method, IServiceProvider? services, JsonSerializerOptions serializerOptions, bool fullOutputSchemas)
         where TTools : class =>
         CompactToolListing.Apply(McpServerTool.Create(method, static request => ActivatorUtilities.CreateInstance<TTools>(request.Services!),
-            ToolJson.ToolOptions(services, serializerOptions)));
+            ToolJson.ToolOptions(services, serializerOptions)), fullOutputSchemas);
 
     /// <summary>The catalog's text for these tools: a tools/list result, tools in name order, indented and unescaped for review (a file, never HTML).</summary>
     public static string Write(IEnumerable<Tool> tools)
