@@ -27,7 +27,9 @@ public static class TableBench
         var servers = BenchRun.PublishedServers;
         var endpoint = BenchRun.S3Endpoint;
         var peer = Repository.FindRoot() is { } root ? Path.Combine(root, "bench", "duckdb-peer") : null;
-        if (servers.Count == 0 || endpoint is null || peer is null || !Directory.Exists(Path.Combine(peer, "node_modules")))
+        // QUILT_BENCH_TABLES_STORAGE=local: the files in a local-folder store instead (when the S3 server cannot hold them).
+        var local = Environment.GetEnvironmentVariable("QUILT_BENCH_TABLES_STORAGE") == "local";
+        if (servers.Count == 0 || (endpoint is null && !local) || peer is null || !Directory.Exists(Path.Combine(peer, "node_modules")))
         {
             await output.WriteLineAsync("Tables: skipped; it needs QUILT_BENCH_SERVERS, QUILT_TEST_S3_ENDPOINT and `npm ci` in bench/duckdb-peer (scripts/bench.sh does all three).");
             return;
@@ -35,9 +37,12 @@ public static class TableBench
         var (label, server) = servers[0];
         var work = Path.Combine(Path.GetTempPath(), "quilt-tables-bench-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(work);
-        using var s3 = BenchRun.CreateS3Client(endpoint);
+        using var s3 = local ? null : BenchRun.CreateS3Client(endpoint!);
         var bucket = "tablebench-" + Guid.NewGuid().ToString("N")[..10];
-        await s3.PutBucketAsync(new PutBucketRequest { BucketName = bucket });
+        if (s3 is null)
+            Directory.CreateDirectory(Path.Combine(work, "root", bucket));
+        else
+            await s3.PutBucketAsync(new PutBucketRequest { BucketName = bucket });
         try
         {
             // Rows for about 1 GB each (68 MB per 2 million rows of Parquet, 84 MB per million of CSV).
@@ -46,10 +51,13 @@ public static class TableBench
                 : [("parquet", 30_000_000L), ("csv", 12_000_000L)];
             var rows = new List<string>();
             foreach (var (format, count) in tables)
+            {
                 rows.Add(await MeasureAsync(format, count, server, peer, work, bucket, s3));
+                await Console.Error.WriteLineAsync(rows[^1]); // a long run shows each row as it is measured
+            }
             var runs = CachedRuns.ToString(CultureInfo.InvariantCulture);
             await output.WriteLineAsync(
-                $"Tables (issue 13): a Parquet file and a CSV made by DuckDB, in the loopback S3 server; the {label} server over stdio (C# SDK client), "
+                $"Tables (issue 13): a Parquet file and a CSV made by DuckDB, in {(s3 is null ? "a local-folder store" : "the loopback S3 server")}; the {label} server over stdio (C# SDK client), "
                 + $"table cache in a temporary folder. GROUP BY: `{Sql}`; first: "
                 + $"fetch into the cache + query, in a new server; cached: median of {runs}. Describe: median of {runs} after those "
                 + "(Parquet: the footer only, by byte ranges from S3; CSV: a scan of the cached copy). Peer: the same GROUP BY in DuckDB's own engine "
@@ -64,23 +72,37 @@ public static class TableBench
         finally
         {
             // The loopback server keeps everything in memory: nothing of this suite stays there.
-            var listing = await s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = bucket });
-            foreach (var o in listing.S3Objects ?? [])
-                await s3.DeleteObjectAsync(bucket, o.Key);
-            await s3.DeleteBucketAsync(bucket);
+            if (s3 is not null)
+            {
+                var listing = await s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = bucket });
+                foreach (var o in listing.S3Objects ?? [])
+                    await s3.DeleteObjectAsync(bucket, o.Key);
+                await s3.DeleteBucketAsync(bucket);
+            }
             Directory.Delete(work, recursive: true);
         }
     }
 
-    private static async Task<string> MeasureAsync(string format, long count, string server, string peer, string work, string bucket, Amazon.S3.IAmazonS3 s3)
+    private static async Task<string> MeasureAsync(string format, long count, string server, string peer, string work, string bucket, Amazon.S3.IAmazonS3? s3)
     {
         var file = Path.Combine(work, "bench." + format);
         var generated = await NodeAsync(peer, "generate", format, count.ToString(CultureInfo.InvariantCulture), file);
         var bytes = generated.GetProperty("bytes").GetInt64();
         var key = $"tables/bench.{format}";
-        await s3.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = key, FilePath = file, UseChunkEncoding = false });
         var uri = $"s3://{bucket}/{key}";
-        var environment = McpServerBench.S3Environment();
+        Dictionary<string, string> environment;
+        if (s3 is null)
+        {
+            var stored = Path.Combine(work, "root", bucket, "tables", "bench." + format);
+            Directory.CreateDirectory(Path.GetDirectoryName(stored)!);
+            File.Copy(file, stored);
+            environment = new() { ["QUILT_MCP_STORAGE"] = "local", ["QUILT_MCP_ROOT"] = Path.Combine(work, "root") };
+        }
+        else
+        {
+            await s3.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = key, FilePath = file, UseChunkEncoding = false });
+            environment = McpServerBench.S3Environment();
+        }
         environment["QUILT_MCP_TABLE_CACHE"] = Path.Combine(work, "cache-" + format);
 
         await using var session = await McpServerBench.ServerSession.StartAsync(server, environment);
@@ -105,7 +127,8 @@ public static class TableBench
         if (peerChecksum != ours)
             throw new InvalidOperationException($"{format}: our GROUP BY ({ours}) and DuckDB's ({peerChecksum}) differ.");
         var peak = session.PeakMegabytes();
-        await s3.DeleteObjectAsync(bucket, key);
+        if (s3 is not null)
+            await s3.DeleteObjectAsync(bucket, key);
         File.Delete(file);
         var (ourMedian, peerMedian) = (BenchRun.Median(cached), BenchRun.Median(peerSeconds));
         return string.Create(CultureInfo.InvariantCulture,
