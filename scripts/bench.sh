@@ -7,7 +7,7 @@
 #
 # Builds bench/Quilt.Bench in Release, publishes the quilt-mcp server three ways (scripts/publish.sh jit, r2r, aot)
 # for the start-up, round-trip and transfer figures, starts one S3 server (scripts/s3-server.sh, Ceph on 127.0.0.1) on
-# QUILT_BENCH_S3_PORT (default 7490), runs every suite (hashing, package, manifest, s3, browse, gateway, mcp, size), prints
+# QUILT_BENCH_S3_PORT (default 7490), runs every suite (hashing, package, manifest, s3, browse, gateway, mcp, size, tables), prints
 # the machine and one markdown table per suite (the tables of docs/benchmarks.md), and stops the server.
 # Environment: QUILT_BENCH_S3_PORT, QUILT_BENCH_GATEWAY_SECONDS (default 60), QUILT_BENCH_GATEWAY_CLIENTS (default 50),
 # QUILT_BENCH_AOT=0 (skip the Native AOT build, several minutes), QUILT_BENCH_TRANSFER_MB (default 1024).
@@ -24,7 +24,7 @@ for arg in "$@"; do
   case "$arg" in
     --quick) quick=1 ;;
     -h|--help) usage ;;
-    hashing|package|manifest|s3|browse|gateway|mcp|size) suites+=("$arg") ;;
+    hashing|package|manifest|s3|browse|gateway|mcp|size|tables) suites+=("$arg") ;;
     *) echo "bench.sh: unknown argument '$arg'" >&2; usage ;;
   esac
 done
@@ -52,6 +52,12 @@ export QUILT_BENCH_SERVERS=$servers
 if ! command -v aws >/dev/null; then
   echo "bench.sh: installing awscli" >&2
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends awscli) >/dev/null
+fi
+
+# The tables suite's peer: DuckDB's own engine through its Node.js API, pinned by bench/duckdb-peer/package-lock.json.
+if command -v npm >/dev/null; then
+  echo "bench.sh: installing the DuckDB peer (bench/duckdb-peer)" >&2
+  npm ci --prefix bench/duckdb-peer --no-audit --no-fund --loglevel=error >&2
 fi
 
 echo "bench.sh: starting the S3 server on 127.0.0.1:$port" >&2

@@ -56,36 +56,50 @@ public static class McpServerBench
 
     private static async Task StartupAsync(TextWriter output, IReadOnlyList<(string Label, string Path)> servers, string work)
     {
-        await output.WriteLineAsync($"Start-up: process start to the answer of initialize over stdio, {StartupRuns} runs per build (local folder storage).");
+        await output.WriteLineAsync($"Start-up: process start to the answer of initialize over stdio, and on to the answer of the first tools/list, {StartupRuns} runs per build (local folder storage).");
         await output.WriteLineAsync();
-        await output.WriteLineAsync("| build | min ms | p50 ms | max ms |");
-        await output.WriteLineAsync("| --- | ---: | ---: | ---: |");
+        await output.WriteLineAsync("| build | min ms | p50 ms | max ms | first tools/list p50 ms | max ms |");
+        await output.WriteLineAsync("| --- | ---: | ---: | ---: | ---: | ---: |");
         const string initialize = """{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"bench","version":"1.0"}}}""";
+        const string listTools = """{"jsonrpc":"2.0","method":"notifications/initialized"}""" + "\n" + """{"jsonrpc":"2.0","id":2,"method":"tools/list"}""";
         foreach (var (label, path) in servers)
         {
             var times = new List<double>();
+            var listed = new List<double>();
             for (var i = 0; i < StartupRuns + 1; i++)
             {
                 var sw = Stopwatch.StartNew();
                 using var process = Process.Start(ServerStartInfo(path, LocalEnvironment(work)))!;
                 await process.StandardInput.WriteLineAsync(initialize);
                 await process.StandardInput.FlushAsync();
-                string? line;
-                while ((line = await process.StandardOutput.ReadLineAsync()) is not null && !line.Contains("\"id\":1", StringComparison.Ordinal))
-                {
-                }
-                var elapsed = sw.Elapsed.TotalMilliseconds;
-                if (line is null)
-                    throw new InvalidOperationException($"{label}: the server closed stdout before answering initialize: {await process.StandardError.ReadToEndAsync()}");
+                var elapsed = await AnswerAsync(process, "\"id\":1", label, "initialize");
+                await process.StandardInput.WriteLineAsync(listTools);
+                await process.StandardInput.FlushAsync();
+                var toolsListed = await AnswerAsync(process, "\"id\":2", label, "tools/list");
                 process.StandardInput.Close();
                 if (!process.WaitForExit(10_000))
                     process.Kill();
                 if (i > 0) // the first run warms the disk cache for this build
+                {
                     times.Add(elapsed);
+                    listed.Add(toolsListed);
+                }
+
+                async Task<double> AnswerAsync(Process server, string id, string build, string method)
+                {
+                    string? line;
+                    while ((line = await server.StandardOutput.ReadLineAsync()) is not null && !line.Contains(id, StringComparison.Ordinal))
+                    {
+                    }
+                    if (line is null)
+                        throw new InvalidOperationException($"{build}: the server closed stdout before answering {method}: {await server.StandardError.ReadToEndAsync()}");
+                    return sw.Elapsed.TotalMilliseconds;
+                }
             }
             times.Sort();
+            listed.Sort();
             await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                $"| {label} | {times[0]:F0} | {Percentile(times, 0.5):F0} | {times[^1]:F0} |"));
+                $"| {label} | {times[0]:F0} | {Percentile(times, 0.5):F0} | {times[^1]:F0} | {Percentile(listed, 0.5):F0} | {listed[^1]:F0} |"));
         }
     }
 
@@ -204,7 +218,7 @@ public static class McpServerBench
     }
 
     /// <summary>A server process of its own with an SDK client on its stdio, so its peak memory can be read while it runs.</summary>
-    private sealed class ServerSession : IAsyncDisposable
+    internal sealed class ServerSession : IAsyncDisposable
     {
         private readonly Process _process;
         private readonly McpClient _client;
@@ -223,12 +237,14 @@ public static class McpServerBench
             return new ServerSession(process, client);
         }
 
-        public async Task CallAsync(string tool, JsonObject arguments)
+        /// <summary>Calls a tool; returns its structured result (a tool error throws, with its text).</summary>
+        public async Task<JsonElement> CallAsync(string tool, JsonObject arguments)
         {
             var values = arguments.ToDictionary(p => p.Key, p => (object?)JsonSerializer.SerializeToElement(p.Value));
             var result = await _client.CallToolAsync(tool, values);
             if (result.IsError == true)
                 throw new InvalidOperationException($"{tool} failed: {McpClientJson.Text(result)}");
+            return result.StructuredContent ?? default;
         }
 
         /// <summary>VmHWM: the most resident memory the server has had since it started.</summary>
@@ -268,7 +284,7 @@ public static class McpServerBench
         ["QUILT_MCP_ROOT"] = Path.Combine(work, "local-root"),
     };
 
-    private static Dictionary<string, string> S3Environment() => new()
+    internal static Dictionary<string, string> S3Environment() => new()
     {
         ["QUILT_MCP_STORAGE"] = "s3",
         ["QUILT_MCP_PATH_STYLE"] = "1",

@@ -48,7 +48,8 @@ internal static partial class TableCommands
             Console.WriteLine($"{result.Table.Format}, {result.Rows.ToString("N0", CultureInfo.InvariantCulture)} rows"
                 + (result.RowGroups is { } groups ? $" in {groups} row groups" : "") + $" ({result.Method})");
             if (result.Dialect is { } d)
-                Console.WriteLine($"dialect: delimiter {Show(d.Delimiter)}, quote {Show(d.Quote)}, escape {Show(d.Escape)}, header {(d.Header ? "yes" : "no")}");
+                Console.WriteLine($"dialect: delimiter {Show(d.Delimiter)}, quote {Show(d.Quote)}, escape {Show(d.Escape)}, header {(d.Header ? "yes" : "no")}"
+                    + (d.DelimiterFrom == "extension" ? " (delimiter from the .tsv extension: see the note)" : ""));
             foreach (var c in result.Columns)
             {
                 var parts = new List<string> { c.Type };

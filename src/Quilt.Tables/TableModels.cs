@@ -54,7 +54,8 @@ public sealed record TableDialect(
     [property: Description("Field delimiter.")] string Delimiter,
     [property: Description("Quote character (empty for none).")] string Quote,
     [property: Description("Escape character (empty for none).")] string Escape,
-    [property: Description("Whether the first line is a header.")] bool Header);
+    [property: Description("Whether the first line is a header.")] bool Header,
+    [property: Description("'sniffed', or 'extension' (a .tsv is read tab-separated; the note says what the sniffer found).")] string DelimiterFrom);
 
 public sealed record ValueCount(
     [property: Description("A value.")] string Value,

@@ -51,9 +51,10 @@ public sealed partial class TableOperations(ObjectOperations objects, PackageOpe
         }
         var views = new List<TableView>();
         var infos = new List<TableSourceInfo>();
+        using var leases = new CacheLeases();
         foreach (var table in resolved)
         {
-            var (view, info) = await FetchAsync(table, progress, cancellationToken).ConfigureAwait(false);
+            var (view, info) = await FetchAsync(table, leases, progress, cancellationToken).ConfigureAwait(false);
             views.Add(view);
             infos.Add(info);
         }
@@ -73,7 +74,8 @@ public sealed partial class TableOperations(ObjectOperations objects, PackageOpe
         if (offset < 0)
             throw new OperationException($"offset {offset} is negative: give a row number from 0.");
         var resolved = await ResolveAsync(table, "t", "table", cancellationToken).ConfigureAwait(false);
-        var (view, info) = await FetchAsync(resolved, progress, cancellationToken).ConfigureAwait(false);
+        using var leases = new CacheLeases();
+        var (view, info) = await FetchAsync(resolved, leases, progress, cancellationToken).ConfigureAwait(false);
         using var sandbox = TableSandbox.Open([view], Settings);
         var all = sandbox.Columns("SELECT * FROM t", [], "table");
         string Column(string name, string argument) =>
@@ -132,7 +134,8 @@ public sealed partial class TableOperations(ObjectOperations objects, PackageOpe
                 $"From the footer ({footer.BytesRead:N0} of {info.Size:N0} bytes read): means, distinct counts and top values need every row; "
                 + "call again with scan=true, or use table_query.");
         }
-        var (view, fetched) = await FetchAsync(resolved, progress, cancellationToken).ConfigureAwait(false);
+        using var leases = new CacheLeases();
+        var (view, fetched) = await FetchAsync(resolved, leases, progress, cancellationToken).ConfigureAwait(false);
         using var sandbox = TableSandbox.Open([view], Settings);
         var summary = await sandbox.RowsAsync("SUMMARIZE SELECT * FROM t", "table", cancellationToken).ConfigureAwait(false);
         // SUMMARIZE: column_name, column_type, min, max, approx_unique, avg, std, q25, q50, q75, count, null_percentage.
@@ -155,20 +158,43 @@ public sealed partial class TableOperations(ObjectOperations objects, PackageOpe
             columns.Add(new ColumnSummary(name, type, (long)Math.Round(rows * nullPercent / 100), row[4] is null ? null : Convert.ToInt64(row[4], CultureInfo.InvariantCulture),
                 Cell(row[2]), Cell(row[3]), row[5] is { } mean && double.TryParse(Cell(mean), NumberStyles.Float, CultureInfo.InvariantCulture, out var m) ? m : null, top));
         }
-        TableDialect? dialect = null;
-        if (resolved.Format is TableFormat.Csv or TableFormat.Tsv)
-        {
-            var sniffed = await sandbox.RowsAsync(
-                $"SELECT Delimiter, Quote, Escape, HasHeader FROM sniff_csv({TableSandbox.Literal(view.Files[0])}{(resolved.Format == TableFormat.Tsv ? ", delim = '\\t'" : "")})",
-                "table", cancellationToken).ConfigureAwait(false);
-            if (sniffed.Count > 0)
-            {
-                // The sniffer says "(empty)" for a character the file does not use.
-                static string Character(object? value) => Cell(value) is { } text && text != "(empty)" ? text : "";
-                dialect = new TableDialect(Character(sniffed[0][0]), Character(sniffed[0][1]), Character(sniffed[0][2]), sniffed[0][3] is true);
-            }
-        }
-        return new TableDescribeResult(fetched, rows, "scan", null, dialect, columns);
+        var (dialect, note) = resolved.Format is TableFormat.Csv or TableFormat.Tsv
+            ? await DialectAsync(sandbox, view, cancellationToken).ConfigureAwait(false)
+            : (null, null);
+        return new TableDescribeResult(fetched, rows, "scan", null, dialect, columns, note);
+    }
+
+    /// <summary>
+    /// The dialect the view reads the file with. The sniffer detects everything it can, the delimiter too; a TSV is
+    /// read tab-separated whatever it finds (a one-column TSV with commas in it would otherwise split on them), so when
+    /// the sniffer alone picks another delimiter, the tab is reported as the extension's choice and the note says so.
+    /// </summary>
+    private static async Task<(TableDialect? Dialect, string? Note)> DialectAsync(TableSandbox sandbox, TableView view, CancellationToken cancellationToken)
+    {
+        var file = TableSandbox.Literal(view.Files[0]);
+        var sniffed = await SniffAsync(sandbox, file, cancellationToken).ConfigureAwait(false);
+        if (sniffed is null || view.Format != TableFormat.Tsv)
+            return (sniffed, null);
+        if (sniffed.Delimiter == "\t")
+            return (sniffed, null);
+        // Quote, escape and header as the view reads them: sniffed with the tab fixed.
+        var read = await SniffAsync(sandbox, file + ", delim = '\\t'", cancellationToken).ConfigureAwait(false);
+        if (read is null)
+            return (null, null);
+        var alone = sniffed.Delimiter.Length == 0 ? "no delimiter" : $"'{sniffed.Delimiter}'";
+        return (read with { DelimiterFrom = "extension" },
+            $"Read tab-separated because of the .tsv extension; DuckDB's sniffer alone found {alone}. If the file is not tab-separated, name it with a .csv key.");
+    }
+
+    private static async Task<TableDialect?> SniffAsync(TableSandbox sandbox, string arguments, CancellationToken cancellationToken)
+    {
+        var sniffed = await sandbox.RowsAsync($"SELECT Delimiter, Quote, Escape, HasHeader FROM sniff_csv({arguments})", "table", cancellationToken)
+            .ConfigureAwait(false);
+        if (sniffed.Count == 0)
+            return null;
+        // The sniffer says "(empty)" for a character the file does not use.
+        static string Character(object? value) => Cell(value) is { } text && text != "(empty)" ? text : "";
+        return new TableDialect(Character(sniffed[0][0]), Character(sniffed[0][1]), Character(sniffed[0][2]), sniffed[0][3] is true, "sniffed");
     }
 
     private static string? Cell(object? value) => value switch
@@ -305,7 +331,9 @@ public sealed partial class TableOperations(ObjectOperations objects, PackageOpe
         }
     }
 
-    private async Task<(TableView View, TableSourceInfo Info)> FetchAsync(ResolvedTable table, IProgress<ProgressUpdate>? progress, CancellationToken cancellationToken)
+    /// <summary>The table's files in the cache, each leased in <paramref name="leases"/> (so no cache evicts it) until the call is done.</summary>
+    private async Task<(TableView View, TableSourceInfo Info)> FetchAsync(ResolvedTable table, CacheLeases leases, IProgress<ProgressUpdate>? progress,
+        CancellationToken cancellationToken)
     {
         var files = new List<string>();
         long bytes = 0;
@@ -315,6 +343,7 @@ public sealed partial class TableOperations(ObjectOperations objects, PackageOpe
             var key = source.Entry?.LogicalKey ?? source.Object.Key;
             var file = await Cache.GetAsync(objects.Store, source, TableFormats.Extension(table.Format, key), table.Name, progress, cancellationToken)
                 .ConfigureAwait(false);
+            leases.Add(file);
             files.Add(file.Path);
             bytes += file.Size;
             hits += file.Hit ? 1 : 0;

@@ -3,8 +3,6 @@ using System.Text;
 using Quilt.Operations.Models;
 using Quilt.Packages;
 using Quilt.Storage;
-using Quilt.Storage.Local;
-using Quilt.Storage.S3;
 using Quilt.Testing;
 
 namespace Quilt.Operations.Tests;
@@ -16,6 +14,7 @@ namespace Quilt.Operations.Tests;
 public abstract class ObjectOperationsTests : IAsyncLifetime
 {
     private readonly TempDirectory _files = new("quilt-ops-files");
+    private TestBucket _bucket = null!;
     private CountingStore _store = null!;
     private ObjectOperations _ops = null!;
 
@@ -23,20 +22,21 @@ public abstract class ObjectOperationsTests : IAsyncLifetime
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private protected abstract Task<(IObjectStore Store, string Bucket)> OpenStoreAsync();
+    private protected abstract TestStorage Storage { get; }
 
     public async ValueTask InitializeAsync()
     {
-        var (store, bucket) = await OpenStoreAsync();
-        Bucket = bucket;
-        _store = new CountingStore(store);
-        var settings = new OperationSettings { Storage = new StorageSettings(), AllowedBuckets = [bucket] };
+        _bucket = await TestBucket.OpenAsync(Storage, "data-bucket", Ct);
+        Bucket = _bucket.Bucket;
+        _store = new CountingStore(_bucket.Store);
+        var settings = new OperationSettings { Storage = new StorageSettings(), AllowedBuckets = [Bucket] };
         _ops = new QuiltOperations(new StoreConnection(_store), settings, new PackageService(new ObjectLocator([_store], allowLocalFilesOutsideStores: false))).Objects;
     }
 
-    public virtual ValueTask DisposeAsync()
+    public ValueTask DisposeAsync()
     {
         _files.Dispose();
+        _bucket?.Dispose();
         GC.SuppressFinalize(this);
         return ValueTask.CompletedTask;
     }
@@ -236,35 +236,10 @@ public abstract class ObjectOperationsTests : IAsyncLifetime
 
 public sealed class LocalObjectOperationsTests : ObjectOperationsTests
 {
-    private readonly TempDirectory _root = new("quilt-ops-root");
-
-    private protected override Task<(IObjectStore Store, string Bucket)> OpenStoreAsync()
-    {
-        Directory.CreateDirectory(Path.Join(_root.Path, "data-bucket"));
-        return Task.FromResult<(IObjectStore, string)>((new LocalFolderStore(_root.Path), "data-bucket"));
-    }
-
-    public override async ValueTask DisposeAsync()
-    {
-        await base.DisposeAsync();
-        _root.Dispose();
-    }
+    private protected override TestStorage Storage => TestStorage.LocalFolder;
 }
 
 public sealed class S3ObjectOperationsTests : ObjectOperationsTests
 {
-    private S3ObjectStore? _store;
-
-    private protected override async Task<(IObjectStore Store, string Bucket)> OpenStoreAsync()
-    {
-        var server = await S3TestServer.GetAsync();
-        _store = server.CreateStore();
-        return (_store, await server.CreateBucketAsync(cancellationToken: TestContext.Current.CancellationToken));
-    }
-
-    public override async ValueTask DisposeAsync()
-    {
-        await base.DisposeAsync();
-        _store?.Dispose();
-    }
+    private protected override TestStorage Storage => TestStorage.S3;
 }

@@ -11,6 +11,12 @@ internal static class TableFiles
 
     public const string Tsv = "id\tword\n1\tälpha\n2\tbeta\n3\t\n";
 
+    // No header, a quoted tab and doubled quotes inside quotes, a missing last value.
+    public const string QuotedTsvWithoutHeader = "1\t\"Smith\tAnn\"\tZürich\n2\t\"Bo \"\"the\"\" Best\"\tKöln\n3\tChloé\t\n";
+
+    // One column whose values hold commas: a sniffer left alone takes the comma for the delimiter.
+    public const string OneColumnTsv = "name\nSmith, Ann\nBo, Best\nChloé, X\n";
+
     public const string JsonLines = "{\"id\": 1, \"tags\": [\"a\", \"b\"], \"v\": 1.5}\n{\"id\": 2, \"tags\": [], \"v\": null}\n{\"id\": 3, \"tags\": [\"c\"], \"v\": 4}\n";
 
     public sealed class Reading

@@ -3,8 +3,6 @@ using Quilt.Core.Hashing;
 using Quilt.Operations;
 using Quilt.Packages;
 using Quilt.Storage;
-using Quilt.Storage.Local;
-using Quilt.Storage.S3;
 using Quilt.Testing;
 
 namespace Quilt.Tables.Tests;
@@ -16,6 +14,7 @@ namespace Quilt.Tables.Tests;
 public abstract class TableOperationsTests : IAsyncLifetime
 {
     private readonly TempDirectory _cache = new("quilt-tables-cache");
+    private TestBucket _bucket = null!;
     private IObjectStore _store = null!;
     private QuiltOperations _ops = null!;
 
@@ -23,23 +22,24 @@ public abstract class TableOperationsTests : IAsyncLifetime
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private protected abstract Task<(IObjectStore Store, string Bucket)> OpenStoreAsync();
+    private protected abstract TestStorage Storage { get; }
 
     public async ValueTask InitializeAsync()
     {
-        var (store, bucket) = await OpenStoreAsync();
-        (_store, Bucket) = (store, bucket);
-        var settings = new OperationSettings { Storage = new StorageSettings(), AllowedBuckets = [bucket], DefaultRegistry = bucket };
-        _ops = new QuiltOperations(new StoreConnection(store), settings, new PackageService(new ObjectLocator([store], allowLocalFilesOutsideStores: false)));
+        _bucket = await TestBucket.OpenAsync(Storage, "table-bucket", Ct);
+        (_store, Bucket) = (_bucket.Store, _bucket.Bucket);
+        var settings = new OperationSettings { Storage = new StorageSettings(), AllowedBuckets = [Bucket], DefaultRegistry = Bucket };
+        _ops = new QuiltOperations(new StoreConnection(_store), settings, new PackageService(new ObjectLocator([_store], allowLocalFilesOutsideStores: false)));
         await PutAsync("people.csv", TableFiles.Utf8(TableFiles.Csv));
         await PutAsync("words.tsv", TableFiles.Utf8(TableFiles.Tsv));
         await PutAsync("events.jsonl", TableFiles.Utf8(TableFiles.JsonLines));
         await PutAsync("readings.parquet", await TableFiles.ParquetAsync(TableFiles.Readings(1, 10), 4, Ct));
     }
 
-    public virtual ValueTask DisposeAsync()
+    public ValueTask DisposeAsync()
     {
         _cache.Dispose();
+        _bucket?.Dispose();
         GC.SuppressFinalize(this);
         return ValueTask.CompletedTask;
     }
@@ -68,7 +68,10 @@ public abstract class TableOperationsTests : IAsyncLifetime
         return written.Write.Manifest.TopHash;
     }
 
-    private string[] CachedFiles() => Directory.Exists(_cache.Path) ? Directory.GetFiles(_cache.Path) : [];
+    // The copies, not the cache's own lock and reservation files (hidden, their names start with '.').
+    private string[] CachedFiles() => Directory.Exists(_cache.Path) ? Directory.GetFiles(_cache.Path).Where(f => !Path.GetFileName(f).StartsWith('.')).ToArray() : [];
+
+    private Task<ObjectSource> SourceAsync(string key) => _ops.Objects.ReadableAsync($"s3://{Bucket}/{key}", "uri", Ct);
 
     [Fact]
     public async Task A_query_over_a_csv_keeps_quoted_commas_unicode_and_missing_values()
@@ -296,7 +299,7 @@ public abstract class TableOperationsTests : IAsyncLifetime
         var result = await Tables().DescribeAsync(Object("people.csv"), scan: false, null, Ct);
 
         Assert.Equal(("scan", 4L), (result.Method, result.Rows));
-        Assert.Equal(new TableDialect(",", "\"", "\"", true), result.Dialect);
+        Assert.Equal(new TableDialect(",", "\"", "\"", true, "sniffed"), result.Dialect);
         var score = result.Columns.Single(c => c.Name == "score");
         Assert.Equal(("DOUBLE", 1L, "1.5", "3.5"), (score.Type, score.Nulls, score.Min, score.Max));
         Assert.Equal(7.0 / 3, score.Mean!.Value, 6);
@@ -305,8 +308,32 @@ public abstract class TableOperationsTests : IAsyncLifetime
         Assert.Equal(new ValueCount("Zürich", 2), city.TopValues![0]);
 
         var tsv = await Tables().DescribeAsync(Object("words.tsv"), scan: false, null, Ct);
-        Assert.Equal(("\t", ""), (tsv.Dialect!.Delimiter, tsv.Dialect.Quote));
+        Assert.Equal(("\t", "", "sniffed"), (tsv.Dialect!.Delimiter, tsv.Dialect.Quote, tsv.Dialect.DelimiterFrom));
         Assert.Equal(3L, tsv.Rows);
+    }
+
+    [Fact]
+    public async Task A_tsv_is_described_with_the_dialect_the_sniffer_found_itself_and_where_its_delimiter_came_from()
+    {
+        await PutAsync("quoted.tsv", TableFiles.Utf8(TableFiles.QuotedTsvWithoutHeader));
+        var quoted = await Tables().DescribeAsync(Object("quoted.tsv"), scan: false, null, Ct);
+
+        // The sniffer, not told the delimiter, found the tab, the quotes and that there is no header.
+        Assert.Equal(new TableDialect("\t", "\"", "\"", false, "sniffed"), quoted.Dialect);
+        Assert.Null(quoted.Note);
+        Assert.Equal(3L, quoted.Rows);
+        Assert.Equal(["column0", "column1", "column2"], quoted.Columns.Select(c => c.Name));
+        var rows = await Tables().RowsAsync(Object("quoted.tsv"), 0, 10, null, null, null, Ct);
+        Assert.Equal(["1", "Smith\tAnn", "Zürich"], rows.Rows[0]);
+        Assert.Equal("Bo \"the\" Best", rows.Rows[1][1]);
+
+        // One column with commas in it: alone the sniffer would split on ','; the .tsv extension keeps it one column, and says so.
+        await PutAsync("names.tsv", TableFiles.Utf8(TableFiles.OneColumnTsv));
+        var names = await Tables().DescribeAsync(Object("names.tsv"), scan: false, null, Ct);
+        Assert.Equal(("\t", "extension"), (names.Dialect!.Delimiter, names.Dialect.DelimiterFrom));
+        Assert.Contains("sniffer alone found ','", names.Note, StringComparison.Ordinal);
+        Assert.Equal(["name"], names.Columns.Select(c => c.Name));
+        Assert.Equal(3L, names.Rows);
     }
 
     [Fact]
@@ -361,6 +388,97 @@ public abstract class TableOperationsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_copy_another_cache_on_the_same_folder_is_reading_is_not_evicted_and_goes_once_released()
+    {
+        var csv = TableFiles.Utf8(TableFiles.Csv).Length;
+        var tsv = TableFiles.Utf8(TableFiles.Tsv).Length;
+        var jsonl = TableFiles.Utf8(TableFiles.JsonLines).Length;
+        // Two caches on one folder, as two servers sharing it: the bound holds one of the files at a time.
+        var bound = Math.Max(csv, Math.Max(tsv, jsonl));
+        var reader = new TableCache(_cache.Path, bound);
+        var other = new TableCache(_cache.Path, bound);
+
+        var held = await reader.GetAsync(_store, await SourceAsync("people.csv"), ".csv", "p", null, Ct);
+        using (var filled = await other.GetAsync(_store, await SourceAsync("words.tsv"), ".tsv", "w", null, Ct))
+        {
+            // The csv is the least recently used copy and the bound is passed, but it is being read: it stays, whole.
+            Assert.True(File.Exists(held.Path));
+            Assert.Equal(TableFiles.Csv, await File.ReadAllTextAsync(held.Path, Ct));
+            Assert.False(filled.Hit);
+        }
+        held.Dispose();
+
+        using (await other.GetAsync(_store, await SourceAsync("events.jsonl"), ".jsonl", "e", null, Ct))
+        {
+            // Nothing is read now but the new copy: both older ones went, and the cache is within its bound again.
+            Assert.Equal([".jsonl"], CachedFiles().Select(Path.GetExtension));
+        }
+        Assert.True(CachedFiles().Sum(f => new FileInfo(f).Length) <= bound);
+    }
+
+    [Fact]
+    public async Task A_fill_in_flight_in_one_cache_counts_against_the_bound_of_another_on_the_same_folder()
+    {
+        var csv = TableFiles.Utf8(TableFiles.Csv).Length;
+        var tsv = TableFiles.Utf8(TableFiles.Tsv).Length;
+        var bound = csv + tsv - 1;
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var gated = new GatedStore(_store, "people.csv", gate.Task);
+        var first = new TableCache(_cache.Path, bound);
+        var second = new TableCache(_cache.Path, bound);
+
+        var slow = first.GetAsync(gated, await SourceAsync("people.csv"), ".csv", "p", null, Ct);
+        await gated.Opened.WaitAsync(Ct);
+        // The csv's fill is in flight and the tsv does not fit beside it: the second cache waits for it instead of
+        // filling at the same time (which would put the folder over its bound by two entries).
+        var waiting = second.GetAsync(gated, await SourceAsync("words.tsv"), ".tsv", "w", null, Ct);
+        await Task.WhenAny(waiting, Task.Delay(TimeSpan.FromSeconds(1), Ct));
+        var openedBeforeRelease = gated.OpenedKeys.Contains("words.tsv");
+        gate.SetResult();
+        using var csvCopy = await slow;
+        using var tsvCopy = await waiting;
+
+        Assert.False(openedBeforeRelease);
+        Assert.True(File.Exists(csvCopy.Path) && File.Exists(tsvCopy.Path));
+    }
+
+    [Fact]
+    public async Task A_reservation_left_by_a_fill_whose_process_died_is_removed_by_the_next_fill()
+    {
+        Directory.CreateDirectory(_cache.Path);
+        var dead = Path.Join(_cache.Path, $".entry-{new string('0', 64)}.csv.{Guid.NewGuid():N}.reserve");
+        await using (var file = File.Create(dead))
+            file.SetLength(1_000_000);
+        var cache = new TableCache(_cache.Path, 100_000);
+
+        using var copy = await cache.GetAsync(_store, await SourceAsync("people.csv"), ".csv", "p", null, Ct);
+
+        Assert.False(File.Exists(dead));
+        Assert.True(File.Exists(copy.Path));
+    }
+
+    /// <summary>Holds the read of one key until the gate opens; records the keys opened for reading.</summary>
+    private sealed class GatedStore(IObjectStore inner, string gatedKey, Task gate) : DelegatingObjectStore(inner)
+    {
+        private readonly TaskCompletionSource _opened = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task Opened => _opened.Task;
+
+        public System.Collections.Concurrent.ConcurrentBag<string> OpenedKeys { get; } = [];
+
+        public override async Task<Stream> OpenReadAsync(ObjectRef obj, ByteRange? range = null, CancellationToken cancellationToken = default)
+        {
+            OpenedKeys.Add(obj.Key);
+            if (obj.Key == gatedKey)
+            {
+                _opened.TrySetResult();
+                await gate.WaitAsync(cancellationToken);
+            }
+            return await base.OpenReadAsync(obj, range, cancellationToken);
+        }
+    }
+
+    [Fact]
     public async Task Two_fills_of_the_same_object_at_once_leave_one_whole_copy()
     {
         var tables = Tables();
@@ -376,35 +494,10 @@ public abstract class TableOperationsTests : IAsyncLifetime
 
 public sealed class LocalTableOperationsTests : TableOperationsTests
 {
-    private readonly TempDirectory _root = new("quilt-tables-root");
-
-    private protected override Task<(IObjectStore Store, string Bucket)> OpenStoreAsync()
-    {
-        Directory.CreateDirectory(Path.Join(_root.Path, "table-bucket"));
-        return Task.FromResult<(IObjectStore, string)>((new LocalFolderStore(_root.Path), "table-bucket"));
-    }
-
-    public override async ValueTask DisposeAsync()
-    {
-        await base.DisposeAsync();
-        _root.Dispose();
-    }
+    private protected override TestStorage Storage => TestStorage.LocalFolder;
 }
 
 public sealed class S3TableOperationsTests : TableOperationsTests
 {
-    private S3ObjectStore? _store;
-
-    private protected override async Task<(IObjectStore Store, string Bucket)> OpenStoreAsync()
-    {
-        var server = await S3TestServer.GetAsync();
-        _store = server.CreateStore();
-        return (_store, await server.CreateBucketAsync(cancellationToken: TestContext.Current.CancellationToken));
-    }
-
-    public override async ValueTask DisposeAsync()
-    {
-        await base.DisposeAsync();
-        _store?.Dispose();
-    }
+    private protected override TestStorage Storage => TestStorage.S3;
 }
