@@ -42,6 +42,10 @@ public static class GatewayLogging
             });
         }
         if (level >= LogLevel.Information)
+        {
             logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+            // More specific than RequestLog's quiet categories (which keep routing at Information), so it wins.
+            logging.AddFilter("Microsoft.AspNetCore.Routing.EndpointMiddleware", LogLevel.Warning);
+        }
     }
 }
