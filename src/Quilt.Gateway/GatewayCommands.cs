@@ -1,5 +1,4 @@
 using System.Globalization;
-
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using Quilt.Gateway.Configuration;

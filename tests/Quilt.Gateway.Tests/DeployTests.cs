@@ -145,6 +145,14 @@ public sealed class DeployTests(GatewayFixture gateway)
     }
 
     [Fact]
+    public async Task Health_exits_zero_only_when_healthz_answers()
+    {
+        var (exit, output, _) = await RunCliAsync("health", "--url", new Uri(gateway.BaseUrl, "/healthz").AbsoluteUri);
+        Assert.True(exit == 0, output);
+        Assert.Equal(1, (await RunCliAsync("health", "--url", $"http://127.0.0.1:{ClosedPort()}/healthz")).Exit);
+    }
+
+    [Fact]
     public async Task Token_refuses_when_the_gateway_verifies_with_a_jwks_only()
     {
         using var dir = new TempDirectory("quilt-gateway-token-jwks");
