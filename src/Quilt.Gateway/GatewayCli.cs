@@ -15,6 +15,10 @@ public static class GatewayCli
         Usage:
           quilt-gateway [serve] --config gateway.json [--Section:Key=value ...]
           quilt-gateway check --config gateway.json          validate the configuration and exit
+          quilt-gateway check --probe --config gateway.json  also reach S3, the database, the JWKS URL and the upstream
+          quilt-gateway token --config gateway.json --user NAME [--role R] [--roles A,B] [--admin] [--expires 1h]
+                              a development token signed with the configured HS256 secret (not for production)
+          quilt-gateway health [--url http://127.0.0.1:8080/healthz]   exit 0 when /healthz answers 200 (container checks)
           quilt-gateway audit --config gateway.json [--since 2025-01-01T00:00Z] [--until T] [--subject S]
                               [--action A] [--limit 100] [--json]
 
@@ -45,8 +49,11 @@ public static class GatewayCli
                 case "serve":
                 case "check":
                 {
+                    var probe = command == "check" && list.Remove("--probe");
                     var options = ConfigurationLoader.Load(config, list);
                     OptionsValidator.Validate(options);
+                    if (probe)
+                        return await GatewayCommands.ProbeAsync(options, output);
                     if (command == "check")
                     {
                         await output.WriteLineAsync($"The configuration is valid: {options.Roles.Count} roles, listening on {options.Listen}.");
@@ -58,8 +65,21 @@ public static class GatewayCli
                 }
                 case "audit":
                     return await AuditAsync(config, list, output, error);
+                case "token":
+                {
+                    var user = TakeOption(list, "--user");
+                    var role = TakeOption(list, "--role");
+                    var roles = (TakeOption(list, "--roles") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                    var expires = TakeOption(list, "--expires");
+                    var admin = list.Remove("--admin");
+                    var options = ConfigurationLoader.Load(config, list);
+                    OptionsValidator.Validate(options);
+                    return await GatewayCommands.TokenAsync(options, user, role, roles, admin, expires, output, error);
+                }
+                case "health":
+                    return await GatewayCommands.HealthAsync(TakeOption(list, "--url") ?? "http://127.0.0.1:8080/healthz", output, error);
                 default:
-                    await error.WriteLineAsync($"Unknown command '{command}'. Valid commands are: serve, check, audit (see --help).");
+                    await error.WriteLineAsync($"Unknown command '{command}'. Valid commands are: serve, check, audit, token, health (see --help).");
                     return 2;
             }
         }

@@ -49,6 +49,8 @@ public static partial class GatewayHost
         });
         if (configureLogging is not null)
             configureLogging(builder.Logging);
+        else
+            GatewayLogging.Configure(builder.Logging, options.Logging);
         // After the caller's settings, so that no level asked for there brings back ASP.NET's lines that print request
         // URLs (tokens in query strings, session ids in paths); RequestLog logs each request with its secrets masked.
         foreach (var (category, level) in RequestLog.QuietCategories)
@@ -102,6 +104,9 @@ public static partial class GatewayHost
         services.AddSingleton<IDocumentExecuter, DocumentExecuter>();
         services.AddSingleton<IGraphQLTextSerializer, GraphQLSerializer>();
         services.AddHostedService<Sweeper>();
+        if (options.Upstream.IsSet)
+            services.AddSingleton<UpstreamRegistry>();
+        services.AddSingleton<Readiness>();
 
         var app = builder.Build();
         await app.Services.GetRequiredService<JwtAuthenticator>().InitializeAsync(cancellationToken);
@@ -112,6 +117,8 @@ public static partial class GatewayHost
         app.Use((http, next) => Endpoints.AuthenticateAsync(http, () => next(http)));
         // For load balancers and orchestrators: no token, no audit line, no work.
         app.MapGet("/healthz", () => Results.Text("ok\n", "text/plain")).AllowAnonymous();
+        // Readiness: S3 and the database answer (cached briefly, anonymous, not audited).
+        app.MapGet("/readyz", Readiness.HandleAsync).AllowAnonymous();
         app.Map("/graphql", Endpoints.GraphQLAsync);
         app.MapMethods("/browse/{id}/{**path}", ["GET", "HEAD"], Endpoints.BrowseAsync);
         // Authorised by the URL's secret, not a token: clients PUT parts as they would to S3 part URLs.

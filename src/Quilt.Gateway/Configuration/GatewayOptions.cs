@@ -55,14 +55,20 @@ public sealed class GatewayOptions
 
     /// <summary>Largest GraphQL request body accepted, in bytes.</summary>
     public long MaxRequestBytes { get; set; } = 16L * 1024 * 1024;
+
+    /// <summary>Sidecar mode: the Quilt registry to forward Quilt's own operations to (null: stock mode).</summary>
+    public UpstreamOptions Upstream { get; set; } = new();
+
+    /// <summary>Log format (text or json) and level, for the command line.</summary>
+    public LoggingOptions Logging { get; set; } = new();
 }
 
 public sealed class JwtOptions
 {
-    /// <summary>Accepted "iss" values; at least one.</summary>
+    /// <summary>Accepted "iss" values; at least one (none only in sidecar mode with an HS256 secret: Quilt's tokens carry no iss).</summary>
     public List<string> Issuers { get; set; } = [];
 
-    /// <summary>Accepted "aud" values; at least one.</summary>
+    /// <summary>Accepted "aud" values; at least one (none only in sidecar mode with an HS256 secret: Quilt's tokens carry no aud).</summary>
     public List<string> Audiences { get; set; } = [];
 
     /// <summary>The HS256 shared secret (as the Quilt registry signs its tokens); at least 32 bytes.</summary>

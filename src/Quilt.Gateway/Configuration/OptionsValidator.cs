@@ -19,7 +19,8 @@ public static class OptionsValidator
         ArgumentNullException.ThrowIfNull(options);
         var problems = new List<string>();
         ValidateListen(options, problems);
-        ValidateJwt(options.Jwt, problems);
+        ValidateJwt(options.Jwt, problems, SidecarOptionsValidator.AllowsUnboundTokens(options));
+        SidecarOptionsValidator.Validate(options, problems);
         ValidateS3(options.S3, problems);
         ValidateRoles(options, problems);
         ValidateLimits(options, problems);
@@ -57,11 +58,11 @@ public static class OptionsValidator
             problems.Add($"maxRequestBytes {options.MaxRequestBytes} is too small: give at least 1024.");
     }
 
-    private static void ValidateJwt(JwtOptions jwt, List<string> problems)
+    private static void ValidateJwt(JwtOptions jwt, List<string> problems, bool unboundTokensAllowed)
     {
-        if (jwt.Issuers.Count == 0 || jwt.Issuers.Any(string.IsNullOrWhiteSpace))
+        if ((jwt.Issuers.Count == 0 && !unboundTokensAllowed) || jwt.Issuers.Any(string.IsNullOrWhiteSpace))
             problems.Add("jwt.issuers is empty: list the token issuers (\"iss\") to accept, e.g. [\"https://quilt.example.com\"].");
-        if (jwt.Audiences.Count == 0 || jwt.Audiences.Any(string.IsNullOrWhiteSpace))
+        if ((jwt.Audiences.Count == 0 && !unboundTokensAllowed) || jwt.Audiences.Any(string.IsNullOrWhiteSpace))
             problems.Add("jwt.audiences is empty: list the token audiences (\"aud\") to accept, e.g. [\"quilt-gateway\"].");
         var sources = new[] { jwt.Hs256Secret, jwt.Hs256SecretFile, jwt.JwksFile, jwt.JwksUrl }.Count(s => !string.IsNullOrEmpty(s));
         if (sources == 0)

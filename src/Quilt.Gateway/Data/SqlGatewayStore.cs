@@ -29,6 +29,21 @@ public abstract class SqlGatewayStore : IAuditStore, IStateStore, IAsyncDisposab
         }
     }
 
+    /// <summary>Opens a connection and runs SELECT 1: whether the database answers (readiness, check --probe).</summary>
+    public async Task PingAsync(CancellationToken cancellationToken = default)
+    {
+        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            var command = connection.CreateCommand();
+            await using (command.ConfigureAwait(false))
+            {
+                command.CommandText = "SELECT 1";
+                await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
     /// <summary>Brings tables made by an older version up to date (columns added since); nothing for a new database.</summary>
     protected virtual Task MigrateAsync(DbConnection connection, CancellationToken cancellationToken) => Task.CompletedTask;
 

@@ -56,6 +56,20 @@ public static partial class Endpoints
             await WriteErrorAsync(http, StatusCodes.Status401Unauthorized, "UNAUTHENTICATED", $"Not authenticated: {result.Reason}.");
             return;
         }
+        // Sidecar mode: Quilt's own operations go to the upstream registry (no role needed); the rest is served here.
+        if (services.GetService<UpstreamRegistry>() is { } upstream)
+        {
+            if (await upstream.TryForwardAsync(http))
+                return;
+            if (upstream.RolesFromUpstream)
+            {
+                if (await upstream.CallerAsync(http, result.User!) is not { } fromUpstream)
+                    return;
+                http.Items[CallerItem] = fromUpstream;
+                await next();
+                return;
+            }
+        }
         var role = await services.GetRequiredService<RoleService>().ActiveRoleAsync(result.User!, http.RequestAborted);
         http.Items[CallerItem] = new Caller(result.User!, role, client);
         await next();

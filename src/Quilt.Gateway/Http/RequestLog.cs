@@ -43,7 +43,8 @@ public static partial class RequestLog
         {
             var logger = http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(Category);
             // Health probes come every few seconds: worth a line only when debugging.
-            var level = http.Request.Path.StartsWithSegments("/healthz", StringComparison.OrdinalIgnoreCase) ? LogLevel.Debug : LogLevel.Information;
+            var level = http.Request.Path.StartsWithSegments("/healthz", StringComparison.OrdinalIgnoreCase)
+                || http.Request.Path.StartsWithSegments("/readyz", StringComparison.OrdinalIgnoreCase) ? LogLevel.Debug : LogLevel.Information;
             if (logger.IsEnabled(level))
             {
                 var path = SafePath(http.Request);

@@ -138,8 +138,9 @@ public sealed partial class JwtAuthenticator : IDisposable
         {
             ValidIssuers = _jwt.Issuers,
             ValidAudiences = _jwt.Audiences,
-            ValidateIssuer = true,
-            ValidateAudience = true,
+            // Empty only in sidecar mode with an HS256 secret (checked at start): Quilt's registry tokens carry no iss/aud.
+            ValidateIssuer = _jwt.Issuers.Count > 0,
+            ValidateAudience = _jwt.Audiences.Count > 0,
             ValidateLifetime = true,
             RequireExpirationTime = true,
             RequireSignedTokens = true,
@@ -156,7 +157,8 @@ public sealed partial class JwtAuthenticator : IDisposable
         var user = MapUser((JsonWebToken)result.SecurityToken);
         if (user.Subject.Length == 0)
             return Fail($"the token has no \"{_jwt.SubjectClaim}\" claim", claimed);
-        if (user.GrantedRoles.Count == 0)
+        // With roles from the upstream's `me`, roles are resolved later, and only for what the gateway serves itself.
+        if (user.GrantedRoles.Count == 0 && !_options.Upstream.RolesFromUpstream)
             return new AuthenticationResult(null, $"no role is granted to '{user.Subject}': the token's \"{_jwt.RolesClaim}\"/\"{_jwt.RoleClaim}\" claims name no configured role and no default role is set", user.Subject);
         return new AuthenticationResult(user, null, user.Subject);
     }
