@@ -18,6 +18,9 @@ public sealed record ServeInput
     public IReadOnlyList<string> Urls { get; init; } = [];
     public int? Port { get; init; }
     public bool? AllowRemote { get; init; }
+    public string? AuthIssuer { get; init; }
+    public string? AuthJwks { get; init; }
+    public string? Resource { get; init; }
 
     /// <summary>--storage and the other storage options, --registry-url, --registry-bucket (and the deprecated --registry).</summary>
     public ConnectionInput Connection { get; init; } = new();
