@@ -24,6 +24,9 @@ public sealed partial class OAuthDriver(Uri baseUrl) : IDisposable
 
     public Uri BaseUrl { get; } = baseUrl;
 
+    /// <summary>The issuer the redirect must name (RFC 9207): the gateway's address unless oauth.issuer is set.</summary>
+    public string? ExpectedIssuer { get; init; }
+
     public string Verifier { get; } = Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(32));
 
     public string Challenge => Base64UrlEncoder.Encode(SHA256.HashData(Encoding.ASCII.GetBytes(Verifier)));
@@ -83,7 +86,7 @@ public sealed partial class OAuthDriver(Uri baseUrl) : IDisposable
         Assert.StartsWith(RedirectUri + "?", location.OriginalString, StringComparison.Ordinal);
         var query = System.Web.HttpUtility.ParseQueryString(location.Query);
         Assert.Equal("st-123", query["state"]);
-        Assert.Equal(BaseUrl.OriginalString.TrimEnd('/'), query["iss"]);
+        Assert.Equal(ExpectedIssuer ?? BaseUrl.OriginalString.TrimEnd('/'), query["iss"]);
         return (clientId, query["code"]!);
     }
 
@@ -356,6 +359,32 @@ public sealed class OAuthServerTests(GatewayFixture gateway)
 
         var audit = await instance.AuditStore.ReadAsync(new AuditQuery { Subject = subject, Action = "oauth.exchange" }, Ct);
         Assert.Contains(audit, e => e.Outcome == AuditOutcome.Allowed && e.Target == ExchangeClient);
+    }
+
+    [Fact]
+    public async Task Two_instances_on_one_postgres_database_share_clients_codes_and_the_signing_key()
+    {
+        var database = await PostgresServer.CreateDatabaseAsync(Ct);
+        const string issuer = "https://gateway.test";
+        void Configure(Configuration.GatewayOptions o)
+        {
+            o.Audit.Postgres = database;
+            o.OAuth.Enabled = true;
+            o.OAuth.Issuer = issuer;
+        }
+        await using var first = await GatewayInstance.StartAsync(gateway, Configure);
+        await using var second = await GatewayInstance.StartAsync(gateway, Configure);
+        using var atFirst = new OAuthDriver(first.BaseUrl) { ExpectedIssuer = issuer };
+        using var atSecond = new OAuthDriver(second.BaseUrl);
+        Assert.Equal(await atFirst.Http.GetStringAsync(new Uri(first.BaseUrl, "/oauth/jwks"), Ct), await atSecond.Http.GetStringAsync(new Uri(second.BaseUrl, "/oauth/jwks"), Ct));
+
+        // Registered and approved at the first, redeemed at the second (same verifier: the same client's session).
+        var (clientId, code) = await atFirst.AuthorizeAsync(gateway.Tokens.Hs256(GatewayFixture.NewSubject("pg"), "reader"));
+        var (status, body) = await atSecond.RedeemAsync(clientId, code, atFirst.Verifier);
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(issuer, new JsonWebToken(body["access_token"]!.GetValue<string>()).Issuer);
+        var (again, _) = await atFirst.RedeemAsync(clientId, code);
+        Assert.Equal(HttpStatusCode.BadRequest, again);
     }
 
     [Fact]

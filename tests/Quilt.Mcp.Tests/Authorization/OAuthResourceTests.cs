@@ -31,6 +31,8 @@ public sealed class OAuthResourceTests : IAsyncLifetime
     private string _issuer = "";
     private Uri _endpoint = null!;
     private readonly HttpClient _http = new();
+    private readonly System.Collections.Concurrent.ConcurrentBag<(string Authorization, string Grant, string SubjectToken)> _exchanges = [];
+    private readonly System.Collections.Concurrent.ConcurrentBag<string> _registryAuthorizations = [];
 
     public async ValueTask InitializeAsync()
     {
@@ -43,6 +45,18 @@ public sealed class OAuthResourceTests : IAsyncLifetime
         _issuerApp.MapGet("/.well-known/oauth-authorization-server", () => Results.Text(
             $$"""{"issuer":"{{_issuer}}","jwks_uri":"{{_issuer}}/jwks","token_endpoint":"{{_issuer}}/token"}""", "application/json"));
         _issuerApp.MapGet("/jwks", () => Results.Text(Jwks(_key, "k1"), "application/json"));
+        // Token exchange as the authorization server answers it, and a registry that records what it was sent.
+        _issuerApp.MapPost("/token", async (HttpContext context) =>
+        {
+            var form = await context.Request.ReadFormAsync();
+            _exchanges.Add((context.Request.Headers.Authorization.ToString(), form["grant_type"].ToString(), form["subject_token"].ToString()));
+            return Results.Text("""{"access_token":"registry-token-for-alice","issued_token_type":"urn:ietf:params:oauth:token-type:jwt","token_type":"Bearer","expires_in":600}""", "application/json");
+        });
+        _issuerApp.MapPost("/registry/graphql", (HttpContext context) =>
+        {
+            _registryAuthorizations.Add(context.Request.Headers.Authorization.ToString());
+            return Results.Text("""{"errors":[{"message":"not a real registry"}]}""", "application/json");
+        });
         await _issuerApp.StartAsync(ct);
         _issuer = _issuerApp.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
 
@@ -222,6 +236,34 @@ public sealed class OAuthResourceTests : IAsyncLifetime
         Assert.True(result.GetProperty("isError").GetBoolean());
         Assert.Contains("needs the OAuth scope 'quilt.write'", result.GetProperty("content")[0].GetProperty("text").GetString(), StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Join(_root.Path, "auth-bucket", "c.txt")));
+    }
+
+    [Fact]
+    public async Task In_registry_mode_the_callers_token_is_exchanged_and_never_forwarded_to_the_registry()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var http = new HttpSettings
+        {
+            Urls = ["http://127.0.0.1:0"],
+            Auth = new AuthSettings { Issuer = new Uri(_issuer), ExchangeClientId = "quilt-mcp", ExchangeClientSecret = "exchange-secret" },
+        };
+        var settings = TestData.Settings("auth-bucket") with { Http = http, RegistryUrl = new Uri(_issuer + "/registry") };
+        await using var app = QuiltMcpServer.BuildHttpApp(settings, http);
+        await app.StartAsync(ct);
+        var endpoint = new Uri(QuiltMcpServer.EndpointsOf(app, http).Single());
+        var token = Token("quilt.read", audience: endpoint.OriginalString);
+        using var request = new HttpRequestMessage(HttpMethod.Post, endpoint) { Content = new StringContent(Call("bucket_objects_list", """{"bucket":"auth-bucket"}"""), Encoding.UTF8, "application/json") };
+        request.Headers.Add("Accept", "application/json, text/event-stream");
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        using var response = await _http.SendAsync(request, ct);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+
+        var exchange = Assert.Single(_exchanges);
+        Assert.Equal("Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes("quilt-mcp:exchange-secret")), exchange.Authorization);
+        Assert.Equal("urn:ietf:params:oauth:grant-type:token-exchange", exchange.Grant);
+        Assert.Equal(token, exchange.SubjectToken);
+        Assert.NotEmpty(_registryAuthorizations);
+        Assert.All(_registryAuthorizations, a => Assert.Equal("Bearer registry-token-for-alice", a));
     }
 
     [Fact]
