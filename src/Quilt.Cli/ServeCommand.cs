@@ -54,6 +54,21 @@ internal static class ServeCommand
         Description = "Allow --urls beyond loopback (the server has no authentication: put one in front). Env: QUILT_MCP_ALLOW_REMOTE.",
     };
 
+    private static readonly Option<string?> AuthIssuer = new("--auth-issuer")
+    {
+        Description = "With --http: accept only OAuth access tokens from this authorization server (issuer URL), minted for this server. Env: QUILT_MCP_AUTH_ISSUER.",
+    };
+
+    private static readonly Option<string?> AuthJwks = new("--auth-jwks")
+    {
+        Description = "The issuer's JWKS URL (default: from the issuer's metadata). Env: QUILT_MCP_AUTH_JWKS.",
+    };
+
+    private static readonly Option<string?> Resource = new("--resource")
+    {
+        Description = "This server's URL as clients reach it (tokens' audience; default: the first listening endpoint). Env: QUILT_MCP_AUTH_RESOURCE.",
+    };
+
     private static readonly Option<string?> RegistryBucket = new("--registry-bucket")
     {
         Description = "The bucket holding packages when a tool call names none (a name or s3://bucket). Env: QUILT_MCP_REGISTRY.",
@@ -66,7 +81,7 @@ internal static class ServeCommand
     };
 
     private static readonly Option[] All =
-        [Buckets, ReadOnly, OutputSchemas, MaxInlineBytes, MaxTextBytes, Catalog, Http, Urls, Port, AllowRemote, RegistryBucket, Registry];
+        [Buckets, ReadOnly, OutputSchemas, MaxInlineBytes, MaxTextBytes, Catalog, Http, Urls, Port, AllowRemote, AuthIssuer, AuthJwks, Resource, RegistryBucket, Registry];
 
     public static void Attach(RootCommand root)
     {
@@ -97,6 +112,9 @@ internal static class ServeCommand
             Port = parse.GetValue(Port),
             AllowRemote = Flag(AllowRemote),
             OutputSchemas = parse.GetValue(OutputSchemas),
+            AuthIssuer = parse.GetValue(AuthIssuer),
+            AuthJwks = parse.GetValue(AuthJwks),
+            Resource = parse.GetValue(Resource),
             // The storage options (--storage, --root, --endpoint, ..., --registry-url) are the root command's, shared
             // with every command and resolved the same way; their errors are listed with the server's own.
             Connection = StorageOptions.Input(parse, parse.GetValue(RegistryBucket), parse.GetValue(Registry)),

@@ -123,6 +123,7 @@ public static partial class GatewayHost
         app.MapMethods("/browse/{id}/{**path}", ["GET", "HEAD"], Endpoints.BrowseAsync);
         // Authorised by the URL's secret, not a token: clients PUT parts as they would to S3 part URLs.
         app.MapPut("/uploads/{id}/parts/{number}", Endpoints.UploadPartAsync).AllowAnonymous();
+        await OAuth.OAuthServer.MapAsync(app, options, cancellationToken);
         app.MapFallback(http => Endpoints.WriteErrorAsync(http, StatusCodes.Status404NotFound, "NOT_FOUND",
             "Nothing here: POST /graphql for the API, GET /browse/{session}/{path} for downloads."));
         return app;

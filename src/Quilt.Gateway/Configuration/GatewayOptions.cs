@@ -53,6 +53,9 @@ public sealed class GatewayOptions
     /// </summary>
     public string? CursorSecret { get; set; }
 
+    /// <summary>The built-in OAuth authorization server (for remote MCP clients); off unless enabled.</summary>
+    public OAuth.OAuthOptions OAuth { get; set; } = new();
+
     /// <summary>Largest GraphQL request body accepted, in bytes.</summary>
     public long MaxRequestBytes { get; set; } = 16L * 1024 * 1024;
 

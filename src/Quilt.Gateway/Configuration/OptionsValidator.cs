@@ -25,6 +25,7 @@ public static class OptionsValidator
         ValidateRoles(options, problems);
         ValidateLimits(options, problems);
         ValidateAuditStore(options.Audit, problems);
+        OAuth.OAuthValidation.Validate(options, problems);
         if (problems.Count > 0)
             throw new GatewayConfigurationException(problems);
     }

@@ -13,6 +13,9 @@ public abstract class SqlGatewayStore : IAuditStore, IStateStore, IAsyncDisposab
 {
     protected abstract Task<DbConnection> OpenAsync(CancellationToken cancellationToken);
 
+    /// <summary>A connection for the tables other parts of the gateway keep in the same database (such as OAuth's).</summary>
+    internal Task<DbConnection> OpenConnectionAsync(CancellationToken cancellationToken) => OpenAsync(cancellationToken);
+
     /// <summary>Statements that create the tables and the append-only triggers; each runs once, idempotently.</summary>
     protected abstract IEnumerable<string> SchemaStatements { get; }
 
@@ -371,7 +374,7 @@ public abstract class SqlGatewayStore : IAuditStore, IStateStore, IAsyncDisposab
 
     private static string? NullableString(DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
 
-    private static DbCommand Command(DbConnection connection, string sql, IEnumerable<(string Name, object? Value)> args)
+    internal static DbCommand Command(DbConnection connection, string sql, IEnumerable<(string Name, object? Value)> args)
     {
         var command = connection.CreateCommand();
 #pragma warning disable CA2100 // Statements are constants of this class; values always go in as parameters.
@@ -389,7 +392,7 @@ public abstract class SqlGatewayStore : IAuditStore, IStateStore, IAsyncDisposab
         return command;
     }
 
-    protected static async Task<int> ExecuteAsync(DbConnection connection, string sql, IEnumerable<(string, object?)> args, CancellationToken cancellationToken)
+    protected internal static async Task<int> ExecuteAsync(DbConnection connection, string sql, IEnumerable<(string, object?)> args, CancellationToken cancellationToken)
     {
         var command = Command(connection, sql, args);
         await using (command.ConfigureAwait(false))

@@ -18,6 +18,9 @@ public sealed record ServeInput
     public IReadOnlyList<string> Urls { get; init; } = [];
     public int? Port { get; init; }
     public bool? AllowRemote { get; init; }
+    public string? AuthIssuer { get; init; }
+    public string? AuthJwks { get; init; }
+    public string? Resource { get; init; }
 
     /// <summary><c>root</c> (the default) or <c>full</c>: how much of each tool's output schema tools/list gives.</summary>
     public string? OutputSchemas { get; init; }

@@ -52,4 +52,7 @@ public sealed record HttpSettings
     public string Path { get; init; } = "/mcp";
 
     public bool AllowRemote { get; init; }
+
+    /// <summary>OAuth authorization of callers (see <see cref="AuthSettings"/>), or null for none (loopback only).</summary>
+    public AuthSettings? Auth { get; init; }
 }

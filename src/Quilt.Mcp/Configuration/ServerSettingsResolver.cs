@@ -79,6 +79,7 @@ public static class ServerSettingsResolver
 
         var catalog = ResolveCatalog(input.Catalog ?? Env(CatalogVariable), input.Catalog is not null ? "--catalog" : CatalogVariable, errors);
         var http = ResolveHttp(input, Env, errors);
+        http = AuthSettingsResolver.Apply(http, input, Env, connection.Choice?.IsRegistryMode == true, errors);
 
         IRegistryTokenSource? token = null;
         if (connection.Choice?.IsRegistryMode == true && http is null)

@@ -202,12 +202,16 @@ public static class QuiltMcpServer
         // Stateless: each POST is self-contained, so nothing is kept per client and no session can leak between callers.
         var mcp = builder.Services.AddQuiltMcpServer(settings, storeFactory).WithHttpTransport(options => options.Stateless = true);
         builder.Services.AddSingleton<HonestCapabilities.StatelessHttp>();
+        if (http.Auth is { } auth)
+            McpAuthorization.AddServices(builder.Services, mcp, auth);
         configure?.Invoke(builder.Services, mcp);
         var app = builder.Build();
         app.Use((context, next) => RejectOverlongBodies(context, next, settings.MaxMessageBytes));
         if (!http.AllowRemote)
             app.Use(RejectForeignOrigins);
-        if (settings.IsRegistryMode)
+        if (http.Auth is { } authorization)
+            McpAuthorization.Use(app, settings, http, authorization);
+        else if (settings.IsRegistryMode)
             app.Use(PassBearerToken);
         app.MapMcp(http.Path);
         return app;
