@@ -77,6 +77,17 @@ public static partial class GatewayHost
             throw new GatewayConfigurationException([$"Could not read or store the listing cursor secret in the database: {ex.Message}"]);
         }
 
+        SearchIndexHolder searchIndex;
+        try
+        {
+            searchIndex = await Search.SearchIndexes.OpenAsync(options, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            await store.DisposeAsync();
+            throw new GatewayConfigurationException([$"Could not open the search index: {ex.Message}"]);
+        }
+
         var services = builder.Services;
         services.AddSingleton(options);
         services.AddSingleton(cursors);
@@ -102,6 +113,11 @@ public static partial class GatewayHost
         services.AddSingleton<IDocumentExecuter, DocumentExecuter>();
         services.AddSingleton<IGraphQLTextSerializer, GraphQLSerializer>();
         services.AddHostedService<Sweeper>();
+        services.AddSingleton(searchIndex);
+        services.AddSingleton<SearchFeed>();
+        services.AddSingleton<SearchService>();
+        services.AddSingleton<SearchReconciler>();
+        services.AddHostedService(sp => sp.GetRequiredService<SearchReconciler>());
 
         var app = builder.Build();
         await app.Services.GetRequiredService<JwtAuthenticator>().InitializeAsync(cancellationToken);
