@@ -195,7 +195,7 @@ public sealed class RegistrySearchService(RegistryApiClient client) : ISearchSer
                     json["boolean"] = Boolean(p.Boolean) ?? new JsonObject();
                     break;
             }
-            list.Add(json);
+            list.Add((JsonNode)json);
         }
         return list;
     }
