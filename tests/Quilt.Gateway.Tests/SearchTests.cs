@@ -167,7 +167,7 @@ public abstract class GatewaySearchTests<TCorpus>(TCorpus corpus) where TCorpus 
         Assert.Equal(["team/genome:second run"], Names(await client.SearchPackagesAsync(new PackageSearchRequest([], "\"second run\""), Ct)));
         Assert.Equal(["team/weather:daily weather"], Names(await client.SearchPackagesAsync(new PackageSearchRequest([], "comment:weath*"), Ct)));
         Assert.Equal(["team/genome:first run", "team/genome:second run"], Names(await client.SearchPackagesAsync(new PackageSearchRequest([corpus.A], "genome -weather"), Ct)));
-        Assert.Equal(["team/genome:second run"], Names(await client.SearchPackagesAsync(new PackageSearchRequest([], "key:raw"), Ct)));
+        Assert.Equal(["team/genome:second run"], Names(await client.SearchPackagesAsync(new PackageSearchRequest([], "entry:raw"), Ct)));
         Assert.Equal(["team/genome:first run"], Names(await client.SearchPackagesAsync(new PackageSearchRequest([], "meta.tags:mouse"), Ct)));
 
         var hit = (await client.SearchPackagesAsync(new PackageSearchRequest([], "name:weather"), Ct)).FirstPage.Hits.Single();
@@ -355,6 +355,15 @@ public abstract class GatewaySearchTests<TCorpus>(TCorpus corpus) where TCorpus 
         Assert.Empty((await client.SearchObjectsAsync(new ObjectSearchRequest([], "okapi"), Ct)).FirstPage.Hits);
     }
 }
+
+/// <summary>The corpus over the SQLite engine (one instance: a file beside the gateway's database).</summary>
+public sealed class SqliteSearchCorpus(GatewayFixture shared) : SearchCorpus(shared)
+{
+    protected override Task ConfigureEngineAsync(GatewayOptions options) => Task.CompletedTask;
+}
+
+public sealed class SqliteGatewaySearchTests(SqliteSearchCorpus corpus)
+    : GatewaySearchTests<SqliteSearchCorpus>(corpus), IClassFixture<SqliteSearchCorpus>;
 
 public sealed class PostgresGatewaySearchTests(PostgresSearchCorpus corpus)
     : GatewaySearchTests<PostgresSearchCorpus>(corpus), IClassFixture<PostgresSearchCorpus>;

@@ -16,33 +16,49 @@ internal static class IndexText
     /// <summary>The most text indexed per field: PostgreSQL keeps word positions only up to 16,383.</summary>
     public const int MaxChars = 256 * 1024;
 
+    // Accents folded by table: the gateway runs with invariant globalization, where string.Normalize cannot
+    // decompose. Latin-1 Supplement (U+00C0-U+00FF) and Latin Extended-A (U+0100-U+017F); '_' keeps the letter.
+    private const string Latin1 = "aaaaaa_ceeeeiiiidnooooo_ouuuuy__aaaaaa_ceeeeiiiidnooooo_ouuuuy_y";
+    private const string LatinExtendedA =
+        "aaaaaaccccccccddddeeeeeeeeeegggggggghhhhiiiiiiiiii__jjkkkllllllllllnnnnnnnnnoooooo__rrrrrrssssssssttttttuuuuuuuuuuuuwwyyyzzzzzzs";
+
     /// <summary>The words of <paramref name="text"/>.</summary>
     public static List<string> Words(string? text)
     {
         var words = new List<string>();
         if (string.IsNullOrEmpty(text))
             return words;
-        var decomposed = (text.Length > MaxChars ? text[..MaxChars] : text).Normalize(NormalizationForm.FormD);
         var word = new StringBuilder();
-        foreach (var c in decomposed)
+        foreach (var c in text.Length > MaxChars ? text[..MaxChars] : text)
         {
-            var category = CharUnicodeInfo.GetUnicodeCategory(c);
-            if (category is UnicodeCategory.NonSpacingMark or UnicodeCategory.SpacingCombiningMark or UnicodeCategory.EnclosingMark)
+            // Combining marks (decomposed accents) are dropped.
+            if (c is >= '\u0300' and <= '\u036F')
                 continue;
             if (char.IsLetterOrDigit(c))
             {
-                word.Append(char.ToLowerInvariant(c));
+                word.Append(Fold(char.ToLowerInvariant(c)));
                 continue;
             }
             if (word.Length > 0)
             {
-                words.Add(word.ToString().Normalize(NormalizationForm.FormC));
+                words.Add(word.ToString());
                 word.Clear();
             }
         }
         if (word.Length > 0)
-            words.Add(word.ToString().Normalize(NormalizationForm.FormC));
+            words.Add(word.ToString());
         return words;
+    }
+
+    private static char Fold(char c)
+    {
+        var folded = c switch
+        {
+            >= '\u00C0' and <= '\u00FF' => Latin1[c - '\u00C0'],
+            >= '\u0100' and <= '\u017F' => LatinExtendedA[c - '\u0100'],
+            _ => '_',
+        };
+        return folded == '_' ? c : folded;
     }
 
     /// <summary>The words joined by spaces: what is given to <c>to_tsvector('simple', …)</c>.</summary>

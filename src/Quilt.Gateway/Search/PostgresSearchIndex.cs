@@ -20,11 +20,14 @@ namespace Quilt.Gateway.Search;
 /// </summary>
 public sealed class PostgresSearchIndex : ISearchIndex
 {
-    /// <summary>The fields a package search string may name (<c>meta.</c>: any metadata path, <c>meta.run.id</c>).</summary>
-    public static readonly IReadOnlyList<string> PackageFields = ["name", "comment", "meta", "meta.", "workflow", "key"];
+    /// <summary>
+    /// The fields a package search string may name, as the embedded index has them (<c>message</c> is <c>comment</c>;
+    /// <c>entry</c>: entries' logical keys and metadata; <c>meta.</c>: any metadata path, <c>meta.run.id</c>).
+    /// </summary>
+    public static readonly IReadOnlyList<string> PackageFields = ["name", "comment", "message", "meta", "meta.", "workflow", "entry"];
 
-    /// <summary>The fields an object search string may name.</summary>
-    public static readonly IReadOnlyList<string> ObjectFields = ["key", "content", "ext"];
+    /// <summary>The fields an object search string may name (<c>text</c> is <c>content</c>).</summary>
+    public static readonly IReadOnlyList<string> ObjectFields = ["key", "ext", "content", "text"];
 
     /// <summary>The most hits on one page.</summary>
     public const int MaxPageSize = 1000;

@@ -211,10 +211,10 @@ internal sealed class PackageQuery : SqlWhere
     {
         null => "p.doc @@ {0}",
         "name" => "p.name_tsv @@ {0}",
-        "comment" => "p.comment_tsv @@ {0}",
+        "comment" or "message" => "p.comment_tsv @@ {0}",
         "meta" => "p.meta_tsv @@ {0}",
         "workflow" => "p.workflow_tsv @@ {0}",
-        "key" => "p.keys_tsv @@ {0}",
+        "entry" => "p.keys_tsv @@ {0}",
         _ => MetaPathTarget(field),
     };
 
@@ -428,7 +428,7 @@ internal sealed class ObjectQuery : SqlWhere
     {
         null => "o.doc @@ {0}",
         "key" => "o.key_tsv @@ {0}",
-        "content" => "o.content_tsv @@ {0}",
+        "content" or "text" => "o.content_tsv @@ {0}",
         // ext:csv: the extension as a word of its own (no dot).
         _ => "to_tsvector('simple', replace(o.ext, '.', '')) @@ {0}",
     };

@@ -28,6 +28,8 @@ public sealed class SearchService(SearchIndexHolder holder, RolePolicy policy, L
         ArgumentNullException.ThrowIfNull(request);
         var index = Index();
         var scope = Scope(caller.Role, request.Buckets);
+        if (request.UserMetaFilters is { Count: > 0 } predicates)
+            await CheckPredicateTypesAsync(index, request, predicates, scope, cancellationToken).ConfigureAwait(false);
         var results = await Run(() => index.SearchPackagesAsync(request, scope, cancellationToken)).ConfigureAwait(false);
         return results with { FirstPage = Seal(results.FirstPage, caller, PackagesCursor) };
     }
@@ -90,6 +92,37 @@ public sealed class SearchService(SearchIndexHolder holder, RolePolicy policy, L
             }
         }
         return new SearchScope(buckets);
+    }
+
+    /// <summary>
+    /// Refuses a metadata predicate whose field the visible packages hold, but never as the predicate's type (a number
+    /// range on a field that is always a string), which would otherwise quietly match nothing. The types are the
+    /// facets of the same buckets without any filter, so the check sees only what the caller may see.
+    /// </summary>
+    private static async Task CheckPredicateTypesAsync(ISearchIndex index, PackageSearchRequest request, IReadOnlyList<UserMetaPredicate> predicates,
+        SearchScope scope, CancellationToken cancellationToken)
+    {
+        var facets = (await Run(() => index.SearchPackagesAsync(new PackageSearchRequest(request.Buckets, Size: 1), scope, cancellationToken)).ConfigureAwait(false))
+            .Stats.UserMeta;
+        for (var i = 0; i < predicates.Count; i++)
+        {
+            var predicate = predicates[i];
+            var types = facets.Where(f => string.Equals(f.Path, predicate.Path, StringComparison.Ordinal)).Select(f => f.Type).Distinct().ToList();
+            bool Accepts(MetaFieldType stored) => predicate.Type switch
+            {
+                MetaFieldType.Text => true,
+                // A keyword with many values is a text facet; a date is a string too.
+                MetaFieldType.Keyword => stored is MetaFieldType.Keyword or MetaFieldType.Text or MetaFieldType.Datetime,
+                _ => stored == predicate.Type,
+            };
+            if (types.Count > 0 && !types.Any(Accepts))
+            {
+                var stored = string.Join(" or ", types.Select(t => t.ToString().ToLowerInvariant()));
+                throw GatewayException.Invalid(
+                    $"userMetaFilters[{i}]: metadata field {predicate.Path} is {stored} here, not {predicate.Type.ToString().ToLowerInvariant()}. Use a {types[0].ToString().ToLowerInvariant()} predicate for it.",
+                    $"userMetaFilters[{i}]");
+            }
+        }
     }
 
     private ISearchIndex Index() => holder.Index
