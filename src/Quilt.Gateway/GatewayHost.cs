@@ -79,6 +79,17 @@ public static partial class GatewayHost
             throw new GatewayConfigurationException([$"Could not read or store the listing cursor secret in the database: {ex.Message}"]);
         }
 
+        SearchIndexHolder searchIndex;
+        try
+        {
+            searchIndex = await Search.SearchIndexes.OpenAsync(options, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            await store.DisposeAsync();
+            throw new GatewayConfigurationException([$"Could not open the search index: {ex.Message}"]);
+        }
+
         var services = builder.Services;
         services.AddSingleton(options);
         services.AddSingleton(cursors);
@@ -107,6 +118,11 @@ public static partial class GatewayHost
         if (options.Upstream.IsSet)
             services.AddSingleton<UpstreamRegistry>();
         services.AddSingleton<Readiness>();
+        services.AddSingleton(searchIndex);
+        services.AddSingleton<SearchFeed>();
+        services.AddSingleton<SearchService>();
+        services.AddSingleton<SearchReconciler>();
+        services.AddHostedService(sp => sp.GetRequiredService<SearchReconciler>());
 
         var app = builder.Build();
         await app.Services.GetRequiredService<JwtAuthenticator>().InitializeAsync(cancellationToken);

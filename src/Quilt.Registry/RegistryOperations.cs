@@ -47,6 +47,94 @@ public static class RegistryOperations
         }
         """;
 
+    // ---- search (Quilt's searchPackages / searchObjects / searchMore*; answered by Elasticsearch behind a Quilt
+    // stack, or by quilt-gateway's own index). Facet extents are aliased: the members' `extents` differ in type.
+
+    private const string PackageHitFragment = """
+
+        fragment PackageHit on SearchHitPackage {
+          id score bucket name pointer hash size modified totalEntriesCount comment meta workflow
+          matchLocations { name comment meta workflow }
+          matchingEntries { logicalKey physicalKey size meta matchLocations { logicalKey physicalKey meta contents } }
+        }
+        """;
+
+    private const string ObjectHitFragment = """
+
+        fragment ObjectHit on SearchHitObject { id score bucket key version size modified deleted indexedContent }
+        """;
+
+    public const string SearchPackages = """
+        query SearchPackages($buckets: [String!], $searchString: String, $filter: PackagesSearchFilter,
+            $userMetaFilters: [PackageUserMetaPredicate!], $latestOnly: Boolean!, $size: Int, $ordering: PackageOrdering) {
+          searchPackages(buckets: $buckets, searchString: $searchString, filter: $filter, userMetaFilters: $userMetaFilters, latestOnly: $latestOnly) {
+            __typename
+            ... on PackagesSearchResultSet {
+              total
+              stats {
+                modified { min max }
+                size { min max }
+                entries { min max }
+                workflow { values }
+                userMeta {
+                  __typename
+                  ... on IPackageUserMetaFacet { path sortable }
+                  ... on NumberPackageUserMetaFacet { numberExtents: extents { min max } }
+                  ... on DatetimePackageUserMetaFacet { datetimeExtents: extents { min max } }
+                  ... on KeywordPackageUserMetaFacet { keywordExtents: extents { values } }
+                }
+                userMetaTruncated
+              }
+              firstPage(size: $size, ordering: $ordering) {
+                __typename
+                ... on PackagesSearchResultSetPage { cursor hits { ...PackageHit } }
+                ... on InvalidInput { errors { path message name } }
+                ... on OperationError { message name }
+              }
+            }
+            ... on InvalidInput { errors { path message name } }
+            ... on OperationError { message name }
+          }
+        }
+        """ + PackageHitFragment;
+
+    public const string SearchMorePackages = """
+        query SearchMorePackages($after: String!, $size: Int) {
+          searchMorePackages(after: $after, size: $size) {
+            __typename
+            ... on PackagesSearchResultSetPage { cursor hits { ...PackageHit } }
+            ... on InvalidInput { errors { path message name } }
+            ... on OperationError { message name }
+          }
+        }
+        """ + PackageHitFragment;
+
+    public const string SearchObjects = """
+        query SearchObjects($buckets: [String!], $searchString: String, $filter: ObjectsSearchFilter, $size: Int, $order: SearchResultOrder) {
+          searchObjects(buckets: $buckets, searchString: $searchString, filter: $filter) {
+            __typename
+            ... on ObjectsSearchResultSet {
+              total
+              stats { modified { min max } size { min max } ext { values } }
+              firstPage(size: $size, order: $order) { cursor hits { ...ObjectHit } }
+            }
+            ... on InvalidInput { errors { path message name } }
+            ... on OperationError { message name }
+          }
+        }
+        """ + ObjectHitFragment;
+
+    public const string SearchMoreObjects = """
+        query SearchMoreObjects($after: String!, $size: Int) {
+          searchMoreObjects(after: $after, size: $size) {
+            __typename
+            ... on ObjectsSearchResultSetPage { cursor hits { ...ObjectHit } }
+            ... on InvalidInput { errors { path message name } }
+            ... on OperationError { message name }
+          }
+        }
+        """ + ObjectHitFragment;
+
     // ---- quilt-gateway additions (docs/gateway.md): not in Quilt's schema ----
 
     public const string BucketObjects = """
@@ -128,6 +216,10 @@ public static class RegistryOperations
         [nameof(BrowsingSessionCreate)] = BrowsingSessionCreate,
         [nameof(BrowsingSessionRefresh)] = BrowsingSessionRefresh,
         [nameof(PackageConstruct)] = PackageConstruct,
+        [nameof(SearchPackages)] = SearchPackages,
+        [nameof(SearchMorePackages)] = SearchMorePackages,
+        [nameof(SearchObjects)] = SearchObjects,
+        [nameof(SearchMoreObjects)] = SearchMoreObjects,
     };
 
     /// <summary>The documents that need quilt-gateway's additions (listing, object info, links, uploads).</summary>

@@ -142,7 +142,12 @@ public sealed class QueryCostTests(GatewayFixture gateway)
     public async Task A_client_that_goes_away_cancels_the_work_of_its_request()
     {
         await using var s3 = new StallingServer();
-        await using var instance = await GatewayInstance.StartAsync(gateway, o => o.S3.Endpoint = s3.Url);
+        // No search reconciliation at start: its listing would be the stalled request this test waits for.
+        await using var instance = await GatewayInstance.StartAsync(gateway, o =>
+        {
+            o.S3.Endpoint = s3.Url;
+            o.Search.ReconcileAtStart = false;
+        });
         var token = gateway.Tokens.Hs256(GatewayFixture.NewSubject("gone"), "reader");
         using var guard = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         guard.CancelAfter(TimeSpan.FromSeconds(60));

@@ -44,6 +44,9 @@ public sealed class GatewayOptions
 
     public AuditOptions Audit { get; set; } = new();
 
+    /// <summary>The search index and how it is fed (docs/gateway.md, "Search").</summary>
+    public SearchOptions Search { get; set; } = new();
+
     /// <summary>What one GraphQL request may cost: document size, fields, depth, complexity, running time.</summary>
     public GraphQLOptions GraphQL { get; set; } = new();
 

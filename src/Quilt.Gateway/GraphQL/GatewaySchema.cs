@@ -54,6 +54,7 @@ public static class GatewaySchema
         schema.RegisterType(new JsonScalarGraphType("Json", objectsOnly: false));
         schema.RegisterType(new JsonScalarGraphType("JsonRecord", objectsOnly: true));
         schema.RegisterType(new JsonScalarGraphType("PackageContentsFlatMap", objectsOnly: false));
+        schema.RegisterType(new PackageOrderingGraphType());
         // GraphQL.NET prices introspection by the schema's real size, so the standard introspection query (as GraphiQL
         // and code generators send it) would cost some 850,000; a fiftieth of that keeps it well inside
         // graphql.maxComplexity while nested introspection, which multiplies, is still refused.
@@ -104,6 +105,7 @@ public static class GatewaySchema
         ConfigureQuery(b, s);
         ConfigurePackages(b, s);
         ConfigureMutation(b, s);
+        SearchResolvers.Configure(b);
     }
 
     private static void ConfigureQuery(SchemaBuilder b, GatewayServices s)
@@ -263,6 +265,7 @@ public static class GatewaySchema
                 e.GetValueOrDefault("size") is { } size ? Convert.ToDouble(size, System.Globalization.CultureInfo.InvariantCulture) : null,
                 e.GetValueOrDefault("meta") as JsonObject)).ToList();
             var (package, revision) = await s.Packages.ConstructAsync(CallerOf(ctx), parameters, entries, ctx.CancellationToken);
+            await SearchResolvers.RevisionPublishedAsync(ctx, parameters.Bucket, parameters.Name, revision);
             return new PackagePushSuccessModel(package, revision);
         }));
 
@@ -293,6 +296,7 @@ public static class GatewaySchema
             {
                 var url = await s.Uploads.GenerateUploadUrlAsync(CallerOf(ctx), ctx.GetArgument<string>("bucket"), ctx.GetArgument<string>("key"),
                     ctx.GetArgument<string?>("contentType"), ctx.CancellationToken);
+                SearchResolvers.UploadUrlIssued(ctx, ctx.GetArgument<string>("bucket"), ctx.GetArgument<string>("key"), url.Expires);
                 return new UploadUrlResultModel(url.Url, url.Fields, url.Expires);
             }
             catch (GatewayException ex)
@@ -320,6 +324,7 @@ public static class GatewaySchema
             var parts = ctx.GetArgument<List<object?>>("parts").Cast<Dictionary<string, object?>>()
                 .Select(p => new CompletedPart(Convert.ToInt32(p["partNumber"], System.Globalization.CultureInfo.InvariantCulture), (string)p["etag"]!)).ToList();
             var done = await s.Uploads.CompleteMultipartAsync(CallerOf(ctx), ctx.GetArgument<string>("id"), parts, ctx.CancellationToken);
+            await SearchResolvers.ObjectWrittenAsync(ctx, done.Bucket, done.Key);
             return new S3ObjectModel(done.Bucket, done.Key, done.VersionId, done.Size, done.Modified, done.ETag, null, null);
         }));
         Resolve(b, "Mutation", "multipartUploadAbort", ctx => Union(async () =>

@@ -45,6 +45,9 @@ public sealed class S3Access : IDisposable
 
     public IObjectStore StoreFor(string role) => Entry(role).Store;
 
+    /// <summary>The store with the gateway's own credentials (no role's): what the search index is fed with.</summary>
+    public IObjectStore GatewayStore => _shared.Value.Store;
+
     // Parts are sent by hand: the SDK's UploadPart wants a seekable stream, and a part is streamed, never buffered.
     private readonly HttpClient _partHttp = new(new SocketsHttpHandler { AllowAutoRedirect = false, AutomaticDecompression = System.Net.DecompressionMethods.None })
     {

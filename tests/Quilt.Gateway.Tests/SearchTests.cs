@@ -1,0 +1,369 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using Quilt.Gateway.Configuration;
+using Quilt.Gateway.Services;
+using Quilt.Registry;
+using Quilt.Search;
+
+namespace Quilt.Gateway.Tests;
+
+/// <summary>
+/// A corpus in two buckets of its own, and a gateway whose search index answers over it: objects written straight to
+/// S3 and a package published through a second gateway (both found by the reconciliation scan), packages published
+/// through this gateway (fed as they are published). Roles see all of it, one bucket, or one prefix of one bucket.
+/// The engine is the subclass's.
+/// </summary>
+public abstract class SearchCorpus(GatewayFixture shared) : IAsyncLifetime
+{
+    public GatewayFixture Shared { get; } = shared;
+    public string A { get; private set; } = "";
+    public string B { get; private set; } = "";
+    public GatewayInstance Gateway { get; private set; } = null!;
+
+    /// <summary>A gateway on the same buckets and roles without search: what it writes, the search gateway does not see.</summary>
+    public GatewayInstance Behind { get; private set; } = null!;
+
+    /// <summary>Chooses the engine.</summary>
+    protected abstract Task ConfigureEngineAsync(GatewayOptions options);
+
+    public static readonly (string Key, string Text)[] ObjectsOfA =
+    [
+        ("public/genome/readme.md", "Single cell genome atlas of the mouse brain"),
+        ("public/genome/cells.csv", "cell_id,gene,expression\n1,Actb,3.5\n"),
+        ("public/tables/weather.csv", "station,temperature\nnorth,4\n"),
+        ("public/notes/cafe-notes.txt", "Café résumé naïve"),
+        ("secret/plan.txt", "the secret genome plan"),
+        ("secret/blob.bin", "binary genome"),
+    ];
+
+    public static readonly (string Key, string Text)[] ObjectsOfB =
+    [
+        ("b/genome.txt", "genome in the other bucket"),
+        ("b/other.json", "{\"k\": \"weather\"}"),
+    ];
+
+    public async ValueTask InitializeAsync()
+    {
+        A = await Shared.S3.CreateBucketAsync();
+        B = await Shared.S3.CreateBucketAsync();
+        foreach (var (key, text) in ObjectsOfA)
+            await Shared.PutAsync(A, key, Encoding.UTF8.GetBytes(text));
+        foreach (var (key, text) in ObjectsOfB)
+            await Shared.PutAsync(B, key, Encoding.UTF8.GetBytes(text));
+
+        void Roles(GatewayOptions options)
+        {
+            options.Roles.Clear();
+            options.Users.Clear();
+            options.Roles["searcher"] = new RoleOptions { Grants = [Grant(A, ""), Grant(B, "")] };
+            options.Roles["a-only"] = new RoleOptions { Grants = [Grant(A, "")] };
+            options.Roles["narrow"] = new RoleOptions { Grants = [Grant(A, "public/")] };
+            options.Roles["writer"] = new RoleOptions { Grants = [Grant(A, "", write: true), Grant(B, "", write: true)] };
+        }
+
+        Gateway = await GatewayInstance.StartAsync(Shared, options =>
+        {
+            Roles(options);
+            options.Search.ReconcileAtStart = false;
+            options.Search.ReconcileIntervalSeconds = 0;
+            ConfigureEngineAsync(options).GetAwaiter().GetResult();
+        });
+        Behind = await GatewayInstance.StartAsync(Shared, options =>
+        {
+            Roles(options);
+            options.Search.Enabled = false;
+        });
+
+        var writer = Shared.Tokens.Hs256("search-writer", "writer");
+        await ConstructAsync(Gateway, writer, A, "team/genome", "first run",
+            new JsonObject { ["project"] = "atlas", ["temperature"] = 4.5, ["date"] = "2024-05-01", ["tags"] = new JsonArray("mouse", "brain") },
+            ("readme.md", "public/genome/readme.md"), ("cells.csv", "public/genome/cells.csv"));
+        await ConstructAsync(Gateway, writer, A, "team/weather", "daily weather",
+            new JsonObject { ["project"] = "climate", ["temperature"] = 21 }, ("weather.csv", "public/tables/weather.csv"));
+        // The next revision of team/genome gets a later pointer (pointers are whole seconds).
+        await Task.Delay(TimeSpan.FromSeconds(1.1), TestContext.Current.CancellationToken);
+        await ConstructAsync(Gateway, writer, A, "team/genome", "second run",
+            new JsonObject { ["project"] = "atlas", ["temperature"] = 37, ["date"] = "2024-06-01" },
+            ("readme.md", "public/genome/readme.md"), ("raw/cells.csv", "public/genome/cells.csv"));
+        await ConstructAsync(Behind, writer, B, "other/genome", "genome elsewhere",
+            new JsonObject { ["onlyinb"] = 1 }, ("genome.txt", "b/genome.txt"));
+
+        await Reconciler.RunOnceAsync(TestContext.Current.CancellationToken);
+    }
+
+    public SearchReconciler Reconciler => Gateway.Services.GetRequiredService<SearchReconciler>();
+
+    private static GrantOptions Grant(string bucket, string prefix, bool write = false) =>
+        new() { Bucket = bucket, Prefix = prefix, Read = true, Write = write };
+
+    public static async Task<string> ConstructAsync(GatewayInstance gateway, string token, string bucket, string name, string message, JsonObject meta,
+        params (string LogicalKey, string Key)[] entries)
+    {
+        var data = await gateway.DataAsync(token, """
+            mutation($params: PackagePushParams!, $src: PackageConstructSource!) {
+              packageConstruct(params: $params, src: $src) {
+                __typename
+                ... on PackagePushSuccess { revision { hash } }
+                ... on InvalidInput { errors { path message name } }
+                ... on OperationError { message name }
+              }
+            }
+            """, new
+        {
+            @params = new { bucket, name, message, userMeta = meta },
+            src = new { entries = entries.Select(e => new { logicalKey = e.LogicalKey, physicalKey = $"s3://{bucket}/{e.Key}" }).ToArray() },
+        });
+        var result = data["packageConstruct"]!;
+        Assert.True(result["__typename"]!.GetValue<string>() == "PackagePushSuccess", result.ToJsonString());
+        return result["revision"]!["hash"]!.GetValue<string>();
+    }
+
+    /// <summary>Quilt's client in registry mode, talking to this gateway over HTTP with a JWT for the role.</summary>
+    public RegistrySearchService Client(string subject, string role) =>
+        new(new RegistryApiClient(Shared.Http, Gateway.BaseUrl, new FixedRegistryToken(Shared.Tokens.Hs256(subject, role))));
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Behind is not null)
+            await Behind.DisposeAsync();
+        if (Gateway is not null)
+            await Gateway.DisposeAsync();
+    }
+}
+
+/// <summary>The corpus over the PostgreSQL engine (audit.postgres set: shared by every instance).</summary>
+public sealed class PostgresSearchCorpus(GatewayFixture shared) : SearchCorpus(shared)
+{
+    protected override async Task ConfigureEngineAsync(GatewayOptions options) =>
+        options.Audit.Postgres = await PostgresServer.CreateDatabaseAsync(TestContext.Current.CancellationToken);
+}
+
+/// <summary>
+/// The gateway's searches, asked as Quilt's registry client asks them (RegistrySearchService over HTTP with a JWT):
+/// the same test body for each engine, with the same expected hits.
+/// </summary>
+public abstract class GatewaySearchTests<TCorpus>(TCorpus corpus) where TCorpus : SearchCorpus
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static string[] Names(PackageSearchResults results) => [.. results.FirstPage.Hits.Select(h => $"{h.Name}:{h.Comment}").Order(StringComparer.Ordinal)];
+
+    private static string[] Keys(ObjectSearchResults results) => [.. results.FirstPage.Hits.Select(h => h.Key).Order(StringComparer.Ordinal)];
+
+    [Fact]
+    public async Task Packages_match_by_words_in_name_message_metadata_and_entry_keys()
+    {
+        var client = corpus.Client("search-pkg", "searcher");
+        var all = await client.SearchPackagesAsync(new PackageSearchRequest([], "genome"), Ct);
+        Assert.Equal(["other/genome:genome elsewhere", "team/genome:first run", "team/genome:second run"], Names(all));
+        Assert.Equal(3, all.Total);
+
+        var latest = await client.SearchPackagesAsync(new PackageSearchRequest([], "genome", LatestOnly: true), Ct);
+        Assert.Equal(["other/genome:genome elsewhere", "team/genome:second run"], Names(latest));
+        Assert.All(latest.FirstPage.Hits, h => Assert.Equal("latest", h.Pointer));
+
+        // A phrase, a field, a prefix, NOT, and a word that is only an entry's logical key.
+        Assert.Equal(["team/genome:second run"], Names(await client.SearchPackagesAsync(new PackageSearchRequest([], "\"second run\""), Ct)));
+        Assert.Equal(["team/weather:daily weather"], Names(await client.SearchPackagesAsync(new PackageSearchRequest([], "comment:weath*"), Ct)));
+        Assert.Equal(["team/genome:first run", "team/genome:second run"], Names(await client.SearchPackagesAsync(new PackageSearchRequest([corpus.A], "genome -weather"), Ct)));
+        Assert.Equal(["team/genome:second run"], Names(await client.SearchPackagesAsync(new PackageSearchRequest([], "entry:raw"), Ct)));
+        Assert.Equal(["team/genome:first run"], Names(await client.SearchPackagesAsync(new PackageSearchRequest([], "meta.tags:mouse"), Ct)));
+
+        var hit = (await client.SearchPackagesAsync(new PackageSearchRequest([], "name:weather"), Ct)).FirstPage.Hits.Single();
+        Assert.True(hit.MatchLocations.Name);
+        Assert.Equal(corpus.A, hit.Bucket);
+        Assert.Equal("climate", JsonNode.Parse(hit.Meta!)!["project"]!.GetValue<string>());
+        var entry = (await client.SearchPackagesAsync(new PackageSearchRequest([], "cells"), Ct)).FirstPage.Hits[0].MatchingEntries.Single();
+        Assert.True(entry.MatchLocations.LogicalKey);
+        Assert.EndsWith("cells.csv", entry.LogicalKey, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Metadata_predicates_filter_by_type_and_facets_describe_the_hits()
+    {
+        var client = corpus.Client("search-meta", "a-only");
+        var warm = await client.SearchPackagesAsync(new PackageSearchRequest([], UserMetaFilters:
+            [new UserMetaPredicate("/temperature", MetaFieldType.Number, Number: new NumberRange(Gte: 20))]), Ct);
+        Assert.Equal(["team/genome:second run", "team/weather:daily weather"], Names(warm));
+
+        var climate = await client.SearchPackagesAsync(new PackageSearchRequest([], UserMetaFilters:
+            [new UserMetaPredicate("/project", MetaFieldType.Keyword, Keyword: new KeywordMatch(["climate"]))]), Ct);
+        Assert.Equal(["team/weather:daily weather"], Names(climate));
+
+        var june = await client.SearchPackagesAsync(new PackageSearchRequest([], UserMetaFilters:
+            [new UserMetaPredicate("/date", MetaFieldType.Datetime, Datetime: new DateRange(Gte: new DateTimeOffset(2024, 5, 15, 0, 0, 0, TimeSpan.Zero)))]), Ct);
+        Assert.Equal(["team/genome:second run"], Names(june));
+
+        var everything = await client.SearchPackagesAsync(new PackageSearchRequest([]), Ct);
+        var temperature = everything.Stats.UserMeta.Single(f => f.Path == "/temperature");
+        Assert.Equal(MetaFieldType.Number, temperature.Type);
+        Assert.Equal(new NumberExtents(4.5, 37), temperature.Number);
+        Assert.Equal(["atlas", "climate"], everything.Stats.UserMeta.Single(f => f.Path == "/project").Keywords!.Order(StringComparer.Ordinal));
+        Assert.Equal(MetaFieldType.Datetime, everything.Stats.UserMeta.Single(f => f.Path == "/date").Type);
+
+        var newest = await client.SearchPackagesAsync(new PackageSearchRequest([], Order: SearchOrder.LexDesc), Ct);
+        Assert.Equal("team/weather", newest.FirstPage.Hits[0].Name);
+    }
+
+    [Fact]
+    public async Task Grants_hide_other_buckets_and_prefixes_from_hits_totals_and_facets()
+    {
+        // a-only: bucket B's package is neither a hit, nor counted, nor among the metadata fields.
+        var aOnly = corpus.Client("search-grants-a", "a-only");
+        var packages = await aOnly.SearchPackagesAsync(new PackageSearchRequest([], "genome"), Ct);
+        Assert.Equal(2, packages.Total);
+        Assert.All(packages.FirstPage.Hits, h => Assert.Equal(corpus.A, h.Bucket));
+        Assert.DoesNotContain(packages.Stats.UserMeta, f => f.Path == "/onlyinb");
+        var objects = await aOnly.SearchObjectsAsync(new ObjectSearchRequest([], "genome"), Ct);
+        Assert.All(objects.FirstPage.Hits, h => Assert.Equal(corpus.A, h.Bucket));
+        // Naming a bucket the role may not read is refused, not quietly empty.
+        var refused = await Assert.ThrowsAsync<SearchQueryException>(() => aOnly.SearchObjectsAsync(new ObjectSearchRequest([corpus.B], "genome"), Ct));
+        Assert.Contains(corpus.B, refused.Message, StringComparison.Ordinal);
+
+        // narrow (A's public/ only): no secret/ keys, counts and extensions without them, and no packages (.quilt/ unreadable).
+        var narrow = corpus.Client("search-grants-n", "narrow");
+        var visible = await narrow.SearchObjectsAsync(new ObjectSearchRequest([], "genome"), Ct);
+        Assert.Equal(["public/genome/cells.csv", "public/genome/readme.md"], Keys(visible));
+        Assert.Equal(2, visible.Total);
+        var every = await narrow.SearchObjectsAsync(new ObjectSearchRequest([]), Ct);
+        Assert.DoesNotContain(".bin", every.Stats.Extensions);
+        Assert.Equal(4, every.Total);
+        Assert.Equal(0, (await narrow.SearchPackagesAsync(new PackageSearchRequest([], "genome"), Ct)).Total);
+
+        var searcher = corpus.Client("search-grants-s", "searcher");
+        var all = await searcher.SearchObjectsAsync(new ObjectSearchRequest([], "genome"), Ct);
+        Assert.Equal(["b/genome.txt", "public/genome/cells.csv", "public/genome/readme.md", "secret/plan.txt"], Keys(all));
+        Assert.Equal(4, all.Total);
+        Assert.Contains(".bin", (await searcher.SearchObjectsAsync(new ObjectSearchRequest([]), Ct)).Stats.Extensions);
+    }
+
+    [Fact]
+    public async Task Objects_match_keys_and_text_with_filters_and_accents_folded()
+    {
+        var client = corpus.Client("search-obj", "a-only");
+        Assert.Equal(["public/genome/readme.md"], Keys(await client.SearchObjectsAsync(new ObjectSearchRequest([], "\"mouse brain\""), Ct)));
+        // A CSV's header is indexed, its rows are not.
+        Assert.Equal(["public/tables/weather.csv"], Keys(await client.SearchObjectsAsync(new ObjectSearchRequest([], "content:station"), Ct)));
+        Assert.Empty((await client.SearchObjectsAsync(new ObjectSearchRequest([], "north"), Ct)).FirstPage.Hits);
+        // Accents fold on both sides: résumé is found as resume, and RÉSUMÉ as résumé.
+        Assert.Equal(["public/notes/cafe-notes.txt"], Keys(await client.SearchObjectsAsync(new ObjectSearchRequest([], "content:resume"), Ct)));
+        Assert.Equal(["public/notes/cafe-notes.txt"], Keys(await client.SearchObjectsAsync(new ObjectSearchRequest([], "RÉSUMÉ naïve"), Ct)));
+        var csv = await client.SearchObjectsAsync(new ObjectSearchRequest([], Filter: new ObjectSearchFilter(Ext: new KeywordMatch([".csv"]))), Ct);
+        Assert.Equal(["public/genome/cells.csv", "public/tables/weather.csv"], Keys(csv));
+        var wildcard = await client.SearchObjectsAsync(new ObjectSearchRequest([], Filter: new ObjectSearchFilter(Key: new KeywordMatch(Wildcard: "secret/*"))), Ct);
+        Assert.Equal(["secret/blob.bin", "secret/plan.txt"], Keys(wildcard));
+        var hit = (await client.SearchObjectsAsync(new ObjectSearchRequest([], "atlas"), Ct)).FirstPage.Hits.Single();
+        Assert.StartsWith("Single cell genome atlas", hit.IndexedContent, StringComparison.Ordinal);
+        Assert.Equal(Encoding.UTF8.GetByteCount(SearchCorpus.ObjectsOfA[0].Text), hit.Size);
+    }
+
+    [Theory]
+    [InlineData("\"single cell", "Unbalanced quotes")]
+    [InlineData("colour:red", "Unknown field 'colour'")]
+    [InlineData("(genome", "Unbalanced parenthesis")]
+    public async Task Bad_search_strings_are_invalid_input_naming_the_problem(string searchString, string expected)
+    {
+        var client = corpus.Client("search-bad", "searcher");
+        var packages = await Assert.ThrowsAsync<SearchQueryException>(() => client.SearchPackagesAsync(new PackageSearchRequest([], searchString), Ct));
+        Assert.Contains(expected, packages.Message, StringComparison.Ordinal);
+        var objects = await Assert.ThrowsAsync<SearchQueryException>(() => client.SearchObjectsAsync(new ObjectSearchRequest([], searchString), Ct));
+        Assert.Contains(expected, objects.Message, StringComparison.Ordinal);
+        Assert.Equal("searchString", packages.Field);
+    }
+
+    [Fact]
+    public async Task A_predicate_of_the_wrong_type_is_invalid_input_naming_the_field_and_its_type()
+    {
+        var client = corpus.Client("search-bad-type", "searcher");
+        var error = await Assert.ThrowsAsync<SearchQueryException>(() => client.SearchPackagesAsync(new PackageSearchRequest([], UserMetaFilters:
+            [new UserMetaPredicate("/project", MetaFieldType.Number, Number: new NumberRange(Gte: 1))]), Ct));
+        Assert.Contains("/project is keyword", error.Message, StringComparison.Ordinal);
+
+        // Quilt's ordering grammar: unparseable, and well-formed but unsupported, are both the firstPage's InvalidInput.
+        var (_, body) = await corpus.Gateway.GraphQLAsync(corpus.Shared.Tokens.Hs256("search-bad-order", "searcher"), """
+            { searchPackages(searchString: "genome") { __typename ... on PackagesSearchResultSet {
+                bad: firstPage(ordering: "SYS:NAME") { __typename ... on InvalidInput { errors { name message } } }
+                unsupported: firstPage(ordering: "usr:/temperature:number:asc") { __typename ... on InvalidInput { errors { name message } } } } } }
+            """, null, "/graphql", Ct);
+        var set = body["data"]!["searchPackages"]!;
+        Assert.Equal("ordering", set["bad"]!["errors"]![0]!["name"]!.GetValue<string>());
+        Assert.Equal("UnsupportedSort", set["unsupported"]!["errors"]![0]!["name"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Pages_follow_cursors_and_a_cursor_works_only_for_the_caller_and_role_it_was_given_to()
+    {
+        var client = corpus.Client("search-pages", "searcher");
+        var first = await client.SearchObjectsAsync(new ObjectSearchRequest([], Size: 3, Order: SearchOrder.LexAsc), Ct);
+        Assert.Equal(3, first.FirstPage.Hits.Count);
+        Assert.NotNull(first.FirstPage.Cursor);
+        var keys = first.FirstPage.Hits.Select(h => $"{h.Bucket}/{h.Key}").ToList();
+        var cursor = first.FirstPage.Cursor;
+        while (cursor is not null)
+        {
+            var page = await client.MoreObjectsAsync(cursor, 3, Ct);
+            keys.AddRange(page.Hits.Select(h => $"{h.Bucket}/{h.Key}"));
+            cursor = page.Cursor;
+        }
+        Assert.Equal(first.Total, keys.Count);
+        Assert.Equal(keys.Distinct().Count(), keys.Count);
+
+        var packages = await client.SearchPackagesAsync(new PackageSearchRequest([], Size: 1, Order: SearchOrder.Newest), Ct);
+        var next = await client.MorePackagesAsync(packages.FirstPage.Cursor!, 1, Ct);
+        Assert.NotEqual(packages.FirstPage.Hits[0].Id, next.Hits.Single().Id);
+
+        // Someone else's cursor, or the same user's under another role, is refused.
+        var other = corpus.Client("search-pages-other", "searcher");
+        var error = await Assert.ThrowsAsync<SearchQueryException>(() => other.MoreObjectsAsync(first.FirstPage.Cursor!, 3, Ct));
+        Assert.Contains("cursor", error.Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<SearchQueryException>(() => corpus.Client("search-pages", "a-only").MoreObjectsAsync(first.FirstPage.Cursor!, 3, Ct));
+        await Assert.ThrowsAsync<SearchQueryException>(() => client.MorePackagesAsync(first.FirstPage.Cursor!, 3, Ct));
+    }
+
+    [Fact]
+    public async Task An_upload_and_a_published_revision_are_found_without_a_reconciliation()
+    {
+        var token = corpus.Shared.Tokens.Hs256("search-fresh", "writer");
+        // Outside public/, so that what the narrow role sees stays the same whatever order the tests run in.
+        var key = $"fresh/{Guid.NewGuid():N}.txt";
+        var url = (await corpus.Gateway.DataAsync(token, "mutation($b: String!, $k: String!) { generateUploadUrl(bucket: $b, key: $k) { uploadUrl fields expires } }",
+            new { b = corpus.A, k = key }))["generateUploadUrl"]!;
+        var (status, _) = await corpus.Shared.PostFileAsync(url, Encoding.UTF8.GetBytes("a freshly uploaded zebrafish note"));
+        Assert.True((int)status is >= 200 and < 300);
+        var client = corpus.Client("search-fresh", "writer");
+        Assert.Equal([key], Keys(await client.SearchObjectsAsync(new ObjectSearchRequest([], "zebrafish"), Ct)));
+
+        await SearchCorpus.ConstructAsync(corpus.Gateway, token, corpus.A, "fresh/zebrafish", "zebrafish study", new JsonObject(), ("note.txt", key));
+        var found = await client.SearchPackagesAsync(new PackageSearchRequest([], "zebrafish", LatestOnly: true), Ct);
+        Assert.Equal("fresh/zebrafish", found.FirstPage.Hits.Single().Name);
+    }
+
+    [Fact]
+    public async Task Reconciliation_finds_objects_written_and_deleted_behind_the_gateways_back()
+    {
+        var key = $"behind/{Guid.NewGuid():N}.md";
+        await corpus.Shared.PutAsync(corpus.A, key, Encoding.UTF8.GetBytes("an okapi sighting"));
+        var client = corpus.Client("search-behind", "searcher");
+        Assert.Empty((await client.SearchObjectsAsync(new ObjectSearchRequest([], "okapi"), Ct)).FirstPage.Hits);
+
+        await corpus.Reconciler.RunOnceAsync(Ct);
+        Assert.Equal([key], Keys(await client.SearchObjectsAsync(new ObjectSearchRequest([], "okapi"), Ct)));
+
+        await corpus.Shared.RawS3.DeleteObjectAsync(corpus.A, key, Ct);
+        await corpus.Reconciler.RunOnceAsync(Ct);
+        Assert.Empty((await client.SearchObjectsAsync(new ObjectSearchRequest([], "okapi"), Ct)).FirstPage.Hits);
+    }
+}
+
+/// <summary>The corpus over the SQLite engine (one instance: a file beside the gateway's database).</summary>
+public sealed class SqliteSearchCorpus(GatewayFixture shared) : SearchCorpus(shared)
+{
+    protected override Task ConfigureEngineAsync(GatewayOptions options) => Task.CompletedTask;
+}
+
+public sealed class SqliteGatewaySearchTests(SqliteSearchCorpus corpus)
+    : GatewaySearchTests<SqliteSearchCorpus>(corpus), IClassFixture<SqliteSearchCorpus>;
+
+public sealed class PostgresGatewaySearchTests(PostgresSearchCorpus corpus)
+    : GatewaySearchTests<PostgresSearchCorpus>(corpus), IClassFixture<PostgresSearchCorpus>;
