@@ -86,6 +86,8 @@ public static partial class GatewayHost
         services.AddSingleton(store);
         services.AddSingleton<IAuditStore>(store);
         services.AddSingleton<IStateStore>(store);
+        services.AddSingleton<IApiKeyStore>(store);
+        services.AddSingleton<ApiKeys.ApiKeyService>();
         services.AddSingleton<RolePolicy>();
         services.AddSingleton<S3Access>();
         services.AddSingleton<AuditLog>();
@@ -95,6 +97,7 @@ public static partial class GatewayHost
         services.AddSingleton<BrowsingService>();
         services.AddSingleton<ObjectService>();
         services.AddSingleton<PackageGatewayService>();
+        services.AddSingleton<PackageRevisionService>();
         services.AddSingleton(sp => new GatewayServices(
             sp.GetRequiredService<RoleService>(), sp.GetRequiredService<UploadService>(), sp.GetRequiredService<BrowsingService>(),
             sp.GetRequiredService<ObjectService>(), sp.GetRequiredService<PackageGatewayService>(), sp.GetRequiredService<AuditLog>()));
