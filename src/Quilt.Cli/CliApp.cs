@@ -13,6 +13,7 @@ internal static class CliApp
         root.Subcommands.Add(ObjectCommands.Create());
         root.Subcommands.Add(TableCommands.Create());
         root.Subcommands.Add(CleanupCommand.Create());
+        root.Subcommands.Add(RoleCommands.Create());
         ServeCommand.Attach(root);
         return root;
     }

@@ -51,7 +51,7 @@ internal static class CliSupport
 
     /// <summary>
     /// The store and revision publisher the options name, from the composition root (<see cref="StoreConnection"/>):
-    /// registry mode (--registry-url or QUILT_REGISTRY_URL) with the token in QUILT_REGISTRY_TOKEN.
+    /// registry mode (--registry-url or QUILT_REGISTRY_URL) with the token in QUILT_API_KEY (an API key) or QUILT_REGISTRY_TOKEN.
     /// </summary>
     public static StoreConnection Connect(ParseResult parse) => Connect(StorageOptions.Resolve(parse));
 
@@ -59,8 +59,8 @@ internal static class CliSupport
     {
         if (!choice.IsRegistryMode)
             return StoreConnection.Open(choice, null);
-        var token = Environment.GetEnvironmentVariable(RegistryStores.TokenVariable);
-        if (RegistryStores.CheckToken(token) is { } problem)
+        var token = RegistryStores.TokenFromEnvironment(Environment.GetEnvironmentVariable, out var problem);
+        if (problem is not null)
             throw new ArgumentException(problem);
         return StoreConnection.Open(choice, new FixedRegistryToken(token!));
     }

@@ -29,11 +29,12 @@ internal static class PackageCommands
 
     public static Command Create()
     {
-        var package = new Command("package", "Quilt data packages: create, patch, push, browse, get, list, revisions, diff, link, verify, delete, tophash.");
+        var package = new Command("package", "Quilt data packages: create, patch, push, promote, browse, get, list, revisions, diff, link, verify, delete, tophash.");
         package.Options.Add(Registry);
         package.Subcommands.Add(CreateCommand());
         package.Subcommands.Add(PatchCommand());
         package.Subcommands.Add(PushCommand());
+        package.Subcommands.Add(PromoteCommand());
         package.Subcommands.Add(BrowseCommand());
         package.Subcommands.Add(GetCommand());
         package.Subcommands.Add(ListCommand());
@@ -265,6 +266,36 @@ internal static class PackageCommands
             {
                 written = await operations.PushAsync(source, parse.GetValue(to)!, destinationStore, parse.GetValue(destName),
                     !parse.GetValue(noCopy), progress, ct).ConfigureAwait(false);
+            }
+            PrintWrite(parse, written);
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command PromoteCommand()
+    {
+        var name = NameArgument();
+        var to = new Option<string>("--to") { Description = "The destination registry: s3://bucket or a bucket name.", Required = true };
+        var destName = new Option<string?>("--dest-name") { Description = "The name in the destination (default: the same name)." };
+        var message = new Option<string?>("--message", "-m") { Description = "The new revision's message (default: the source's)." };
+        var meta = new Option<string?>("--meta") { Description = "The new revision's package metadata as JSON (default: the source's)." };
+        var workflow = new Option<string?>("--workflow") { Description = "Workflow of the destination's .quilt/workflows/config.yml (\"\" for none)." };
+        var noCopy = new Option<bool>("--no-copy") { Description = "Reference the data where it is (not through a registry, which always copies)." };
+        var command = new Command("promote", "Promote a revision to another registry (or name) as a new revision there, data copied to <user>/<name>/ "
+            + "(registry mode: the registry's packagePromote).")
+        {
+            name, Revision, to, destName, message, meta, workflow, noCopy, CliSupport.Json,
+        };
+        command.SetAction((parse, ct) => CliSupport.RunAsync(async () =>
+        {
+            var operations = Open(parse);
+            var source = operations.Target(parse.GetValue(name), null, parse.GetValue(Revision), write: true);
+            PackageWritten written;
+            using (var progress = new ConsoleProgress())
+            {
+                written = await operations.PromoteAsync(source, parse.GetValue(to)!, parse.GetValue(destName), !parse.GetValue(noCopy),
+                    parse.GetValue(message), CliSupport.ParseJsonOption(parse.GetValue(meta), "--meta"), parse.GetValue(workflow), progress, ct).ConfigureAwait(false);
             }
             PrintWrite(parse, written);
             return 0;
@@ -616,7 +647,7 @@ internal static class PackageCommands
             if (parse.GetValue(CliSupport.Json))
                 CliSupport.WriteJson(new JsonObject { ["name"] = pkg, ["deleted"] = hash, ["pointers"] = deleted.Pointers });
             else
-                Console.WriteLine($"deleted {pkg}@{hash}");
+                Console.WriteLine($"deleted {pkg}@{hash}" + (deleted.Result.Latest is null ? $" (its last revision: {pkg} is gone)" : $" (latest is now {deleted.Result.Latest})"));
             return 0;
         }));
         return command;

@@ -9,7 +9,7 @@ internal static class StorageOptions
 {
     public static readonly Option<string?> Storage = new("--storage")
     {
-        Description = "Where objects live: 'local' (a folder whose subfolders are buckets; the default), 's3', or 'registry' (a Quilt registry server at --registry-url, token in QUILT_REGISTRY_TOKEN). Env: QUILT_MCP_STORAGE.",
+        Description = "Where objects live: 'local' (a folder whose subfolders are buckets; the default), 's3', or 'registry' (a Quilt registry server at --registry-url, token in QUILT_API_KEY or QUILT_REGISTRY_TOKEN). Env: QUILT_MCP_STORAGE.",
         Recursive = true,
     };
 
@@ -34,7 +34,7 @@ internal static class StorageOptions
     public static readonly Option<string?> RegistryUrl = new("--registry-url")
     {
         Description = "A Quilt registry server (https://registry.example.com) to work through (registry mode): everything goes through its API "
-            + "with a Quilt JWT from QUILT_REGISTRY_TOKEN (for serve --http, each caller's own Authorization: Bearer token), never AWS credentials. "
+            + "with a Quilt API key from QUILT_API_KEY or a JWT from QUILT_REGISTRY_TOKEN (for serve --http, each caller's own Authorization: Bearer token), never AWS credentials. "
             + "Env: QUILT_REGISTRY_URL.",
         Recursive = true,
     };

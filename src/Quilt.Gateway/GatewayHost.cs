@@ -99,6 +99,8 @@ public static partial class GatewayHost
         services.AddSingleton(store);
         services.AddSingleton<IAuditStore>(store);
         services.AddSingleton<IStateStore>(store);
+        services.AddSingleton<IApiKeyStore>(store);
+        services.AddSingleton<ApiKeys.ApiKeyService>();
         services.AddSingleton<RolePolicy>();
         services.AddSingleton<S3Access>();
         services.AddSingleton<AuditLog>();
@@ -108,6 +110,7 @@ public static partial class GatewayHost
         services.AddSingleton<BrowsingService>();
         services.AddSingleton<ObjectService>();
         services.AddSingleton<PackageGatewayService>();
+        services.AddSingleton<PackageRevisionService>();
         services.AddSingleton(sp => new GatewayServices(
             sp.GetRequiredService<RoleService>(), sp.GetRequiredService<UploadService>(), sp.GetRequiredService<BrowsingService>(),
             sp.GetRequiredService<ObjectService>(), sp.GetRequiredService<PackageGatewayService>(), sp.GetRequiredService<AuditLog>()));

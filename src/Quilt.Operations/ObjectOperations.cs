@@ -4,6 +4,7 @@ using System.Text;
 using Quilt.Operations.Models;
 using Quilt.Operations.Previews;
 using Quilt.Packages;
+using Quilt.Registry;
 using Quilt.Storage;
 
 namespace Quilt.Operations;
@@ -38,7 +39,7 @@ public sealed class ObjectOperations(IObjectStore store, ObjectUriResolver uris,
 
     public async Task<BucketsListResult> ListBucketsAsync(CancellationToken cancellationToken)
     {
-        var storage = Store.Scheme == "file" ? "local" : Store.Scheme;
+        var storage = Settings.IsRegistryMode ? "registry" : Store.Scheme == "file" ? "local" : Store.Scheme;
         IReadOnlyList<BucketInfo>? listed = null;
         string? note = null;
         try
@@ -66,8 +67,35 @@ public sealed class ObjectOperations(IObjectStore store, ObjectUriResolver uris,
         {
             entries = listed!.OrderBy(b => b.Name, StringComparer.Ordinal).Select(b => new BucketEntry(b.Name, $"s3://{b.Name}/", b.CreatedAt));
         }
+        if (Store is RegistryApiObjectStore registry)
+            return await WithGrantsAsync(new BucketsListResult(storage, Policy.ReadOnly, Policy.AllowedBuckets.Count > 0, entries.ToList(), note), registry, cancellationToken);
         return new BucketsListResult(storage, Policy.ReadOnly, Policy.AllowedBuckets.Count > 0, entries.ToList(), note);
     }
+
+    /// <summary>Registry mode: each bucket with the prefixes the caller's active role may read and write, and that role.</summary>
+    private static async Task<BucketsListResult> WithGrantsAsync(BucketsListResult listed, RegistryApiObjectStore registry, CancellationToken cancellationToken)
+    {
+        var actions = new RegistryAccountActions(registry.Client);
+        var me = await actions.MeAsync(cancellationToken);
+        var grants = await actions.GrantsAsync(cancellationToken);
+        if (grants is null)
+        {
+            return listed with
+            {
+                Role = me?.Role,
+                Note = Join(listed.Note, "The registry does not say where your role may write: a write it may not make is refused with the registry's reason."),
+            };
+        }
+        IReadOnlyList<string> Prefixes(string bucket, Func<RegistryGrant, bool> right) =>
+            grants.Where(g => g.Bucket == bucket && right(g)).Select(g => g.Prefix).Distinct(StringComparer.Ordinal).ToList();
+        var buckets = listed.Buckets.Select(b => b with { Read = Prefixes(b.Name, g => g.Read), Write = Prefixes(b.Name, g => g.Write) }).ToList();
+        var others = me?.Roles.Where(r => r != me.Role).ToList() ?? [];
+        var note = $"read and write: the key prefixes your role{(me?.Role is { } role ? $" '{role}'" : "")} may read and write (\"\" = the whole bucket)."
+            + (others.Count > 0 ? $" Your other roles: {string.Join(", ", others)} (role_switch)." : "");
+        return listed with { Buckets = buckets, Role = me?.Role, Note = Join(listed.Note, note) };
+    }
+
+    private static string? Join(string? first, string? second) => first is null ? second : second is null ? first : first + " " + second;
 
     /// <summary>
     /// One page of the objects under a prefix. <paramref name="bucket"/> is a bucket name or an s3://bucket/prefix URI

@@ -6,6 +6,7 @@ using Quilt.Core.Manifests;
 using Quilt.Operations.Models;
 using Quilt.Packages;
 using Quilt.Packages.Workflows;
+using Quilt.Registry;
 using Quilt.Storage;
 
 namespace Quilt.Operations;
@@ -337,16 +338,21 @@ public sealed class PackageOperations(PackageTargets targets, PackageSourceResol
     {
         ArgumentNullException.ThrowIfNull(target);
         EnsureWritable();
-        if (Settings.IsRegistryMode)
-        {
-            throw new OperationException("Deleting a package revision is not available through a registry: its API has no operation for it. "
-                + "Delete the revision in the Quilt catalog, or with your own AWS credentials (quilt3.delete_package). Nothing was deleted.");
-        }
         var spec = ObjectUriResolver.Require(topHash, "topHash").Trim();
         if (!Names.IsTopHashPrefix(spec))
             throw new OperationException($"topHash '{spec}' is not a top hash: give 6 to 64 lowercase hex characters (see package_revisions).");
         var hash = await target.Registry.ResolveTopHashAsync(target.Name, spec, cancellationToken);
-        var pointers = await target.Registry.DeleteRevisionAsync(target.Name, hash, cancellationToken);
+        int pointers;
+        if (target.Registry.Store is RegistryApiObjectStore registryServer)
+        {
+            // The registry deletes (packageRevisionDelete, with the role's write rights); its pointers are counted first.
+            pointers = (await target.Registry.ListRevisionsAsync(target.Name, cancellationToken)).Count(r => r.TopHash == hash);
+            await new RegistryAccountActions(registryServer.Client).DeleteRevisionAsync(target.Registry.Bucket, target.Name, hash, cancellationToken);
+        }
+        else
+        {
+            pointers = (await target.Registry.DeleteRevisionAsync(target.Name, hash, cancellationToken)).Count;
+        }
         string? latest = null;
         try
         {
@@ -355,7 +361,7 @@ public sealed class PackageOperations(PackageTargets targets, PackageSourceResol
         catch (PackageNotFoundException)
         {
         }
-        return new PackageRevisionDeleted(pointers.Count, new PackageDeleteResult(target.Name, hash, latest));
+        return new PackageRevisionDeleted(pointers, new PackageDeleteResult(target.Name, hash, latest));
     }
 
     /// <summary>
@@ -383,6 +389,68 @@ public sealed class PackageOperations(PackageTargets targets, PackageSourceResol
             CopiesData(copy), packageProgress, cancellationToken);
         packageProgress?.Complete();
         return Written(source with { Registry = destination, Name = result.Revision.Name, Revision = null, Path = null }, result);
+    }
+
+    /// <summary>
+    /// Promotes a revision to another registry bucket (or another name): a new revision there with the same entries, its
+    /// data copied to &lt;name&gt;/ there when <paramref name="copy"/> (always through a registry server, whose
+    /// packagePromote copies on its side), with <paramref name="message"/> and <paramref name="metadata"/> when given (else
+    /// the source's). Direct mode copies the manifest (and the data, if asked) with the package core, as push does.
+    /// </summary>
+    public async Task<PackageWritten> PromoteAsync(PackageTarget source, string destinationRegistry, string? destinationName, bool copy,
+        string? message, JsonNode? metadata, string? workflow, IProgress<ProgressUpdate>? progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        EnsureWritable();
+        var name = string.IsNullOrWhiteSpace(destinationName) ? source.Name : destinationName.Trim();
+        if (!Names.IsValidPackageName(name))
+            throw new OperationException($"Invalid package name '{name}' for the destination: use user/name (letters, digits, '_' or '-').");
+        var bucket = PackageTargets.RegistryBucket(destinationRegistry);
+        Targets.Policy.EnsureCanWrite(bucket, "to");
+        if (bucket == source.Registry.Bucket && name == source.Name)
+            throw new OperationException($"Promoting {name} into its own registry under the same name makes no new revision: give another registry or name.");
+        var userMeta = metadata;
+        var (_, hash, manifest) = await RevisionAsync(source, cancellationToken);
+        var destination = Targets.Registry(bucket);
+        var target = source with { Registry = destination, Name = name, Revision = null, Path = null };
+        if (Targets.Store is RegistryApiObjectStore registryServer)
+        {
+            var previous = await TryManifestAsync(destination, name, cancellationToken);
+            var topHash = await new RegistryAccountActions(registryServer.Client).PromoteAsync(source.Registry.Bucket, source.Name, hash, bucket, name,
+                message, userMeta, workflow, cancellationToken);
+            var built = await destination.GetManifestAsync(topHash, cancellationToken);
+            var revision = (await destination.ListRevisionsAsync(name, cancellationToken)).FirstOrDefault(r => r.TopHash == topHash)
+                ?? new PackageRevision(name, topHash, DateTimeOffset.UtcNow, RegistryLayout.LatestKey(name));
+            return Written(target, new PackageWriteResult(revision, built, previous is null ? null : PackageDiff.Compute(previous, built)));
+        }
+
+        // Direct: the same entries (data copied on the way, verified against their hashes, when asked), new package metadata.
+        var sources = manifest.Entries.Select(e => (EntrySource)new ExistingEntrySource(e) { CopyData = copy }).ToList();
+        var packageProgress = ProgressOf(progress);
+        var result = await Packages.CreateAsync(destination, new CreatePackageRequest(name, sources)
+        {
+            Message = message ?? manifest.Message,
+            UserMeta = userMeta ?? manifest.UserMeta?.DeepClone(),
+            NullUserMeta = userMeta is null && manifest.PackageMeta.TryGetPropertyValue("user_meta", out var kept) && kept is null,
+            DirectoryMeta = manifest.DirectoryMetadata.ToDictionary(d => d.LogicalKey, d => d.Meta?.DeepClone(), StringComparer.Ordinal),
+            Workflow = WorkflowChoice.Parse(workflow),
+            CopyData = copy,
+            Overwrite = true,
+        }, packageProgress, cancellationToken);
+        packageProgress?.Complete();
+        return Written(target, result);
+    }
+
+    private static async Task<Manifest?> TryManifestAsync(PackageRegistry registry, string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await registry.BrowseAsync(name, null, cancellationToken)).Manifest;
+        }
+        catch (PackageNotFoundException)
+        {
+            return null;
+        }
     }
 
     /// <summary>

@@ -20,6 +20,7 @@ public sealed class QuiltOperations
         var uris = new ObjectUriResolver(Policy, new PackageEntryResolver(targets));
         Objects = new ObjectOperations(store, uris, Policy, settings, localRoots);
         Packages = new PackageOperations(targets, new PackageSourceResolver(store, uris, Policy, settings, localRoots), packages, settings);
+        Roles = new RoleOperations(store);
     }
 
     public BucketAccessPolicy Policy { get; }
@@ -27,4 +28,6 @@ public sealed class QuiltOperations
     public ObjectOperations Objects { get; }
 
     public PackageOperations Packages { get; }
+
+    public RoleOperations Roles { get; }
 }

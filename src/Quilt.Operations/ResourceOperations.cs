@@ -64,7 +64,9 @@ public sealed class ResourceOperations(ObjectOperations objects, PackageOperatio
         {
             var user = await RegistryUserAsync(cancellationToken);
             return new ServerBucketsResult(buckets,
-                "The registry lists the buckets your role may read. It does not say which you may write: a write your role may not make is refused with the registry's reason."
+                (buckets.Buckets.Any(b => b.Write is not null)
+                    ? "The registry lists the buckets your role may read, each with the prefixes it may read and write (role_switch changes the role)."
+                    : "The registry lists the buckets your role may read. It does not say which you may write: a write your role may not make is refused with the registry's reason.")
                 + (Objects.Settings.ReadOnly ? " This server is read-only, so it makes no writes at all." : ""),
                 user?.Role);
         }

@@ -56,7 +56,7 @@ public sealed class StoreConnection
         if (registryUrl is null)
             return new StoreConnection(ObjectStoreFactory.Create(storage));
         if (tokens is null)
-            throw new ArgumentException($"Registry mode needs a Quilt JWT: set {RegistryStores.TokenVariable}.");
+            throw new ArgumentException($"Registry mode needs a Quilt token: set {RegistryStores.ApiKeyVariable} or {RegistryStores.TokenVariable}.");
         var client = new RegistryApiClient(RegistryHttp, registryUrl, tokens);
         return new StoreConnection(new RegistryApiObjectStore(client), new RegistryApiPublisher(client));
     }

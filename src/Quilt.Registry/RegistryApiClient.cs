@@ -73,7 +73,7 @@ public sealed class RegistryApiClient
         var token = _tokens.Token;
         if (string.IsNullOrWhiteSpace(token))
             throw new RegistryAuthenticationException(
-                $"No registry token for this request: the registry at {BaseUrl} needs a Quilt JWT (Authorization: Bearer …).");
+                $"No registry token for this request: the registry at {BaseUrl} needs a Quilt JWT or API key (Authorization: Bearer …).");
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
     }
 
@@ -122,7 +122,7 @@ public sealed class RegistryApiClient
             if (response.StatusCode == HttpStatusCode.Unauthorized)
             {
                 throw new RegistryAuthenticationException(
-                    $"The registry at {BaseUrl} did not accept the token ({FirstMessage(json) ?? "HTTP 401"}). Get a new Quilt token (sign in again) and retry.");
+                    $"The registry at {BaseUrl} did not accept the {TokenKind} ({FirstMessage(json) ?? "HTTP 401"}). {NewTokenAdvice}");
             }
             if (json?["errors"] is JsonArray { Count: > 0 } errors)
                 throw ErrorFor(errors, operation);
@@ -156,12 +156,20 @@ public sealed class RegistryApiClient
         return code switch
         {
             "FORBIDDEN" => new AccessDeniedException($"The registry refused to {operation}: {message}"),
-            "UNAUTHENTICATED" => new RegistryAuthenticationException($"The registry at {BaseUrl} did not accept the token ({message}). Get a new Quilt token and retry."),
+            "UNAUTHENTICATED" => new RegistryAuthenticationException($"The registry at {BaseUrl} did not accept the {TokenKind} ({message}). {NewTokenAdvice}"),
             "NOT_FOUND" => new RegistryException($"Could not {operation}: {message}"),
             "BAD_REQUEST" => new RegistryException($"The registry refused to {operation}: {message}"),
             _ => new RegistryException($"The registry failed to {operation}: {message}"),
         };
     }
+
+    private string TokenKind => RegistryStores.IsApiKey(_tokens.Token) ? "API key" : "token";
+
+    // Only for a token the registry did not accept (401): a new one helps there, and nowhere else (a token without a
+    // role or a right is refused with 403 or FORBIDDEN, which a new token of the same user would not change).
+    private string NewTokenAdvice => RegistryStores.IsApiKey(_tokens.Token)
+        ? "The key may be revoked or expired: create a new one (quilt3.api_keys.create, or apiKeyCreate) and retry with it."
+        : "Get a new Quilt token (sign in again) and retry.";
 
     private static string? FirstMessage(JsonObject? json) =>
         json?["errors"] is JsonArray { Count: > 0 } errors && errors[0]?["message"] is JsonValue v && v.GetValueKind() == JsonValueKind.String

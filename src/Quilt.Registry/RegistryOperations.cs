@@ -135,7 +135,42 @@ public static class RegistryOperations
         }
         """ + ObjectHitFragment;
 
+    public const string PackageRevisionDelete = """
+        mutation PackageRevisionDelete($bucket: String!, $name: String!, $hash: String!) {
+          packageRevisionDelete(bucket: $bucket, name: $name, hash: $hash) {
+            __typename
+            ... on OperationError { message name }
+          }
+        }
+        """;
+
+    public const string PackagePromote = """
+        mutation PackagePromote($params: PackagePushParams!, $src: PackagePromoteSource!) {
+          packagePromote(params: $params, src: $src) {
+            __typename
+            ... on PackagePushSuccess { package { bucket name } revision { hash } }
+            ... on InvalidInput { errors { path message name } }
+            ... on OperationError { message name }
+          }
+        }
+        """;
+
+    public const string SwitchRole = """
+        mutation SwitchRole($roleName: String!) {
+          switchRole(roleName: $roleName) {
+            __typename
+            ... on Me { name email isAdmin role { name } roles { name } }
+            ... on InvalidInput { errors { path message name } }
+            ... on OperationError { message name }
+          }
+        }
+        """;
+
     // ---- quilt-gateway additions (docs/gateway.md): not in Quilt's schema ----
+
+    public const string MyGrants = """
+        query MyGrants { myGrants { bucket prefix read write } }
+        """;
 
     public const string BucketObjects = """
         query BucketObjects($bucket: String!, $prefix: String, $delimiter: String, $first: Int, $after: String) {
@@ -220,11 +255,15 @@ public static class RegistryOperations
         [nameof(SearchMorePackages)] = SearchMorePackages,
         [nameof(SearchObjects)] = SearchObjects,
         [nameof(SearchMoreObjects)] = SearchMoreObjects,
+        [nameof(PackageRevisionDelete)] = PackageRevisionDelete,
+        [nameof(PackagePromote)] = PackagePromote,
+        [nameof(SwitchRole)] = SwitchRole,
     };
 
     /// <summary>The documents that need quilt-gateway's additions (listing, object info, links, uploads).</summary>
     public static IReadOnlyDictionary<string, string> GatewayAdditions { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
     {
+        [nameof(MyGrants)] = MyGrants,
         [nameof(BucketObjects)] = BucketObjects,
         [nameof(BucketObject)] = BucketObject,
         [nameof(BrowsingSessionLink)] = BrowsingSessionLink,

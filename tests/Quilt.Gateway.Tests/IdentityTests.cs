@@ -107,8 +107,11 @@ public sealed class IdentityTests(GatewayFixture gateway)
     {
         var subject = GatewayFixture.NewSubject("norole");
         var (status, body) = await gateway.GraphQLAsync(gateway.Tokens.Hs256(subject, "not-a-role"), MeQuery);
-        Assert.Equal(HttpStatusCode.Unauthorized, status);
+        // Valid but without a role: 403, as a new token of the same user would not help (401 would say it does).
+        Assert.Equal(HttpStatusCode.Forbidden, status);
+        Assert.Equal("FORBIDDEN", body["errors"]![0]!["extensions"]!["code"]!.GetValue<string>());
         Assert.Contains("no role is granted", body["errors"]![0]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Contains("Ask this gateway's admin for a role", body["errors"]![0]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -161,7 +164,7 @@ public sealed class IdentityTests(GatewayFixture gateway)
             if (verified is not null)
                 claims["email_verified"] = verified;
             var (status, body) = await gateway.GraphQLAsync(gateway.Tokens.Hs256WithClaims(claims), MeQuery);
-            Assert.True(status == HttpStatusCode.Unauthorized, $"email_verified={verified ?? "absent"}: HTTP {(int)status} {body.ToJsonString()}");
+            Assert.True(status == HttpStatusCode.Forbidden, $"email_verified={verified ?? "absent"}: HTTP {(int)status} {body.ToJsonString()}");
             Assert.Contains("no role is granted", body["errors"]![0]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
         }
 

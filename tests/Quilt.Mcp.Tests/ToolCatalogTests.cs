@@ -38,7 +38,7 @@ public sealed class ToolCatalogTests : IDisposable
             ["bucket_object_copy", "bucket_object_delete", "bucket_object_fetch", "bucket_object_info", "bucket_object_link", "bucket_object_text",
                 "bucket_objects_list", "bucket_objects_put", "buckets_list", "get_resource",
                 "package_browse", "package_create", "package_diff", "package_entry_fetch", "package_entry_text", "package_link", "package_list",
-                "package_patch", "package_revision_delete", "package_revisions", "table_describe", "table_query", "table_rows"],
+                "package_patch", "package_promote", "package_revision_delete", "package_revisions", "role_switch", "table_describe", "table_query", "table_rows"],
             names);
         foreach (var tool in tools.Select(t => t.ProtocolTool))
         {
@@ -48,9 +48,10 @@ public sealed class ToolCatalogTests : IDisposable
             Assert.NotNull(a.ReadOnlyHint);
             Assert.NotNull(a.OpenWorldHint);
             var writes = tool.Name is "bucket_objects_put" or "bucket_object_copy" or "bucket_object_delete"
-                or "package_create" or "package_patch" or "package_revision_delete";
-            // Publishing a revision adds to a package's history; only deleting one (or overwriting objects) destroys.
-            var destroys = writes && tool.Name is not ("package_create" or "package_patch");
+                or "package_create" or "package_patch" or "package_revision_delete" or "package_promote" or "role_switch";
+            // Publishing a revision adds to a package's history (a role switch changes only who acts); only deleting a
+            // revision (or overwriting objects) destroys.
+            var destroys = writes && tool.Name is not ("package_create" or "package_patch" or "package_promote" or "role_switch");
             Assert.Equal(!writes, a.ReadOnlyHint);
             // The spec gives destructiveHint and idempotentHint meaning only for tools that write: only they carry them.
             Assert.Equal(writes ? destroys : null, a.DestructiveHint);

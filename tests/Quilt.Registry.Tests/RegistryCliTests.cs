@@ -12,7 +12,10 @@ public sealed class RegistryCliTests(RegistryFixture fx)
 {
     private sealed record Run(int ExitCode, string Stdout, string Stderr);
 
-    private static async Task<Run> RunAsync(string token, params string[] args)
+    private static Task<Run> RunAsync(string token, params string[] args) => RunWithAsync("QUILT_REGISTRY_TOKEN", token, args);
+
+    /// <summary>Runs the command line with the token in <paramref name="variable"/> (QUILT_REGISTRY_TOKEN or QUILT_API_KEY).</summary>
+    private static async Task<Run> RunWithAsync(string variable, string token, string[] args)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "quilt-mcp.dll"));
@@ -21,7 +24,7 @@ public sealed class RegistryCliTests(RegistryFixture fx)
         // Registry mode needs no AWS credentials: none are given, so nothing can reach S3 but through the registry.
         foreach (var name in psi.Environment.Keys.Where(k => k.StartsWith("AWS_", StringComparison.Ordinal) || k.StartsWith("QUILT_", StringComparison.Ordinal)).ToList())
             psi.Environment.Remove(name);
-        psi.Environment["QUILT_REGISTRY_TOKEN"] = token;
+        psi.Environment[variable] = token;
         using var process = Process.Start(psi)!;
         process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
@@ -53,6 +56,45 @@ public sealed class RegistryCliTests(RegistryFixture fx)
         var ls = await RunAsync(token, "object", "ls", $"s3://{fx.Data}/{prefix}/", "--registry-url", registry);
         Ok(ls);
         Assert.Contains("notes.txt", ls.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task With_an_api_key_role_switch_package_promote_and_delete_go_through_the_registry()
+    {
+        var subject = $"cli-key-{Guid.NewGuid():N}"[..20];
+        var jwt = fx.Token(["reader", "writer"], subject);
+        var created = await fx.StoreWithToken(jwt).Client.ExecuteAsync(
+            "mutation { apiKeyCreate(input: { name: \"cli\" }) { ... on APIKeyCreated { secret } } }", null, "create a key", TestContext.Current.CancellationToken);
+        var key = created["apiKeyCreate"]!["secret"]!.GetValue<string>();
+        var registry = fx.Gateway.ToString();
+        Task<Run> Cli(params string[] args) => RunWithAsync("QUILT_API_KEY", key, [.. args, "--registry-url", registry]);
+
+        var roles = await Cli("role", "switch");
+        Ok(roles);
+        Assert.Equal("acting as reader; your roles: reader, writer", roles.Stdout.Trim());
+        var switched = await Cli("role", "switch", "writer");
+        Ok(switched);
+        Assert.StartsWith("switched to writer", switched.Stdout, StringComparison.Ordinal);
+
+        var name = $"team/clip{Guid.NewGuid():N}"[..20];
+        using var dir = new TempDirectory();
+        var file = dir.Combine("a.txt");
+        await File.WriteAllTextAsync(file, "promoted by the cli", TestContext.Current.CancellationToken);
+        Ok(await Cli("package", "create", name, file, "-m", "one", "--registry-bucket", fx.Data));
+        Ok(await Cli("package", "promote", name, "--to", fx.Promoted, "-m", "released", "--registry-bucket", fx.Data));
+        var promoted = await Cli("package", "revisions", name, "--registry-bucket", fx.Promoted);
+        Ok(promoted);
+        Assert.Contains("released", promoted.Stdout, StringComparison.Ordinal);
+
+        var history = await Cli("package", "revisions", name, "--registry-bucket", fx.Promoted, "--json");
+        var hash = System.Text.Json.Nodes.JsonNode.Parse(history.Stdout)!.AsArray()[0]!["top_hash"]!.GetValue<string>();
+        var deleted = await Cli("package", "delete", name, hash, "--registry-bucket", fx.Promoted);
+        Ok(deleted);
+        Assert.Contains("is gone", deleted.Stdout, StringComparison.Ordinal);
+        var actions = await fx.AuditedActionsAsync(subject);
+        Assert.Contains("packagePromote", actions);
+        Assert.Contains("packageRevisionDelete", actions);
+        Assert.DoesNotContain(key, roles.Stdout + roles.Stderr + deleted.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]

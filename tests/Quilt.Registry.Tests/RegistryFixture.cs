@@ -37,6 +37,8 @@ public sealed class RegistryFixture : IAsyncLifetime
 
     /// <summary>A versioned bucket of its own for workflows tests: its .quilt/workflows/config.yml would bind every package in <see cref="Data"/>.</summary>
     public string Workflows { get; private set; } = "";
+    /// <summary>A bucket only "writer" may read and write, for promotions out of <see cref="Data"/>.</summary>
+    public string Promoted { get; private set; } = "";
     public Uri Gateway { get; private set; } = null!;
     public Uri StockRegistry { get; private set; } = null!;
     public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromMinutes(2) };
@@ -46,6 +48,7 @@ public sealed class RegistryFixture : IAsyncLifetime
         S3 = await S3TestServer.GetAsync();
         Data = await S3.CreateBucketAsync(versioned: true);
         Workflows = await S3.CreateBucketAsync(versioned: true);
+        Promoted = await S3.CreateBucketAsync(versioned: true);
         Gateway = await StartAsync("gateway.db", uploads: true);
         StockRegistry = await StartAsync("stock.db", uploads: false);
     }
@@ -68,6 +71,7 @@ public sealed class RegistryFixture : IAsyncLifetime
             [
                 new GrantOptions { Bucket = Data, Prefix = "", Read = true, Write = true, MaxUploadBytes = WriterLimit },
                 new GrantOptions { Bucket = Workflows, Prefix = "", Read = true, Write = true, MaxUploadBytes = WriterLimit },
+                new GrantOptions { Bucket = Promoted, Prefix = "", Read = true, Write = true, MaxUploadBytes = WriterLimit },
             ],
         };
         options.Roles["limited"] = new RoleOptions { Grants = [new GrantOptions { Bucket = Data, Prefix = "limited/", Read = true }] };
@@ -92,14 +96,19 @@ public sealed class RegistryFixture : IAsyncLifetime
     public string Token(string role, TimeSpan? lifetime = null) => Token(role, $"{role}-{Guid.NewGuid():N}"[..(role.Length + 13)], lifetime);
 
     /// <summary>A valid HS256 token for <paramref name="subject"/> holding <paramref name="role"/>.</summary>
-    public string Token(string role, string subject, TimeSpan? lifetime = null)
+    public string Token(string role, string subject, TimeSpan? lifetime = null) => Token([role], subject, lifetime);
+
+    /// <summary>A valid HS256 token for <paramref name="subject"/> holding <paramref name="roles"/>, the first its default.</summary>
+    public string Token(string[] roles, string subject, TimeSpan? lifetime = null)
     {
+        ArgumentNullException.ThrowIfNull(roles);
+        var role = roles[0];
         var now = DateTime.UtcNow;
         return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
         {
             Issuer = Issuer,
             Audience = Audience,
-            Claims = new Dictionary<string, object> { ["sub"] = subject, ["email"] = subject + "@example.test", ["roles"] = new[] { role }, ["role"] = role },
+            Claims = new Dictionary<string, object> { ["sub"] = subject, ["email"] = subject + "@example.test", ["roles"] = roles, ["role"] = role },
             IssuedAt = now.AddMinutes(-2),
             NotBefore = now.AddMinutes(-2),
             Expires = now + (lifetime ?? TimeSpan.FromHours(1)),

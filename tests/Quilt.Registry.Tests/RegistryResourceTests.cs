@@ -48,7 +48,7 @@ public sealed class RegistryResourceTests(RegistryFixture fx)
     public async Task The_buckets_resource_lists_what_the_role_may_read_and_names_the_role()
     {
         var buckets = await ReadAsync<ServerBucketsResult>("writer", "quilt-mcp://buckets", "bo-writer");
-        Assert.Equal(new[] { fx.Data, fx.Workflows }.Order(StringComparer.Ordinal), buckets.Buckets.Buckets.Select(b => b.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(new[] { fx.Data, fx.Workflows, fx.Promoted }.Order(StringComparer.Ordinal), buckets.Buckets.Buckets.Select(b => b.Name).Order(StringComparer.Ordinal));
         Assert.Equal("writer", buckets.Role);
         Assert.Contains("role", buckets.Access, StringComparison.Ordinal);
 

@@ -10,7 +10,8 @@ import { pathToFileURL } from "node:url";
 import { ElicitRequestSchema, ListRootsRequestSchema, LoggingMessageNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { call, connect, ok, storages, textOf } from "./harness.mjs";
 
-const WRITE_TOOLS = ["bucket_object_copy", "bucket_object_delete", "bucket_objects_put", "package_create", "package_patch", "package_revision_delete"];
+const WRITE_TOOLS = ["bucket_object_copy", "bucket_object_delete", "bucket_objects_put", "package_create", "package_patch", "package_promote",
+  "package_revision_delete", "role_switch"];
 const PROMPTS = {
   explore_bucket: [{ bucket: "e2e-bucket" }, ["bucket_objects_list", "bucket_object_text", "package_list"]],
   summarize_package: [{ package: "team/e2e" }, ["package_revisions", "package_browse", "package_entry_text"]],

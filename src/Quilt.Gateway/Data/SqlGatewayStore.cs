@@ -9,7 +9,7 @@ namespace Quilt.Gateway.Data;
 /// (times are Unix milliseconds, details are JSON text). The audit table is append-only: triggers refuse UPDATE and
 /// DELETE, so not even a bug in this service can rewrite history.
 /// </summary>
-public abstract class SqlGatewayStore : IAuditStore, IStateStore, IAsyncDisposable
+public abstract partial class SqlGatewayStore : IAuditStore, IStateStore, IAsyncDisposable
 {
     protected abstract Task<DbConnection> OpenAsync(CancellationToken cancellationToken);
 
@@ -28,6 +28,7 @@ public abstract class SqlGatewayStore : IAuditStore, IStateStore, IAsyncDisposab
         {
             foreach (var sql in SchemaStatements)
                 await ExecuteAsync(connection, sql, [], cancellationToken).ConfigureAwait(false);
+            await ExecuteAsync(connection, ApiKeyTables, [], cancellationToken).ConfigureAwait(false);
             await MigrateAsync(connection, cancellationToken).ConfigureAwait(false);
         }
     }

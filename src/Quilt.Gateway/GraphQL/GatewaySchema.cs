@@ -25,7 +25,7 @@ public sealed record GatewayServices(
     RoleService Roles, UploadService Uploads, BrowsingService Browsing, ObjectService Objects, PackageGatewayService Packages, AuditLog Audit);
 
 /// <summary>Builds the executable schema from schema.graphql (schema-first) with thin resolvers over the services.</summary>
-public static class GatewaySchema
+public static partial class GatewaySchema
 {
     public const string ResourceName = "Quilt.Gateway.schema.graphql";
 
@@ -106,6 +106,7 @@ public static class GatewaySchema
         ConfigurePackages(b, s);
         ConfigureMutation(b, s);
         SearchResolvers.Configure(b);
+        ConfigureParity(b);
     }
 
     private static void ConfigureQuery(SchemaBuilder b, GatewayServices s)

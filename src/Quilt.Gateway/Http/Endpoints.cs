@@ -40,7 +40,10 @@ public static partial class Endpoints
         }
         var authenticator = services.GetRequiredService<JwtAuthenticator>();
         var client = http.Connection.RemoteIpAddress?.ToString();
-        var result = await authenticator.AuthenticateAsync(http.Request.Headers.Authorization.ToString(), http.RequestAborted);
+        var header = http.Request.Headers.Authorization.ToString();
+        var result = ApiKeys.ApiKeyService.IsApiKeyHeader(header)
+            ? await services.GetRequiredService<ApiKeys.ApiKeyService>().AuthenticateAsync(header, http.RequestAborted)
+            : await authenticator.AuthenticateAsync(header, http.RequestAborted);
         if (!result.Succeeded)
         {
             var path = RequestLog.SafePath(http.Request);
@@ -51,6 +54,12 @@ public static partial class Endpoints
             {
                 var reason = AuditLog.Bound(result.Reason, AuditLog.MaxRefusedReasonLength)!;
                 LogRefused(logger, path, reason);
+            }
+            if (result.NoRole)
+            {
+                // A valid token without a role: signing in again gives the same token, so this is 403, not 401.
+                await WriteErrorAsync(http, StatusCodes.Status403Forbidden, GatewayException.Forbidden, $"Not allowed: {result.Reason}.");
+                return;
             }
             http.Response.Headers.WWWAuthenticate = "Bearer error=\"invalid_token\"";
             await WriteErrorAsync(http, StatusCodes.Status401Unauthorized, "UNAUTHENTICATED", $"Not authenticated: {result.Reason}.");

@@ -65,7 +65,7 @@ public static partial class RequestLog
 
     /// <summary>
     /// <paramref name="path"/> with the session id of /browse/{session}/… replaced by "{session}", any segment that looks
-    /// like a JWT by "{token}", the query string (when there is one) by "?…", and cut to <see cref="MaxPathLength"/>.
+    /// like a JWT or a Quilt API key (qk_…) by "{token}", the query string (when there is one) by "?…", and cut to <see cref="MaxPathLength"/>.
     /// </summary>
     public static string SafePath(string? path, bool hasQuery)
     {
@@ -90,7 +90,8 @@ public static partial class RequestLog
     }
 
     private static bool LooksLikeJwt(string segment) =>
-        segment.StartsWith("eyJ", StringComparison.Ordinal) && segment.Contains('.', StringComparison.Ordinal);
+        (segment.StartsWith("eyJ", StringComparison.Ordinal) && segment.Contains('.', StringComparison.Ordinal))
+        || segment.StartsWith(ApiKeys.ApiKeyService.Prefix, StringComparison.Ordinal);
 
     [LoggerMessage(Message = "{Method} {Path} answered {Status} in {ElapsedMs:0.0} ms")]
     private static partial void LogAnswered(ILogger logger, LogLevel level, string method, string path, int status, double elapsedMs);

@@ -8,4 +8,7 @@ namespace Quilt.Gateway.Identity;
 public sealed record GatewayUser(string Subject, string Name, string Email, bool IsAdmin, IReadOnlyList<string> GrantedRoles, string? DefaultRole)
 {
     public bool HasRole(string role) => GrantedRoles.Contains(role, StringComparer.Ordinal);
+
+    /// <summary>The id of the Quilt API key the request came with; null for a JWT.</summary>
+    public string? ApiKeyId { get; init; }
 }

@@ -11,6 +11,9 @@ namespace Quilt.Gateway.Identity;
 public sealed record AuthenticationResult(GatewayUser? User, string? Reason, string? ClaimedSubject)
 {
     public bool Succeeded => User is not null;
+
+    /// <summary>The token is valid but grants no role here: a new token would not help (HTTP 403, not 401).</summary>
+    public bool NoRole { get; init; }
 }
 
 /// <summary>
@@ -159,7 +162,7 @@ public sealed partial class JwtAuthenticator : IDisposable
             return Fail($"the token has no \"{_jwt.SubjectClaim}\" claim", claimed);
         // With roles from the upstream's `me`, roles are resolved later, and only for what the gateway serves itself.
         if (user.GrantedRoles.Count == 0 && !_options.Upstream.RolesFromUpstream)
-            return new AuthenticationResult(null, $"no role is granted to '{user.Subject}': the token's \"{_jwt.RolesClaim}\"/\"{_jwt.RoleClaim}\" claims name no configured role and no default role is set", user.Subject);
+            return new AuthenticationResult(null, $"no role is granted to '{user.Subject}': the token's \"{_jwt.RolesClaim}\"/\"{_jwt.RoleClaim}\" claims name no configured role and no default role is set. Ask this gateway's admin for a role", user.Subject) { NoRole = true };
         return new AuthenticationResult(user, null, user.Subject);
     }
 

@@ -91,7 +91,7 @@ public sealed class RolePolicy
         var verb = access == AccessKind.Read ? "read" : "write";
         var allowed = role.Grants.Where(g => g.Allows(access)).Select(g => g.ToString()).ToArray();
         var where = allowed.Length == 0 ? $"it may {verb} nothing" : $"it may {verb} only under {string.Join(", ", allowed)}";
-        return $"role '{role.Name}' may not {verb} s3://{bucket}/{key}: {where}. Use a key inside those prefixes, or switch to a role that has the right (switchRole).";
+        return $"role '{role.Name}' may not {verb} s3://{bucket}/{key}: {where}.";
     }
 }
 

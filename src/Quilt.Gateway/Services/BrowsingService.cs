@@ -177,7 +177,7 @@ public sealed class BrowsingService(GatewayOptions options, RolePolicy policy, S
             if (!ObjectKeys.IsValidBucketName(uri.Bucket))
                 throw await DenyAsync(caller, Action, scope, GatewayException.Invalid($"'{uri.Bucket}' is not a valid bucket name.", "scope"), cancellationToken).ConfigureAwait(false);
             var pointer = RegistryLayout.PointersPrefix(uri.PackageName);
-            var decision = policy.CheckObject(caller.Role, uri.Bucket, pointer, AccessKind.Read);
+            var decision = policy.CheckObject(caller, uri.Bucket, pointer, AccessKind.Read);
             if (!decision.Allowed)
                 throw await DenyAsync(caller, Action, scope, GatewayException.Denied(decision.Reason!, "scope"), cancellationToken).ConfigureAwait(false);
             string topHash;
@@ -205,7 +205,7 @@ public sealed class BrowsingService(GatewayOptions options, RolePolicy policy, S
         if (ObjectKeys.ValidatePrefix(path) is { } bad)
             throw await DenyAsync(caller, Action, scope, GatewayException.Invalid($"'{scope}' is not a valid scope: {bad}.", "scope"), cancellationToken).ConfigureAwait(false);
         var isFolder = path.Length == 0 || path.EndsWith('/');
-        var check = policy.CheckPrefix(caller.Role, key.Bucket!, path, AccessKind.Read);
+        var check = policy.CheckObject(caller, key.Bucket!, path, AccessKind.Read);
         if (!check.Allowed)
             throw await DenyAsync(caller, Action, scope, GatewayException.Denied(check.Reason!, "scope"), cancellationToken).ConfigureAwait(false);
         var normalized = PhysicalKey.S3(key.Bucket!, path).ToString();

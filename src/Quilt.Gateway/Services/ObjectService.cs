@@ -67,7 +67,7 @@ public sealed class ObjectService(RolePolicy policy, S3Access s3, AuditLog audit
             throw GatewayException.Invalid($"'{bucket}' is not a valid bucket name.", "bucket");
         if (ObjectKeys.Validate(key) is { } bad)
             throw GatewayException.Invalid($"Key '{key}' is not allowed: {bad}.", "key");
-        var decision = policy.CheckObject(caller.Role, bucket, key, AccessKind.Read);
+        var decision = policy.CheckObject(caller, bucket, key, AccessKind.Read);
         if (!decision.Allowed)
         {
             await audit.DeniedAsync(caller, "bucketObject", $"s3://{bucket}/{key}", decision.Reason!, null, cancellationToken).ConfigureAwait(false);

@@ -151,7 +151,7 @@ public sealed class PackageGatewayService(RolePolicy policy, S3Access s3, AuditL
             throw await Deny(GatewayException.Invalid("A package needs at least one entry.", "src.entries")).ConfigureAwait(false);
         foreach (var key in new[] { RegistryLayout.PointersPrefix(parameters.Name), RegistryLayout.ManifestKey(new string('0', 64)) })
         {
-            var write = policy.CheckObject(caller.Role, parameters.Bucket, key, AccessKind.Write);
+            var write = policy.CheckObject(caller, parameters.Bucket, key, AccessKind.Write);
             if (!write.Allowed)
                 throw await Deny(GatewayException.Denied($"Cannot push {parameters.Name} to {parameters.Bucket}: {write.Reason}", "params.bucket")).ConfigureAwait(false);
         }
@@ -177,7 +177,7 @@ public sealed class PackageGatewayService(RolePolicy policy, S3Access s3, AuditL
                 throw await Deny(GatewayException.Invalid($"physicalKey '{e.PhysicalKey}' is not an s3://bucket/key URL; upload the file first (generateUploadUrl).", path + ".physicalKey")).ConfigureAwait(false);
             if (ObjectKeys.Validate(key.Path) is { } bad)
                 throw await Deny(GatewayException.Invalid($"physicalKey '{e.PhysicalKey}' is not allowed: {bad}.", path + ".physicalKey")).ConfigureAwait(false);
-            var read = policy.CheckObject(caller.Role, key.Bucket!, key.Path, AccessKind.Read);
+            var read = policy.CheckObject(caller, key.Bucket!, key.Path, AccessKind.Read);
             if (!read.Allowed)
                 throw await Deny(GatewayException.Denied($"Entry '{e.LogicalKey}': {read.Reason}", path + ".physicalKey")).ConfigureAwait(false);
             if (e.Hash is { } h && (!HashTypes.Contains(h.Type) || h.Value.Length is 0 or > 128 || !h.Value.All(c => char.IsAsciiLetterOrDigit(c) || c is '+' or '/' or '=')))

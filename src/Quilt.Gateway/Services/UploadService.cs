@@ -416,7 +416,7 @@ public sealed class UploadService(GatewayOptions options, RolePolicy policy, S3A
         }
         if (contentType is not null && (contentType.Length is 0 or > 255 || contentType.Any(char.IsControl)))
             throw await DenyAsync(caller, action, target, GatewayException.Invalid("contentType must be a MIME type such as text/csv (1-255 characters).", "contentType"), cancellationToken).ConfigureAwait(false);
-        var decision = policy.CheckObject(caller.Role, bucket, key, AccessKind.Write);
+        var decision = policy.CheckObject(caller, bucket, key, AccessKind.Write);
         if (!decision.Allowed)
             throw await DenyAsync(caller, action, target, GatewayException.Denied(decision.Reason!), cancellationToken).ConfigureAwait(false);
         return decision.Grant!;

@@ -85,8 +85,8 @@ public static class ServerSettingsResolver
         if (connection.Choice?.IsRegistryMode == true && http is null)
         {
             // Over stdio one token serves every call; over HTTP each request brings its caller's own.
-            var tokenText = environment(RegistryStores.TokenVariable);
-            if (RegistryStores.CheckToken(tokenText) is { } problem)
+            var tokenText = RegistryStores.TokenFromEnvironment(environment, out var problem);
+            if (problem is not null)
                 errors.Add(problem);
             else
                 token = new FixedRegistryToken(tokenText!);

@@ -40,6 +40,7 @@ public static class QuiltMcpServer
         + "(inline when small, or to a local path). bucket_objects_put, bucket_object_copy and bucket_object_delete change data. "
         + "Quilt packages (versioned, hashed sets of files): package_list, package_revisions, package_browse, package_entry_text, "
         + "package_entry_fetch and package_diff read; package_create, package_patch and package_revision_delete write. "
+        + "package_promote copies a revision to another registry; role_switch changes your role on a Quilt registry. "
         + "Tables (CSV/TSV/JSONL/Parquet objects or entries): table_describe, table_rows, and table_query (read-only DuckDB SQL).";
 
     /// <summary>
@@ -70,6 +71,7 @@ public static class QuiltMcpServer
         });
         services.AddSingleton(sp => sp.GetRequiredService<QuiltOperations>().Objects);
         services.AddSingleton(sp => sp.GetRequiredService<QuiltOperations>().Packages);
+        services.AddSingleton(sp => sp.GetRequiredService<QuiltOperations>().Roles);
         // Tables: the cache and limits from the environment unless a host (or a test) registered its own first.
         services.TryAddSingleton(_ => Quilt.Tables.TableSettings.FromEnvironment());
         services.AddSingleton(sp => Quilt.Tables.TableOperations.Create(sp.GetRequiredService<QuiltOperations>(), sp.GetRequiredService<Quilt.Tables.TableSettings>()));
@@ -84,6 +86,7 @@ public static class QuiltMcpServer
             .WithCataloguedTools<BucketWriteTools>(ToolJson.Options, settings.FullOutputSchemas)
             .WithCataloguedTools<PackageReadTools>(ToolJson.Options, settings.FullOutputSchemas)
             .WithCataloguedTools<PackageWriteTools>(ToolJson.Options, settings.FullOutputSchemas)
+            .WithCataloguedTools<RoleTools>(ToolJson.Options, settings.FullOutputSchemas)
             .WithCataloguedTools<TableTools>(ToolJson.Options, settings.FullOutputSchemas)
             .WithPrompts<Prompts.QuiltPrompts>(ToolJson.Options)
             .WithCompleteHandler(Completions.ArgumentCompletions.HandleAsync)

@@ -13,6 +13,8 @@ namespace Quilt.Mcp.Models;
 // clients that validate structured content against them would reject an object with a property left out.
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
 [JsonSerializable(typeof(BucketsListResult))]
+[JsonSerializable(typeof(RoleSwitchResult))]
+[JsonSerializable(typeof(PackagePromoteResult))]
 [JsonSerializable(typeof(ObjectsListResult))]
 [JsonSerializable(typeof(ObjectInfoResult))]
 [JsonSerializable(typeof(ObjectTextResult))]

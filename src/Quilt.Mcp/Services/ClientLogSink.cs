@@ -52,11 +52,13 @@ internal sealed partial class ClientLogSink(McpServer server)
         _ => LoggingLevel.Critical,
     };
 
-    /// <summary>The message with credentials cut out: URL signatures, security tokens, access key ids in credentials, bearer tokens.</summary>
+    /// <summary>The message with credentials cut out: URL signatures, security tokens, access key ids in credentials, bearer tokens, Quilt API keys (qk_…).</summary>
     public static string Redact(string message) => Secrets().Replace(message, m => m.Groups["keep"].Value + "[redacted]");
 
     [GeneratedRegex(@"(?<keep>(?:X-Amz-(?:Signature|Credential|Security-Token)|Signature|AWSAccessKeyId|x-amz-security-token|token|access_token)=)[^&\s""']+"
-        + @"|(?<keep>Bearer\s+)[A-Za-z0-9\-._~+/]+=*", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+        + @"|(?<keep>Bearer\s+)[A-Za-z0-9\-._~+/]+=*"
+        // A Quilt API key anywhere, with or without "Bearer ".
+        + @"|(?<keep>\bqk_)[A-Za-z0-9\-._~+/]+=*", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex Secrets();
 
     private async Task SendAfterAsync(Task previous, LoggingMessageNotificationParams notification)

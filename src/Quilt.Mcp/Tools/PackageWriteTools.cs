@@ -126,6 +126,35 @@ public sealed class PackageWriteTools(PackageOperations operations)
         return (await operations.DeleteRevisionAsync(target, topHash, cancellationToken)).Result;
     }
 
+    [McpServerTool(Name = "package_promote", Title = "Promote a package", ReadOnly = false, Destructive = false, Idempotent = false, OpenWorld = false,
+        UseStructuredContent = true)]
+    [Description("Copy a revision, data included, to another registry or name as a new revision. Required: package, to. Then package_browse.")]
+    public async Task<PackagePromoteResult> Promote(
+        [Description("user/name or quilt+s3://bucket#package=user/name[@hash].")] string package,
+        [Description("Destination registry bucket.")] string to,
+        [Description("Destination name (default: same).")] string? name = null,
+        [Description(PackageReadTools.RegistryDescription)] string? registry = null,
+        [Description("Message (default: the source's).")] string? message = null,
+        [Description("Metadata object (default: the source's).")] JsonElement? metadata = null,
+        [Description("Destination workflow (\"\" for none).")] string? workflow = null,
+        [Description("false: reference data in place (direct mode only).")] bool copy = true,
+        RequestContext<CallToolRequestParams>? context = null,
+        CancellationToken cancellationToken = default)
+    {
+        var source = operations.Target(package, registry, write: true);
+        var progress = ProgressNotifier.For(context);
+        try
+        {
+            var r = (await operations.PromoteAsync(source, to, name, copy, message,
+                PackageSourceResolver.Metadata(metadata, "metadata"), workflow, progress, cancellationToken)).Result;
+            return new PackagePromoteResult(r.Package, r.Registry, r.TopHash, r.Uri, r.Entries, r.Size);
+        }
+        finally
+        {
+            await progress.FlushAsync();
+        }
+    }
+
     private static async Task<bool> PackageExistsAsync(PackageTarget target, CancellationToken cancellationToken)
     {
         try

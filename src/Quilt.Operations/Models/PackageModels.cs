@@ -172,3 +172,6 @@ public sealed record PackageDeleteResult(
     string Package,
     string TopHash,
     [property: Description("Where latest points now; null if none left.")] string? Latest);
+
+/// <summary>What package_promote made: the new revision in the destination (a lean result: the revision's URI leads on).</summary>
+public sealed record PackagePromoteResult(string Package, string Registry, string TopHash, string Uri, int Entries, long Size);

@@ -37,3 +37,6 @@ public sealed record ServerIdentityResult(string Storage, string? Location, stri
 
 /// <summary>The caller as a Quilt registry reports them (its <c>me</c> query).</summary>
 public sealed record RegistryUserInfo(string Name, string Email, bool IsAdmin, string? Role, IReadOnlyList<string> Roles);
+
+/// <summary>The role that acts now, every role the caller may switch to, and whether this call switched.</summary>
+public sealed record RoleSwitchResult(string? Role, IReadOnlyList<string> Roles, bool Switched);

@@ -5,17 +5,22 @@ namespace Quilt.Operations.Models;
 // The structured results of the object tools. Descriptions end up in each tool's output schema, which every tools/list
 // sends: a property whose name says what it is has none.
 
+// Read and Write: the key prefixes the caller's role may read or write ("" = the whole bucket); null when the storage
+// does not say (S3, local, a stock Quilt registry).
 public sealed record BucketEntry(
     string Name,
     string Uri,
-    DateTimeOffset? CreatedAt);
+    DateTimeOffset? CreatedAt,
+    IReadOnlyList<string>? Read = null,
+    IReadOnlyList<string>? Write = null);
 
 public sealed record BucketsListResult(
     string Storage,
     bool ReadOnly,
     bool Restricted,
     IReadOnlyList<BucketEntry> Buckets,
-    string? Note = null);
+    string? Note = null,
+    string? Role = null);
 
 // A listing gives its base once (bucket, prefix, base URI) and each object's key relative to it: a full s3:// URI per
 // object was most of a 1,000-object page.

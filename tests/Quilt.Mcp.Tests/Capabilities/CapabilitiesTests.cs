@@ -11,7 +11,7 @@ namespace Quilt.Mcp.Tests.Capabilities;
 public sealed class CapabilitiesTests : InteractionTests
 {
     private static readonly string[] WriteTools =
-        ["bucket_objects_put", "bucket_object_copy", "bucket_object_delete", "package_create", "package_patch", "package_revision_delete"];
+        ["bucket_objects_put", "bucket_object_copy", "bucket_object_delete", "package_create", "package_patch", "package_revision_delete", "package_promote", "role_switch"];
 
     [Fact]
     public async Task ReadOnlyServerListsOnlyReadOnlyToolsAndRefusesTheOthersByName()

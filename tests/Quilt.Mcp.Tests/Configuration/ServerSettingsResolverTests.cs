@@ -166,6 +166,30 @@ public sealed class ServerSettingsResolverTests
     }
 
     [Fact]
+    public void Registry_mode_takes_a_quilt_api_key_from_QUILT_API_KEY_or_the_token_variable_without_a_jwt_shape()
+    {
+        var registry = new ServeInput { Connection = new() { RegistryUrl = "https://registry.example.com" } };
+        const string Key = "qk_Zm9vYmFyYmF6cXV4cXV1eGNvcmdlZ3JhdWx0aHVkZGxl";
+        foreach (var variable in new[] { "QUILT_API_KEY", "QUILT_REGISTRY_TOKEN" })
+        {
+            var resolved = Resolve(registry, (variable, Key));
+            Assert.True(resolved.IsValid, string.Join("; ", resolved.Errors));
+            Assert.Equal(Key, resolved.Settings!.RegistryToken!.Token);
+            Assert.DoesNotContain(Key, resolved.Settings.RegistryToken.ToString()!, StringComparison.Ordinal);
+        }
+
+        // Not a key: says what a key looks like, and never quotes what was given.
+        var jwtAsKey = Resolve(registry, ("QUILT_API_KEY", "not-a-key-secret"));
+        Assert.Contains(jwtAsKey.Errors, e => e.Contains("starts with 'qk_'", StringComparison.Ordinal) && !e.Contains("not-a-key-secret", StringComparison.Ordinal));
+        var spaced = Resolve(registry, ("QUILT_API_KEY", "qk_two words"));
+        Assert.Contains(spaced.Errors, e => e.Contains("malformed", StringComparison.Ordinal));
+        var both = Resolve(registry, ("QUILT_API_KEY", Key), ("QUILT_REGISTRY_TOKEN", Jwt(DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeSeconds())));
+        Assert.Contains(both.Errors, e => e.Contains("set only one", StringComparison.Ordinal));
+        var none = Resolve(registry);
+        Assert.Contains(none.Errors, e => e.Contains("QUILT_API_KEY", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Registry_mode_over_http_takes_each_callers_token_instead()
     {
         var resolved = Resolve(new ServeInput { Connection = new() { RegistryUrl = "https://registry.example.com" }, Http = true });
