@@ -1,6 +1,6 @@
 using Quilt.Bench;
 
-// dotnet run -c Release --project bench/Quilt.Bench -- [all | one or more of hashing package manifest s3 browse gateway mcp size tables]
+// dotnet run -c Release --project bench/Quilt.Bench -- [all | one or more of hashing package manifest s3 browse gateway mcp size tables search]
 // Prints markdown tables, one per suite, in the order and shape of docs/benchmarks.md; scripts/bench.sh runs them all.
 // mcp needs published servers (QUILT_BENCH_SERVERS, set by scripts/bench.sh). s3 and gateway need an S3 server (QUILT_TEST_S3_ENDPOINT); browse measures the S3 registry when one is given.
 // QUILT_BENCH_QUICK=1: smaller sizes for a smoke run.
@@ -20,6 +20,7 @@ var suites = new Dictionary<string, Func<TextWriter, Task>>(StringComparer.Ordin
     ["mcp"] = McpServerBench.RunAsync,
     ["size"] = SizeBench.RunAsync,
     ["tables"] = TableBench.RunAsync,
+    ["search"] = SearchBench.RunAsync,
 };
 
 if (args is ["manifest-read", var manifestPath])

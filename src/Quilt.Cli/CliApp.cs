@@ -12,6 +12,7 @@ internal static class CliApp
         root.Subcommands.Add(PackageCommands.Create());
         root.Subcommands.Add(ObjectCommands.Create());
         root.Subcommands.Add(TableCommands.Create());
+        root.Subcommands.Add(SearchCommands.Create());
         root.Subcommands.Add(CleanupCommand.Create());
         root.Subcommands.Add(RoleCommands.Create());
         ServeCommand.Attach(root);

@@ -9,8 +9,11 @@ namespace Quilt.Search;
 /// refreshed if their index is older than <see cref="MaxAge"/> (built on first use); the scope is the buckets the
 /// server may use, whole.
 /// </summary>
-/// <param name="searchableBuckets">The buckets this server may search (its allowed buckets, or those the store lists).</param>
-public sealed class EmbeddedSearchService(StoreIndexer indexer, Func<CancellationToken, Task<IReadOnlyList<string>>> searchableBuckets, TimeSpan maxAge)
+/// <param name="resolveBuckets">
+/// The buckets a search covers, given those it asked for (empty: the server's default set); refuses, with a message,
+/// a bucket the server may not read. The scope is these buckets, whole.
+/// </param>
+public sealed class EmbeddedSearchService(StoreIndexer indexer, Func<IReadOnlyList<string>, CancellationToken, Task<IReadOnlyList<string>>> resolveBuckets, TimeSpan maxAge)
     : ISearchService
 {
     /// <summary>How old a bucket's index may be before a search refreshes it.</summary>
@@ -25,9 +28,9 @@ public sealed class EmbeddedSearchService(StoreIndexer indexer, Func<Cancellatio
     public async Task<SearchScope> PrepareAsync(IReadOnlyList<string> buckets, IProgress<IndexingProgress>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(buckets);
-        var searchable = await searchableBuckets(cancellationToken).ConfigureAwait(false);
+        var searchable = await resolveBuckets(buckets, cancellationToken).ConfigureAwait(false);
         var scope = SearchScope.Whole(searchable);
-        foreach (var bucket in buckets.Count == 0 ? searchable : buckets.Where(searchable.Contains))
+        foreach (var bucket in searchable)
         {
             try
             {
@@ -49,7 +52,7 @@ public sealed class EmbeddedSearchService(StoreIndexer indexer, Func<Cancellatio
     }
 
     public async Task<SearchPage<PackageHit>> MorePackagesAsync(string cursor, int size, CancellationToken cancellationToken) =>
-        await indexer.Index.MorePackagesAsync(cursor, size, await ScopeAsync(cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        await indexer.Index.MorePackagesAsync(cursor, size, await CursorScopeAsync(cursor, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
 
     public async Task<ObjectSearchResults> SearchObjectsAsync(ObjectSearchRequest request, CancellationToken cancellationToken)
     {
@@ -59,9 +62,9 @@ public sealed class EmbeddedSearchService(StoreIndexer indexer, Func<Cancellatio
     }
 
     public async Task<SearchPage<ObjectHit>> MoreObjectsAsync(string cursor, int size, CancellationToken cancellationToken) =>
-        await indexer.Index.MoreObjectsAsync(cursor, size, await ScopeAsync(cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        await indexer.Index.MoreObjectsAsync(cursor, size, await CursorScopeAsync(cursor, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
 
-    /// <summary>The scope searches run in: every searchable bucket whole.</summary>
-    public async Task<SearchScope> ScopeAsync(CancellationToken cancellationToken) =>
-        SearchScope.Whole(await searchableBuckets(cancellationToken).ConfigureAwait(false));
+    /// <summary>The scope a cursor's search ran in, resolved again now (so a bucket no longer allowed is refused).</summary>
+    private async Task<SearchScope> CursorScopeAsync(string cursor, CancellationToken cancellationToken) =>
+        SearchScope.Whole(await resolveBuckets(indexer.Index.CursorBuckets(cursor), cancellationToken).ConfigureAwait(false));
 }

@@ -32,7 +32,34 @@ internal sealed class SearchCursors(byte[] key)
         return Base64Url(payload) + "." + Base64Url(tag);
     }
 
+    /// <summary>The buckets the cursor's search asked for.</summary>
+    public IReadOnlyList<string> ReadBuckets(string cursor)
+    {
+        var payload = Verify(cursor);
+        return payload.Packages?.Buckets ?? payload.Objects?.Buckets ?? [];
+    }
+
     public CursorPayload Read(string cursor, string kind, SearchScope scope)
+    {
+        var read = Verify(cursor);
+        if (read.Kind != kind)
+        {
+            throw new SearchQueryException($"This cursor continues a search of {read.Kind}, not of {kind}. Pass it to the search it came from.")
+            {
+                Field = "cursor",
+            };
+        }
+        if (read.Scope != Fingerprint(scope))
+        {
+            throw new SearchQueryException("This cursor came from a search over other buckets or other permissions. Run the search again without a cursor.")
+            {
+                Field = "cursor",
+            };
+        }
+        return read;
+    }
+
+    private CursorPayload Verify(string cursor)
     {
         ArgumentNullException.ThrowIfNull(cursor);
         var dot = cursor.IndexOf('.', StringComparison.Ordinal);
@@ -62,20 +89,6 @@ internal sealed class SearchCursors(byte[] key)
         }
         if (read is null || read.Version != CurrentVersion)
             throw Refused();
-        if (read.Kind != kind)
-        {
-            throw new SearchQueryException($"This cursor continues a search of {read.Kind}, not of {kind}. Pass it to the search it came from.")
-            {
-                Field = "cursor",
-            };
-        }
-        if (read.Scope != Fingerprint(scope))
-        {
-            throw new SearchQueryException("This cursor came from a search over other buckets or other permissions. Run the search again without a cursor.")
-            {
-                Field = "cursor",
-            };
-        }
         return read;
     }
 

@@ -38,7 +38,8 @@ public sealed class ToolCatalogTests : IDisposable
             ["bucket_object_copy", "bucket_object_delete", "bucket_object_fetch", "bucket_object_info", "bucket_object_link", "bucket_object_text",
                 "bucket_objects_list", "bucket_objects_put", "buckets_list", "get_resource",
                 "package_browse", "package_create", "package_diff", "package_entry_fetch", "package_entry_text", "package_link", "package_list",
-                "package_patch", "package_promote", "package_revision_delete", "package_revisions", "role_switch", "table_describe", "table_query", "table_rows"],
+                "package_patch", "package_promote", "package_revision_delete", "package_revisions", "role_switch", "search_objects", "search_packages",
+                "table_describe", "table_query", "table_rows"],
             names);
         foreach (var tool in tools.Select(t => t.ProtocolTool))
         {

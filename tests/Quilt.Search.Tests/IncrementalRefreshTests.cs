@@ -120,7 +120,7 @@ public sealed class IncrementalRefreshTests : IDisposable
 
         var reopened = await SqliteSearchIndex.OpenAsync(path, Ct);
         Assert.True(reopened.Rebuilt);
-        var service = new EmbeddedSearchService(new StoreIndexer(reopened, store), _ => Task.FromResult<IReadOnlyList<string>>([bucket]), TimeSpan.FromMinutes(5));
+        var service = new EmbeddedSearchService(new StoreIndexer(reopened, store), (_, _) => Task.FromResult<IReadOnlyList<string>>([bucket]), TimeSpan.FromMinutes(5));
         Assert.Equal(1, (await service.SearchObjectsAsync(new ObjectSearchRequest([], "nectarine"), Ct)).Total);
     }
 

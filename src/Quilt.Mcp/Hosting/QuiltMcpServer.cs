@@ -75,6 +75,8 @@ public static class QuiltMcpServer
         // Tables: the cache and limits from the environment unless a host (or a test) registered its own first.
         services.TryAddSingleton(_ => Quilt.Tables.TableSettings.FromEnvironment());
         services.AddSingleton(sp => Quilt.Tables.TableOperations.Create(sp.GetRequiredService<QuiltOperations>(), sp.GetRequiredService<Quilt.Tables.TableSettings>()));
+        services.TryAddSingleton(_ => new Quilt.Operations.Search.SearchSettings());
+        services.AddSingleton(sp => Quilt.Operations.Search.SearchOperations.Create(new StoreConnection(sp.GetRequiredService<IObjectStore>(), sp.GetRequiredService<StoreConnection>().Publisher), settings, sp.GetRequiredService<Quilt.Operations.Search.SearchSettings>()));
         return services
             .AddMcpServer(options =>
             {
@@ -88,6 +90,7 @@ public static class QuiltMcpServer
             .WithCataloguedTools<PackageWriteTools>(ToolJson.Options, settings.FullOutputSchemas)
             .WithCataloguedTools<RoleTools>(ToolJson.Options, settings.FullOutputSchemas)
             .WithCataloguedTools<TableTools>(ToolJson.Options, settings.FullOutputSchemas)
+            .WithCataloguedTools<SearchTools>(ToolJson.Options, settings.FullOutputSchemas)
             .WithPrompts<Prompts.QuiltPrompts>(ToolJson.Options)
             .WithCompleteHandler(Completions.ArgumentCompletions.HandleAsync)
             .WithQuiltResources(settings)

@@ -44,6 +44,11 @@ namespace Quilt.Mcp.Models;
 [JsonSerializable(typeof(Quilt.Tables.TableDescribeResult))]
 [JsonSerializable(typeof(Quilt.Tables.TableInput[]))]
 [JsonSerializable(typeof(Quilt.Tables.TableRowFilter[]))]
+[JsonSerializable(typeof(Quilt.Operations.Search.PackageSearchResult))]
+[JsonSerializable(typeof(Quilt.Operations.Search.ObjectSearchResult))]
+[JsonSerializable(typeof(Quilt.Operations.Search.MetadataFilter[]))]
+[JsonSerializable(typeof(long?))]
+[JsonSerializable(typeof(DateTimeOffset?))]
 internal sealed partial class ToolJsonContext : JsonSerializerContext;
 
 /// <summary>Serializer options for the tools: the SDK's defaults with this project's source-generated contracts first.</summary>

@@ -167,6 +167,18 @@ public sealed class ResourceReader(ResourceOperations operations, ServerSettings
 
         ## Listing filters
         - bucket_objects_list: `prefix` keeps keys that start with it; `delimiter` `/` shows one folder level.
-        - package_list: `filter` keeps package names that contain the text, ignoring case. There is no full-text search.
+        - package_list: `filter` keeps package names that contain the text, ignoring case. For full-text search, use search_packages.
+
+        ## Search (search_packages, search_objects)
+        - Words must all match (AND is the default); case and accents do not matter: `cell atlas`, `zurich` finds "Zürich".
+        - `"single cell"`: a phrase. `gene*`: a prefix (only at a word's end).
+        - `OR`, `AND`, `NOT` (upper case), `-word`, and parentheses: `(rna OR dna) -draft`.
+        - `field:value` searches one field. Packages: `name`, `comment` (or `message`), `meta`, `meta.<path>` (`meta.experiment.lab:north`),
+          `workflow`, `entry` (entry keys and entry metadata). Objects: `key`, `ext` (`ext:csv`), `content` (the first 64 KiB of small text files).
+        - `\` escapes the next character (`a\:b`); quote words with `:` or `*` to search them literally.
+        - Filters beside the query: name/key (exact, or `*` and `?` wildcards), workflow, extensions, size and modified ranges, latestOnly,
+          and typed metadata filters `{path: "/experiment/temperature", gte: 10, lte: 20}`, `{path: "/lab", terms: ["north"]}`,
+          `{path: "/date", gte: "2024-01-01"}`, `{path: "/note", text: "words"}`, `{path: "/approved", value: true}`.
+        - Results carry facets (the metadata fields seen, with types and ranges) to refine with, and a cursor for the next page.
         """;
 }

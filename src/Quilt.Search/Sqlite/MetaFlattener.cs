@@ -79,3 +79,9 @@ internal static class MetaFlattener
     public static bool TryParseDate(string text, out DateTimeOffset date) =>
         DateTimeOffset.TryParseExact(text, DateFormats, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out date);
 }
+
+/// <summary>The dates metadata fields are typed as datetime by: ISO 8601 dates and date-times (no offset: UTC).</summary>
+public static class MetaDates
+{
+    public static bool TryParse(string text, out DateTimeOffset date) => MetaFlattener.TryParseDate(text, out date);
+}

@@ -41,6 +41,9 @@ public sealed partial class SqliteSearchIndex
         return page;
     }
 
+    /// <summary>The buckets the search a cursor continues asked for (the cursor checked first: refused if it is not one this index gave).</summary>
+    internal IReadOnlyList<string> CursorBuckets(string cursor) => _cursors.ReadBuckets(cursor);
+
     /// <inheritdoc/>
     public async Task<ObjectSearchResults> SearchObjectsAsync(ObjectSearchRequest request, SearchScope scope, CancellationToken cancellationToken)
     {
