@@ -170,9 +170,10 @@ public sealed class SidecarTests(GatewayFixture gateway)
         var token = gateway.Tokens.Hs256WithClaims(new Dictionary<string, object> { ["sub"] = subject });
         var key = $"incoming/{subject}.bin";
 
-        // A gateway with roles from its own configuration knows no role for this token.
+        // A gateway with roles from its own configuration knows no role for this token: a valid token without a role
+        // is forbidden (a new token would not help), not unauthorized.
         var (stockStatus, _) = await gateway.GraphQLAsync(token, "{ myGrants { bucket } }");
-        Assert.Equal(HttpStatusCode.Unauthorized, stockStatus);
+        Assert.Equal(HttpStatusCode.Forbidden, stockStatus);
 
         var grants = (await sidecar.DataAsync(token, "{ myGrants { bucket prefix read write } }"))["myGrants"]!.AsArray();
         Assert.All(grants, g => Assert.False(g!["write"]!.GetValue<bool>()));

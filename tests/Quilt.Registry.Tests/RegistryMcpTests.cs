@@ -77,6 +77,33 @@ public sealed class RegistryMcpTests(RegistryFixture fx) : IAsyncLifetime
     private static string NewPackage() => $"mcp/p{Guid.NewGuid():N}"[..16];
 
     [Fact]
+    public async Task Search_packages_and_objects_go_through_the_registrys_own_search()
+    {
+        // A word no other test writes: what the gateway indexed from this upload and this packageConstruct only.
+        var word = $"zq{Guid.NewGuid():N}"[..14];
+        await PutAsync($"{_folder}/notes.md", $"field notes about {word}");
+        var name = NewPackage();
+        var revision = await PublishAsync(name, $"run with {word}", new { project = "atlas" }, "notes.md");
+
+        var packages = await CallOkAsync<Quilt.Operations.Search.PackageSearchResult>("search_packages",
+            JsonSerializer.Serialize(new { query = $"comment:{word}", buckets = new[] { fx.Data } }));
+        var hit = Assert.Single(packages.Hits);
+        Assert.Equal(name, hit.Package);
+        Assert.Contains(revision.TopHash, hit.Uri, StringComparison.Ordinal);
+        Assert.StartsWith($"quilt+s3://{fx.Data}#package={name}", hit.Uri, StringComparison.Ordinal);
+
+        var objects = await CallOkAsync<Quilt.Operations.Search.ObjectSearchResult>("search_objects",
+            JsonSerializer.Serialize(new { query = word, buckets = new[] { fx.Data } }));
+        // Pinned to the version the gateway indexed (the bucket is versioned).
+        Assert.StartsWith($"s3://{fx.Data}/{_folder}/notes.md?versionId=", Assert.Single(objects.Hits).Uri, StringComparison.Ordinal);
+
+        // A bad search string is the registry's InvalidInput, told as a tool error naming the problem.
+        var bad = await _client.CallToolWithJsonAsync("search_packages", """{"query": "\"unclosed"}""", null, Ct);
+        Assert.True(bad.IsError);
+        Assert.Contains("quote", McpClientJson.Text(bad), StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
     public async Task Objects_and_package_entries_read_as_resources_through_the_gateway()
     {
         await fx.PutRawAsync($"{_folder}/notes.md", Encoding.UTF8.GetBytes("# Notes\nwörld\n"), "text/markdown");
