@@ -43,16 +43,24 @@ public sealed class StreamingTests
                 warmUp.Append(piece);
             warmUp.Finish();
         }
-        using var hasher = new ObjectHasher(type, (long)piece.Length * pieces);
-        hasher.Append(piece);
-
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 1; i < pieces; i++)
+        // Three measured rounds, the least counted: a runtime event on this thread (a tier-up, a timer) can add a
+        // few bytes to one round, while an allocation in Append would show in every round, 39 times over.
+        var least = long.MaxValue;
+        ObjectHash? last = null;
+        for (var round = 0; round < 3; round++)
+        {
+            using var hasher = new ObjectHasher(type, (long)piece.Length * pieces);
             hasher.Append(piece);
-        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
 
-        Assert.Equal(0, allocated);
-        Assert.Equal(ObjectHashing.Compute(Enumerable.Repeat(piece, pieces).SelectMany(p => p).ToArray(), type), hasher.Finish());
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 1; i < pieces; i++)
+                hasher.Append(piece);
+            least = Math.Min(least, GC.GetAllocatedBytesForCurrentThread() - before);
+            last = hasher.Finish();
+        }
+
+        Assert.Equal(0, least);
+        Assert.Equal(ObjectHashing.Compute(Enumerable.Repeat(piece, pieces).SelectMany(p => p).ToArray(), type), last);
     }
 
     [Fact]
