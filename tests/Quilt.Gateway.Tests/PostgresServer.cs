@@ -36,6 +36,26 @@ public static class PostgresServer
         return new NpgsqlConnectionStringBuilder(admin) { Database = name }.ConnectionString;
     }
 
+    /// <summary>
+    /// Closes a database to connections (ALLOW_CONNECTIONS false, and every session on it ended) or opens it again:
+    /// an outage of one gateway's database, with its tables kept, without stopping the server other tests share.
+    /// </summary>
+    public static async Task SetConnectionsAllowedAsync(string connectionString, bool allowed, CancellationToken cancellationToken)
+    {
+        var database = new NpgsqlConnectionStringBuilder(connectionString).Database!;
+        await using var connection = new NpgsqlConnection(await Shared.Value);
+        await connection.OpenAsync(cancellationToken);
+        var quoted = "\"" + database.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+        await using (var alter = new NpgsqlCommand($"ALTER DATABASE {quoted} WITH ALLOW_CONNECTIONS {(allowed ? "true" : "false")}", connection))
+            await alter.ExecuteNonQueryAsync(cancellationToken);
+        if (!allowed)
+        {
+            await using var end = new NpgsqlCommand("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", connection);
+            end.Parameters.Add(new NpgsqlParameter { Value = database });
+            await end.ExecuteNonQueryAsync(cancellationToken);
+        }
+    }
+
     private static async Task<string> StartAsync()
     {
         if (Environment.GetEnvironmentVariable(Variable) is { Length: > 0 } given)
