@@ -6,6 +6,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
+using Npgsql;
 using Quilt.Gateway.Configuration;
 using Quilt.Gateway.Data;
 using Quilt.Testing;
@@ -90,6 +91,89 @@ public sealed class DeployTests(GatewayFixture gateway)
         // Liveness is another matter: the process is up.
         using var live = await instance.SendAsync(HttpMethod.Get, "/healthz");
         Assert.Equal(HttpStatusCode.OK, live.StatusCode);
+    }
+
+    private static async Task<(HttpStatusCode Status, string Body)> ReadyzAsync(GatewayInstance instance)
+    {
+        using var response = await instance.SendAsync(HttpMethod.Get, "/readyz");
+        return (response.StatusCode, await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+    }
+
+    private static void AssertOnlyTheDatabaseFailed(string text)
+    {
+        var body = JsonNode.Parse(text)!;
+        Assert.Equal("not ready", body["status"]!.GetValue<string>());
+        Assert.Equal("failed", body["checks"]!["database"]!.GetValue<string>());
+        Assert.Equal("ok", body["checks"]!["s3"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Readyz_answers_503_naming_the_database_while_postgresql_refuses_connections_and_200_when_it_is_back()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        const string password = "readyz-password-never-shown";
+        var database = new NpgsqlConnectionStringBuilder(await PostgresServer.CreateDatabaseAsync(ct)) { Password = password };
+        var clock = new ShiftedClock();
+        var logs = new LogCapture();
+        await using var instance = await GatewayInstance.StartAsync(gateway, o =>
+        {
+            o.Audit.Postgres = database.ConnectionString;
+            o.Search.ReconcileAtStart = false;
+        }, logs, clock);
+        Assert.Equal(HttpStatusCode.OK, (await ReadyzAsync(instance)).Status);
+
+        await PostgresServer.SetConnectionsAllowedAsync(database.ConnectionString, allowed: false, ct);
+        try
+        {
+            clock.Offset += TimeSpan.FromSeconds(3); // past the 2 s an answer is kept
+            var (status, text) = await ReadyzAsync(instance);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+            AssertOnlyTheDatabaseFailed(text);
+            // Anyone may ask: no connection string, host, port, database name or password in the answer ...
+            foreach (var secret in new[] { password, database.Database!, database.Host!, database.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "Host=" })
+                Assert.DoesNotContain(secret, text, StringComparison.Ordinal);
+            // ... the log says why, still without the password.
+            Assert.Contains(logs.Lines, l => l.Contains("Readiness: database postgresql", StringComparison.Ordinal));
+            Assert.DoesNotContain(logs.Lines, l => l.Contains(password, StringComparison.Ordinal));
+        }
+        finally
+        {
+            await PostgresServer.SetConnectionsAllowedAsync(database.ConnectionString, allowed: true, ct);
+        }
+
+        // Back: ready again once the cached answer is old (a pooled connection the server ended may fail one round more).
+        var back = HttpStatusCode.ServiceUnavailable;
+        for (var round = 0; round < 5 && back != HttpStatusCode.OK; round++)
+        {
+            clock.Offset += TimeSpan.FromSeconds(3);
+            back = (await ReadyzAsync(instance)).Status;
+        }
+        Assert.Equal(HttpStatusCode.OK, back);
+    }
+
+    [Fact]
+    public async Task Readyz_answers_503_naming_the_database_when_the_sqlite_file_cannot_be_opened_and_200_when_it_is_back()
+    {
+        var clock = new ShiftedClock();
+        await using var instance = await GatewayInstance.StartAsync(gateway, o => o.Search.ReconcileAtStart = false, time: clock);
+        var path = instance.Options.Audit.SqlitePath;
+        Assert.Equal(HttpStatusCode.OK, (await ReadyzAsync(instance)).Status);
+
+        // The file moved away (a volume gone, say) and something SQLite cannot open in its place. The gateway's pooled
+        // connections still hold the old file open, so only opening the path afresh shows the database is gone.
+        var aside = path + ".aside";
+        File.Move(path, aside);
+        Directory.CreateDirectory(path);
+        clock.Offset += TimeSpan.FromSeconds(3);
+        var (status, text) = await ReadyzAsync(instance);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+        AssertOnlyTheDatabaseFailed(text);
+        Assert.DoesNotContain(Path.GetFileName(path), text, StringComparison.Ordinal);
+
+        Directory.Delete(path);
+        File.Move(aside, path);
+        clock.Offset += TimeSpan.FromSeconds(3);
+        Assert.Equal(HttpStatusCode.OK, (await ReadyzAsync(instance)).Status);
     }
 
     [Fact]

@@ -10,6 +10,8 @@ public sealed class UpstreamOptions
 {
     public const string RolesFromConfig = "config";
     public const string RolesFromUpstreamMe = "upstream";
+    public const string SearchAtUpstream = "upstream";
+    public const string SearchAtGateway = "gateway";
 
     /// <summary>The Quilt registry's GraphQL URL (https://registry.example.com/graphql); null: stock mode, the gateway serves everything.</summary>
     public string? Url { get; set; }
@@ -29,7 +31,15 @@ public sealed class UpstreamOptions
     /// <summary>How long the upstream's answer to <c>me</c> is reused for the same token.</summary>
     public int RoleCacheSeconds { get; set; } = 30;
 
+    /// <summary>
+    /// Who answers Quilt's four search queries in sidecar mode: "upstream" (forwarded to the Quilt stack, whose
+    /// Elasticsearch indexes everything) or "gateway" (the gateway's own index, inside the caller's grants, as in stock mode).
+    /// </summary>
+    public string Search { get; set; } = SearchAtUpstream;
+
     public bool IsSet => !string.IsNullOrWhiteSpace(Url);
+
+    public bool SearchFromGatewayIndex => IsSet && string.Equals(Search, SearchAtGateway, StringComparison.OrdinalIgnoreCase);
 
     public bool RolesFromUpstream => IsSet && string.Equals(Roles, RolesFromUpstreamMe, StringComparison.OrdinalIgnoreCase);
 }
@@ -61,6 +71,11 @@ internal static class SidecarOptionsValidator
             problems.Add($"upstream.roles '{upstream.Roles}' is not \"config\" or \"upstream\".");
         else if (string.Equals(upstream.Roles, UpstreamOptions.RolesFromUpstreamMe, StringComparison.OrdinalIgnoreCase) && !upstream.IsSet)
             problems.Add("upstream.roles is \"upstream\" but upstream.url is not set: give the Quilt registry's GraphQL URL.");
+        if (!string.Equals(upstream.Search, UpstreamOptions.SearchAtUpstream, StringComparison.OrdinalIgnoreCase)
+            && !string.Equals(upstream.Search, UpstreamOptions.SearchAtGateway, StringComparison.OrdinalIgnoreCase))
+            problems.Add($"upstream.search '{upstream.Search}' is not \"upstream\" (forward search to the Quilt stack) or \"gateway\" (answer it from the gateway's own index).");
+        else if (upstream.SearchFromGatewayIndex && !options.Search.Enabled)
+            problems.Add("upstream.search is \"gateway\" but search.enabled is false: enable the gateway's search, or leave search to the upstream (\"upstream\").");
         if (upstream.TimeoutSeconds is < 1 or > 3600)
             problems.Add($"upstream.timeoutSeconds {upstream.TimeoutSeconds} is out of range: use 1 to 3600.");
         if (upstream.MaxResponseBytes is < 1024 or > 1L << 32)

@@ -33,20 +33,26 @@ public abstract partial class SqlGatewayStore : IAuditStore, IStateStore, IAsync
         }
     }
 
-    /// <summary>Opens a connection and runs SELECT 1: whether the database answers (readiness, check --probe).</summary>
+    /// <summary>
+    /// Opens a connection and queries the audit table (no rows read): whether the database answers and still holds this
+    /// gateway's tables (readiness, check --probe).
+    /// </summary>
     public async Task PingAsync(CancellationToken cancellationToken = default)
     {
-        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        var connection = await OpenForPingAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
             var command = connection.CreateCommand();
             await using (command.ConfigureAwait(false))
             {
-                command.CommandText = "SELECT 1";
+                command.CommandText = "SELECT 1 FROM audit_events WHERE 1 = 0";
                 await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
             }
         }
     }
+
+    /// <summary>The connection a ping uses: a pooled one unless the engine needs a fresh one to see a failure.</summary>
+    protected virtual Task<DbConnection> OpenForPingAsync(CancellationToken cancellationToken) => OpenAsync(cancellationToken);
 
     /// <summary>Brings tables made by an older version up to date (columns added since); nothing for a new database.</summary>
     protected virtual Task MigrateAsync(DbConnection connection, CancellationToken cancellationToken) => Task.CompletedTask;

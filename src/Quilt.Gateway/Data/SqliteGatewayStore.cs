@@ -83,6 +83,26 @@ public sealed class SqliteGatewayStore : SqlGatewayStore
         }
     }
 
+    /// <summary>
+    /// A fresh connection (unpooled, never creating the file): a pooled one keeps a file that was deleted, moved or
+    /// replaced open, and would answer while the configured path no longer holds the gateway's database.
+    /// </summary>
+    protected override async Task<DbConnection> OpenForPingAsync(CancellationToken cancellationToken)
+    {
+        var fresh = new SqliteConnectionStringBuilder(_connectionString) { Mode = SqliteOpenMode.ReadWrite, Pooling = false };
+        var connection = new SqliteConnection(fresh.ToString());
+        try
+        {
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
     public override ValueTask DisposeAsync()
     {
         // Pooled connections keep the file open; let it go so the file can be moved or deleted.

@@ -28,6 +28,9 @@ public sealed partial class UpstreamRegistry : IDisposable
     private const int MaxMeAnswerBytes = 1024 * 1024;
     private const string MeQuery = """{"query":"query GatewayRoles { me { name email isAdmin role { name } roles { name } } }"}""";
 
+    /// <summary>Quilt's own search queries; served here, not forwarded, with <c>upstream.search: gateway</c>.</summary>
+    internal static readonly string[] SearchFields = ["searchPackages", "searchObjects", "searchMorePackages", "searchMoreObjects"];
+
     // What the upstream needs to answer as it would answer the client; never cookies or proxy headers.
     private static readonly string[] ForwardedRequestHeaders = ["Authorization", "Accept", "Accept-Language", "User-Agent", "X-Request-Id"];
     private static readonly string[] PassedResponseHeaders = ["Cache-Control", "WWW-Authenticate", "Retry-After", "Vary", "X-Request-Id"];
@@ -63,10 +66,13 @@ public sealed partial class UpstreamRegistry : IDisposable
             // Each request has its own deadline (upstream.timeoutSeconds), linked to its client's.
             Timeout = Timeout.InfiniteTimeSpan,
         };
-        LocalFields = AdditionFields(GatewaySchema.ReadSdl());
+        var local = new HashSet<string>(AdditionFields(GatewaySchema.ReadSdl()), StringComparer.Ordinal);
+        if (_upstream.SearchFromGatewayIndex)
+            local.UnionWith(SearchFields);
+        LocalFields = local;
     }
 
-    /// <summary>The top-level Query and Mutation fields the gateway serves itself: its additions.</summary>
+    /// <summary>The top-level Query and Mutation fields the gateway serves itself: its additions (and search, when configured so).</summary>
     public IReadOnlySet<string> LocalFields { get; }
 
     public bool RolesFromUpstream => _upstream.RolesFromUpstream;
