@@ -10,11 +10,12 @@
 # QUILT_BENCH_S3_PORT (default 7490), runs every suite (hashing, package, manifest, s3, browse, gateway, mcp, size, tables), prints
 # the machine and one markdown table per suite (the tables of docs/benchmarks.md), and stops the server.
 # Environment: QUILT_BENCH_S3_PORT, QUILT_BENCH_GATEWAY_SECONDS (default 60), QUILT_BENCH_GATEWAY_CLIENTS (default 50),
-# QUILT_BENCH_AOT=0 (skip the Native AOT build, several minutes), QUILT_BENCH_TRANSFER_MB (default 1024).
+# QUILT_BENCH_AOT=0 (skip the Native AOT build, several minutes), QUILT_BENCH_TRANSFER_MB (default 1024),
+# QUILT_BENCH_TABLES_MB (each table file of the tables suite, default 1000), QUILT_S3_MEMORY_BYTES (the server's store).
 set -euo pipefail
 
 usage() {
-  sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 

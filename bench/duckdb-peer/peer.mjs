@@ -2,6 +2,8 @@
 // DuckDB.NET in Quilt.Tables), run by bench/Quilt.Bench's tables suite.
 //   node peer.mjs generate parquet|csv ROWS PATH   writes the benchmark table (deterministic: every value is a function of the row number)
 //   node peer.mjs query parquet|csv PATH RUNS      runs the suite's GROUP BY RUNS times, each in a fresh in-memory database
+//   node peer.mjs sandbox parquet|csv PATH RUNS    the same, as our table_query runs it (TableSandbox: its settings, the view,
+//                                                  the lock-down, the SELECT check, a read-only transaction, DESCRIBE, the paged cast)
 // Prints one JSON line: {"seconds": [...], "rows": n, "checksum": "..."} (query) or {"seconds": s, "bytes": n} (generate).
 import { DuckDBInstance } from '@duckdb/node-api';
 import { statSync } from 'node:fs';
@@ -52,7 +54,46 @@ if (mode === 'generate') {
     connection.closeSync();
   }
   console.log(JSON.stringify({ seconds, rows, checksum }));
+} else if (mode === 'sandbox') {
+  // The statements src/Quilt.Tables/TableSandbox.cs sends for one table_query, in its order; a CSV view reads the file
+  // with the options its stored sniff gives (sniffed here once, before the timed runs, as the server did on its first call).
+  let view = `read_parquet([${literal(arg3)}], union_by_name = true)`;
+  if (format === 'csv') {
+    const db = await DuckDBInstance.create(':memory:');
+    const connection = await db.connect();
+    const prompt = (await connection.runAndReadAll(`SELECT Prompt FROM sniff_csv(${literal(arg3)})`)).getRowsJS()[0][0];
+    view = prompt.replace(/^FROM /, '').replace(/;$/, ''); // read_csv('path', auto_detect=false, ...): the benchmark's header is plain
+    connection.closeSync();
+  }
+  const sql = groupBy('t');
+  const seconds = [];
+  let rows = 0;
+  let checksum = '';
+  for (let run = 0; run < Number(arg4 ?? 3); run++) {
+    const start = performance.now();
+    const db = await DuckDBInstance.create(':memory:');
+    const connection = await db.connect();
+    for (const setting of ['SET autoinstall_known_extensions = false', 'SET autoload_known_extensions = false', "SET memory_limit = '1GB'",
+      "SET temp_directory = ''", 'SET preserve_insertion_order = true']) {
+      await connection.run(setting);
+    }
+    await connection.run(`CREATE VIEW t AS SELECT * FROM ${view}`);
+    await connection.run(`SET allowed_paths = [${literal(arg3)}]`);
+    await connection.run('SET enable_external_access = false');
+    await connection.run('SET lock_configuration = true');
+    await connection.runAndReadAll(`SELECT json_serialize_sql(${literal(sql)})`);
+    await connection.runAndReadAll(`DESCRIBE (\n${sql}\n)`);
+    await connection.run('BEGIN TRANSACTION READ ONLY');
+    const result = await connection.streamAndReadAll(`SELECT COLUMNS(*)::VARCHAR FROM (\n${sql}\n) LIMIT 1001 OFFSET 0`);
+    const all = result.getRowsJS();
+    await connection.run('ROLLBACK');
+    seconds.push((performance.now() - start) / 1000);
+    rows = all.length;
+    checksum = `${all[0][0]}:${all[0][1]}:${all.reduce((s, r) => s + Number(r[1]), 0)}`;
+    connection.closeSync();
+  }
+  console.log(JSON.stringify({ seconds, rows, checksum }));
 } else {
-  console.error('usage: node peer.mjs generate parquet|csv ROWS PATH | query parquet|csv PATH RUNS');
+  console.error('usage: node peer.mjs generate parquet|csv ROWS PATH | query|sandbox parquet|csv PATH RUNS');
   process.exit(2);
 }

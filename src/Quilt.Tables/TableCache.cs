@@ -45,7 +45,8 @@ public sealed class CachedFile : IDisposable
 public sealed class TableCache
 {
     private const string PartialSuffix = ".partial";
-    private const string FillSuffix = ".fill";
+    internal const string FillSuffix = ".fill";
+    private const string SniffSuffix = ".sniff";
     private const string ReserveSuffix = ".reserve";
     private const string LockName = ".lock";
     private static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(30);
@@ -62,6 +63,9 @@ public sealed class TableCache
     public string Folder { get; }
 
     public long MaxBytes { get; }
+
+    /// <summary>Where the stored CSV sniff of the copy at <paramref name="copy"/> lives (<see cref="CsvSniff"/>): hidden, beside it, gone with it.</summary>
+    internal static string SniffPath(string copy) => Path.Join(Path.GetDirectoryName(copy), "." + Path.GetFileName(copy) + SniffSuffix);
 
     /// <summary>
     /// The cached copy of <paramref name="source"/> (fetched through <paramref name="store"/> when it is not cached yet),
@@ -243,6 +247,7 @@ public sealed class TableCache
         }
         var stale = DateTime.UtcNow - TimeSpan.FromDays(1);
         var copies = new List<FileInfo>();
+        var names = files.Select(f => f.Name).ToHashSet(StringComparer.Ordinal);
         long total = 0;
         var fills = 0;
         foreach (var file in files)
@@ -251,6 +256,12 @@ public sealed class TableCache
             {
                 copies.Add(file);
                 total += file.Length;
+            }
+            else if (file.Name.EndsWith(SniffSuffix, StringComparison.Ordinal))
+            {
+                // A stored sniff whose copy went (evicted by a process that did not know of sniffs, or deleted by hand).
+                if (!names.Contains(file.Name[1..^SniffSuffix.Length]))
+                    TryDelete(file);
             }
             else if (file.Name.EndsWith(ReserveSuffix, StringComparison.Ordinal))
             {
@@ -272,7 +283,10 @@ public sealed class TableCache
                 break;
             var length = file.Length;
             if (TryDeleteUnused(file))
+            {
                 total -= length;
+                TryDelete(new FileInfo(SniffPath(file.FullName)));
+            }
         }
         return (total, fills);
     }

@@ -172,13 +172,15 @@ public sealed partial class TableOperations(ObjectOperations objects, PackageOpe
     private static async Task<(TableDialect? Dialect, string? Note)> DialectAsync(TableSandbox sandbox, TableView view, CancellationToken cancellationToken)
     {
         var file = TableSandbox.Literal(view.Files[0]);
+        // What the view was created with: the file's stored sniff (for a .tsv, the one with the tab fixed).
+        var stored = CsvSniff.Load(view.Files[0], view.Format) is { Auto: false } s ? s.Dialect : null;
+        if (view.Format != TableFormat.Tsv)
+            return (stored ?? await SniffAsync(sandbox, file, cancellationToken).ConfigureAwait(false), null);
         var sniffed = await SniffAsync(sandbox, file, cancellationToken).ConfigureAwait(false);
-        if (sniffed is null || view.Format != TableFormat.Tsv)
-            return (sniffed, null);
-        if (sniffed.Delimiter == "\t")
+        if (sniffed is null || sniffed.Delimiter == "\t")
             return (sniffed, null);
         // Quote, escape and header as the view reads them: sniffed with the tab fixed.
-        var read = await SniffAsync(sandbox, file + ", delim = '\\t'", cancellationToken).ConfigureAwait(false);
+        var read = stored ?? await SniffAsync(sandbox, file + ", delim = '\\t'", cancellationToken).ConfigureAwait(false);
         if (read is null)
             return (null, null);
         var alone = sniffed.Delimiter.Length == 0 ? "no delimiter" : $"'{sniffed.Delimiter}'";

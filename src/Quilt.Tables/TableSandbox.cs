@@ -50,7 +50,7 @@ internal sealed class TableSandbox : IDisposable
             {
                 try
                 {
-                    Execute(connection, $"CREATE VIEW {Identifier(view.Name)} AS SELECT * FROM {Reader(view)}");
+                    Execute(connection, $"CREATE VIEW {Identifier(view.Name)} AS SELECT * FROM {Reader(connection, view)}");
                 }
                 catch (DuckDBException e)
                 {
@@ -256,17 +256,75 @@ internal sealed class TableSandbox : IDisposable
         command.ExecuteNonQuery();
     }
 
-    private static string Reader(TableView view)
+    private static string Reader(DuckDBConnection connection, TableView view)
     {
         var files = "[" + string.Join(", ", view.Files.Select(Literal)) + "]";
         return view.Format switch
         {
-            TableFormat.Csv => $"read_csv({files}, union_by_name = true)",
-            TableFormat.Tsv => $"read_csv({files}, delim = '\\t', union_by_name = true)",
+            TableFormat.Csv or TableFormat.Tsv => CsvReader(connection, view, files),
             TableFormat.JsonLines => $"read_json({files}, format = 'newline_delimited', union_by_name = true)",
             TableFormat.Json => $"read_json({files}, format = 'auto', union_by_name = true)",
             _ => $"read_parquet({files}, union_by_name = true)",
         };
+    }
+
+    /// <summary>
+    /// A CSV/TSV table read with the dialect and columns sniffed once per cached file (<see cref="CsvSniff"/>) when every
+    /// file has the same; else (files that differ, a file the sniffer cannot read) with DuckDB's detection, which then
+    /// reports what is wrong.
+    /// </summary>
+    private static string CsvReader(DuckDBConnection connection, TableView view, string files)
+    {
+        // A .tsv is always read tab-separated (see TableOperations.DialectAsync for why).
+        var arguments = view.Format == TableFormat.Tsv ? ", delim = '\\t'" : "";
+        var sniffs = view.Files.Select(f => SniffOnce(connection, f, view.Format, arguments)).ToList();
+        var options = sniffs.Select(s => s is { Auto: false } ? s.ReaderOptions() : null).Distinct(StringComparer.Ordinal).ToList();
+        return options is [{ } same] ? $"read_csv({files}, {same})" : $"read_csv({files}{arguments}, union_by_name = true)";
+    }
+
+    /// <summary>The stored sniff of <paramref name="file"/>, else a new one, checked and stored; null when the sniffer cannot read the file.</summary>
+    private static CsvSniff? SniffOnce(DuckDBConnection connection, string file, TableFormat format, string arguments)
+    {
+        if (CsvSniff.Load(file, format) is { } stored)
+            return stored;
+        CsvSniff sniff;
+        try
+        {
+            sniff = CsvSniff.Detect(connection, file, arguments);
+        }
+        catch (DuckDBException)
+        {
+            return null;
+        }
+        // Read as sniffed, the file must bind to the very columns DuckDB's detection gives it; if not, it keeps being detected.
+        var single = "[" + Literal(file) + "]";
+        var detected = BoundColumns(connection, $"read_csv({single}{arguments}, union_by_name = true)");
+        if (detected is null)
+            return null;
+        var sniffed = BoundColumns(connection, $"read_csv({single}, {sniff.ReaderOptions()})");
+        if (sniffed is null || !sniffed.SequenceEqual(detected))
+            sniff = sniff with { Auto = true };
+        sniff.Save(file, format);
+        return sniff;
+    }
+
+    /// <summary>The columns <paramref name="reader"/> binds to, or null when it does not bind.</summary>
+    private static List<SandboxColumn>? BoundColumns(DuckDBConnection connection, string reader)
+    {
+        try
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = $"DESCRIBE SELECT * FROM {reader}";
+            using var result = command.ExecuteReader();
+            var columns = new List<SandboxColumn>();
+            while (result.Read())
+                columns.Add(new SandboxColumn(result.GetString(0), result.GetString(1)));
+            return columns;
+        }
+        catch (DuckDBException)
+        {
+            return null;
+        }
     }
 
     /// <summary>A SQL string literal.</summary>

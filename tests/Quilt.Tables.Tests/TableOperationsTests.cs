@@ -71,6 +71,8 @@ public abstract class TableOperationsTests : IAsyncLifetime
     // The copies, not the cache's own lock and reservation files (hidden, their names start with '.').
     private string[] CachedFiles() => Directory.Exists(_cache.Path) ? Directory.GetFiles(_cache.Path).Where(f => !Path.GetFileName(f).StartsWith('.')).ToArray() : [];
 
+    private static string SniffOf(string copy) => Path.Join(Path.GetDirectoryName(copy), "." + Path.GetFileName(copy) + ".sniff");
+
     private Task<ObjectSource> SourceAsync(string key) => _ops.Objects.ReadableAsync($"s3://{Bucket}/{key}", "uri", Ct);
 
     [Fact]
@@ -337,6 +339,68 @@ public abstract class TableOperationsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_csv_is_sniffed_once_and_later_calls_read_it_with_the_stored_dialect()
+    {
+        const string Sql = "SELECT * FROM t ORDER BY id";
+        var first = await Tables().QueryAsync([Object("people.csv")], Sql, 10, null, null, Ct);
+        var stored = SniffOf(Assert.Single(CachedFiles()));
+        Assert.True(File.Exists(stored), "the sniff is stored beside the cached copy");
+
+        // Another server on the same cache reads the file with the stored sniff: the same columns, types and rows.
+        var again = await Tables().QueryAsync([Object("people.csv")], Sql, 10, null, null, Ct);
+        Assert.Equal(first.Columns, again.Columns);
+        Assert.Equal(first.Rows, again.Rows);
+        var described = await Tables().DescribeAsync(Object("people.csv"), scan: false, null, Ct);
+        Assert.Equal(new TableDialect(",", "\"", "\"", true, "sniffed"), described.Dialect);
+
+        // The stored sniff, not a new one, is what a later call binds: a column name changed in it shows in the result.
+        await File.WriteAllTextAsync(stored, (await File.ReadAllTextAsync(stored, Ct)).Replace("\"city\"", "\"town\"", StringComparison.Ordinal), Ct);
+        var renamed = await Tables().QueryAsync([Object("people.csv")], "SELECT town FROM t ORDER BY id", 10, null, null, Ct);
+        Assert.Equal(["Zürich", "Köln", "Zürich", null], renamed.Rows.Select(r => r[0]));
+
+        // A stored sniff that cannot be read is ignored: the file is sniffed again and the sniff stored afresh.
+        await File.WriteAllTextAsync(stored, "{not json", Ct);
+        var resniffed = await Tables().QueryAsync([Object("people.csv")], Sql, 10, null, null, Ct);
+        Assert.Equal(first.Rows, resniffed.Rows);
+        Assert.Contains("\"city\"", await File.ReadAllTextAsync(stored, Ct), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_csv_whose_header_holds_quotes_reads_the_same_through_its_stored_sniff()
+    {
+        // Names with both quote characters (they go into the view's SQL as literals), CRLF lines, day-first dates.
+        await PutAsync("odd.csv", TableFiles.Utf8("a'b,\"x\"\"y\",d,t\r\n1,2,13/02/2024,14/03/2024 10:00:00\r\n3,4,15/06/2024,16/08/2024 11:30:00\r\n"));
+        const string Sql = "SELECT \"a'b\", \"x\"\"y\", d, t FROM t ORDER BY 1";
+
+        var first = await Tables().QueryAsync([Object("odd.csv")], Sql, 10, null, null, Ct);
+        Assert.True(File.Exists(SniffOf(Assert.Single(CachedFiles()))));
+        var again = await Tables().QueryAsync([Object("odd.csv")], Sql, 10, null, null, Ct);
+
+        Assert.Equal(["a'b", "x\"y", "d", "t"], again.Columns.Select(c => c.Name));
+        Assert.Equal(["BIGINT", "BIGINT", "DATE", "TIMESTAMP"], again.Columns.Select(c => c.Type));
+        Assert.Equal(["1", "2", "2024-02-13", "2024-03-14 10:00:00"], again.Rows[0]);
+        Assert.Equal(first.Rows, again.Rows);
+    }
+
+    [Fact]
+    public async Task A_glob_of_csv_entries_reads_files_with_the_same_columns_and_files_with_different_ones()
+    {
+        await PutAsync("parts/a.csv", TableFiles.Utf8("id,name\n1,x\n"));
+        await PutAsync("parts/b.csv", TableFiles.Utf8("id,name\n2,y\n"));
+        await PutAsync("parts/c.csv", TableFiles.Utf8("id,score\n3,1.5\n"));
+        await PackageAsync("team/same", ("data/a.csv", "parts/a.csv"), ("data/b.csv", "parts/b.csv"));
+        await PackageAsync("team/mixed", ("data/a.csv", "parts/a.csv"), ("data/c.csv", "parts/c.csv"));
+
+        for (var call = 0; call < 2; call++)
+        {
+            var same = await Tables().QueryAsync([new TableInput(null, Package: "team/same", Path: "data/*.csv")], "SELECT id, name FROM t ORDER BY id", 10, null, null, Ct);
+            Assert.Equal([["1", "x"], ["2", "y"]], same.Rows);
+            var mixed = await Tables().QueryAsync([new TableInput(null, Package: "team/mixed", Path: "data/*.csv")], "SELECT id, name, score FROM t ORDER BY id", 10, null, null, Ct);
+            Assert.Equal([["1", "x", null], ["3", null, "1.5"]], mixed.Rows);
+        }
+    }
+
+    [Fact]
     public async Task Entries_are_cached_by_their_hash_and_reused_across_packages_and_calls()
     {
         await PackageAsync("team/one", ("people.csv", "people.csv"));
@@ -381,6 +445,9 @@ public abstract class TableOperationsTests : IAsyncLifetime
         await tables.QueryAsync([Object("events.jsonl")], "SELECT 1", 1, null, null, Ct);
 
         Assert.Equal([".csv", ".jsonl"], CachedFiles().Select(Path.GetExtension).Order(StringComparer.Ordinal));
+        // The evicted tsv's stored sniff went with it; the csv's stays.
+        Assert.Equal([SniffOf(CachedFiles().Single(f => f.EndsWith(".csv", StringComparison.Ordinal)))],
+            Directory.GetFiles(_cache.Path, ".*.sniff"));
 
         var small = Tables(new TableSettings { CacheBytes = 10 });
         var e = await Assert.ThrowsAsync<OperationException>(() => small.QueryAsync([Object("people.csv")], "SELECT 1", 1, null, null, Ct));
