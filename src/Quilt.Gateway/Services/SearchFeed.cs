@@ -19,7 +19,7 @@ namespace Quilt.Gateway.Services;
 /// <summary>
 /// Feeds the search index with what the gateway sees: objects it completed (multipart uploads), objects it handed
 /// upload URLs for (looked for until the URL expires, since a presigned POST reaches S3 without the gateway), and
-/// revisions it published (packageConstruct). It reads with the gateway's own S3 credentials. A failure to index is
+/// revisions it published or deleted (packageConstruct, packagePromote, packageRevisionDelete). It reads with the gateway's own S3 credentials. A failure to index is
 /// logged and never fails the request that caused it; the reconciliation scan catches up.
 /// </summary>
 public sealed partial class SearchFeed(SearchIndexHolder holder, S3Access s3, GatewayOptions options, TimeProvider time, ILogger<SearchFeed> logger)
@@ -90,7 +90,7 @@ public sealed partial class SearchFeed(SearchIndexHolder holder, S3Access s3, Ga
         }
     }
 
-    /// <summary>Indexes a revision just published as the package's latest.</summary>
+    /// <summary>Indexes a revision just published; the package's latest flag follows its 'latest' pointer.</summary>
     public async Task RevisionPublishedAsync(string bucket, string name, Manifest manifest, DateTimeOffset published, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(manifest);
@@ -100,11 +100,43 @@ public sealed partial class SearchFeed(SearchIndexHolder holder, S3Access s3, Ga
         {
             var pointer = published.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
             await index.UpsertPackageRevisionsAsync([Document(bucket, name, manifest, pointer, published, isLatest: true)], cancellationToken).ConfigureAwait(false);
+            await SyncLatestAsync(index, bucket, name, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             LogIndexFailed(logger, $"quilt+s3://{bucket}#package={name}@{manifest.TopHash}", ex);
         }
+    }
+
+    /// <summary>Removes a deleted revision from the index and flags the revision 'latest' now points at (none when the package went with it).</summary>
+    public async Task RevisionDeletedAsync(string bucket, string name, string hash, CancellationToken cancellationToken)
+    {
+        if (Index is not { } index)
+            return;
+        try
+        {
+            await index.RemovePackageRevisionsAsync(bucket, name, [hash], cancellationToken).ConfigureAwait(false);
+            await SyncLatestAsync(index, bucket, name, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogIndexFailed(logger, $"quilt+s3://{bucket}#package={name}@{hash} (deleted)", ex);
+        }
+    }
+
+    // The pointer is re-read rather than assumed: another writer may have moved it since.
+    private async Task SyncLatestAsync(ISearchIndex index, string bucket, string name, CancellationToken cancellationToken)
+    {
+        string? latest;
+        try
+        {
+            latest = (await new PackageRegistry(Store, bucket).LatestAsync(name, cancellationToken).ConfigureAwait(false)).TopHash;
+        }
+        catch (PackageNotFoundException)
+        {
+            latest = null;
+        }
+        await index.SetLatestAsync(bucket, name, latest, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>What the index stores for a package revision.</summary>
