@@ -102,31 +102,32 @@ public abstract class GatewayScaleSearchTests<TCorpus>(TCorpus fixture) where TC
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static async Task<List<PackageHit>> AllPackagesAsync(RegistrySearchService client, PackageSearchRequest request)
-    {
-        var first = await client.SearchPackagesAsync(request with { Size = 200 }, Ct);
-        var hits = first.FirstPage.Hits.ToList();
-        for (var cursor = first.FirstPage.Cursor; cursor is not null;)
+    private static Task<List<PackageHit>> AllPackagesAsync(RegistrySearchService client, PackageSearchRequest request) =>
+        AllAsync(async () =>
         {
-            var page = await client.MorePackagesAsync(cursor, 200, Ct);
-            hits.AddRange(page.Hits);
-            cursor = page.Cursor;
-        }
-        Assert.Equal(first.Total, hits.Count);
-        return hits;
-    }
+            var results = await client.SearchPackagesAsync(request with { Size = 200 }, Ct);
+            return (results.Total, results.FirstPage);
+        }, cursor => client.MorePackagesAsync(cursor, 200, Ct));
 
-    private static async Task<List<ObjectHit>> AllObjectsAsync(RegistrySearchService client, ObjectSearchRequest request)
-    {
-        var first = await client.SearchObjectsAsync(request with { Size = 1000 }, Ct);
-        var hits = first.FirstPage.Hits.ToList();
-        for (var cursor = first.FirstPage.Cursor; cursor is not null;)
+    private static Task<List<ObjectHit>> AllObjectsAsync(RegistrySearchService client, ObjectSearchRequest request) =>
+        AllAsync(async () =>
         {
-            var page = await client.MoreObjectsAsync(cursor, 1000, Ct);
+            var results = await client.SearchObjectsAsync(request with { Size = 1000 }, Ct);
+            return (results.Total, results.FirstPage);
+        }, cursor => client.MoreObjectsAsync(cursor, 1000, Ct));
+
+    /// <summary>Every hit of a search, its cursors followed to the end; as many as its total says.</summary>
+    private static async Task<List<THit>> AllAsync<THit>(Func<Task<(long Total, SearchPage<THit> Page)>> search, Func<string, Task<SearchPage<THit>>> more)
+    {
+        var (total, first) = await search();
+        var hits = first.Hits.ToList();
+        for (var cursor = first.Cursor; cursor is not null;)
+        {
+            var page = await more(cursor);
             hits.AddRange(page.Hits);
             cursor = page.Cursor;
         }
-        Assert.Equal(first.Total, hits.Count);
+        Assert.Equal(total, hits.Count);
         return hits;
     }
 

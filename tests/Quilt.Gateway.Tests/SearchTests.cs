@@ -128,6 +128,15 @@ public abstract class SearchCorpus(GatewayFixture shared) : IAsyncLifetime
         return result["revision"]!["hash"]!.GetValue<string>();
     }
 
+    /// <summary>Uploads <paramref name="text"/> to bucket/key through an upload URL of the search gateway (a presigned POST).</summary>
+    public async Task UploadAsync(string token, string bucket, string key, string text)
+    {
+        var url = (await Gateway.DataAsync(token, "mutation($b: String!, $k: String!) { generateUploadUrl(bucket: $b, key: $k) { uploadUrl fields expires } }",
+            new { b = bucket, k = key }))["generateUploadUrl"]!;
+        var (status, _) = await Shared.PostFileAsync(url, Encoding.UTF8.GetBytes(text));
+        Assert.True((int)status is >= 200 and < 300);
+    }
+
     /// <summary>Quilt's client in registry mode, talking to this gateway over HTTP with a JWT for the role.</summary>
     public RegistrySearchService Client(string subject, string role) =>
         new(new RegistryApiClient(Shared.Http, Gateway.BaseUrl, new FixedRegistryToken(Shared.Tokens.Hs256(subject, role))));
@@ -336,10 +345,7 @@ public abstract class GatewaySearchTests<TCorpus>(TCorpus corpus) where TCorpus 
         var token = corpus.Shared.Tokens.Hs256("search-fresh", "writer");
         // Outside public/, so that what the narrow role sees stays the same whatever order the tests run in.
         var key = $"fresh/{Guid.NewGuid():N}.txt";
-        var url = (await corpus.Gateway.DataAsync(token, "mutation($b: String!, $k: String!) { generateUploadUrl(bucket: $b, key: $k) { uploadUrl fields expires } }",
-            new { b = corpus.A, k = key }))["generateUploadUrl"]!;
-        var (status, _) = await corpus.Shared.PostFileAsync(url, Encoding.UTF8.GetBytes("a freshly uploaded zebrafish note"));
-        Assert.True((int)status is >= 200 and < 300);
+        await corpus.UploadAsync(token, corpus.A, key, "a freshly uploaded zebrafish note");
         var client = corpus.Client("search-fresh", "writer");
         Assert.Equal([key], Keys(await client.SearchObjectsAsync(new ObjectSearchRequest([], "zebrafish"), Ct)));
 
@@ -378,10 +384,7 @@ public abstract class GatewaySearchTests<TCorpus>(TCorpus corpus) where TCorpus 
         // An upload URL for a unicode key: the object is found once it arrives.
         var token = corpus.Shared.Tokens.Hs256("search-unicode", "writer");
         var key = $"fresh/日本語-résumé-{Guid.NewGuid():N}.txt";
-        var url = (await corpus.Gateway.DataAsync(token, "mutation($b: String!, $k: String!) { generateUploadUrl(bucket: $b, key: $k) { uploadUrl fields expires } }",
-            new { b = corpus.B, k = key }))["generateUploadUrl"]!;
-        var (status, _) = await corpus.Shared.PostFileAsync(url, Encoding.UTF8.GetBytes("きつね 狐 fox"));
-        Assert.True((int)status is >= 200 and < 300);
+        await corpus.UploadAsync(token, corpus.B, key, "きつね 狐 fox");
         Assert.Equal([key], Keys(await client.SearchObjectsAsync(new ObjectSearchRequest([], "狐"), Ct)));
         Assert.Equal([key], Keys(await client.SearchObjectsAsync(new ObjectSearchRequest([], "日本語 resume"), Ct)));
     }
