@@ -490,3 +490,37 @@ public sealed class SqliteGatewaySearchTests(SqliteSearchCorpus corpus)
 
 public sealed class PostgresGatewaySearchTests(PostgresSearchCorpus corpus)
     : GatewaySearchTests<PostgresSearchCorpus>(corpus), IClassFixture<PostgresSearchCorpus>;
+
+/// <summary>
+/// The PostgreSQL index's own cursors (under the gateway's seal): sealed with a key kept in its database, so another
+/// instance on the same database continues them, while a cursor altered, made up, or from another database is refused.
+/// </summary>
+public sealed class PostgresSearchCursorTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task A_cursor_continues_on_every_instance_of_its_database_and_nowhere_else()
+    {
+        var database = await PostgresServer.CreateDatabaseAsync(Ct);
+        var scope = SearchScope.Whole(["cursor-bucket"]);
+        var request = new ObjectSearchRequest([], Size: 1, Order: SearchOrder.LexAsc);
+        await using var first = await Search.PostgresSearchIndex.OpenAsync(database, Ct);
+        await first.UpsertObjectsAsync([.. Enumerable.Range(0, 3).Select(i =>
+            new ObjectDocument("cursor-bucket", $"k{i}.txt", null, 1, DateTimeOffset.UnixEpoch, null, Deleted: false, null))], Ct);
+        var cursor = (await first.SearchObjectsAsync(request, scope, Ct)).FirstPage.Cursor!;
+
+        await using var second = await Search.PostgresSearchIndex.OpenAsync(database, Ct);
+        Assert.Equal("k1.txt", (await second.MoreObjectsAsync(cursor, 1, scope, Ct)).Hits.Single().Key);
+
+        // What a cursor held before (base64 JSON naming the kind, the scope's hash and an offset) is not one.
+        var made = Convert.ToBase64String(Encoding.UTF8.GetBytes("""{"Kind":"objects","Request":"{}","Offset":0,"Scope":"x"}""")).TrimEnd('=');
+        var altered = cursor[..^2] + (cursor[^2] == 'A' ? 'B' : 'A') + cursor[^1];
+        await using var other = await Search.PostgresSearchIndex.OpenAsync(await PostgresServer.CreateDatabaseAsync(Ct), Ct);
+        foreach (var (index, bad) in new[] { (second, made), (second, altered), (other, cursor) })
+        {
+            var refused = await Assert.ThrowsAsync<SearchQueryException>(() => index.MoreObjectsAsync(bad, 1, scope, Ct));
+            Assert.Contains("not one this search gave", refused.Message, StringComparison.Ordinal);
+        }
+    }
+}
