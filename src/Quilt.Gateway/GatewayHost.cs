@@ -111,6 +111,7 @@ public static partial class GatewayHost
         services.AddSingleton<ObjectService>();
         services.AddSingleton<PackageGatewayService>();
         services.AddSingleton<PackageRevisionService>();
+        services.AddSingleton<RevisionPublisher>();
         services.AddSingleton(sp => new GatewayServices(
             sp.GetRequiredService<RoleService>(), sp.GetRequiredService<UploadService>(), sp.GetRequiredService<BrowsingService>(),
             sp.GetRequiredService<ObjectService>(), sp.GetRequiredService<PackageGatewayService>(), sp.GetRequiredService<AuditLog>()));

@@ -2,35 +2,34 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Quilt.Core;
 
 namespace Quilt.Search;
 
 /// <summary>What a cursor holds: which search (the request, whose scope), and how many hits were already given.</summary>
-internal sealed record CursorPayload(int Version, string Kind, string Scope, int Position, PackageSearchRequest? Packages, ObjectSearchRequest? Objects);
+public sealed record CursorPayload(int Version, string Kind, string Scope, int Position, PackageSearchRequest? Packages, ObjectSearchRequest? Objects);
 
 [JsonSerializable(typeof(CursorPayload))]
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 internal sealed partial class CursorJsonContext : JsonSerializerContext;
 
 /// <summary>
-/// Opaque cursors bound to their search: the request, a fingerprint of the scope and a position, signed (HMAC-SHA256)
-/// with a key of the index, so a cursor that was changed, comes from another index, or is used with another scope or
-/// for the other kind of search is refused instead of answering something else.
+/// Opaque cursors bound to their search: the request, a fingerprint of the scope and a position, sealed
+/// (<see cref="CursorSealer"/>) under a key of the index, so a cursor that was changed, comes from another index, or is
+/// used with another scope or for the other kind of search is refused instead of answering something else. Both search
+/// indexes (the embedded SQLite one and the gateway's PostgreSQL one) page with these.
 /// </summary>
-internal sealed class SearchCursors(byte[] key)
+public sealed class SearchCursors(byte[] key)
 {
-    private const int CurrentVersion = 1;
-    private const int TagBytes = 16;
-
     public const string PackagesKind = "packages";
     public const string ObjectsKind = "objects";
 
-    public string Issue(string kind, SearchScope scope, int position, PackageSearchRequest? packages, ObjectSearchRequest? objects)
-    {
-        var payload = JsonSerializer.SerializeToUtf8Bytes(new CursorPayload(CurrentVersion, kind, Fingerprint(scope), position, packages, objects), CursorJsonContext.Default.CursorPayload);
-        var tag = HMACSHA256.HashData(key, payload).AsSpan(0, TagBytes);
-        return Base64Url(payload) + "." + Base64Url(tag);
-    }
+    private const int CurrentVersion = 1;
+
+    private readonly CursorSealer _sealer = new(key, "quilt-search cursor v1");
+
+    public string Issue(string kind, SearchScope scope, int position, PackageSearchRequest? packages, ObjectSearchRequest? objects) =>
+        _sealer.Seal(JsonSerializer.SerializeToUtf8Bytes(new CursorPayload(CurrentVersion, kind, Fingerprint(scope), position, packages, objects), CursorJsonContext.Default.CursorPayload));
 
     /// <summary>The buckets the cursor's search asked for.</summary>
     public IReadOnlyList<string> ReadBuckets(string cursor)
@@ -62,22 +61,7 @@ internal sealed class SearchCursors(byte[] key)
     private CursorPayload Verify(string cursor)
     {
         ArgumentNullException.ThrowIfNull(cursor);
-        var dot = cursor.IndexOf('.', StringComparison.Ordinal);
-        byte[] payload, tag;
-        try
-        {
-            if (dot < 0)
-                throw Refused();
-            payload = Convert.FromBase64String(FromBase64Url(cursor[..dot]));
-            tag = Convert.FromBase64String(FromBase64Url(cursor[(dot + 1)..]));
-        }
-        catch (FormatException)
-        {
-            throw Refused();
-        }
-        var expected = HMACSHA256.HashData(key, payload).AsSpan(0, TagBytes);
-        if (!CryptographicOperations.FixedTimeEquals(expected, tag))
-            throw Refused();
+        var payload = _sealer.Open(cursor) ?? throw Refused();
         CursorPayload? read;
         try
         {
@@ -87,7 +71,7 @@ internal sealed class SearchCursors(byte[] key)
         {
             throw Refused();
         }
-        if (read is null || read.Version != CurrentVersion)
+        if (read is null || read.Version != CurrentVersion || read.Position < 0)
             throw Refused();
         return read;
     }
@@ -113,13 +97,5 @@ internal sealed class SearchCursors(byte[] key)
             text.Append('\n');
         }
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())).AsSpan(0, 12));
-    }
-
-    private static string Base64Url(ReadOnlySpan<byte> bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-
-    private static string FromBase64Url(string text)
-    {
-        var padded = text.Replace('-', '+').Replace('_', '/');
-        return padded + new string('=', (4 - padded.Length % 4) % 4);
     }
 }

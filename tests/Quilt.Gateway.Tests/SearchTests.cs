@@ -41,7 +41,13 @@ public abstract class SearchCorpus(GatewayFixture shared) : IAsyncLifetime
     [
         ("b/genome.txt", "genome in the other bucket"),
         ("b/other.json", "{\"k\": \"weather\"}"),
+        // Unicode keys and text, found through the reconciliation scan's listing.
+        (UnicodeCsv, "température,ville,数据\n12,Genève\n"),
+        (UnicodeMarkdown, "气候 报告: Größe über alles"),
     ];
+
+    public const string UnicodeCsv = "intl/données/été-✓.csv";
+    public const string UnicodeMarkdown = "intl/数据/报告.md";
 
     public async ValueTask InitializeAsync()
     {
@@ -88,6 +94,9 @@ public abstract class SearchCorpus(GatewayFixture shared) : IAsyncLifetime
             ("readme.md", "public/genome/readme.md"), ("raw/cells.csv", "public/genome/cells.csv"));
         await ConstructAsync(Behind, writer, B, "other/genome", "genome elsewhere",
             new JsonObject { ["onlyinb"] = 1 }, ("genome.txt", "b/genome.txt"));
+        await ConstructAsync(Gateway, writer, B, "intl/climat", "relevés de température à Genève",
+            new JsonObject { ["titre"] = "Été à Genève", ["标签"] = "气候", ["lieu"] = new JsonObject { ["ville"] = "Zürich" } },
+            ("données/été-✓.csv", UnicodeCsv), ("报告.md", UnicodeMarkdown));
 
         await Reconciler.RunOnceAsync(TestContext.Current.CancellationToken);
     }
@@ -117,6 +126,15 @@ public abstract class SearchCorpus(GatewayFixture shared) : IAsyncLifetime
         var result = data["packageConstruct"]!;
         Assert.True(result["__typename"]!.GetValue<string>() == "PackagePushSuccess", result.ToJsonString());
         return result["revision"]!["hash"]!.GetValue<string>();
+    }
+
+    /// <summary>Uploads <paramref name="text"/> to bucket/key through an upload URL of the search gateway (a presigned POST).</summary>
+    public async Task UploadAsync(string token, string bucket, string key, string text)
+    {
+        var url = (await Gateway.DataAsync(token, "mutation($b: String!, $k: String!) { generateUploadUrl(bucket: $b, key: $k) { uploadUrl fields expires } }",
+            new { b = bucket, k = key }))["generateUploadUrl"]!;
+        var (status, _) = await Shared.PostFileAsync(url, Encoding.UTF8.GetBytes(text));
+        Assert.True((int)status is >= 200 and < 300);
     }
 
     /// <summary>Quilt's client in registry mode, talking to this gateway over HTTP with a JWT for the role.</summary>
@@ -327,16 +345,121 @@ public abstract class GatewaySearchTests<TCorpus>(TCorpus corpus) where TCorpus 
         var token = corpus.Shared.Tokens.Hs256("search-fresh", "writer");
         // Outside public/, so that what the narrow role sees stays the same whatever order the tests run in.
         var key = $"fresh/{Guid.NewGuid():N}.txt";
-        var url = (await corpus.Gateway.DataAsync(token, "mutation($b: String!, $k: String!) { generateUploadUrl(bucket: $b, key: $k) { uploadUrl fields expires } }",
-            new { b = corpus.A, k = key }))["generateUploadUrl"]!;
-        var (status, _) = await corpus.Shared.PostFileAsync(url, Encoding.UTF8.GetBytes("a freshly uploaded zebrafish note"));
-        Assert.True((int)status is >= 200 and < 300);
+        await corpus.UploadAsync(token, corpus.A, key, "a freshly uploaded zebrafish note");
         var client = corpus.Client("search-fresh", "writer");
         Assert.Equal([key], Keys(await client.SearchObjectsAsync(new ObjectSearchRequest([], "zebrafish"), Ct)));
 
         await SearchCorpus.ConstructAsync(corpus.Gateway, token, corpus.A, "fresh/zebrafish", "zebrafish study", new JsonObject(), ("note.txt", key));
         var found = await client.SearchPackagesAsync(new PackageSearchRequest([], "zebrafish", LatestOnly: true), Ct);
         Assert.Equal("fresh/zebrafish", found.FirstPage.Hits.Single().Name);
+    }
+
+    [Fact]
+    public async Task Unicode_keys_names_and_metadata_are_found_folded_on_both_sides()
+    {
+        var client = corpus.Client("search-unicode", "searcher");
+        // Keys: accented words fold (été = ete), CJK words are words, and exact keys and wildcards compare the key as it is.
+        Assert.Equal([SearchCorpus.UnicodeCsv], Keys(await client.SearchObjectsAsync(new ObjectSearchRequest([], "été"), Ct)));
+        Assert.Equal([SearchCorpus.UnicodeCsv], Keys(await client.SearchObjectsAsync(new ObjectSearchRequest([], "key:donnees"), Ct)));
+        Assert.Equal([SearchCorpus.UnicodeCsv, SearchCorpus.UnicodeMarkdown], Keys(await client.SearchObjectsAsync(new ObjectSearchRequest([], "数据"), Ct)));
+        Assert.Equal([SearchCorpus.UnicodeMarkdown], Keys(await client.SearchObjectsAsync(new ObjectSearchRequest([], "content:气候 ÜBER"), Ct)));
+        Assert.Equal([SearchCorpus.UnicodeCsv], Keys(await client.SearchObjectsAsync(new ObjectSearchRequest([], "content:ville"), Ct)));
+        Assert.Equal([SearchCorpus.UnicodeCsv], Keys(await client.SearchObjectsAsync(new ObjectSearchRequest([],
+            Filter: new ObjectSearchFilter(Key: new KeywordMatch(Wildcard: "intl/données/*"))), Ct)));
+        Assert.Equal([SearchCorpus.UnicodeMarkdown], Keys(await client.SearchObjectsAsync(new ObjectSearchRequest([],
+            Filter: new ObjectSearchFilter(Key: new KeywordMatch([SearchCorpus.UnicodeMarkdown]))), Ct)));
+        var hit = (await client.SearchObjectsAsync(new ObjectSearchRequest([], "报告"), Ct)).FirstPage.Hits.Single();
+        Assert.Equal(SearchCorpus.UnicodeMarkdown, hit.Key);
+        Assert.StartsWith("气候 报告", hit.IndexedContent, StringComparison.Ordinal);
+
+        // Packages: a message, metadata and logical keys in other scripts; a keyword predicate on a CJK field name.
+        Assert.Equal(["intl/climat:relevés de température à Genève"], Names(await client.SearchPackagesAsync(new PackageSearchRequest([], "geneve releves"), Ct)));
+        Assert.Equal(["intl/climat:relevés de température à Genève"], Names(await client.SearchPackagesAsync(new PackageSearchRequest([], "ZÜRICH"), Ct)));
+        var keyword = await client.SearchPackagesAsync(new PackageSearchRequest([], UserMetaFilters:
+            [new UserMetaPredicate("/标签", MetaFieldType.Keyword, Keyword: new KeywordMatch(["气候"]))]), Ct);
+        Assert.Equal(["intl/climat:relevés de température à Genève"], Names(keyword));
+        var entry = (await client.SearchPackagesAsync(new PackageSearchRequest([], "entry:été"), Ct)).FirstPage.Hits.Single().MatchingEntries.Single();
+        Assert.Equal("données/été-✓.csv", entry.LogicalKey);
+
+        // An upload URL for a unicode key: the object is found once it arrives.
+        var token = corpus.Shared.Tokens.Hs256("search-unicode", "writer");
+        var key = $"fresh/日本語-résumé-{Guid.NewGuid():N}.txt";
+        await corpus.UploadAsync(token, corpus.B, key, "きつね 狐 fox");
+        Assert.Equal([key], Keys(await client.SearchObjectsAsync(new ObjectSearchRequest([], "狐"), Ct)));
+        Assert.Equal([key], Keys(await client.SearchObjectsAsync(new ObjectSearchRequest([], "日本語 resume"), Ct)));
+    }
+
+    [Fact]
+    public async Task A_promoted_revision_is_found_in_its_destination_without_a_reconciliation()
+    {
+        var token = corpus.Shared.Tokens.Hs256("search-promote", "writer");
+        var key = $"promo/{Guid.NewGuid():N}.txt";
+        await corpus.Shared.PutAsync(corpus.A, key, Encoding.UTF8.GetBytes("a quokka census"));
+        // Published behind the search gateway's back: only the promotion below can make it a hit.
+        var source = await SearchCorpus.ConstructAsync(corpus.Behind, token, corpus.A, "promo/quokka-source", "quokka census", new JsonObject(), ("census.txt", key));
+        var client = corpus.Client("search-promote", "searcher");
+        Assert.Equal(0, (await client.SearchPackagesAsync(new PackageSearchRequest([], "quokka"), Ct)).Total);
+
+        var promoted = (await corpus.Gateway.DataAsync(token, """
+            mutation($params: PackagePushParams!, $src: PackagePromoteSource!) {
+              packagePromote(params: $params, src: $src) {
+                __typename
+                ... on PackagePushSuccess { revision { hash } }
+                ... on InvalidInput { errors { path message name } }
+                ... on OperationError { message name }
+              }
+            }
+            """, new
+        {
+            @params = new { bucket = corpus.B, name = "promo/quokka", message = "quokka promoted" },
+            src = new { bucket = corpus.A, name = "promo/quokka-source", hash = source },
+        }))["packagePromote"]!;
+        Assert.True(promoted["__typename"]!.GetValue<string>() == "PackagePushSuccess", promoted.ToJsonString());
+
+        var found = await client.SearchPackagesAsync(new PackageSearchRequest([corpus.B], "quokka", LatestOnly: true), Ct);
+        var hit = found.FirstPage.Hits.Single();
+        Assert.Equal(("promo/quokka", "quokka promoted", corpus.B), (hit.Name, hit.Comment, hit.Bucket));
+        Assert.Equal(promoted["revision"]!["hash"]!.GetValue<string>(), hit.Hash);
+        Assert.Equal("latest", hit.Pointer);
+        Assert.Equal("census.txt", (await client.SearchPackagesAsync(new PackageSearchRequest([corpus.B], "entry:census"), Ct)).FirstPage.Hits.Single().MatchingEntries.Single().LogicalKey);
+    }
+
+    [Fact]
+    public async Task A_deleted_revision_stops_being_a_hit_and_latest_moves_to_the_revision_before_it()
+    {
+        var token = corpus.Shared.Tokens.Hs256("search-delete", "writer");
+        var key = $"wombat/{Guid.NewGuid():N}.txt";
+        await corpus.Shared.PutAsync(corpus.A, key, Encoding.UTF8.GetBytes("wombat burrows"));
+        const string Name = "gone/wombat";
+        var first = await SearchCorpus.ConstructAsync(corpus.Gateway, token, corpus.A, Name, "wombat first", new JsonObject(), ("w.txt", key));
+        // A later pointer for the second revision (pointers are whole seconds).
+        await Task.Delay(TimeSpan.FromSeconds(1.1), Ct);
+        var second = await SearchCorpus.ConstructAsync(corpus.Gateway, token, corpus.A, Name, "wombat second", new JsonObject(), ("w.txt", key));
+        var client = corpus.Client("search-delete", "searcher");
+        Assert.Equal(["gone/wombat:wombat second"], Names(await client.SearchPackagesAsync(new PackageSearchRequest([], "wombat", LatestOnly: true), Ct)));
+
+        async Task DeleteAsync(string hash)
+        {
+            var deleted = (await corpus.Gateway.DataAsync(token, """
+                mutation($b: String!, $n: String!, $h: String!) {
+                  packageRevisionDelete(bucket: $b, name: $n, hash: $h) { __typename ... on OperationError { message name } }
+                }
+                """, new { b = corpus.A, n = Name, h = hash }))["packageRevisionDelete"]!;
+            Assert.True(deleted["__typename"]!.GetValue<string>() == "PackageRevisionDeleteSuccess", deleted.ToJsonString());
+        }
+
+        // The latest revision goes: it is no hit, and the one before it is flagged latest.
+        await DeleteAsync(second);
+        var all = await client.SearchPackagesAsync(new PackageSearchRequest([], "wombat"), Ct);
+        Assert.Equal(["gone/wombat:wombat first"], Names(all));
+        Assert.Equal(1, all.Total);
+        var latest = (await client.SearchPackagesAsync(new PackageSearchRequest([], "wombat", LatestOnly: true), Ct)).FirstPage.Hits.Single();
+        Assert.Equal((first, "latest"), (latest.Hash, latest.Pointer));
+
+        // The last revision goes, and the package with it.
+        await DeleteAsync(first);
+        Assert.Equal(0, (await client.SearchPackagesAsync(new PackageSearchRequest([], "wombat"), Ct)).Total);
+        Assert.Equal(0, (await client.SearchPackagesAsync(new PackageSearchRequest([], "name:gone"), Ct)).Total);
     }
 
     [Fact]
@@ -367,3 +490,37 @@ public sealed class SqliteGatewaySearchTests(SqliteSearchCorpus corpus)
 
 public sealed class PostgresGatewaySearchTests(PostgresSearchCorpus corpus)
     : GatewaySearchTests<PostgresSearchCorpus>(corpus), IClassFixture<PostgresSearchCorpus>;
+
+/// <summary>
+/// The PostgreSQL index's own cursors (under the gateway's seal): sealed with a key kept in its database, so another
+/// instance on the same database continues them, while a cursor altered, made up, or from another database is refused.
+/// </summary>
+public sealed class PostgresSearchCursorTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task A_cursor_continues_on_every_instance_of_its_database_and_nowhere_else()
+    {
+        var database = await PostgresServer.CreateDatabaseAsync(Ct);
+        var scope = SearchScope.Whole(["cursor-bucket"]);
+        var request = new ObjectSearchRequest([], Size: 1, Order: SearchOrder.LexAsc);
+        await using var first = await Search.PostgresSearchIndex.OpenAsync(database, Ct);
+        await first.UpsertObjectsAsync([.. Enumerable.Range(0, 3).Select(i =>
+            new ObjectDocument("cursor-bucket", $"k{i}.txt", null, 1, DateTimeOffset.UnixEpoch, null, Deleted: false, null))], Ct);
+        var cursor = (await first.SearchObjectsAsync(request, scope, Ct)).FirstPage.Cursor!;
+
+        await using var second = await Search.PostgresSearchIndex.OpenAsync(database, Ct);
+        Assert.Equal("k1.txt", (await second.MoreObjectsAsync(cursor, 1, scope, Ct)).Hits.Single().Key);
+
+        // What a cursor held before (base64 JSON naming the kind, the scope's hash and an offset) is not one.
+        var made = Convert.ToBase64String(Encoding.UTF8.GetBytes("""{"Kind":"objects","Request":"{}","Offset":0,"Scope":"x"}""")).TrimEnd('=');
+        var altered = cursor[..^2] + (cursor[^2] == 'A' ? 'B' : 'A') + cursor[^1];
+        await using var other = await Search.PostgresSearchIndex.OpenAsync(await PostgresServer.CreateDatabaseAsync(Ct), Ct);
+        foreach (var (index, bad) in new[] { (second, made), (second, altered), (other, cursor) })
+        {
+            var refused = await Assert.ThrowsAsync<SearchQueryException>(() => index.MoreObjectsAsync(bad, 1, scope, Ct));
+            Assert.Contains("not one this search gave", refused.Message, StringComparison.Ordinal);
+        }
+    }
+}

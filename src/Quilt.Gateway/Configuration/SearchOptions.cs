@@ -3,7 +3,8 @@ namespace Quilt.Gateway.Configuration;
 /// <summary>
 /// The gateway's search index (searchPackages, searchObjects): SQLite beside the gateway's database for one instance,
 /// or PostgreSQL full text in the audit.postgres database, shared by every instance. Fed by what the gateway sees
-/// (completed uploads, packageConstruct) and by a periodic reconciliation scan of the buckets its roles grant.
+/// (completed uploads, packageConstruct, packagePromote, packageRevisionDelete) and by a periodic reconciliation scan of the
+/// buckets its roles grant.
 /// </summary>
 public sealed class SearchOptions
 {

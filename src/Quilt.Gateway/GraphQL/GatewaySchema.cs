@@ -266,7 +266,6 @@ public static partial class GatewaySchema
                 e.GetValueOrDefault("size") is { } size ? Convert.ToDouble(size, System.Globalization.CultureInfo.InvariantCulture) : null,
                 e.GetValueOrDefault("meta") as JsonObject)).ToList();
             var (package, revision) = await s.Packages.ConstructAsync(CallerOf(ctx), parameters, entries, ctx.CancellationToken);
-            await SearchResolvers.RevisionPublishedAsync(ctx, parameters.Bucket, parameters.Name, revision);
             return new PackagePushSuccessModel(package, revision);
         }));
 

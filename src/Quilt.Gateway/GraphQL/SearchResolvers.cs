@@ -170,17 +170,6 @@ public static class SearchResolvers
 
     // ---------------------------------------------------------------------------------------------- feeding
 
-    /// <summary>Indexes a revision packageConstruct just published.</summary>
-    public static async Task RevisionPublishedAsync(IResolveFieldContext ctx, string bucket, string name, RevisionModel revision)
-    {
-        ArgumentNullException.ThrowIfNull(ctx);
-        ArgumentNullException.ThrowIfNull(revision);
-        if (ctx.RequestServices?.GetService<SearchFeed>() is not { } feed)
-            return;
-        var manifest = await revision.ManifestAsync(ctx.CancellationToken);
-        await feed.RevisionPublishedAsync(bucket, name, manifest, await revision.ModifiedAsync(ctx.CancellationToken), ctx.CancellationToken);
-    }
-
     /// <summary>Indexes an object the gateway just completed (a multipart upload).</summary>
     public static async Task ObjectWrittenAsync(IResolveFieldContext ctx, string bucket, string key)
     {

@@ -15,8 +15,9 @@ namespace Quilt.Gateway.Search;
 /// gateway instance that names the same database (<c>audit.postgres</c>). Words are cut by <see cref="IndexText"/>;
 /// the search string is parsed by <see cref="SearchQueryParser"/> and each word or phrase becomes a tsquery on the
 /// field it names (or on the whole document), joined by SQL's AND/OR/NOT. The scope is part of every WHERE clause,
-/// so totals, facets and pages count only what the caller may see. Cursors carry the search and the offset of the
-/// next page, and the hash of the scope they were made for.
+/// so totals, facets and pages count only what the caller may see. Cursors (<see cref="SearchCursors"/>, as the embedded
+/// index's) carry the search, the offset of the next page and the fingerprint of the scope they were made for, sealed
+/// under a key kept in the database, so that every instance opens every instance's cursors.
 /// </summary>
 public sealed class PostgresSearchIndex : ISearchIndex
 {
@@ -36,11 +37,14 @@ public sealed class PostgresSearchIndex : ISearchIndex
     private const int IndexedContentChars = 1000;
     private const long SchemaLock = 0x5155494c54_5352;
 
-    private static readonly JsonSerializerOptions CursorJson = new() { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull };
-
     private readonly NpgsqlDataSource _dataSource;
+    private readonly SearchCursors _cursors;
 
-    private PostgresSearchIndex(NpgsqlDataSource dataSource) => _dataSource = dataSource;
+    private PostgresSearchIndex(NpgsqlDataSource dataSource, byte[] cursorKey)
+    {
+        _dataSource = dataSource;
+        _cursors = new SearchCursors(cursorKey);
+    }
 
     /// <summary>Opens the index in the database <paramref name="connectionString"/> names, creating its tables when missing.</summary>
     public static async Task<PostgresSearchIndex> OpenAsync(string connectionString, CancellationToken cancellationToken)
@@ -49,22 +53,22 @@ public sealed class PostgresSearchIndex : ISearchIndex
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
         if (!connectionString.Contains("Maximum Pool Size", StringComparison.OrdinalIgnoreCase) && !connectionString.Contains("MaxPoolSize", StringComparison.OrdinalIgnoreCase))
             builder.MaxPoolSize = 10;
-        var index = new PostgresSearchIndex(NpgsqlDataSource.Create(builder.ConnectionString));
+        var dataSource = NpgsqlDataSource.Create(builder.ConnectionString);
         try
         {
-            await index.CreateSchemaAsync(cancellationToken).ConfigureAwait(false);
-            return index;
+            return new PostgresSearchIndex(dataSource, await CreateSchemaAsync(dataSource, cancellationToken).ConfigureAwait(false));
         }
         catch
         {
-            await index.DisposeAsync().ConfigureAwait(false);
+            await dataSource.DisposeAsync().ConfigureAwait(false);
             throw;
         }
     }
 
-    private async Task CreateSchemaAsync(CancellationToken cancellationToken)
+    /// <summary>Creates the tables when missing; returns the key cursors are sealed with (made once, shared by every instance).</summary>
+    private static async Task<byte[]> CreateSchemaAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
-        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         // Several instances may start at once: the schema is created under one advisory lock.
         await ExecuteAsync(connection, null, $"SELECT pg_advisory_lock({SchemaLock})", cancellationToken).ConfigureAwait(false);
         try
@@ -140,7 +144,12 @@ public sealed class PostgresSearchIndex : ISearchIndex
                 CREATE INDEX IF NOT EXISTS search_objects_doc ON search_objects USING GIN (doc);
                 CREATE INDEX IF NOT EXISTS search_objects_content_tsv ON search_objects USING GIN (content_tsv);
                 CREATE INDEX IF NOT EXISTS search_objects_modified ON search_objects (modified);
+                CREATE TABLE IF NOT EXISTS search_settings (name TEXT PRIMARY KEY, value BYTEA NOT NULL);
                 """, cancellationToken).ConfigureAwait(false);
+            await ExecuteAsync(connection, null, "INSERT INTO search_settings (name, value) VALUES ('cursor_key', @key) ON CONFLICT (name) DO NOTHING",
+                cancellationToken, ("key", RandomNumberGenerator.GetBytes(32))).ConfigureAwait(false);
+            await using var read = new NpgsqlCommand("SELECT value FROM search_settings WHERE name = 'cursor_key'", connection);
+            return (byte[])(await read.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
         }
         finally
         {
@@ -348,15 +357,14 @@ public sealed class PostgresSearchIndex : ISearchIndex
     {
         ArgumentNullException.ThrowIfNull(scope);
         CheckSize(size);
-        var state = OpenCursor(cursor, "packages", scope);
-        var request = JsonSerializer.Deserialize<PackageSearchRequest>(state.Request, CursorJson)
-            ?? throw BadCursor();
+        var state = _cursors.Read(cursor, SearchCursors.PackagesKind, scope);
+        var request = state.Packages ?? throw new SearchQueryException("This cursor holds no package search. Start the search again.") { Field = "cursor" };
         var query = PackageQuery.Build(request, scope);
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        return await PackagePageAsync(connection, query, request, state.Offset, size, scope, cancellationToken).ConfigureAwait(false);
+        return await PackagePageAsync(connection, query, request, state.Position, size, scope, cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task<SearchPage<PackageHit>> PackagePageAsync(NpgsqlConnection connection, PackageQuery query, PackageSearchRequest request,
+    private async Task<SearchPage<PackageHit>> PackagePageAsync(NpgsqlConnection connection, PackageQuery query, PackageSearchRequest request,
         int offset, int size, SearchScope scope, CancellationToken cancellationToken)
     {
         var order = request.Order switch
@@ -417,7 +425,7 @@ public sealed class PostgresSearchIndex : ISearchIndex
             var entries = await MatchingEntriesAsync(connection, hits, any, cancellationToken).ConfigureAwait(false);
             hits = [.. hits.Select(h => entries.TryGetValue(h.Id, out var list) ? h with { MatchingEntries = list } : h)];
         }
-        var cursor = more ? SealCursor("packages", JsonSerializer.Serialize(request, CursorJson), offset + size, scope) : null;
+        var cursor = more ? _cursors.Issue(SearchCursors.PackagesKind, scope, offset + size, request, null) : null;
         return new SearchPage<PackageHit>(hits, cursor);
     }
 
@@ -491,14 +499,14 @@ public sealed class PostgresSearchIndex : ISearchIndex
     {
         ArgumentNullException.ThrowIfNull(scope);
         CheckSize(size);
-        var state = OpenCursor(cursor, "objects", scope);
-        var request = JsonSerializer.Deserialize<ObjectSearchRequest>(state.Request, CursorJson) ?? throw BadCursor();
+        var state = _cursors.Read(cursor, SearchCursors.ObjectsKind, scope);
+        var request = state.Objects ?? throw new SearchQueryException("This cursor holds no object search. Start the search again.") { Field = "cursor" };
         var query = ObjectQuery.Build(request, scope);
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        return await ObjectPageAsync(connection, query, request, state.Offset, size, scope, cancellationToken).ConfigureAwait(false);
+        return await ObjectPageAsync(connection, query, request, state.Position, size, scope, cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task<SearchPage<ObjectHit>> ObjectPageAsync(NpgsqlConnection connection, ObjectQuery query, ObjectSearchRequest request,
+    private async Task<SearchPage<ObjectHit>> ObjectPageAsync(NpgsqlConnection connection, ObjectQuery query, ObjectSearchRequest request,
         int offset, int size, SearchScope scope, CancellationToken cancellationToken)
     {
         var order = request.Order switch
@@ -534,7 +542,7 @@ public sealed class PostgresSearchIndex : ISearchIndex
         var more = hits.Count > size;
         if (more)
             hits.RemoveAt(hits.Count - 1);
-        var cursor = more ? SealCursor("objects", JsonSerializer.Serialize(request, CursorJson), offset + size, scope) : null;
+        var cursor = more ? _cursors.Issue(SearchCursors.ObjectsKind, scope, offset + size, null, request) : null;
         return new SearchPage<ObjectHit>(hits, cursor);
     }
 
@@ -545,33 +553,6 @@ public sealed class PostgresSearchIndex : ISearchIndex
         if (size is < 1 or > MaxPageSize)
             throw new SearchQueryException($"size {size} is out of range: ask for 1 to {MaxPageSize} hits per page.") { Field = "size" };
     }
-
-    private sealed record CursorState(string Kind, string Request, int Offset, string Scope);
-
-    private static string ScopeHash(SearchScope scope) =>
-        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(scope, CursorJson))))[..32];
-
-    private static string SealCursor(string kind, string request, int offset, SearchScope scope) =>
-        Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(new CursorState(kind, request, offset, ScopeHash(scope)), CursorJson));
-
-    private static CursorState OpenCursor(string cursor, string kind, SearchScope scope)
-    {
-        CursorState? state;
-        try
-        {
-            state = JsonSerializer.Deserialize<CursorState>(Base64Url.DecodeFromChars(cursor ?? ""), CursorJson);
-        }
-        catch (Exception ex) when (ex is FormatException or JsonException)
-        {
-            throw BadCursor();
-        }
-        if (state is null || state.Kind != kind || state.Offset < 0 || state.Scope != ScopeHash(scope))
-            throw BadCursor();
-        return state;
-    }
-
-    private static SearchQueryException BadCursor() =>
-        new("This cursor is not one this search gave you (it is from another search, user or role, or was altered). Start the search again.") { Field = "after" };
 
     internal static string TypeName(MetaFieldType type) => type switch
     {

@@ -88,7 +88,7 @@ public sealed class RevisionModel(PackageRegistry registry, string topHash, Date
 }
 
 /// <summary>Package reads and packageConstruct, within the active role's rights.</summary>
-public sealed class PackageGatewayService(RolePolicy policy, S3Access s3, AuditLog audit, TimeProvider time)
+public sealed class PackageGatewayService(RolePolicy policy, S3Access s3, AuditLog audit, RevisionPublisher publisher, TimeProvider time)
 {
     private const int HeadConcurrency = 16;
     private static readonly HashSet<string> HashTypes = new(StringComparer.Ordinal) { ObjectHash.Sha256ChunkedType, ObjectHash.Sha256Type, ObjectHash.Crc64NvmeType };
@@ -266,27 +266,9 @@ public sealed class PackageGatewayService(RolePolicy policy, S3Access s3, AuditL
             throw await Deny(new GatewayException("S3_ERROR", $"Reading the entries failed: {ex.Message}")).ConfigureAwait(false);
         }
 
-        // Recorded before it is published, so no revision exists that the trail does not name.
-        var revisionTarget = $"{target}@{manifest.TopHash}";
-        await audit.AllowedAsync(caller, Action, revisionTarget,
+        var published = await publisher.PublishAsync(caller, Action, target, registry, parameters.Name, manifest,
             SqlGatewayStore.Details(("topHash", manifest.TopHash), ("entries", manifest.Entries.Count), ("bytes", manifest.TotalSize), ("message", parameters.Message)),
-            cancellationToken).ConfigureAwait(false);
-        PackageRevision published;
-        try
-        {
-            published = await registry.PublishAsync(parameters.Name, manifest, cancellationToken).ConfigureAwait(false);
-        }
-        catch (ManifestConflictException ex)
-        {
-            // Someone else's revision with this top hash: left untouched, and no pointer names ours.
-            await audit.DeniedAsync(caller, Action, revisionTarget, ex.Message, null, CancellationToken.None).ConfigureAwait(false);
-            throw new GatewayException(GatewayException.Conflict, ex.Message, "src.entries");
-        }
-        catch (Exception ex) when (ex is StorageException or PackageException)
-        {
-            await audit.FailedAsync(caller, Action, revisionTarget, ex.Message, null, CancellationToken.None).ConfigureAwait(false);
-            throw new GatewayException("S3_ERROR", $"Publishing {parameters.Name} failed: {ex.Message}");
-        }
+            "src.entries", cancellationToken).ConfigureAwait(false);
         var model = Model(caller, parameters.Bucket, parameters.Name);
         return (model, new RevisionModel(registry, manifest.TopHash, published.Time, manifest));
     }

@@ -15,7 +15,7 @@ namespace Quilt.Gateway.Services;
 /// the package's pointers; promoting needs read access to the source revision and every object it names, and write
 /// access to the destination's pointers, manifests and data prefix (&lt;name&gt;/).
 /// </summary>
-public sealed class PackageRevisionService(RolePolicy policy, S3Access s3, AuditLog audit)
+public sealed class PackageRevisionService(RolePolicy policy, S3Access s3, AuditLog audit, RevisionPublisher publisher, SearchFeed search)
 {
     /// <summary>Deletes one revision's pointers; latest moves to the newest remaining; with the last revision the package goes too.</summary>
     public async Task DeleteAsync(Caller caller, string bucket, string name, string hash, CancellationToken cancellationToken)
@@ -58,6 +58,8 @@ public sealed class PackageRevisionService(RolePolicy policy, S3Access s3, Audit
             await audit.FailedAsync(caller, Action, target, ex.Message, null, CancellationToken.None).ConfigureAwait(false);
             throw new GatewayException("S3_ERROR", $"Deleting the revision failed: {ex.Message}");
         }
+        // Not a hit any more; when it was latest, the revision latest now points at is flagged instead.
+        await search.RevisionDeletedAsync(bucket, name, hash, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -175,25 +177,9 @@ public sealed class PackageRevisionService(RolePolicy policy, S3Access s3, Audit
             throw new GatewayException("S3_ERROR", $"Copying {source} failed: {ex.Message}");
         }
 
-        var revisionTarget = $"{target}@{built.TopHash}";
-        await audit.AllowedAsync(caller, Action, revisionTarget,
+        var published = await publisher.PublishAsync(caller, Action, target, destination, parameters.Name, built,
             SqlGatewayStore.Details(("source", source), ("topHash", built.TopHash), ("entries", built.Entries.Count), ("bytes", built.TotalSize)),
-            cancellationToken).ConfigureAwait(false);
-        PackageRevision published;
-        try
-        {
-            published = await destination.PublishAsync(parameters.Name, built, cancellationToken).ConfigureAwait(false);
-        }
-        catch (ManifestConflictException ex)
-        {
-            await audit.DeniedAsync(caller, Action, revisionTarget, ex.Message, null, CancellationToken.None).ConfigureAwait(false);
-            throw new GatewayException(GatewayException.Conflict, ex.Message, "src.hash");
-        }
-        catch (Exception ex) when (ex is StorageException or PackageException)
-        {
-            await audit.FailedAsync(caller, Action, revisionTarget, ex.Message, null, CancellationToken.None).ConfigureAwait(false);
-            throw new GatewayException("S3_ERROR", $"Publishing {parameters.Name} failed: {ex.Message}");
-        }
+            "src.hash", cancellationToken).ConfigureAwait(false);
         return (new PackageModel(destination, parameters.Name, time), new RevisionModel(destination, built.TopHash, published.Time, built));
     }
 

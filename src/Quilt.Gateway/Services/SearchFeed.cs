@@ -19,7 +19,7 @@ namespace Quilt.Gateway.Services;
 /// <summary>
 /// Feeds the search index with what the gateway sees: objects it completed (multipart uploads), objects it handed
 /// upload URLs for (looked for until the URL expires, since a presigned POST reaches S3 without the gateway), and
-/// revisions it published (packageConstruct). It reads with the gateway's own S3 credentials. A failure to index is
+/// revisions it published or deleted (packageConstruct, packagePromote, packageRevisionDelete). It reads with the gateway's own S3 credentials. A failure to index is
 /// logged and never fails the request that caused it; the reconciliation scan catches up.
 /// </summary>
 public sealed partial class SearchFeed(SearchIndexHolder holder, S3Access s3, GatewayOptions options, TimeProvider time, ILogger<SearchFeed> logger)
@@ -90,7 +90,7 @@ public sealed partial class SearchFeed(SearchIndexHolder holder, S3Access s3, Ga
         }
     }
 
-    /// <summary>Indexes a revision just published as the package's latest.</summary>
+    /// <summary>Indexes a revision just published; the package's latest flag follows its 'latest' pointer.</summary>
     public async Task RevisionPublishedAsync(string bucket, string name, Manifest manifest, DateTimeOffset published, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(manifest);
@@ -100,11 +100,43 @@ public sealed partial class SearchFeed(SearchIndexHolder holder, S3Access s3, Ga
         {
             var pointer = published.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
             await index.UpsertPackageRevisionsAsync([Document(bucket, name, manifest, pointer, published, isLatest: true)], cancellationToken).ConfigureAwait(false);
+            await SyncLatestAsync(index, bucket, name, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             LogIndexFailed(logger, $"quilt+s3://{bucket}#package={name}@{manifest.TopHash}", ex);
         }
+    }
+
+    /// <summary>Removes a deleted revision from the index and flags the revision 'latest' now points at (none when the package went with it).</summary>
+    public async Task RevisionDeletedAsync(string bucket, string name, string hash, CancellationToken cancellationToken)
+    {
+        if (Index is not { } index)
+            return;
+        try
+        {
+            await index.RemovePackageRevisionsAsync(bucket, name, [hash], cancellationToken).ConfigureAwait(false);
+            await SyncLatestAsync(index, bucket, name, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogIndexFailed(logger, $"quilt+s3://{bucket}#package={name}@{hash} (deleted)", ex);
+        }
+    }
+
+    // The pointer is re-read rather than assumed: another writer may have moved it since.
+    private async Task SyncLatestAsync(ISearchIndex index, string bucket, string name, CancellationToken cancellationToken)
+    {
+        string? latest;
+        try
+        {
+            latest = (await new PackageRegistry(Store, bucket).LatestAsync(name, cancellationToken).ConfigureAwait(false)).TopHash;
+        }
+        catch (PackageNotFoundException)
+        {
+            latest = null;
+        }
+        await index.SetLatestAsync(bucket, name, latest, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>What the index stores for a package revision.</summary>
@@ -184,6 +216,9 @@ public sealed partial class SearchReconciler(SearchIndexHolder holder, SearchFee
 {
     private const int UpsertBatch = 200;
 
+    // Objects' text and packages' pointers and manifests are read this many at a time: each read waits on S3.
+    private const int ReadConcurrency = 16;
+
     private readonly SemaphoreSlim _running = new(1, 1);
 
     // What this instance indexed in earlier scans (ETag per key, top hashes per package): only changes are re-read.
@@ -247,25 +282,26 @@ public sealed partial class SearchReconciler(SearchIndexHolder holder, SearchFee
     {
         var known = _objects.TryGetValue(bucket, out var k) ? k : _objects[bucket] = new Dictionary<string, string?>(StringComparer.Ordinal);
         var seen = new Dictionary<string, string?>(StringComparer.Ordinal);
-        var batch = new List<ObjectDocument>();
         string? token = null;
         var complete = true;
         do
         {
             var page = await feed.Store.ListAsync(new ListRequest(bucket, "", null, 1000, token), cancellationToken).ConfigureAwait(false);
+            var changed = new List<ObjectSummary>();
             foreach (var summary in page.Objects)
             {
                 if (SearchFeed.IsRegistryKey(summary.Key) || summary.Key.EndsWith('/'))
                     continue;
                 seen[summary.Key] = summary.ETag;
-                if (known.TryGetValue(summary.Key, out var etag) && etag == summary.ETag)
-                    continue;
-                batch.Add(await feed.DocumentAsync(bucket, summary, null, cancellationToken).ConfigureAwait(false));
-                if (batch.Count >= UpsertBatch)
-                {
-                    await index.UpsertObjectsAsync(batch, cancellationToken).ConfigureAwait(false);
-                    batch.Clear();
-                }
+                if (!known.TryGetValue(summary.Key, out var etag) || etag != summary.ETag)
+                    changed.Add(summary);
+            }
+            foreach (var batch in changed.Chunk(UpsertBatch))
+            {
+                var documents = new ObjectDocument[batch.Length];
+                await Parallel.ForAsync(0, batch.Length, Reads(cancellationToken), async (i, ct) =>
+                    documents[i] = await feed.DocumentAsync(bucket, batch[i], null, ct).ConfigureAwait(false)).ConfigureAwait(false);
+                await index.UpsertObjectsAsync(documents, cancellationToken).ConfigureAwait(false);
             }
             token = page.NextContinuationToken;
             if (token is not null && seen.Count >= options.Search.ReconcileMaxObjects)
@@ -275,7 +311,6 @@ public sealed partial class SearchReconciler(SearchIndexHolder holder, SearchFee
             }
         }
         while (token is not null);
-        await index.UpsertObjectsAsync(batch, cancellationToken).ConfigureAwait(false);
         if (complete)
         {
             var gone = known.Keys.Where(key => !seen.ContainsKey(key)).ToList();
@@ -295,51 +330,65 @@ public sealed partial class SearchReconciler(SearchIndexHolder holder, SearchFee
         var known = _revisions.TryGetValue(bucket, out var k) ? k : _revisions[bucket] = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
         var names = await registry.ListPackagesAsync(null, cancellationToken).ConfigureAwait(false);
         var manifestsRead = 0;
-        foreach (var name in names)
+        // A chunk of packages is read at a time, several at once; the index is then written package by package.
+        foreach (var chunk in names.Chunk(ReadConcurrency * 4))
         {
-            IReadOnlyList<PackageRevision> revisions;
-            string latest;
-            try
+            var scanned = new PackageScan?[chunk.Length];
+            await Parallel.ForAsync(0, chunk.Length, Reads(cancellationToken), async (i, ct) =>
             {
-                revisions = await registry.ListRevisionsAsync(name, cancellationToken).ConfigureAwait(false);
-                latest = (await registry.LatestAsync(name, cancellationToken).ConfigureAwait(false)).TopHash;
-            }
-            catch (PackageNotFoundException)
-            {
-                continue;
-            }
-            var indexed = known.TryGetValue(name, out var h) ? h : known[name] = new HashSet<string>(StringComparer.Ordinal);
-            // Newest pointer first, so a hash pointed at twice gets its newest time.
-            var current = revisions.GroupBy(r => r.TopHash, StringComparer.Ordinal).Select(g => g.First()).ToList();
-            var documents = new List<PackageRevisionDocument>();
-            foreach (var revision in current.Where(r => !indexed.Contains(r.TopHash)))
-            {
-                if (manifestsRead >= options.Search.ReconcileMaxRevisions)
-                    break;
-                Manifest manifest;
+                var name = chunk[i];
+                IReadOnlyList<PackageRevision> revisions;
+                string latest;
                 try
                 {
-                    manifest = await registry.GetManifestAsync(revision.TopHash, cancellationToken).ConfigureAwait(false);
+                    revisions = await registry.ListRevisionsAsync(name, ct).ConfigureAwait(false);
+                    latest = (await registry.LatestAsync(name, ct).ConfigureAwait(false)).TopHash;
                 }
-                catch (PackageException ex)
+                catch (PackageNotFoundException)
                 {
-                    LogBucketFailed(logger, $"{bucket} ({name}@{revision.TopHash})", ex);
-                    continue;
+                    return;
                 }
-                manifestsRead++;
-                var pointer = revision.PointerKey[(revision.PointerKey.LastIndexOf('/') + 1)..];
-                documents.Add(SearchFeed.Document(bucket, name, manifest, pointer, revision.Time, revision.TopHash == latest));
-            }
-            await index.UpsertPackageRevisionsAsync(documents, cancellationToken).ConfigureAwait(false);
-            foreach (var d in documents)
-                indexed.Add(d.Hash);
-            var gone = indexed.Where(hash => current.All(r => r.TopHash != hash)).ToList();
-            if (gone.Count > 0)
+                // Only read here: known is written below, once every read of the chunk is done.
+                var indexed = known.GetValueOrDefault(name);
+                // Newest pointer first, so a hash pointed at twice gets its newest time.
+                var current = revisions.GroupBy(r => r.TopHash, StringComparer.Ordinal).Select(g => g.First()).ToList();
+                var documents = new List<PackageRevisionDocument>();
+                foreach (var revision in current.Where(r => indexed?.Contains(r.TopHash) != true))
+                {
+                    if (Interlocked.Increment(ref manifestsRead) > options.Search.ReconcileMaxRevisions)
+                        break;
+                    Manifest manifest;
+                    try
+                    {
+                        manifest = await registry.GetManifestAsync(revision.TopHash, ct).ConfigureAwait(false);
+                    }
+                    catch (PackageException ex)
+                    {
+                        LogBucketFailed(logger, $"{bucket} ({name}@{revision.TopHash})", ex);
+                        continue;
+                    }
+                    var pointer = revision.PointerKey[(revision.PointerKey.LastIndexOf('/') + 1)..];
+                    documents.Add(SearchFeed.Document(bucket, name, manifest, pointer, revision.Time, revision.TopHash == latest));
+                }
+                scanned[i] = new PackageScan(name, current, latest, documents);
+            }).ConfigureAwait(false);
+
+            foreach (var scan in scanned)
             {
-                await index.RemovePackageRevisionsAsync(bucket, name, gone, cancellationToken).ConfigureAwait(false);
-                indexed.ExceptWith(gone);
+                if (scan is null)
+                    continue;
+                var indexed = known.TryGetValue(scan.Name, out var h) ? h : known[scan.Name] = new HashSet<string>(StringComparer.Ordinal);
+                await index.UpsertPackageRevisionsAsync(scan.Documents, cancellationToken).ConfigureAwait(false);
+                foreach (var d in scan.Documents)
+                    indexed.Add(d.Hash);
+                var gone = indexed.Where(hash => scan.Current.All(r => r.TopHash != hash)).ToList();
+                if (gone.Count > 0)
+                {
+                    await index.RemovePackageRevisionsAsync(bucket, scan.Name, gone, cancellationToken).ConfigureAwait(false);
+                    indexed.ExceptWith(gone);
+                }
+                await index.SetLatestAsync(bucket, scan.Name, scan.Latest, cancellationToken).ConfigureAwait(false);
             }
-            await index.SetLatestAsync(bucket, name, latest, cancellationToken).ConfigureAwait(false);
         }
         foreach (var name in known.Keys.Where(n => !names.Contains(n, StringComparer.Ordinal)).ToList())
         {
@@ -347,6 +396,12 @@ public sealed partial class SearchReconciler(SearchIndexHolder holder, SearchFee
             known.Remove(name);
         }
     }
+
+    private static ParallelOptions Reads(CancellationToken cancellationToken) =>
+        new() { MaxDegreeOfParallelism = ReadConcurrency, CancellationToken = cancellationToken };
+
+    /// <summary>What one scan read of a package: its revisions (one per top hash), the one 'latest' names, and the new ones' documents.</summary>
+    private sealed record PackageScan(string Name, List<PackageRevision> Current, string Latest, List<PackageRevisionDocument> Documents);
 
     public override void Dispose()
     {
