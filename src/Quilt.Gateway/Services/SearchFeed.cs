@@ -227,7 +227,8 @@ public sealed partial class SearchReconciler(SearchIndexHolder holder, SearchFee
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (holder.Index is null)
+        // In sidecar mode with search left to the Quilt stack, nobody queries this index: scanning S3 for it is waste.
+        if (holder.Index is null || (options.Upstream.IsSet && !options.Upstream.SearchFromGatewayIndex))
             return;
         if (options.Search.ReconcileAtStart)
             await TryRunAsync(stoppingToken).ConfigureAwait(false);
