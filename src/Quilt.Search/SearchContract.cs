@@ -133,13 +133,19 @@ public sealed record UserMetaFacet(
 /// <summary>Facets over every hit of a package search, not only the first page (Quilt's <c>PackagesSearchStats</c>).</summary>
 /// <param name="Workflows">Workflow names seen, most frequent first.</param>
 /// <param name="UserMetaTruncated">More metadata fields were seen than <see cref="UserMeta"/> lists.</param>
+/// <param name="UserMetaSample">
+/// Null when <see cref="UserMeta"/> describes every hit; otherwise the number of hits it describes: the first ones in
+/// the search's order (an index may bound that work, as Elasticsearch's aggregations are approximate too). The extents
+/// and workflows always cover every hit.
+/// </param>
 public sealed record PackageSearchStats(
     DateExtents? Modified,
     NumberExtents? Size,
     NumberExtents? Entries,
     IReadOnlyList<string> Workflows,
     IReadOnlyList<UserMetaFacet> UserMeta,
-    bool UserMetaTruncated);
+    bool UserMetaTruncated,
+    int? UserMetaSample = null);
 
 /// <summary>Facets over every hit of an object search (Quilt's <c>ObjectsSearchStats</c>).</summary>
 /// <param name="Extensions">Extensions seen (lower case, with the dot: <c>.csv</c>), most frequent first.</param>

@@ -77,8 +77,9 @@ public sealed record ObjectSearchHit(string Uri, long Size, DateTimeOffset Modif
 public sealed record MetadataFacet(string Path, string Type, string? Min, string? Max, IReadOnlyList<string>? Values);
 
 /// <summary>Facets over every hit of a package search (first page only).</summary>
+/// <param name="MetadataSample">Null when <see cref="Metadata"/> describes every hit; else how many of the first hits it describes.</param>
 public sealed record PackageFacets(DateTimeOffset? ModifiedMin, DateTimeOffset? ModifiedMax, long? SizeMin, long? SizeMax,
-    IReadOnlyList<string> Workflows, IReadOnlyList<MetadataFacet> Metadata, bool MetadataTruncated);
+    IReadOnlyList<string> Workflows, IReadOnlyList<MetadataFacet> Metadata, bool MetadataTruncated, int? MetadataSample = null);
 
 /// <summary>Facets over every hit of an object search (first page only).</summary>
 public sealed record ObjectFacets(DateTimeOffset? ModifiedMin, DateTimeOffset? ModifiedMax, long? SizeMin, long? SizeMax, IReadOnlyList<string> Extensions);

@@ -301,7 +301,7 @@ public sealed class SearchOperations
             facet.Number is { } n ? Format(n.Min) : facet.Datetime is { } d ? d.Min.ToString("O", CultureInfo.InvariantCulture) : null,
             facet.Number is { } n2 ? Format(n2.Max) : facet.Datetime is { } d2 ? d2.Max.ToString("O", CultureInfo.InvariantCulture) : null,
             facet.Keywords))],
-        stats.UserMetaTruncated);
+        stats.UserMetaTruncated, stats.UserMetaSample);
 
     private static string Format(double value) => value.ToString(CultureInfo.InvariantCulture);
 }

@@ -50,6 +50,9 @@ public sealed class StoreIndexer(SqliteSearchIndex index, IObjectStore store, St
         ".log", ".tex", ".toml", ".ini", ".cfg", ".py", ".r", ".sql", ".sh", ".ipynb", ".fasta", ".fa", ".vcf", ".gff", ".bed",
     };
 
+    /// <summary>Documents added or removed by one refresh past which the query planner's statistics are refreshed.</summary>
+    private const int AnalyzeAfterChanges = 1000;
+
     private readonly StoreIndexerOptions _options = options ?? new StoreIndexerOptions();
 
     public SqliteSearchIndex Index => index;
@@ -82,6 +85,8 @@ public sealed class StoreIndexer(SqliteSearchIndex index, IObjectStore store, St
         var counter = new Counter(bucket, progress);
         var (added, removed, skipped) = await RefreshPackagesAsync(bucket, counter, cancellationToken).ConfigureAwait(false);
         var (objectsAdded, objectsRemoved, truncated) = await RefreshObjectsAsync(bucket, counter, cancellationToken).ConfigureAwait(false);
+        if (added + removed + objectsAdded + objectsRemoved >= AnalyzeAfterChanges)
+            await index.AnalyzeAsync(cancellationToken).ConfigureAwait(false);
         await index.MarkRefreshedAsync(bucket, started, truncated, cancellationToken).ConfigureAwait(false);
         counter.Finish(added, objectsAdded);
         return new IndexRefresh(bucket, added, removed, objectsAdded, objectsRemoved, skipped, truncated);

@@ -5,7 +5,13 @@ using Quilt.Search.Query;
 namespace Quilt.Search.Sqlite;
 
 /// <summary>A search as SQL over the index: the FROM, the WHERE (scope, filters, search string), the score and the order.</summary>
-internal sealed record SearchPlan(SqlParameters Parameters, string From, string Where, string Score, string? Match, SearchExpression Expression, bool Empty);
+/// <param name="Scope">The part of <see cref="Where"/> that is only the caller's scope (buckets), for checks that must not see the filters.</param>
+/// <param name="MetaChecks">The metadata predicates, for <see cref="SqliteSearchIndex"/> to check their types against the fields in scope.</param>
+internal sealed record SearchPlan(SqlParameters Parameters, string From, string Where, string Score, string? Match, SearchExpression Expression, bool Empty,
+    string Scope = "1", IReadOnlyList<MetaCheck>? MetaChecks = null);
+
+/// <summary>A metadata predicate's path (as the index keeps it), its type, and the argument that gave it.</summary>
+internal sealed record MetaCheck(string Path, MetaFieldType Type, string Field);
 
 /// <summary>
 /// Checks a search request (filters, predicates, buckets) and turns it into a <see cref="SearchPlan"/>. Every refusal
@@ -39,7 +45,8 @@ internal static class SearchPlans
         var where = new List<string>();
         var buckets = Buckets(request.Buckets, scope).Where(b => b.Packages).Select(b => b.Bucket).ToList();
         var empty = buckets.Count == 0;
-        where.Add(empty ? "0" : $"r.bucket IN ({string.Join(", ", buckets.Select(b => ps.Add(b)))})");
+        var scopeCondition = empty ? "0" : $"r.bucket IN ({string.Join(", ", buckets.Select(b => ps.Add(b)))})";
+        where.Add(scopeCondition);
         if (request.LatestOnly)
             where.Add("r.is_latest = 1");
         if (request.Filter is { } filter)
@@ -56,8 +63,12 @@ internal static class SearchPlans
         var predicates = request.UserMetaFilters ?? [];
         if (predicates.Count > MaxUserMetaFilters)
             throw new SearchQueryException($"{predicates.Count} metadata filters; the most is {MaxUserMetaFilters}.") { Field = "userMetaFilters" };
+        var checks = new List<MetaCheck>();
         for (var i = 0; i < predicates.Count; i++)
+        {
             where.Add(UserMeta(predicates[i], ps, $"userMetaFilters[{i}]"));
+            checks.Add(new MetaCheck(MetaPath(predicates[i].Path), predicates[i].Type, $"userMetaFilters[{i}]"));
+        }
 
         var expression = SearchQueryParser.Parse(request.SearchString);
         expression.RequireFields(PackageFields);
@@ -66,9 +77,12 @@ internal static class SearchPlans
         if (rest is not null)
             where.Add(rest);
         if (match is null)
-            return new SearchPlan(ps, "revisions r", string.Join(" AND ", where), "0.0", null, expression, empty);
+            return new SearchPlan(ps, "revisions r", string.Join(" AND ", where), "0.0", null, expression, empty, scopeCondition, checks);
         where.Add($"revisions_fts MATCH {ps.Add(match)}");
-        return new SearchPlan(ps, "revisions_fts JOIN revisions r ON r.id = revisions_fts.rowid", string.Join(" AND ", where), PackageBm25, match, expression, empty);
+        // CROSS JOIN keeps the full-text match as the outer loop: without statistics the planner may otherwise scan
+        // revisions and run the MATCH once per row.
+        return new SearchPlan(ps, "revisions_fts CROSS JOIN revisions r ON r.id = revisions_fts.rowid", string.Join(" AND ", where), PackageBm25, match, expression, empty,
+            scopeCondition, checks);
     }
 
     public static SearchPlan Objects(ObjectSearchRequest request, SearchScope scope)
@@ -120,12 +134,13 @@ internal static class SearchPlans
         if (match is null)
             return new SearchPlan(ps, "objects o", string.Join(" AND ", where), "0.0", null, expression, empty);
         where.Add($"objects_fts MATCH {ps.Add(match)}");
-        return new SearchPlan(ps, "objects_fts JOIN objects o ON o.id = objects_fts.rowid", string.Join(" AND ", where), ObjectBm25, match, expression, empty);
+        return new SearchPlan(ps, "objects_fts CROSS JOIN objects o ON o.id = objects_fts.rowid", string.Join(" AND ", where), ObjectBm25, match, expression, empty);
     }
 
-    public static string PackageOrder(SearchOrder order) => order switch
+    /// <summary>The ORDER BY of a package search, with <paramref name="score"/> the expression (or column) of the score.</summary>
+    public static string PackageOrder(SearchOrder order, string score) => order switch
     {
-        SearchOrder.BestMatch => "h.score DESC, r.modified DESC, r.id",
+        SearchOrder.BestMatch => $"{score} DESC, r.modified DESC, r.id",
         SearchOrder.Newest => "r.modified DESC, r.id",
         SearchOrder.Oldest => "r.modified ASC, r.id",
         SearchOrder.LexAsc => "r.name ASC, r.modified DESC, r.id",
@@ -133,9 +148,10 @@ internal static class SearchPlans
         _ => throw new SearchQueryException($"Unknown order {order}.") { Field = "order" },
     };
 
-    public static string ObjectOrder(SearchOrder order) => order switch
+    /// <summary>The ORDER BY of an object search, with <paramref name="score"/> the expression (or column) of the score.</summary>
+    public static string ObjectOrder(SearchOrder order, string score) => order switch
     {
-        SearchOrder.BestMatch => "h.score DESC, o.modified DESC, o.id",
+        SearchOrder.BestMatch => $"{score} DESC, o.modified DESC, o.id",
         SearchOrder.Newest => "o.modified DESC, o.id",
         SearchOrder.Oldest => "o.modified ASC, o.id",
         SearchOrder.LexAsc => "o.bucket ASC, o.key ASC",
@@ -280,7 +296,7 @@ internal static class SearchPlans
     {
         if (string.IsNullOrWhiteSpace(predicate.Path))
             throw new SearchQueryException($"{field}: the path is empty. Give a JSON pointer into the package metadata, such as /experiment/temperature.") { Field = field };
-        var path = predicate.Path.StartsWith('/') ? predicate.Path : "/" + predicate.Path.Replace('.', '/');
+        var path = MetaPath(predicate.Path);
         var set = new List<string>();
         if (predicate.Number is not null) set.Add("number");
         if (predicate.Datetime is not null) set.Add("datetime");
@@ -320,6 +336,9 @@ internal static class SearchPlans
                 return TextCondition(predicate.Text!, ps, "r.id", "revisions_fts", MetaPathTarget(path, ps), field);
         }
     }
+
+    /// <summary>A predicate's path as the index keeps it: a JSON pointer (<c>experiment.temperature</c> is <c>/experiment/temperature</c>).</summary>
+    private static string MetaPath(string path) => path.StartsWith('/') ? path : "/" + path.Replace('.', '/');
 
     private static string Number(double value) => value.ToString(CultureInfo.InvariantCulture);
 }

@@ -84,6 +84,13 @@ public sealed partial class SqliteSearchIndex
                 cancellationToken, ps).ConfigureAwait(false);
         }, cancellationToken);
 
+    /// <summary>
+    /// Refreshes the query planner's statistics after a large change (a bounded ANALYZE, a few milliseconds), as SQLite
+    /// advises; the queries do not depend on them for their join order, but the planner's other choices do.
+    /// </summary>
+    internal Task AnalyzeAsync(CancellationToken cancellationToken) =>
+        WriteAsync(connection => ExecuteAsync(connection, "PRAGMA analysis_limit=1000; ANALYZE;", cancellationToken), cancellationToken);
+
     private async Task ReadAsync(string sql, string bucket, Action<SqliteDataReader> row, CancellationToken cancellationToken)
     {
         var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);

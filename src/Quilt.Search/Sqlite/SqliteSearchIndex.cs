@@ -14,7 +14,7 @@ namespace Quilt.Search.Sqlite;
 /// </summary>
 public sealed partial class SqliteSearchIndex : ISearchIndex
 {
-    private const int SchemaVersion = 1;
+    private const int SchemaVersion = 2;
 
     /// <summary>Characters of a revision's entry keys and of its entries' metadata kept in its full-text row.</summary>
     internal const int MaxRevisionTextChars = 64 * 1024;
@@ -123,7 +123,8 @@ public sealed partial class SqliteSearchIndex : ISearchIndex
         CREATE INDEX IF NOT EXISTS revisions_by_bucket ON revisions(bucket, modified);
         CREATE TABLE IF NOT EXISTS revision_meta(
             id INTEGER PRIMARY KEY, revision_id INTEGER NOT NULL, path TEXT NOT NULL, type INTEGER NOT NULL, num REAL, text TEXT);
-        CREATE INDEX IF NOT EXISTS revision_meta_by_revision ON revision_meta(revision_id);
+        -- A metadata predicate on one hit is one probe of this index (it covers path, type and number).
+        CREATE INDEX IF NOT EXISTS revision_meta_by_revision ON revision_meta(revision_id, path, type, num);
         CREATE INDEX IF NOT EXISTS revision_meta_by_path ON revision_meta(path, type, num);
         CREATE TABLE IF NOT EXISTS entries(
             id INTEGER PRIMARY KEY, revision_id INTEGER NOT NULL, logical_key TEXT NOT NULL, physical_key TEXT NOT NULL,
@@ -140,9 +141,10 @@ public sealed partial class SqliteSearchIndex : ISearchIndex
             bucket TEXT PRIMARY KEY, refreshed INTEGER NOT NULL, objects_truncated INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
         CREATE VIRTUAL TABLE IF NOT EXISTS revisions_fts USING fts5(
             name, comment, meta, workflow, keys, entry_meta, tokenize = 'unicode61 remove_diacritics 2');
-        CREATE VIRTUAL TABLE IF NOT EXISTS meta_fts USING fts5(value, tokenize = 'unicode61 remove_diacritics 2');
+        -- Never ranked by bm25, so no per-row column sizes to keep (columnsize=0: one table write less per row).
+        CREATE VIRTUAL TABLE IF NOT EXISTS meta_fts USING fts5(value, tokenize = 'unicode61 remove_diacritics 2', columnsize = 0);
         CREATE VIRTUAL TABLE IF NOT EXISTS entries_fts USING fts5(
-            rev, logical_key, physical_key, meta, tokenize = 'unicode61 remove_diacritics 2');
+            rev, logical_key, physical_key, meta, tokenize = 'unicode61 remove_diacritics 2', columnsize = 0);
         CREATE VIRTUAL TABLE IF NOT EXISTS objects_fts USING fts5(key, content, tokenize = 'unicode61 remove_diacritics 2');
         """;
 
@@ -152,7 +154,8 @@ public sealed partial class SqliteSearchIndex : ISearchIndex
         try
         {
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-            await ExecuteAsync(connection, "PRAGMA synchronous=NORMAL;", cancellationToken).ConfigureAwait(false);
+            // A 16 MB page cache (the default is 2 MB): indexing and broad searches revisit the same FTS pages.
+            await ExecuteAsync(connection, "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-16384;", cancellationToken).ConfigureAwait(false);
             return connection;
         }
         catch
@@ -202,6 +205,12 @@ public sealed partial class SqliteSearchIndex : ISearchIndex
             return Task.CompletedTask;
         return WriteAsync(async connection =>
         {
+            // Ids are given here, not read back per row: the write lock (BEGIN IMMEDIATE) is held, so nobody else adds rows meanwhile.
+            var nextEntryId = Convert.ToInt64(await ScalarAsync(connection, "SELECT coalesce(max(id), 0) FROM entries;", cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
+            var nextLeafId = Convert.ToInt64(await ScalarAsync(connection, "SELECT coalesce(max(id), 0) FROM revision_meta;", cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
+            using var find = connection.CreateCommand();
+            find.CommandText = "SELECT id FROM revisions WHERE bucket = $bucket AND name = $name AND hash = $hash;";
+            var fp = Parameters(find, "$bucket", "$name", "$hash");
             using var upsert = connection.CreateCommand();
             upsert.CommandText = """
                 INSERT INTO revisions(bucket, name, hash, pointer, modified, is_latest, comment, user_meta, workflow, workflow_id, size, entries)
@@ -225,14 +234,14 @@ public sealed partial class SqliteSearchIndex : ISearchIndex
             fts.CommandText = "INSERT INTO revisions_fts(rowid, name, comment, meta, workflow, keys, entry_meta) VALUES ($id, $name, $comment, $meta, $workflow, $keys, $entryMeta);";
             var f = Parameters(fts, "$id", "$name", "$comment", "$meta", "$workflow", "$keys", "$entryMeta");
             using var meta = connection.CreateCommand();
-            meta.CommandText = "INSERT INTO revision_meta(revision_id, path, type, num, text) VALUES ($id, $path, $type, $num, $text) RETURNING id;";
-            var m = Parameters(meta, "$id", "$path", "$type", "$num", "$text");
+            meta.CommandText = "INSERT INTO revision_meta(id, revision_id, path, type, num, text) VALUES ($leaf, $id, $path, $type, $num, $text);";
+            var m = Parameters(meta, "$leaf", "$id", "$path", "$type", "$num", "$text");
             using var metaFts = connection.CreateCommand();
             metaFts.CommandText = "INSERT INTO meta_fts(rowid, value) VALUES ($id, $value);";
             var mf = Parameters(metaFts, "$id", "$value");
             using var entry = connection.CreateCommand();
-            entry.CommandText = "INSERT INTO entries(revision_id, logical_key, physical_key, size, meta) VALUES ($rev, $logical, $physical, $size, $meta) RETURNING id;";
-            var e = Parameters(entry, "$rev", "$logical", "$physical", "$size", "$meta");
+            entry.CommandText = "INSERT INTO entries(id, revision_id, logical_key, physical_key, size, meta) VALUES ($id, $rev, $logical, $physical, $size, $meta);";
+            var e = Parameters(entry, "$id", "$rev", "$logical", "$physical", "$size", "$meta");
             using var entryFts = connection.CreateCommand();
             entryFts.CommandText = "INSERT INTO entries_fts(rowid, rev, logical_key, physical_key, meta) VALUES ($id, $rev, $logical, $physical, $meta);";
             var ef = Parameters(entryFts, "$id", "$rev", "$logical", "$physical", "$meta");
@@ -245,9 +254,15 @@ public sealed partial class SqliteSearchIndex : ISearchIndex
                     : null;
                 Set(p, revision.Bucket, revision.Name, revision.Hash, revision.Pointer, revision.Modified.ToUnixTimeMilliseconds(), revision.IsLatest ? 1 : 0,
                     revision.Comment, Json(revision.UserMeta), Json(revision.Workflow), workflowId, revision.Size, revision.Entries.Count);
+                Set(fp, revision.Bucket, revision.Name, revision.Hash);
+                var existed = await find.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long;
                 var revisionId = (long)(await upsert.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
-                clearId.Value = revisionId;
-                await clear.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                if (existed)
+                {
+                    // A revision indexed before: its rows are replaced (a new one has none to clear).
+                    clearId.Value = revisionId;
+                    await clear.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
 
                 var keys = new StringBuilder();
                 var entryMeta = new StringBuilder();
@@ -258,8 +273,9 @@ public sealed partial class SqliteSearchIndex : ISearchIndex
                         keys.Append(item.LogicalKey).Append('\n').Append(item.PhysicalKey).Append('\n');
                     if (entryMeta.Length < MaxRevisionTextChars && itemWords.Length > 0)
                         entryMeta.Append(itemWords);
-                    Set(e, revisionId, item.LogicalKey, item.PhysicalKey, item.Size, Json(item.Meta));
-                    var entryId = (long)(await entry.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+                    var entryId = ++nextEntryId;
+                    Set(e, entryId, revisionId, item.LogicalKey, item.PhysicalKey, item.Size, Json(item.Meta));
+                    await entry.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                     Set(ef, entryId, RevisionToken(revisionId), item.LogicalKey, item.PhysicalKey, itemWords);
                     await entryFts.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                 }
@@ -269,8 +285,9 @@ public sealed partial class SqliteSearchIndex : ISearchIndex
 
                 foreach (var leaf in leaves)
                 {
-                    Set(m, revisionId, leaf.Path, (int)leaf.Type, leaf.Number, leaf.Text);
-                    var leafId = (long)(await meta.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+                    var leafId = ++nextLeafId;
+                    Set(m, leafId, revisionId, leaf.Path, (int)leaf.Type, leaf.Number, leaf.Text);
+                    await meta.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                     if (leaf.Text is { } text)
                     {
                         Set(mf, leafId, text);
@@ -350,6 +367,9 @@ public sealed partial class SqliteSearchIndex : ISearchIndex
             return Task.CompletedTask;
         return WriteAsync(async connection =>
         {
+            using var find = connection.CreateCommand();
+            find.CommandText = "SELECT id FROM objects WHERE bucket = $bucket AND key = $key;";
+            var fp = Parameters(find, "$bucket", "$key");
             using var upsert = connection.CreateCommand();
             upsert.CommandText = """
                 INSERT INTO objects(bucket, key, ext, size, modified, version, etag, deleted, has_text)
@@ -359,11 +379,20 @@ public sealed partial class SqliteSearchIndex : ISearchIndex
                 RETURNING id;
                 """;
             var p = Parameters(upsert, "$bucket", "$key", "$ext", "$size", "$modified", "$version", "$etag", "$deleted", "$hasText");
+            using var clear = connection.CreateCommand();
+            clear.CommandText = "DELETE FROM objects_fts WHERE rowid = $id;";
+            var clearId = clear.Parameters.Add("$id", SqliteType.Integer);
             using var fts = connection.CreateCommand();
-            fts.CommandText = "DELETE FROM objects_fts WHERE rowid = $id; INSERT INTO objects_fts(rowid, key, content) VALUES ($id, $key, $content);";
+            fts.CommandText = "INSERT INTO objects_fts(rowid, key, content) VALUES ($id, $key, $content);";
             var f = Parameters(fts, "$id", "$key", "$content");
             foreach (var item in objects)
             {
+                Set(fp, item.Bucket, item.Key);
+                if (await find.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long known)
+                {
+                    clearId.Value = known; // a changed object: its old words go first (a new one has none)
+                    await clear.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
                 Set(p, item.Bucket, item.Key, Extension(item.Key), item.Size, item.Modified.ToUnixTimeMilliseconds(), item.Version, item.ETag,
                     item.Deleted ? 1 : 0, item.Text is null ? 0 : 1);
                 var objectId = (long)(await upsert.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
