@@ -129,9 +129,9 @@ internal static class CompactResults
 
     /// <summary>
     /// A diff as one text block and no structuredContent: some clients give the model only structuredContent when there is
-    /// one, others only the text, and both forms of 40 changes would cost twice what the old key listing did. A listing
+    /// one, others only the text, and both forms of 40 changes cost about 3 KB, as much as the old key-only listing. A listing
     /// every client passes on whole: entries by folder (names relative to it), git's status letters, only the fields that
-    /// changed, old..new; no character the wire escapes (+, &gt;), so that the bytes sent are the bytes read.
+    /// changed, old..new; a syntax without the characters the wire sends as six-byte escapes (+, &gt;).
     /// </summary>
     public static CallToolResult Diff(PackageDiffResult result)
     {
