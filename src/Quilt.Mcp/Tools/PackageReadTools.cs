@@ -121,8 +121,8 @@ public sealed class PackageReadTools(PackageOperations operations, ObjectOperati
 
     // Text only, no structuredContent (CompactResults.Diff says why), hence no output schema.
     [McpServerTool(Name = "package_diff", Title = "Compare revisions", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false)]
-    [Description("What changed between two revisions (default: previous vs latest), as a text listing: entries added, removed, "
-        + "renamed, modified (old..new size, hash: first 8 characters; metadata keys), message, metadata. Whole hashes: package_browse.")]
+    [Description("What changed between two revisions (default: previous vs latest), as text: entries added, removed, renamed, "
+        + "modified (old..new size, hash's first 8 chars, metadata keys), message, metadata. Whole hashes: package_browse.")]
     public async Task<CallToolResult> Diff(
         [Description(PackageDescription)] string package,
         [Description("Older revision; default: the one before 'to'.")] string? from = null,
