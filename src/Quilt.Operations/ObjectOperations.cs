@@ -372,15 +372,61 @@ public sealed class ObjectOperations(IObjectStore store, ObjectUriResolver uris,
         }
     }
 
+    /// <summary>Where a copy of <paramref name="source"/> lands: <paramref name="destination"/>, or with '/' at its end the source's file name under it.</summary>
+    public ObjectRef CopyDestination(ObjectSource source, string? destination)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        var destinationText = ObjectUriResolver.Require(destination, "destination");
+        if (destinationText.EndsWith('/'))
+            destinationText += source.Object.Key[(source.Object.Key.LastIndexOf('/') + 1)..];
+        return Uris.ForWrite(destinationText, "destination");
+    }
+
+    /// <summary>
+    /// Which of the targets a put would write exist now, as URIs (for a confirmation before they are replaced). An item that
+    /// does not name a target this server may write is left to <see cref="PutAsync"/>, which refuses it with its own message.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> ExistingPutTargetsAsync(IReadOnlyList<PutObjectInput?>? objects, CancellationToken cancellationToken)
+    {
+        var existing = new List<string>();
+        foreach (var uri in (objects ?? []).Take(MaxObjectsPerPut).Select(o => o?.Uri).Distinct(StringComparer.Ordinal))
+        {
+            ObjectRef target;
+            try
+            {
+                target = Uris.ForWrite(uri, "uri");
+            }
+            catch (OperationException)
+            {
+                continue;
+            }
+            if (await ExistsAsync(target, cancellationToken))
+                existing.Add(ObjectUriResolver.FormatUri(target));
+        }
+        return existing;
+    }
+
+    /// <summary>Whether an object exists now (one lookup).</summary>
+    public async Task<bool> ExistsAsync(ObjectRef target, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        try
+        {
+            await Store.HeadAsync(target, cancellationToken);
+            return true;
+        }
+        catch (ObjectNotFoundException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Copies an object on the storage side (no download); <paramref name="destination"/> ending in '/' keeps the source's file name.</summary>
     public async Task<ObjectCopyResult> CopyAsync(ObjectSource source, string? destination, bool overwrite, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(source);
         var from = source.Object;
-        var destinationText = ObjectUriResolver.Require(destination, "destination");
-        if (destinationText.EndsWith('/'))
-            destinationText += from.Key[(from.Key.LastIndexOf('/') + 1)..];
-        var to = Uris.ForWrite(destinationText, "destination");
+        var to = CopyDestination(source, destination);
         if (from.Bucket == to.Bucket && from.Key == to.Key && from.VersionId is null)
             throw new OperationException($"source and destination are the same object ({ObjectUriResolver.FormatUri(to)}). Choose another destination key.");
         // The store's copy looks the source up itself (a missing source is its ObjectNotFoundException); a copy has no
@@ -448,15 +494,8 @@ public sealed class ObjectOperations(IObjectStore store, ObjectUriResolver uris,
 
     private async Task EnsureAbsentAsync(ObjectRef target, string advice, CancellationToken cancellationToken)
     {
-        try
-        {
-            await Store.HeadAsync(target, cancellationToken);
-        }
-        catch (ObjectNotFoundException)
-        {
-            return;
-        }
-        throw new OperationException(Exists(target, advice));
+        if (await ExistsAsync(target, cancellationToken))
+            throw new OperationException(Exists(target, advice));
     }
 
     private async Task<PutObjectEntry> WriteAsync(PutPlan plan, bool overwrite, IProgress<long>? progress, CancellationToken cancellationToken)

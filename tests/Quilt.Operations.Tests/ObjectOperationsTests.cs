@@ -117,6 +117,25 @@ public abstract class ObjectOperationsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_targets_a_put_or_copy_would_replace_are_found_one_lookup_each()
+    {
+        await PutTextAsync("old.txt", "old");
+        await PutTextAsync("dir/src.txt", "source");
+        _store.Heads = 0;
+
+        // What a confirmation names: the existing targets, once each; an item that names no target is left to the put.
+        var existing = await _ops.ExistingPutTargetsAsync(
+            [Text("new.txt", "n"), Text("old.txt", "x"), Text("old.txt", "y"), new PutObjectInput { Uri = "ftp://nowhere/x", Text = "z" }, null], Ct);
+        Assert.Equal([$"s3://{Bucket}/old.txt"], existing);
+        Assert.Equal(2, _store.Heads);
+        // A copy to a folder lands under the source's file name.
+        var source = await _ops.ReadableAsync($"s3://{Bucket}/dir/src.txt", "source", Ct);
+        Assert.Equal(new ObjectRef(Bucket, "copies/src.txt"), _ops.CopyDestination(source, $"s3://{Bucket}/copies/"));
+        Assert.False(await _ops.ExistsAsync(_ops.CopyDestination(source, $"s3://{Bucket}/copies/"), Ct));
+        Assert.True(await _ops.ExistsAsync(_ops.CopyDestination(source, $"s3://{Bucket}/old.txt"), Ct));
+    }
+
+    [Fact]
     public async Task A_fetch_to_a_file_replaces_an_existing_file_only_with_overwrite_and_reports_its_hash()
     {
         await PutTextAsync("data/f.txt", "fresh bytes");

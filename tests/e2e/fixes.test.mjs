@@ -1,12 +1,12 @@
 // package_diff (why entries changed, renames), package_list (each package's latest revision) and package_link (pinned
 // URI, catalog page, entry download) through the official TypeScript client, on each storage, with every
-// structuredContent checked against the tool's outputSchema by ajv.
+// structuredContent checked against the tool's outputSchema by ajv (package_diff answers in text only).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import Ajv from "ajv";
-import { connect, ok, storages } from "./harness.mjs";
+import { call, connect, ok, storages, textOf } from "./harness.mjs";
 
 const stores = await storages();
 const CATALOG = "catalog.example.com";
@@ -18,7 +18,8 @@ for (const storage of stores) {
       const { client } = session;
       const { tools } = await client.listTools();
       const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
-      const validators = Object.fromEntries(tools.map((t) => [t.name, ajv.compile(t.outputSchema)]));
+      // package_diff answers in text only, with no output schema.
+      const validators = Object.fromEntries(tools.filter((t) => t.outputSchema).map((t) => [t.name, ajv.compile(t.outputSchema)]));
       const checked = async (name, args) => {
         const result = await ok(client, name, args);
         assert.ok(validators[name](result), `${name}: ${ajv.errorsText(validators[name].errors)}`);
@@ -36,20 +37,19 @@ for (const storage of stores) {
       });
       assert.deepEqual(patched.changes.renamed, [{ from: "b.txt", to: "moved/b.txt", metadata: null }]);
 
-      const diff = await checked("package_diff", { package: "e2e/fixes" });
-      assert.equal(diff.from, created.topHash);
-      assert.equal(diff.to, patched.topHash);
-      assert.deepEqual([diff.added, diff.removed], [[], []]);
-      assert.deepEqual(diff.renamed, [{ from: "b.txt", to: "moved/b.txt", metadata: null }]);
-      assert.equal(diff.modified.length, 1);
-      const [a] = diff.modified;
-      assert.equal(a.path, "a.txt");
-      assert.deepEqual(a.size, { from: 5, to: 7 });
-      assert.notEqual(a.hash.from, a.hash.to);
-      assert.deepEqual(a.metadata, { added: ["checked"], removed: [], changed: ["v"] });
-      assert.deepEqual(diff.message, { from: "one", to: "two" });
-      assert.deepEqual(diff.metadata, { added: [], removed: [], changed: ["stage"] });
-      assert.ok(!JSON.stringify(diff).includes("quilt+s3://"), "no URI per entry");
+      // package_diff: one text block (no structuredContent), every change with why; hashes cut, whole in package_browse.
+      const result = await call(client, "package_diff", { package: "e2e/fixes" });
+      assert.ok(!result.isError, textOf(result));
+      assert.equal(result.structuredContent, undefined);
+      assert.equal(tools.find((t) => t.name === "package_diff").outputSchema, undefined);
+      const cut = async (revision) =>
+        (await checked("package_browse", { package: "e2e/fixes", revision })).files.find((f) => f.name === "a.txt").hash.split(":")[1].slice(0, 8);
+      assert.equal(textOf(result),
+        `e2e/fixes ${created.topHash.slice(0, 12)}..${patched.topHash.slice(0, 12)}: 1 renamed, 1 modified, 0 unchanged.\n`
+        + `message "one" to "two"\nmetadata changed stage\nR renamed, M modified: size old..new #hash old..new\n`
+        + `M a.txt 5..7 #${await cut(created.topHash.slice(0, 12))}..${await cut(patched.topHash.slice(0, 12))} metadata changed v; added checked\n`
+        + `R b.txt to moved/b.txt\n`);
+      assert.ok(!textOf(result).includes("quilt+s3://"), "no URI per entry");
 
       const list = await checked("package_list", { filter: "e2e/fixes" });
       assert.equal(list.packages.length, 1);

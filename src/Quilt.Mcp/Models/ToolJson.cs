@@ -32,7 +32,6 @@ namespace Quilt.Mcp.Models;
 [JsonSerializable(typeof(PackageRevisionList))]
 [JsonSerializable(typeof(PackageBrowseResult))]
 [JsonSerializable(typeof(PackageRevisionResult))]
-[JsonSerializable(typeof(PackageDiffResult))]
 [JsonSerializable(typeof(PackageDeleteResult))]
 [JsonSerializable(typeof(Quilt.Mcp.Resources.ResourceReadResult))]
 [JsonSerializable(typeof(PackageLinkResult))]

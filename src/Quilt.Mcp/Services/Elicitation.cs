@@ -71,6 +71,20 @@ public static class Elicitation
                 : null);
         }, cancellationToken);
 
+    /// <summary>Asks before a write replaces objects that exist (a put or copy with overwrite, the default); <paramref name="existing"/> is looked up only when the client can be asked.</summary>
+    public static Task ConfirmReplaceObjectsAsync(RequestContext<CallToolRequestParams>? context, bool overwrite, Func<Task<IReadOnlyList<string>>> existing,
+        CancellationToken cancellationToken) =>
+        ConfirmAsync(context, async () =>
+        {
+            ArgumentNullException.ThrowIfNull(existing);
+            if (!overwrite || await existing() is not { Count: > 0 } uris)
+                return null;
+            const int named = 5;
+            var list = string.Join(", ", uris.Take(named)) + (uris.Count > named ? $" and {uris.Count - named:N0} more" : "");
+            return $"Replace {(uris.Count == 1 ? "the existing object" : $"{uris.Count:N0} existing objects")} {list}? "
+                + "On a versioned bucket the older versions stay; otherwise the data they hold now is gone.";
+        }, cancellationToken);
+
     /// <summary>Asks before a fetch replaces a file that exists (the destination, or the key's file name in a destination folder).</summary>
     public static Task ConfirmReplaceFileAsync(RequestContext<CallToolRequestParams>? context, string? destination, bool overwrite, string key,
         CancellationToken cancellationToken) =>

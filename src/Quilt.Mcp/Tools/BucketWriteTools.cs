@@ -24,6 +24,7 @@ public sealed class BucketWriteTools(ObjectOperations operations)
         CancellationToken cancellationToken = default)
     {
         await Elicitation.ConfirmUploadAsync(context, objects, cancellationToken);
+        await Elicitation.ConfirmReplaceObjectsAsync(context, overwrite, () => operations.ExistingPutTargetsAsync(objects, cancellationToken), cancellationToken);
         var progress = ProgressNotifier.For(context);
         var result = await operations.PutAsync(objects, overwrite, progress, cancellationToken);
         await progress.FlushAsync();
@@ -37,9 +38,15 @@ public sealed class BucketWriteTools(ObjectOperations operations)
         [Description(BucketReadTools.ObjectUri)] string source,
         [Description("s3://bucket/key, or s3://bucket/folder/ to keep the name.")] string destination,
         [Description("Replace an existing destination.")] bool overwrite = true,
+        RequestContext<CallToolRequestParams>? context = null,
         CancellationToken cancellationToken = default)
     {
         var from = await operations.ReadableAsync(source, "source", cancellationToken);
+        await Elicitation.ConfirmReplaceObjectsAsync(context, overwrite, async () =>
+        {
+            var to = operations.CopyDestination(from, destination);
+            return await operations.ExistsAsync(to, cancellationToken) ? [ObjectUriResolver.FormatUri(to)] : [];
+        }, cancellationToken);
         return await operations.CopyAsync(from, destination, overwrite, cancellationToken);
     }
 

@@ -124,60 +124,97 @@ internal static class CompactResults
         return new CallToolResult { Content = content, StructuredContent = structured };
     }
 
+    /// <summary>How many characters of an entry's hash a diff shows: enough to tell the two apart; package_browse has them whole.</summary>
+    public const int ShortHashLength = 8;
+
     /// <summary>
-    /// A diff: the JSON once, as structuredContent; the text a listing of what changed and why (hash, size, metadata keys),
-    /// without the 64-hex hashes themselves, which only the structured result carries.
+    /// A diff as one text block and no structuredContent: some clients give the model only structuredContent when there is
+    /// one, others only the text, and both forms of 40 changes cost about 3 KB, as much as the old key-only listing. A listing
+    /// every client passes on whole: entries by folder (names relative to it), git's status letters, only the fields that
+    /// changed, old..new; a syntax without the characters the wire sends as six-byte escapes (+, &gt;).
     /// </summary>
     public static CallToolResult Diff(PackageDiffResult result)
     {
         var text = new StringBuilder();
-        text.Append(CultureInfo.InvariantCulture,
-            $"{result.Package} {Short(result.From)} -> {Short(result.To)}: {result.AddedCount} added, {result.RemovedCount} removed, "
-            + $"{result.RenamedCount} renamed, {result.ModifiedCount} modified, {result.Unchanged} unchanged.\n");
+        var counts = new[]
+        {
+            (result.AddedCount, "added"), (result.RemovedCount, "removed"), (result.RenamedCount, "renamed"), (result.ModifiedCount, "modified"),
+        }.Where(c => c.Item1 > 0).Select(c => string.Create(CultureInfo.InvariantCulture, $"{c.Item1} {c.Item2}")).ToList();
+        text.Append(CultureInfo.InvariantCulture, $"{result.Package} {Short(result.From)}..{Short(result.To)}: ")
+            .Append(counts.Count > 0 ? string.Join(", ", counts) : "no entry changed")
+            .Append(CultureInfo.InvariantCulture, $", {result.Unchanged} unchanged.\n");
         if (result.Message is { } message)
-            text.Append(CultureInfo.InvariantCulture, $"message {Quoted(message.From)} -> {Quoted(message.To)}\n");
+            text.Append(CultureInfo.InvariantCulture, $"message {Quoted(message.From)} to {Quoted(message.To)}\n");
         if (result.Metadata is { } metadata)
             text.Append("metadata ").Append(Keys(metadata)).Append('\n');
         if (result.WorkflowChanged)
             text.Append("workflow changed\n");
         if (result.FolderMetadataChanged.Count > 0)
-            text.Append("folder metadata changed: ").AppendJoin(", ", result.FolderMetadataChanged).Append('\n');
-        foreach (var key in result.Added)
-            text.Append("+ ").Append(key).Append('\n');
-        foreach (var key in result.Removed)
-            text.Append("- ").Append(key).Append('\n');
+            text.Append("folder metadata changed: ").AppendJoin(", ", result.FolderMetadataChanged.Select(Names.Escaped)).Append('\n');
+
+        var lines = result.Added.Select(key => (Key: key, Line: "A"))
+            .Concat(result.Removed.Select(key => (Key: key, Line: "D")))
+            .Concat(result.Modified.Select(change => (Key: change.Path, Line: "M" + Why(change))))
+            .OrderBy(l => Folder(l.Key), StringComparer.Ordinal).ThenBy(l => l.Key, StringComparer.Ordinal).ToList();
+        // The letters used, once (the tool's description says how far hashes are cut).
+        var legend = new[]
+        {
+            result.Added.Count > 0 ? "A added" : null, result.Removed.Count > 0 ? "D removed" : null, result.Renamed.Count > 0 ? "R renamed" : null,
+            result.Modified.Count > 0 ? "M modified: size old..new #hash old..new" : null,
+        }.OfType<string>().ToList();
+        if (legend.Count > 0)
+            text.AppendJoin(", ", legend).Append('\n');
+        string? folder = null;
+        foreach (var (key, line) in lines)
+        {
+            // Names relative to their folder, which is given once above them (entries at the root come first, under none).
+            var name = key[Folder(key).Length..];
+            if (Folder(key) != (folder ?? ""))
+                text.Append(Names.Escaped(folder = Folder(key))).Append('\n');
+            text.Append(line[0]).Append(' ').Append(Names.Escaped(name)).Append(line[1..]).Append('\n');
+        }
         foreach (var rename in result.Renamed)
         {
-            text.Append("> ").Append(rename.From).Append(" -> ").Append(rename.To);
+            text.Append("R ").Append(Names.Escaped(rename.From)).Append(" to ").Append(Names.Escaped(rename.To));
             if (rename.Metadata is { } renamedMetadata)
-                text.Append(": metadata ").Append(Keys(renamedMetadata));
+                text.Append(" metadata ").Append(Keys(renamedMetadata));
             text.Append('\n');
-        }
-        foreach (var change in result.Modified)
-        {
-            var why = new List<string>();
-            if (change.Hash is not null)
-                why.Add("hash");
-            if (change.Size is { } size)
-                why.Add(string.Create(CultureInfo.InvariantCulture, $"size {size.From} -> {size.To}"));
-            if (change.Metadata is { } entryMetadata)
-                why.Add("metadata " + Keys(entryMetadata));
-            text.Append("~ ").Append(change.Path).Append(": ").AppendJoin(", ", why).Append('\n');
         }
         var listed = result.Added.Count + result.Removed.Count + result.Renamed.Count + result.Modified.Count;
         var total = result.AddedCount + result.RemovedCount + result.RenamedCount + result.ModifiedCount;
         if (listed < total)
-            text.Append(CultureInfo.InvariantCulture, $"({listed} of {total} changes listed.)\n");
-        return new CallToolResult { Content = [new TextContentBlock { Text = text.ToString() }], StructuredContent = ToolJson.ToElement(result) };
+            text.Append(CultureInfo.InvariantCulture, $"({listed} of {total} changes listed; the CLI's package diff lists all.)\n");
+        return new CallToolResult { Content = [new TextContentBlock { Text = text.ToString() }] };
 
-        static string Short(string hash) => hash[..Math.Min(10, hash.Length)];
+        static string Short(string hash) => hash[..Math.Min(12, hash.Length)];
+        static string Folder(string key) => key[..(key.LastIndexOf('/') + 1)];
         static string Quoted(string? value) => value is null ? "none" : JsonSerializer.Serialize(value, ToolJson.Options.GetTypeInfo(typeof(string)));
         static string Keys(MetadataKeyChanges keys) => string.Join("; ", new[]
         {
-            keys.Added.Count > 0 ? "added " + string.Join(", ", keys.Added) : null,
-            keys.Removed.Count > 0 ? "removed " + string.Join(", ", keys.Removed) : null,
-            keys.Changed.Count > 0 ? "changed " + string.Join(", ", keys.Changed) : null,
+            keys.Changed.Count > 0 ? "changed " + string.Join(", ", keys.Changed.Select(Names.Escaped)) : null,
+            keys.Added.Count > 0 ? "added " + string.Join(", ", keys.Added.Select(Names.Escaped)) : null,
+            keys.Removed.Count > 0 ? "removed " + string.Join(", ", keys.Removed.Select(Names.Escaped)) : null,
         }.OfType<string>());
+        // Only what changed: sizes as numbers, hashes cut (with their type when the type itself changed), metadata keys.
+        static string Why(PackageEntryChange change)
+        {
+            var why = new StringBuilder();
+            if (change.Size is { } size)
+                why.Append(CultureInfo.InvariantCulture, $" {size.From}..{size.To}");
+            if (change.Hash is { } hash)
+            {
+                var (from, to) = (Split(hash.From), Split(hash.To));
+                var typed = from.Type != to.Type;
+                why.Append(" #").Append(HashText(from, typed)).Append("..").Append(HashText(to, typed));
+            }
+            if (change.Metadata is { } entryMetadata)
+                why.Append(" metadata ").Append(Keys(entryMetadata));
+            return why.ToString();
+        }
+        static (string Type, string Value) Split(string? hash) =>
+            hash?.IndexOf(':', StringComparison.Ordinal) is int colon and >= 0 ? (hash[..colon], hash[(colon + 1)..]) : ("", hash ?? "");
+        static string HashText((string Type, string Value) hash, bool typed) =>
+            (typed ? hash.Type + ":" : "") + hash.Value[..Math.Min(ShortHashLength, hash.Value.Length)];
     }
 
     private static ResourceLinkBlock PackageLink(string registry, string package, string topHash, string uri) => new()

@@ -119,10 +119,10 @@ public sealed class PackageReadTools(PackageOperations operations, ObjectOperati
         CancellationToken cancellationToken = default)
         => await operations.LinkAsync(operations.Target(package, registry, revision), path, expiresInSeconds, objects, cancellationToken);
 
-    [McpServerTool(Name = "package_diff", Title = "Compare revisions", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false,
-        UseStructuredContent = true, OutputSchemaType = typeof(PackageDiffResult))]
-    [Description("What changed between two revisions: entries added, removed, renamed and modified (old and new hash, size, "
-        + "metadata keys), message and metadata. Default: previous vs latest.")]
+    // Text only, no structuredContent (CompactResults.Diff says why), hence no output schema.
+    [McpServerTool(Name = "package_diff", Title = "Compare revisions", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false)]
+    [Description("What changed between two revisions (default: previous vs latest), as text: entries added, removed, renamed, "
+        + "modified (old..new size, hash's first 8 chars, metadata keys), message, metadata. Whole hashes: package_browse.")]
     public async Task<CallToolResult> Diff(
         [Description(PackageDescription)] string package,
         [Description("Older revision; default: the one before 'to'.")] string? from = null,

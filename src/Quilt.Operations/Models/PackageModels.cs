@@ -117,13 +117,11 @@ internal static class PackageText
     public const string Renamed = "Entries whose bytes (hash and size) moved to another logical key, old to new (at most 200 listed); in neither added nor removed.";
 }
 
-public sealed record TextChange(
-    [property: Description("Before.")] string? From,
-    [property: Description("After.")] string? To);
+/// <summary>A value before and after (a message, or an entry's hash as type:value).</summary>
+public sealed record TextChange(string? From, string? To);
 
-public sealed record SizeChange(
-    [property: Description("Bytes before.")] long From,
-    [property: Description("Bytes after.")] long To);
+/// <summary>An entry's size in bytes before and after.</summary>
+public sealed record SizeChange(long From, long To);
 
 public sealed record MetadataKeyChanges(
     [property: Description("Keys added.")] IReadOnlyList<string> Added,
@@ -135,29 +133,34 @@ public sealed record PackageEntryRename(
     [property: Description("The new logical key.")] string To,
     [property: Description("The entry's metadata (user_meta) keys that changed with it, or null.")] MetadataKeyChanges? Metadata);
 
-public sealed record PackageEntryChange(
-    [property: Description("Logical key.")] string Path,
-    [property: Description("Old and new hash (type:value), or null when the bytes hash the same.")] TextChange? Hash,
-    [property: Description("Old and new size, or null when the same.")] SizeChange? Size,
-    [property: Description("The entry's metadata (user_meta) keys added, removed or changed, or null when the same.")] MetadataKeyChanges? Metadata);
+/// <summary>
+/// An entry under the same key whose hash, size or metadata changed: the old and new values of what changed (null when the
+/// same); the metadata as the keys (of user_meta) added, removed or changed.
+/// </summary>
+public sealed record PackageEntryChange(string Path, TextChange? Hash, SizeChange? Size, MetadataKeyChanges? Metadata);
 
+/// <summary>
+/// Two revisions compared (package_diff renders it as text, so it reaches no output schema). At most the operation's limit
+/// of keys of each kind are listed; the counts are whole. Message: old and new, or null when the same. Metadata: the package
+/// metadata keys changed, or null. FolderMetadataChanged: folders whose own metadata (set_dir meta) changed.
+/// </summary>
 public sealed record PackageDiffResult(
-    [property: Description("The package.")] string Package,
-    [property: Description("Top hash of the older revision.")] string From,
-    [property: Description("Top hash of the newer revision.")] string To,
-    [property: Description("Logical keys added (at most 200 listed).")] IReadOnlyList<string> Added,
-    [property: Description("Logical keys removed (at most 200 listed).")] IReadOnlyList<string> Removed,
-    [property: Description(PackageText.Renamed)] IReadOnlyList<PackageEntryRename> Renamed,
-    [property: Description("Entries under the same key whose hash, size or metadata changed, with the old and new values (at most 200 listed).")] IReadOnlyList<PackageEntryChange> Modified,
-    [property: Description("How many were added in all.")] int AddedCount,
-    [property: Description("How many were removed in all.")] int RemovedCount,
-    [property: Description("How many were renamed in all.")] int RenamedCount,
-    [property: Description("How many were modified in all.")] int ModifiedCount,
-    [property: Description("How many entries stayed the same.")] int Unchanged,
-    [property: Description("The old and new message, or null when the same.")] TextChange? Message,
-    [property: Description("The package metadata (user_meta) keys added, removed or changed, or null when the same.")] MetadataKeyChanges? Metadata,
-    [property: Description("Whether the workflow recorded changed.")] bool WorkflowChanged,
-    [property: Description("Folders whose own metadata (set_dir meta) was added, removed or changed (at most 200 listed).")] IReadOnlyList<string> FolderMetadataChanged);
+    string Package,
+    string From,
+    string To,
+    IReadOnlyList<string> Added,
+    IReadOnlyList<string> Removed,
+    IReadOnlyList<PackageEntryRename> Renamed,
+    IReadOnlyList<PackageEntryChange> Modified,
+    int AddedCount,
+    int RemovedCount,
+    int RenamedCount,
+    int ModifiedCount,
+    int Unchanged,
+    TextChange? Message,
+    MetadataKeyChanges? Metadata,
+    bool WorkflowChanged,
+    IReadOnlyList<string> FolderMetadataChanged);
 
 public sealed record PackageLinkResult(
     [property: Description("The package.")] string Package,

@@ -3,6 +3,7 @@ using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
 using Quilt.Mcp.Tests.Capabilities;
 using Quilt.Operations.Models;
+using Quilt.Storage;
 
 namespace Quilt.Mcp.Tests.Elicitation;
 
@@ -123,5 +124,52 @@ public sealed class ElicitationTests : InteractionTests
         Assert.Contains("declined", error, StringComparison.Ordinal);
         Assert.False(await ExistsAsync("large.bin"));
         Assert.Contains("101 bytes", Assert.Single(_asked.Items).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task APutOrCopyOverAnExistingObjectAsksFirstAndANewKeyDoesNot()
+    {
+        await PutAsync("old.txt", "old");
+        await PutAsync("src.txt", "source");
+        var mcp = await StartAnsweringAsync("decline");
+
+        // Nothing to replace: not asked.
+        await mcp.CallOkAsync<ObjectsPutResult>("bucket_objects_put", $$"""{"objects": [{"uri": "s3://{{Bucket}}/new.txt", "text": "n"}]}""");
+        await mcp.CallOkAsync<ObjectCopyResult>("bucket_object_copy", $$"""{"source": "s3://{{Bucket}}/src.txt", "destination": "s3://{{Bucket}}/copy/"}""");
+        Assert.Empty(_asked.Items);
+
+        // Over an existing object (overwrite is the default): asked, and declined, nothing is written.
+        var put = await mcp.CallErrorAsync("bucket_objects_put", $$"""
+            {"objects": [{"uri": "s3://{{Bucket}}/other.txt", "text": "o"}, {"uri": "s3://{{Bucket}}/old.txt", "text": "new"}]}
+            """);
+        Assert.Contains("declined", put, StringComparison.Ordinal);
+        Assert.Contains($"Replace the existing object s3://{Bucket}/old.txt?", Assert.Single(_asked.Items).Message, StringComparison.Ordinal);
+        Assert.False(await ExistsAsync("other.txt"));
+        var copy = await mcp.CallErrorAsync("bucket_object_copy", $$"""{"source": "s3://{{Bucket}}/src.txt", "destination": "s3://{{Bucket}}/old.txt"}""");
+        Assert.Contains("Nothing was done", copy, StringComparison.Ordinal);
+        Assert.Contains($"s3://{Bucket}/old.txt", _asked.Items[1].Message, StringComparison.Ordinal);
+        Assert.Equal("old", await ReadAsync("old.txt"));
+
+        // overwrite: false is not asked: the write itself refuses an existing key.
+        var refused = await mcp.CallErrorAsync("bucket_objects_put", $$"""{"objects": [{"uri": "s3://{{Bucket}}/old.txt", "text": "new"}], "overwrite": false}""");
+        Assert.Contains("already exists", refused, StringComparison.Ordinal);
+        Assert.Equal(2, _asked.Items.Count);
+    }
+
+    [Fact]
+    public async Task AConfirmedPutReplacesTheObject()
+    {
+        await PutAsync("old.txt", "old");
+        var mcp = await StartAnsweringAsync("accept", true);
+        await mcp.CallOkAsync<ObjectsPutResult>("bucket_objects_put", $$"""{"objects": [{"uri": "s3://{{Bucket}}/old.txt", "text": "replaced"}]}""");
+        Assert.Single(_asked.Items);
+        Assert.Equal("replaced", await ReadAsync("old.txt"));
+    }
+
+    private async Task<string> ReadAsync(string key)
+    {
+        await using var stream = await Store.OpenReadAsync(new ObjectRef(Bucket, key), null, TestContext.Current.CancellationToken);
+        using var reader = new StreamReader(stream);
+        return await reader.ReadToEndAsync(TestContext.Current.CancellationToken);
     }
 }
