@@ -85,8 +85,33 @@ public static class PackageDiffDetails
         var removed = a.Where(p => !b.ContainsKey(p.Key)).Select(p => p.Key).ToList();
         var changed = a.Where(p => b.ContainsKey(p.Key) && Canonical(p.Value) != Canonical(b[p.Key])).Select(p => p.Key).ToList();
         if (added.Count == 0 && removed.Count == 0 && changed.Count == 0)
+        {
             changed.Add(whole); // the same keys and values: absent against empty, or null against none
-        return new MetadataKeyChanges(Bounded(added), Bounded(removed), Bounded(changed));
+            return new MetadataKeyChanges(Bounded(added), Bounded(removed), Bounded(changed));
+        }
+        var (listedAdded, listedRemoved, listedChanged) = (Bounded(added), Bounded(removed), Bounded(changed));
+        // The values too, where both sides are short: "why it changed" without sending a large value twice.
+        var values = new Dictionary<string, TextChange>(StringComparer.Ordinal);
+        foreach (var key in listedAdded.Concat(listedRemoved).Concat(listedChanged))
+        {
+            if (!a.ContainsKey(key) && !b.ContainsKey(key))
+                continue; // the "+N more" line
+            var (from, to) = (ShortJson(a, key), ShortJson(b, key));
+            if (from.Shown && to.Shown)
+                values[key] = new TextChange(from.Json, to.Json);
+        }
+        return new MetadataKeyChanges(listedAdded, listedRemoved, listedChanged, values.Count > 0 ? values : null);
+    }
+
+    /// <summary>At most this many characters of compact JSON make a metadata value short enough to show in a diff.</summary>
+    public const int MaxShownValueLength = 40;
+
+    private static (bool Shown, string? Json) ShortJson(JsonObject metadata, string key)
+    {
+        if (!metadata.TryGetPropertyValue(key, out var value))
+            return (true, null);
+        var json = value?.ToJsonString() ?? "null";
+        return json.Length <= MaxShownValueLength ? (true, json) : (false, null);
     }
 
     private static List<string> Bounded(List<string> keys) =>

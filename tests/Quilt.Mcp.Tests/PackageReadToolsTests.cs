@@ -63,9 +63,9 @@ public abstract class PackageReadToolsTests : PackageToolsTests
         var before = await Mcp.CallOkAsync<PackageBrowseResult>("package_browse", $$"""{"package": "team/why", "revision": "{{created.TopHash[..12]}}"}""");
         var after = await Mcp.CallOkAsync<PackageBrowseResult>("package_browse", $$"""{"package": "team/why", "revision": "{{patched.TopHash[..12]}}"}""");
         Assert.Equal($"team/why {created.TopHash[..12]}..{patched.TopHash[..12]}: 1 renamed, 1 modified, 0 unchanged.\n"
-            + "message \"one\" to \"two\"\nmetadata changed stage\n"
+            + "message \"one\" to \"two\"\nmetadata changed stage \"raw\"..\"clean\"\n"
             + "R renamed, M modified: size old..new #hash old..new\n"
-            + $"M a.txt 5..6 #{Cut(before)}..{Cut(after)} metadata changed v\n"
+            + $"M a.txt 5..6 #{Cut(before)}..{Cut(after)} metadata changed v 1..2\n"
             + "R b.txt to data/b.txt\n", text);
         Assert.NotEqual(Cut(before), Cut(after));
 

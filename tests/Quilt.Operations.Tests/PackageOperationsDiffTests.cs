@@ -64,11 +64,17 @@ public sealed class PackageOperationsDiffTests : IDisposable
         Assert.Equal(["new"], a.Metadata!.Added);
         Assert.Equal(["draft"], a.Metadata.Removed);
         Assert.Equal(["v"], a.Metadata.Changed);
+        // With their values, short as they are: old and new as compact JSON, null where absent.
+        Assert.Equal(new Dictionary<string, TextChange>
+        {
+            ["new"] = new(null, "1"), ["draft"] = new("true", null), ["v"] = new("1", "2"),
+        }, a.Metadata.Values);
         // The package line: message and metadata keys.
         Assert.Equal(new TextChange("first", "second"), diff.Message);
         Assert.Equal(["q"], diff.Metadata!.Added);
         Assert.Equal(["old"], diff.Metadata.Removed);
         Assert.Equal(["p"], diff.Metadata.Changed);
+        Assert.Equal(new TextChange("1", "2"), diff.Metadata.Values!["p"]);
         Assert.False(diff.WorkflowChanged);
         Assert.Empty(diff.FolderMetadataChanged);
     }

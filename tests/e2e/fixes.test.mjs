@@ -46,8 +46,8 @@ for (const storage of stores) {
         (await checked("package_browse", { package: "e2e/fixes", revision })).files.find((f) => f.name === "a.txt").hash.split(":")[1].slice(0, 8);
       assert.equal(textOf(result),
         `e2e/fixes ${created.topHash.slice(0, 12)}..${patched.topHash.slice(0, 12)}: 1 renamed, 1 modified, 0 unchanged.\n`
-        + `message "one" to "two"\nmetadata changed stage\nR renamed, M modified: size old..new #hash old..new\n`
-        + `M a.txt 5..7 #${await cut(created.topHash.slice(0, 12))}..${await cut(patched.topHash.slice(0, 12))} metadata changed v; added checked\n`
+        + `message "one" to "two"\nmetadata changed stage "raw".."clean"\nR renamed, M modified: size old..new #hash old..new\n`
+        + `M a.txt 5..7 #${await cut(created.topHash.slice(0, 12))}..${await cut(patched.topHash.slice(0, 12))} metadata changed v 1..2; added checked true\n`
         + `R b.txt to moved/b.txt\n`);
       assert.ok(!textOf(result).includes("quilt+s3://"), "no URI per entry");
 

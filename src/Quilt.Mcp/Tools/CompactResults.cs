@@ -189,12 +189,15 @@ internal static class CompactResults
         static string Short(string hash) => hash[..Math.Min(12, hash.Length)];
         static string Folder(string key) => key[..(key.LastIndexOf('/') + 1)];
         static string Quoted(string? value) => value is null ? "none" : JsonSerializer.Serialize(value, ToolJson.Options.GetTypeInfo(typeof(string)));
+        // Metadata keys with their values where short: "changed v 1..2; added checked true; removed draft".
         static string Keys(MetadataKeyChanges keys) => string.Join("; ", new[]
         {
-            keys.Changed.Count > 0 ? "changed " + string.Join(", ", keys.Changed.Select(Names.Escaped)) : null,
-            keys.Added.Count > 0 ? "added " + string.Join(", ", keys.Added.Select(Names.Escaped)) : null,
+            keys.Changed.Count > 0 ? "changed " + string.Join(", ", keys.Changed.Select(k => Valued(keys, k, (from, to) => $" {from}..{to}"))) : null,
+            keys.Added.Count > 0 ? "added " + string.Join(", ", keys.Added.Select(k => Valued(keys, k, (_, to) => $" {to}"))) : null,
             keys.Removed.Count > 0 ? "removed " + string.Join(", ", keys.Removed.Select(Names.Escaped)) : null,
         }.OfType<string>());
+        static string Valued(MetadataKeyChanges keys, string key, Func<string?, string?, string> values) =>
+            keys.Values is { } shown && shown.TryGetValue(key, out var value) ? Names.Escaped(key) + values(value.From, value.To) : Names.Escaped(key);
         // Only what changed: sizes as numbers, hashes cut (with their type when the type itself changed), metadata keys.
         static string Why(PackageEntryChange change)
         {

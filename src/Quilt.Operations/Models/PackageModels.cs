@@ -126,7 +126,8 @@ public sealed record SizeChange(long From, long To);
 public sealed record MetadataKeyChanges(
     [property: Description("Keys added.")] IReadOnlyList<string> Added,
     [property: Description("Keys removed.")] IReadOnlyList<string> Removed,
-    [property: Description("Keys whose value changed; 'user_meta' or 'meta' when the metadata as a whole changed shape (e.g. to null).")] IReadOnlyList<string> Changed);
+    [property: Description("Keys whose value changed; 'user_meta' or 'meta' when the metadata as a whole changed shape (e.g. to null).")] IReadOnlyList<string> Changed,
+    [property: Description("Old and new values (compact JSON, null when absent) of the keys listed, for values short enough to show.")] IReadOnlyDictionary<string, TextChange>? Values = null);
 
 public sealed record PackageEntryRename(
     [property: Description("The old logical key.")] string From,
