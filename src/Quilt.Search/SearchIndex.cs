@@ -58,6 +58,12 @@ public interface ISearchIndex : IAsyncDisposable
     /// <summary>Removes objects (by bucket and key).</summary>
     Task RemoveObjectsAsync(string bucket, IReadOnlyList<string> keys, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Whether a package search itself refuses a metadata predicate of a type its field never has in scope (a
+    /// <see cref="SearchQueryException"/> naming the filter); false: the caller checks, if it wants the refusal.
+    /// </summary>
+    bool RefusesMistypedPredicates => false;
+
     /// <summary>Searches package revisions the scope may see.</summary>
     Task<PackageSearchResults> SearchPackagesAsync(PackageSearchRequest request, SearchScope scope, CancellationToken cancellationToken);
 

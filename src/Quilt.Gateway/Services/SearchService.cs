@@ -28,7 +28,8 @@ public sealed class SearchService(SearchIndexHolder holder, RolePolicy policy, L
         ArgumentNullException.ThrowIfNull(request);
         var index = Index();
         var scope = Scope(caller.Role, request.Buckets);
-        if (request.UserMetaFilters is { Count: > 0 } predicates)
+        // The embedded index refuses mistyped predicates itself, from all it holds; the facets read here are a sample.
+        if (request.UserMetaFilters is { Count: > 0 } predicates && !index.RefusesMistypedPredicates)
             await CheckPredicateTypesAsync(index, request, predicates, scope, cancellationToken).ConfigureAwait(false);
         var results = await Run(() => index.SearchPackagesAsync(request, scope, cancellationToken)).ConfigureAwait(false);
         return results with { FirstPage = Seal(results.FirstPage, caller, PackagesCursor) };

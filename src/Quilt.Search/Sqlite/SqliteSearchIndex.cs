@@ -14,6 +14,9 @@ namespace Quilt.Search.Sqlite;
 /// </summary>
 public sealed partial class SqliteSearchIndex : ISearchIndex
 {
+    /// <summary>Checked against every field's stored types in scope, not a facet sample.</summary>
+    public bool RefusesMistypedPredicates => true;
+
     private const int SchemaVersion = 2;
 
     /// <summary>Characters of a revision's entry keys and of its entries' metadata kept in its full-text row.</summary>
