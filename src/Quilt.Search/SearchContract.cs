@@ -54,6 +54,23 @@ public enum MetaFieldType
     Boolean,
 }
 
+/// <summary>Which stored field types a metadata predicate can match: the one rule every index refuses mistyped predicates by.</summary>
+public static class MetaFieldTypes
+{
+    private static readonly MetaFieldType[] KeywordMatches = [MetaFieldType.Datetime, MetaFieldType.Keyword, MetaFieldType.Text];
+
+    /// <summary>
+    /// The stored types a predicate of <paramref name="predicate"/> type compares; null for a text predicate, which
+    /// matches any field (every leaf has words). A keyword predicate compares strings, dates and text among them.
+    /// </summary>
+    public static IReadOnlyList<MetaFieldType>? MatchedBy(MetaFieldType predicate) => predicate switch
+    {
+        MetaFieldType.Text => null,
+        MetaFieldType.Keyword => KeywordMatches,
+        _ => [predicate],
+    };
+}
+
 /// <summary>
 /// A typed filter on one field of a package's metadata (Quilt's <c>PackageUserMetaPredicate</c>). <see cref="Path"/>
 /// is a JSON pointer into the metadata (<c>/experiment/temperature</c>); exactly one predicate is set, and its kind

@@ -109,14 +109,9 @@ public sealed class SearchService(SearchIndexHolder holder, RolePolicy policy, L
         {
             var predicate = predicates[i];
             var types = facets.Where(f => string.Equals(f.Path, predicate.Path, StringComparison.Ordinal)).Select(f => f.Type).Distinct().ToList();
-            bool Accepts(MetaFieldType stored) => predicate.Type switch
-            {
-                MetaFieldType.Text => true,
-                // A keyword with many values is a text facet; a date is a string too.
-                MetaFieldType.Keyword => stored is MetaFieldType.Keyword or MetaFieldType.Text or MetaFieldType.Datetime,
-                _ => stored == predicate.Type,
-            };
-            if (types.Count > 0 && !types.Any(Accepts))
+            // A keyword with many values is a text facet; a date is a string too: MatchedBy says so for every index.
+            var accepted = MetaFieldTypes.MatchedBy(predicate.Type);
+            if (types.Count > 0 && accepted is not null && !types.Any(accepted.Contains))
             {
                 var stored = string.Join(" or ", types.Select(t => t.ToString().ToLowerInvariant()));
                 throw GatewayException.Invalid(

@@ -422,11 +422,8 @@ public sealed partial class SqliteSearchIndex
     {
         foreach (var check in plan.MetaChecks ?? [])
         {
-            if (check.Type == MetaFieldType.Text)
-                continue; // every leaf has words, so a text predicate can match any field
-            MetaFieldType[] accepted = check.Type == MetaFieldType.Keyword
-                ? [MetaFieldType.Datetime, MetaFieldType.Keyword, MetaFieldType.Text] // what the keyword predicate compares
-                : [check.Type];
+            if (MetaFieldTypes.MatchedBy(check.Type) is not { } accepted)
+                continue; // a text predicate can match any field
             // Usually the first probe of the (revision, path, type) index answers; the types are listed only to refuse.
             if (await MetaTypesAsync(connection, plan, check.Path, accepted, stopAtFirst: true, cancellationToken).ConfigureAwait(false) is { Count: > 0 })
                 continue;
